@@ -1,0 +1,166 @@
+//! The configuration model: what a directory of `*.tf` files declares.
+//!
+//! Loading ([`load`]) parses every file with hcl-edit, keeps each expression's AST and span for
+//! later evaluation, and checks the structure (block types, labels, meta-arguments). It
+//! evaluates nothing that depends on other objects: that is the engine's job, in graph order.
+
+mod load;
+mod typeexpr;
+
+pub use load::{load_dir, load_sources};
+
+use crate::addr::ResourceAddr;
+use crate::diag::{FileId, SourceSpan, Sources};
+use crate::eval::Reference;
+use crate::types::Type;
+use crate::value::{Path, Value};
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::Body;
+use hcl_edit::Span;
+use indexmap::IndexMap;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// An expression together with the file it came from.
+#[derive(Clone, Debug)]
+pub struct Expr {
+    pub file: FileId,
+    pub expr: Expression,
+}
+
+impl Expr {
+    pub fn span(&self) -> Option<SourceSpan> {
+        self.expr.span().map(|bytes| SourceSpan {
+            file: self.file,
+            bytes,
+        })
+    }
+}
+
+/// A block body kept for evaluation against a schema.
+#[derive(Clone, Debug)]
+pub struct BodyRef {
+    pub file: FileId,
+    pub body: Body,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The module directory (`path.module`, `path.root`).
+    pub dir: PathBuf,
+    pub sources: Sources,
+    /// `required_providers`: local name → source address.
+    pub required_providers: BTreeMap<String, String>,
+    pub backend: Option<Backend>,
+    pub providers: Vec<ProviderBlock>,
+    pub variables: IndexMap<String, Variable>,
+    pub locals: IndexMap<String, Local>,
+    pub resources: IndexMap<ResourceAddr, Resource>,
+    pub outputs: IndexMap<String, Output>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Backend {
+    pub kind: String,
+    pub body: BodyRef,
+    pub span: Option<SourceSpan>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProviderBlock {
+    pub name: String,
+    pub alias: Option<String>,
+    pub body: BodyRef,
+    pub span: Option<SourceSpan>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Variable {
+    pub name: String,
+    pub ty: Type,
+    pub default: Option<Value>,
+    pub description: Option<String>,
+    pub sensitive: bool,
+    pub nullable: bool,
+    pub validations: Vec<Validation>,
+    pub span: Option<SourceSpan>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Validation {
+    pub condition: Expr,
+    pub error_message: Expr,
+}
+
+#[derive(Clone, Debug)]
+pub struct Local {
+    pub name: String,
+    pub expr: Expr,
+}
+
+#[derive(Clone, Debug)]
+pub struct Resource {
+    pub addr: ResourceAddr,
+    pub count: Option<Expr>,
+    pub for_each: Option<Expr>,
+    pub depends_on: Vec<(Reference, Option<SourceSpan>)>,
+    /// Provider configuration: `(name, alias)`.
+    pub provider: (String, Option<String>),
+    pub lifecycle: Lifecycle,
+    pub body: BodyRef,
+    pub span: Option<SourceSpan>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Lifecycle {
+    pub create_before_destroy: bool,
+    pub prevent_destroy: bool,
+    pub ignore_changes: IgnoreChanges,
+    pub replace_triggered_by: Vec<Expr>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum IgnoreChanges {
+    #[default]
+    None,
+    All,
+    Paths(Vec<Path>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Output {
+    pub name: String,
+    pub value: Expr,
+    pub sensitive: bool,
+    pub description: Option<String>,
+    pub depends_on: Vec<(Reference, Option<SourceSpan>)>,
+    pub span: Option<SourceSpan>,
+}
+
+impl Config {
+    /// The provider configuration key a resource uses: `aws` or `aws.west`.
+    pub fn provider_key(name: &str, alias: Option<&str>) -> String {
+        match alias {
+            Some(a) => format!("{name}.{a}"),
+            None => name.to_string(),
+        }
+    }
+
+    /// The source address a provider name maps to (`hashicorp/aws` unless
+    /// `required_providers` says otherwise; `terraform` is built in).
+    pub fn provider_source(&self, name: &str) -> String {
+        if name == "terraform" {
+            return "terraform.io/builtin/terraform".into();
+        }
+        let src = self
+            .required_providers
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| format!("hashicorp/{name}"));
+        if src.matches('/').count() == 1 {
+            format!("registry.terraform.io/{src}")
+        } else {
+            src
+        }
+    }
+}

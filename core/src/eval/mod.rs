@@ -1,0 +1,820 @@
+//! The expression evaluator: hcl-edit's AST in, a [`Value`] (with unknown and sensitive marks)
+//! or a [`Diagnostic`] with the expression's span out. It never panics on user input.
+
+pub mod functions;
+pub mod refs;
+
+use crate::diag::{Diagnostic, FileId, SourceSpan};
+use crate::value::{format_number, Map, Value};
+use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
+use hcl_edit::template::{Directive, Element, Strip, Template};
+use hcl_edit::Span;
+pub use refs::Reference;
+use std::ops::Range;
+use std::path::Path;
+
+/// Supplies the values of references. Implemented by the engine (plan/apply scopes) and by
+/// narrower scopes such as `templatefile`'s variables.
+pub trait Resolver: Sync {
+    /// The value of `r`, or a message saying why it has none (undeclared, not available here).
+    fn resolve(&self, r: &Reference) -> Result<Value, String>;
+
+    /// Names bound directly in scope (templatefile variables). `None` means "not a name here".
+    fn resolve_name(&self, _name: &str) -> Option<Value> {
+        None
+    }
+
+    /// True while planning: `timestamp()` and `uuid()` are then "known after apply".
+    fn impure_unknown(&self) -> bool {
+        false
+    }
+}
+
+/// A resolver with nothing in scope: for defaults and other constant expressions.
+pub struct NoReferences;
+
+impl Resolver for NoReferences {
+    fn resolve(&self, r: &Reference) -> Result<Value, String> {
+        Err(format!("Variables may not be used here (found {r})."))
+    }
+}
+
+pub struct Evaluator<'a> {
+    pub resolver: &'a dyn Resolver,
+    /// Directory that `file()` and `templatefile()` read relative to.
+    pub base_dir: &'a Path,
+    /// File the expressions come from, for spans in diagnostics.
+    pub file: FileId,
+}
+
+type Scope = Vec<(String, Value)>;
+
+fn err(summary: &str, detail: impl Into<String>, span: Option<SourceSpan>) -> Diagnostic {
+    Diagnostic::error(summary, detail).at(span)
+}
+
+impl<'a> Evaluator<'a> {
+    pub fn new(resolver: &'a dyn Resolver, base_dir: &'a Path, file: FileId) -> Self {
+        Evaluator {
+            resolver,
+            base_dir,
+            file,
+        }
+    }
+
+    pub fn eval(&self, expr: &Expression) -> Result<Value, Diagnostic> {
+        self.eval_in(expr, &mut Vec::new())
+    }
+
+    pub fn span(&self, range: Option<Range<usize>>) -> Option<SourceSpan> {
+        range.map(|bytes| SourceSpan {
+            file: self.file,
+            bytes,
+        })
+    }
+
+    fn eval_in(&self, expr: &Expression, scope: &mut Scope) -> Result<Value, Diagnostic> {
+        let here = || self.span(expr.span());
+        Ok(match expr {
+            Expression::Null(_) => Value::Null,
+            Expression::Bool(b) => Value::Bool(*b.value()),
+            Expression::Number(n) => Value::Number(n.value().as_f64().unwrap_or(f64::NAN)),
+            Expression::String(s) => Value::string(s.value().as_str()),
+            Expression::Array(a) => Value::list(
+                a.iter()
+                    .map(|e| self.eval_in(e, scope))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Expression::Object(o) => {
+                let mut m = Map::new();
+                let mut sensitive_key = false;
+                for (k, v) in o.iter() {
+                    let key = match k {
+                        ObjectKey::Ident(id) => Value::string(id.as_str()),
+                        ObjectKey::Expression(Expression::Variable(id)) => {
+                            Value::string(id.as_str())
+                        }
+                        ObjectKey::Expression(e) => self.eval_in(e, scope)?,
+                    };
+                    let (key, s) = key.unmark();
+                    sensitive_key |= s;
+                    if key.is_unknown() {
+                        return Ok(Value::Unknown);
+                    }
+                    let key = to_string(key).map_err(|d| {
+                        err("Invalid object key", d, self.span(k.span()))
+                    })?;
+                    m.insert(key, self.eval_in(v.expr(), scope)?);
+                }
+                Value::map(m).mark_if(sensitive_key)
+            }
+            Expression::StringTemplate(t) => self.template(t, scope)?,
+            Expression::HeredocTemplate(h) => self.template(&h.template, scope)?,
+            Expression::Parenthesis(p) => self.eval_in(p.inner(), scope)?,
+            Expression::Variable(v) => self.traverse_root(v.as_str(), &[], expr, scope)?,
+            Expression::Conditional(c) => {
+                let cond = self.eval_in(&c.cond_expr, scope)?;
+                let (cv, sensitive) = cond.unmark();
+                if cv.is_unknown() {
+                    return Ok(Value::Unknown.mark_if(sensitive));
+                }
+                let b = match cv {
+                    Value::Bool(b) => *b,
+                    Value::String(s) if &**s == "true" || &**s == "false" => &**s == "true",
+                    other => {
+                        return Err(err(
+                            "Incorrect condition type",
+                            format!(
+                                "The condition expression must be of type bool, not {}.",
+                                other.type_name()
+                            ),
+                            self.span(c.cond_expr.span()),
+                        ))
+                    }
+                };
+                let branch = if b { &c.true_expr } else { &c.false_expr };
+                self.eval_in(branch, scope)?.mark_if(sensitive)
+            }
+            Expression::FuncCall(f) => self.call(f, scope, here())?,
+            Expression::Traversal(t) => {
+                if let Expression::Variable(v) = &t.expr {
+                    self.traverse_root(v.as_str(), &t.operators, expr, scope)?
+                } else {
+                    let base = self.eval_in(&t.expr, scope)?;
+                    self.apply_ops(base, &t.operators, scope)?
+                }
+            }
+            Expression::UnaryOp(u) => {
+                let v = self.eval_in(&u.expr, scope)?;
+                let (v, s) = v.unmark();
+                if v.is_unknown() {
+                    return Ok(Value::Unknown.mark_if(s));
+                }
+                let r = match u.operator.value() {
+                    UnaryOperator::Neg => Value::Number(-self.number(v, here())?),
+                    UnaryOperator::Not => Value::Bool(!self.boolean(v, here())?),
+                };
+                r.mark_if(s)
+            }
+            Expression::BinaryOp(b) => self.binary(b, scope, here())?,
+            Expression::ForExpr(f) => self.for_expr(f, scope, here())?,
+        })
+    }
+
+    fn traverse_root(
+        &self,
+        root: &str,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        whole: &Expression,
+        scope: &mut Scope,
+    ) -> Result<Value, Diagnostic> {
+        if let Some((_, v)) = scope.iter().rev().find(|(n, _)| n == root) {
+            let v = v.clone();
+            return self.apply_ops(v, ops, scope);
+        }
+        if let Some(v) = self.resolver.resolve_name(root) {
+            return self.apply_ops(v, ops, scope);
+        }
+        let (reference, used) = Reference::parse(root, ops).map_err(|b| {
+            err("Invalid reference", b.message, self.span(whole.span()))
+        })?;
+        let base = self.resolver.resolve(&reference).map_err(|m| {
+            let summary = match &reference {
+                Reference::Var(_) => "Reference to undeclared input variable",
+                Reference::Local(_) => "Reference to undeclared local value",
+                Reference::Resource(_) => "Reference to undeclared resource",
+                _ => "Invalid reference",
+            };
+            err(summary, m, self.span(whole.span()))
+        })?;
+        self.apply_ops(base, &ops[used..], scope)
+    }
+
+    fn apply_ops(
+        &self,
+        mut v: Value,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        scope: &mut Scope,
+    ) -> Result<Value, Diagnostic> {
+        for (i, op) in ops.iter().enumerate() {
+            let span = self.span(op.span());
+            match op.value() {
+                TraversalOperator::GetAttr(name) => v = get_attr(&v, name.as_str(), span)?,
+                TraversalOperator::Index(e) => {
+                    let key = self.eval_in(e, scope)?;
+                    v = index(&v, &key, span)?;
+                }
+                TraversalOperator::LegacyIndex(n) => {
+                    v = index(&v, &Value::Number(*n.value() as f64), span)?
+                }
+                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
+                    let full = matches!(op.value(), TraversalOperator::FullSplat(_));
+                    let rest = &ops[i + 1..];
+                    // An attribute-only splat applies only the attribute accesses that follow.
+                    let n = if full {
+                        rest.len()
+                    } else {
+                        rest.iter()
+                            .take_while(|o| matches!(o.value(), TraversalOperator::GetAttr(_)))
+                            .count()
+                    };
+                    let (inner, s) = v.unmark();
+                    let items: Vec<Value> = match inner {
+                        Value::Unknown => return Ok(Value::Unknown.mark_if(s)),
+                        Value::Null => vec![],
+                        Value::List(l) | Value::Set(l) => l.to_vec(),
+                        other => vec![other.clone()],
+                    };
+                    let mapped = items
+                        .into_iter()
+                        .map(|item| self.apply_ops(item, &rest[..n], scope))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let result = Value::list(mapped).mark_if(s);
+                    return self.apply_ops(result, &rest[n..], scope);
+                }
+            }
+        }
+        Ok(v)
+    }
+
+    fn template(&self, t: &Template, scope: &mut Scope) -> Result<Value, Diagnostic> {
+        // A template that is a single interpolation yields the value itself, unconverted.
+        if let Some(Element::Interpolation(i)) = t.as_single_element() {
+            return self.eval_in(&i.expr, scope);
+        }
+        let mut out = String::new();
+        let mut sensitive = false;
+        let mut unknown = false;
+        self.render_template(t, scope, &mut out, &mut sensitive, &mut unknown, (false, false))?;
+        if unknown {
+            return Ok(Value::Unknown.mark_if(sensitive));
+        }
+        Ok(Value::string(out).mark_if(sensitive))
+    }
+
+    /// Renders template elements, honouring `~` strip markers. `edges` says whether the
+    /// enclosing directive strips the start / end of this body.
+    fn render_template(
+        &self,
+        t: &Template,
+        scope: &mut Scope,
+        out: &mut String,
+        sensitive: &mut bool,
+        unknown: &mut bool,
+        edges: (bool, bool),
+    ) -> Result<(), Diagnostic> {
+        let els: Vec<&Element> = t.iter().collect();
+        for (i, el) in els.iter().enumerate() {
+            match el {
+                Element::Literal(l) => {
+                    let mut s: &str = l.value();
+                    let strip_before = if i == 0 {
+                        edges.0
+                    } else {
+                        strip_of(els[i - 1]).1
+                    };
+                    let strip_after = if i + 1 == els.len() {
+                        edges.1
+                    } else {
+                        strip_of(els[i + 1]).0
+                    };
+                    if strip_before {
+                        s = s.trim_start();
+                    }
+                    if strip_after {
+                        s = s.trim_end();
+                    }
+                    out.push_str(s);
+                }
+                Element::Interpolation(ip) => {
+                    let v = self.eval_in(&ip.expr, scope)?;
+                    let (v, s) = v.unmark();
+                    *sensitive |= s;
+                    if !v.is_wholly_known() {
+                        *unknown = true;
+                        continue;
+                    }
+                    let text = to_string(v).map_err(|d| {
+                        err("Invalid template interpolation value", d, self.span(ip.expr.span()))
+                    })?;
+                    out.push_str(&text);
+                }
+                Element::Directive(d) => match &**d {
+                    Directive::If(ifd) => {
+                        let c = self.eval_in(&ifd.if_expr.cond_expr, scope)?;
+                        let (c, s) = c.unmark();
+                        *sensitive |= s;
+                        if c.is_unknown() {
+                            *unknown = true;
+                            continue;
+                        }
+                        let c = self.boolean(c, self.span(ifd.if_expr.cond_expr.span()))?;
+                        let end_strip = ifd.endif_expr.strip.strip_start();
+                        if c {
+                            let tail = match &ifd.else_expr {
+                                Some(e) => e.strip.strip_start(),
+                                None => end_strip,
+                            };
+                            self.render_template(
+                                &ifd.if_expr.template,
+                                scope,
+                                out,
+                                sensitive,
+                                unknown,
+                                (ifd.if_expr.strip.strip_end(), tail),
+                            )?;
+                        } else if let Some(e) = &ifd.else_expr {
+                            self.render_template(
+                                &e.template,
+                                scope,
+                                out,
+                                sensitive,
+                                unknown,
+                                (e.strip.strip_end(), end_strip),
+                            )?;
+                        }
+                    }
+                    Directive::For(fd) => {
+                        let f = &fd.for_expr;
+                        let coll = self.eval_in(&f.collection_expr, scope)?;
+                        let (coll, s) = coll.unmark();
+                        *sensitive |= s;
+                        if coll.is_unknown() {
+                            *unknown = true;
+                            continue;
+                        }
+                        let pairs = iter_pairs(coll, self.span(f.collection_expr.span()))?;
+                        let edges = (f.strip.strip_end(), fd.endfor_expr.strip.strip_start());
+                        for (k, v) in pairs {
+                            let n = scope.len();
+                            if let Some(kv) = &f.key_var {
+                                scope.push((kv.as_str().to_string(), k));
+                            }
+                            scope.push((f.value_var.as_str().to_string(), v));
+                            let r = self.render_template(
+                                &f.template,
+                                scope,
+                                out,
+                                sensitive,
+                                unknown,
+                                edges,
+                            );
+                            scope.truncate(n);
+                            r?;
+                        }
+                    }
+                },
+            }
+        }
+        Ok(())
+    }
+
+    fn binary(
+        &self,
+        b: &hcl_edit::expr::BinaryOp,
+        scope: &mut Scope,
+        span: Option<SourceSpan>,
+    ) -> Result<Value, Diagnostic> {
+        use BinaryOperator::*;
+        let op = *b.operator.value();
+        let l = self.eval_in(&b.lhs_expr, scope)?;
+        let r = self.eval_in(&b.rhs_expr, scope)?;
+        let (lv, ls) = l.unmark();
+        let (rv, rs) = r.unmark();
+        let sensitive = ls || rs;
+        // Logic short-cuts on a known deciding operand, even when the other is unknown.
+        match (op, lv, rv) {
+            (And, Value::Bool(false), _) | (And, _, Value::Bool(false)) => {
+                return Ok(Value::Bool(false).mark_if(sensitive))
+            }
+            (Or, Value::Bool(true), _) | (Or, _, Value::Bool(true)) => {
+                return Ok(Value::Bool(true).mark_if(sensitive))
+            }
+            _ => {}
+        }
+        if matches!(op, Eq | NotEq) {
+            if !lv.is_wholly_known() || !rv.is_wholly_known() {
+                return Ok(Value::Unknown.mark_if(sensitive));
+            }
+            let same = lv.unmark_deep().0 == rv.unmark_deep().0;
+            return Ok(Value::Bool(if op == Eq { same } else { !same }).mark_if(sensitive));
+        }
+        if lv.is_unknown() || rv.is_unknown() {
+            return Ok(Value::Unknown.mark_if(sensitive));
+        }
+        let v = match op {
+            And | Or => {
+                let (x, y) = (self.boolean(lv, span.clone())?, self.boolean(rv, span.clone())?);
+                Value::Bool(if op == And { x && y } else { x || y })
+            }
+            _ => {
+                let x = self.number(lv, self.span(b.lhs_expr.span()))?;
+                let y = self.number(rv, self.span(b.rhs_expr.span()))?;
+                match op {
+                    Plus => Value::Number(x + y),
+                    Minus => Value::Number(x - y),
+                    Mul => Value::Number(x * y),
+                    Div | Mod if y == 0.0 => {
+                        return Err(err(
+                            "Operation failed",
+                            "Error during operation: can't divide by zero.",
+                            span,
+                        ))
+                    }
+                    Div => Value::Number(x / y),
+                    Mod => Value::Number(x % y),
+                    Less => Value::Bool(x < y),
+                    LessEq => Value::Bool(x <= y),
+                    Greater => Value::Bool(x > y),
+                    GreaterEq => Value::Bool(x >= y),
+                    Eq | NotEq | And | Or => unreachable!("handled above"),
+                }
+            }
+        };
+        Ok(v.mark_if(sensitive))
+    }
+
+    fn for_expr(
+        &self,
+        f: &hcl_edit::expr::ForExpr,
+        scope: &mut Scope,
+        span: Option<SourceSpan>,
+    ) -> Result<Value, Diagnostic> {
+        let coll = self.eval_in(&f.intro.collection_expr, scope)?;
+        let (coll, sensitive) = coll.unmark();
+        if coll.is_unknown() {
+            return Ok(Value::Unknown.mark_if(sensitive));
+        }
+        let pairs = iter_pairs(coll, self.span(f.intro.collection_expr.span()))?;
+        let mut list = Vec::new();
+        let mut map = Map::new();
+        let mut groups: Map = Map::new();
+        let mut unknown = false;
+        for (k, v) in pairs {
+            let n = scope.len();
+            if let Some(kv) = &f.intro.key_var {
+                scope.push((kv.as_str().to_string(), k));
+            }
+            scope.push((f.intro.value_var.as_str().to_string(), v));
+            let r = (|| -> Result<(), Diagnostic> {
+                if let Some(c) = &f.cond {
+                    let cv = self.eval_in(&c.expr, scope)?;
+                    if cv.is_unknown() {
+                        unknown = true;
+                        return Ok(());
+                    }
+                    if !self.boolean(cv.unmark().0, self.span(c.expr.span()))? {
+                        return Ok(());
+                    }
+                }
+                let value = self.eval_in(&f.value_expr, scope)?;
+                match &f.key_expr {
+                    None => list.push(value),
+                    Some(ke) => {
+                        let key = self.eval_in(ke, scope)?;
+                        if key.is_unknown() {
+                            unknown = true;
+                            return Ok(());
+                        }
+                        let key = to_string(key.unmark().0)
+                            .map_err(|d| err("Invalid object key", d, self.span(ke.span())))?;
+                        if f.grouping {
+                            let entry = groups.entry(key).or_insert_with(|| Value::list(vec![]));
+                            if let Value::List(l) = entry {
+                                std::sync::Arc::make_mut(l).push(value);
+                            }
+                        } else if map.insert(key.clone(), value).is_some() {
+                            return Err(err(
+                                "Duplicate object key",
+                                format!("Two different items produced the key {key:?} in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key."),
+                                span.clone(),
+                            ));
+                        }
+                    }
+                }
+                Ok(())
+            })();
+            scope.truncate(n);
+            r?;
+        }
+        if unknown {
+            return Ok(Value::Unknown.mark_if(sensitive));
+        }
+        let v = match &f.key_expr {
+            None => Value::list(list),
+            Some(_) if f.grouping => Value::map(groups),
+            Some(_) => Value::map(map),
+        };
+        Ok(v.mark_if(sensitive))
+    }
+
+    fn call(
+        &self,
+        f: &hcl_edit::expr::FuncCall,
+        scope: &mut Scope,
+        span: Option<SourceSpan>,
+    ) -> Result<Value, Diagnostic> {
+        let name = f.name.name.as_str();
+        let args: Vec<&Expression> = f.args.iter().collect();
+        // `try` and `can` look at errors, so they get their arguments unevaluated.
+        match name {
+            "try" => {
+                let mut last = None;
+                for a in &args {
+                    match self.eval_in(a, scope) {
+                        Ok(v) => return Ok(v),
+                        Err(d) => last = Some(d),
+                    }
+                }
+                return Err(err(
+                    "Error in function call",
+                    format!(
+                        "Call to function \"try\" failed: no expression succeeded{}",
+                        last.map(|d| format!(": {}", d.detail)).unwrap_or_default()
+                    ),
+                    span,
+                ));
+            }
+            "can" => {
+                if args.len() != 1 {
+                    return Err(err("Invalid function call", "can takes exactly one argument", span));
+                }
+                return Ok(match self.eval_in(args[0], scope) {
+                    Ok(v) if !v.is_wholly_known() => Value::Unknown,
+                    Ok(_) => Value::Bool(true),
+                    Err(_) => Value::Bool(false),
+                });
+            }
+            _ => {}
+        }
+        let mut values = args
+            .iter()
+            .map(|a| self.eval_in(a, scope))
+            .collect::<Result<Vec<_>, _>>()?;
+        if f.args.expand_final() {
+            if let Some(last) = values.pop() {
+                match last.unmark().0 {
+                    Value::List(l) | Value::Set(l) => values.extend(l.iter().cloned()),
+                    Value::Unknown => return Ok(Value::Unknown),
+                    other => {
+                        return Err(err(
+                            "Invalid expanding argument value",
+                            format!("The expanding argument (indicated by ...) must be of a tuple, list, or set type, not {}.", other.type_name()),
+                            span,
+                        ))
+                    }
+                }
+            }
+        }
+        functions::call(name, values, self).map_err(|m| {
+            err(
+                "Error in function call",
+                format!("Call to function {name:?} failed: {m}"),
+                span,
+            )
+        })
+    }
+
+    fn number(&self, v: &Value, span: Option<SourceSpan>) -> Result<f64, Diagnostic> {
+        match v {
+            Value::Number(n) => Ok(*n),
+            Value::String(s) => s.trim().parse().map_err(|_| {
+                err(
+                    "Invalid operand",
+                    format!("Unsuitable value for operand: a number is required, not the string {s:?}."),
+                    span,
+                )
+            }),
+            other => Err(err(
+                "Invalid operand",
+                format!("Unsuitable value for operand: a number is required, not {}.", other.type_name()),
+                span,
+            )),
+        }
+    }
+
+    fn boolean(&self, v: &Value, span: Option<SourceSpan>) -> Result<bool, Diagnostic> {
+        match v {
+            Value::Bool(b) => Ok(*b),
+            Value::String(s) if &**s == "true" => Ok(true),
+            Value::String(s) if &**s == "false" => Ok(false),
+            other => Err(err(
+                "Invalid operand",
+                format!("Unsuitable value for operand: a bool is required, not {}.", other.type_name()),
+                span,
+            )),
+        }
+    }
+}
+
+/// The strip markers of an element: (strips the literal before it, strips the literal after).
+fn strip_of(el: &Element) -> (bool, bool) {
+    let s: Strip = match el {
+        Element::Literal(_) => return (false, false),
+        Element::Interpolation(i) => i.strip,
+        Element::Directive(d) => match &**d {
+            Directive::If(i) => {
+                return (i.if_expr.strip.strip_start(), i.endif_expr.strip.strip_end())
+            }
+            Directive::For(f) => {
+                return (f.for_expr.strip.strip_start(), f.endfor_expr.strip.strip_end())
+            }
+        },
+    };
+    (s.strip_start(), s.strip_end())
+}
+
+/// Key/value pairs for iterating a collection in `for` expressions and directives.
+fn iter_pairs(coll: &Value, span: Option<SourceSpan>) -> Result<Vec<(Value, Value)>, Diagnostic> {
+    match coll {
+        Value::List(l) => Ok(l
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (Value::Number(i as f64), v.clone()))
+            .collect()),
+        Value::Set(l) => Ok(l.iter().map(|v| (v.clone(), v.clone())).collect()),
+        Value::Map(m) => Ok(m
+            .iter()
+            .map(|(k, v)| (Value::string(k.as_str()), v.clone()))
+            .collect()),
+        Value::Null => Err(err(
+            "Iteration over null value",
+            "A null value cannot be used as the collection in a 'for' expression.",
+            span,
+        )),
+        other => Err(err(
+            "Iteration over non-iterable value",
+            format!("A value of type {} cannot be used as the collection in a 'for' expression.", other.type_name()),
+            span,
+        )),
+    }
+}
+
+/// Template/key string conversion of a primitive value.
+pub fn to_string(v: &Value) -> Result<String, String> {
+    match v.unmark().0 {
+        Value::String(s) => Ok(s.to_string()),
+        Value::Number(n) => Ok(format_number(*n)),
+        Value::Bool(b) => Ok(b.to_string()),
+        Value::Null => Err("The value is null; a string is required.".into()),
+        other => Err(format!("Cannot include a {} value in a string.", other.type_name())),
+    }
+}
+
+pub fn get_attr(v: &Value, name: &str, span: Option<SourceSpan>) -> Result<Value, Diagnostic> {
+    let (inner, s) = v.unmark();
+    match inner {
+        Value::Unknown => Ok(Value::Unknown.mark_if(s)),
+        Value::Map(m) => match m.get(name) {
+            Some(x) => Ok(x.clone().mark_if(s)),
+            None => Err(err(
+                "Unsupported attribute",
+                format!("This object does not have an attribute named {name:?}."),
+                span,
+            )),
+        },
+        Value::Null => Err(err(
+            "Attempt to get attribute from null value",
+            "This value is null, so it does not have any attributes.",
+            span,
+        )),
+        Value::List(_) | Value::Set(_) => Err(err(
+            "Unsupported attribute",
+            format!("Can't access attributes on a list of objects. Did you mean to access attribute {name:?} for a specific element of the list, or across all elements of the list?"),
+            span,
+        )),
+        other => Err(err(
+            "Unsupported attribute",
+            format!("Can't access attributes on a primitive-typed value ({}).", other.type_name()),
+            span,
+        )),
+    }
+}
+
+pub fn index(v: &Value, key: &Value, span: Option<SourceSpan>) -> Result<Value, Diagnostic> {
+    let (inner, s1) = v.unmark();
+    let (key, s2) = key.unmark();
+    let s = s1 || s2;
+    if inner.is_unknown() || key.is_unknown() {
+        return Ok(Value::Unknown.mark_if(s));
+    }
+    match inner {
+        Value::List(l) => {
+            let i = match key {
+                Value::Number(n) => *n,
+                Value::String(x) => x.parse().unwrap_or(f64::NAN),
+                _ => f64::NAN,
+            };
+            if i.fract() != 0.0 || i < 0.0 || i as usize >= l.len() {
+                return Err(err(
+                    "Invalid index",
+                    format!(
+                        "The given key does not identify an element in this collection value: {} is out of range for a list of {} elements.",
+                        key, l.len()
+                    ),
+                    span,
+                ));
+            }
+            Ok(l[i as usize].clone().mark_if(s))
+        }
+        Value::Map(m) => {
+            let k = to_string(key).map_err(|d| err("Invalid index", d, span.clone()))?;
+            match m.get(&k) {
+                Some(x) => Ok(x.clone().mark_if(s)),
+                None => Err(err(
+                    "Invalid index",
+                    format!("The given key does not identify an element in this collection value: no key {k:?}."),
+                    span,
+                )),
+            }
+        }
+        Value::Null => Err(err(
+            "Attempt to index null value",
+            "This value is null, so it does not have any indices.",
+            span,
+        )),
+        Value::Set(_) => Err(err(
+            "Invalid index",
+            "Elements of a set are identified only by their value and don't have any separate index or key to select with, so it's only possible to perform operations across all elements of the set.",
+            span,
+        )),
+        other => Err(err(
+            "Invalid index",
+            format!("This value does not have any indices ({}).", other.type_name()),
+            span,
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    struct Vars(HashMap<String, Value>);
+    impl Resolver for Vars {
+        fn resolve(&self, r: &Reference) -> Result<Value, String> {
+            match r {
+                Reference::Var(n) => self.0.get(n).cloned().ok_or_else(|| format!("no var {n}")),
+                _ => Err("nope".into()),
+            }
+        }
+    }
+
+    fn eval_with(src: &str, vars: &[(&str, Value)]) -> Result<Value, Diagnostic> {
+        let r = Vars(vars.iter().map(|(k, v)| (k.to_string(), v.clone())).collect());
+        let e: Expression = src.parse().expect("parses");
+        Evaluator::new(&r, Path::new("."), 0).eval(&e)
+    }
+
+    fn ev(src: &str) -> Value {
+        eval_with(src, &[]).unwrap()
+    }
+
+    #[test]
+    fn arithmetic_logic_and_templates() {
+        assert_eq!(ev("1 + 2 * 3"), Value::Number(7.0));
+        assert_eq!(ev("\"a-${1 + 1}\""), Value::string("a-2"));
+        assert_eq!(ev("true && !false"), Value::Bool(true));
+        assert_eq!(ev("[for x in [1,2,3] : x * 2 if x > 1]").to_json().to_string(), "[4,6]");
+        assert_eq!(ev("{for k, v in {a = 1, b = 2} : v => k}").to_json().to_string(), r#"{"1":"a","2":"b"}"#);
+        assert_eq!(ev("[{a = 1}, {a = 2}][*].a").to_json().to_string(), "[1,2]");
+        assert_eq!(
+            ev("\"%{ for x in [\"a\", \"b\"] ~}\n${x}\n%{ endfor ~}\"").as_str(),
+            Some("a\nb\n")
+        );
+        assert_eq!(ev("\"%{if 1 > 2}yes%{else}no%{endif}\"").as_str(), Some("no"));
+    }
+
+    #[test]
+    fn division_by_zero_is_an_error_not_a_panic() {
+        let e = eval_with("1 % 0", &[]).unwrap_err();
+        assert!(e.detail.contains("divide by zero"));
+        assert!(eval_with("1 / 0", &[]).is_err());
+    }
+
+    #[test]
+    fn unknown_and_sensitive_propagate() {
+        let vars = [("u", Value::Unknown), ("s", Value::string("pw").mark_if(true))];
+        assert!(eval_with("var.u + 1", &vars).unwrap().is_unknown());
+        assert!(eval_with("\"x${var.u}\"", &vars).unwrap().is_unknown());
+        assert!(eval_with("upper(var.s)", &vars).unwrap().is_sensitive());
+        assert!(eval_with("\"p=${var.s}\"", &vars).unwrap().is_sensitive());
+        assert!(eval_with("length([var.u, 1])", &vars).unwrap() == Value::Number(2.0));
+        assert_eq!(eval_with("false && var.u", &vars).unwrap(), Value::Bool(false));
+    }
+
+    #[test]
+    fn try_and_can_are_lazy() {
+        assert_eq!(ev("try({}.missing, \"fallback\")"), Value::string("fallback"));
+        assert_eq!(ev("can([][3])"), Value::Bool(false));
+        assert_eq!(ev("can([1][0])"), Value::Bool(true));
+    }
+
+    #[test]
+    fn errors_carry_spans() {
+        let e = eval_with("var.nope", &[]).unwrap_err();
+        assert_eq!(e.summary, "Reference to undeclared input variable");
+        assert_eq!(e.span.unwrap().bytes, 0..8);
+    }
+}
