@@ -1,0 +1,330 @@
+//! The Provider trait: the only seam between the engine and a cloud.
+//!
+//! A provider describes its resource types ([`ProviderSchema`]) and performs CRUD on them. The
+//! engine owns everything else: evaluation, diffing against the schema, ordering, state. Calls
+//! are async and the trait is object-safe (`Arc<dyn Provider>`), so the applier can run many
+//! operations of many providers at once.
+
+use crate::types::Type;
+use crate::value::{Path, Value};
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+#[derive(Clone, Debug, Default)]
+pub struct ProviderSchema {
+    /// The `provider "NAME" { ... }` block.
+    pub provider: BlockSchema,
+    pub resources: BTreeMap<String, ResourceSchema>,
+    pub data_sources: BTreeMap<String, ResourceSchema>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ResourceSchema {
+    pub version: u64,
+    pub block: BlockSchema,
+    pub description: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct BlockSchema {
+    pub attributes: BTreeMap<String, AttributeSchema>,
+    pub blocks: BTreeMap<String, NestedBlock>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AttributeSchema {
+    pub ty: Type,
+    pub required: bool,
+    pub optional: bool,
+    pub computed: bool,
+    /// Changing it forces the object to be replaced.
+    pub force_new: bool,
+    pub sensitive: bool,
+    /// Used when the configuration leaves the attribute unset.
+    pub default: Option<Value>,
+    pub description: String,
+}
+
+impl AttributeSchema {
+    fn base(ty: Type) -> Self {
+        AttributeSchema {
+            ty,
+            required: false,
+            optional: false,
+            computed: false,
+            force_new: false,
+            sensitive: false,
+            default: None,
+            description: String::new(),
+        }
+    }
+    pub fn required(ty: Type) -> Self {
+        AttributeSchema {
+            required: true,
+            ..Self::base(ty)
+        }
+    }
+    pub fn optional(ty: Type) -> Self {
+        AttributeSchema {
+            optional: true,
+            ..Self::base(ty)
+        }
+    }
+    pub fn computed(ty: Type) -> Self {
+        AttributeSchema {
+            computed: true,
+            ..Self::base(ty)
+        }
+    }
+    /// Optional in configuration, computed by the provider when unset.
+    pub fn optional_computed(ty: Type) -> Self {
+        AttributeSchema {
+            optional: true,
+            computed: true,
+            ..Self::base(ty)
+        }
+    }
+    pub fn force_new(mut self) -> Self {
+        self.force_new = true;
+        self
+    }
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+    pub fn with_default(mut self, v: Value) -> Self {
+        self.default = Some(v);
+        self
+    }
+    pub fn describe(mut self, d: &str) -> Self {
+        self.description = d.to_string();
+        self
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nesting {
+    /// At most one block; the attribute is an object (or null).
+    Single,
+    /// Ordered blocks; the attribute is a list of objects.
+    List,
+    /// Unordered blocks; the attribute is a set of objects.
+    Set,
+}
+
+#[derive(Clone, Debug)]
+pub struct NestedBlock {
+    pub nesting: Nesting,
+    pub block: BlockSchema,
+    pub min_items: usize,
+    pub max_items: usize,
+    pub force_new: bool,
+}
+
+/// What the engine asks a provider to plan.
+#[derive(Clone, Debug)]
+pub struct PlanRequest<'a> {
+    pub type_name: &'a str,
+    /// The object in state (refreshed); `None` for a create.
+    pub prior: Option<&'a Value>,
+    /// Configuration merged with prior computed values: what the object would look like if
+    /// nothing else changed. Unknown where configuration is not yet known.
+    pub proposed: &'a Value,
+    /// The configuration alone.
+    pub config: &'a Value,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlanResponse {
+    /// The planned new object, with unknowns where the provider will compute values.
+    pub planned: Value,
+    /// Attribute paths whose change cannot be made in place.
+    pub requires_replace: Vec<Path>,
+    /// Facts worth showing in the plan ("8 × NVIDIA H100 80 GB").
+    pub notes: Vec<String>,
+}
+
+/// How a provider error should be treated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    Throttling,
+    Transient,
+    Conflict,
+    Validation,
+    NotFound,
+    Auth,
+    Other,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProviderError {
+    pub kind: ErrorKind,
+    /// The cloud's own error code, when there is one.
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl ProviderError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        ProviderError {
+            kind,
+            code: None,
+            message: message.into(),
+        }
+    }
+    pub fn other(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Other, message)
+    }
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+    /// Worth retrying with backoff.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.kind, ErrorKind::Throttling | ErrorKind::Transient)
+    }
+}
+
+impl fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(c) => write!(f, "{c}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for ProviderError {}
+
+pub type ProviderResult<T> = Result<T, ProviderError>;
+
+/// Receives status while a long operation waits ("Creating", "InService").
+pub trait Progress: Send + Sync {
+    fn status(&self, message: &str);
+}
+
+/// A progress sink that drops everything.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn status(&self, _message: &str) {}
+}
+
+/// One configured provider instance (`provider "aws" { region = ... }`).
+#[async_trait]
+pub trait Provider: Send + Sync {
+    fn schema(&self) -> &ProviderSchema;
+
+    /// Extra checks of a resource's configuration beyond the schema. Returns messages.
+    fn validate(&self, _type_name: &str, _config: &Value) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Reads the live object; `Ok(None)` when it no longer exists.
+    async fn read(&self, type_name: &str, prior: &Value) -> ProviderResult<Option<Value>>;
+
+    /// Reads many objects of one type at once. Providers with batch APIs override this.
+    async fn read_many(
+        &self,
+        type_name: &str,
+        priors: &[Value],
+    ) -> Vec<ProviderResult<Option<Value>>> {
+        let mut out = Vec::with_capacity(priors.len());
+        for p in priors {
+            out.push(self.read(type_name, p).await);
+        }
+        out
+    }
+
+    /// Decides the planned new object. The default keeps the proposed object and asks for
+    /// nothing special; the engine adds replacement for schema `force_new` attributes itself.
+    async fn plan(&self, req: PlanRequest<'_>) -> ProviderResult<PlanResponse> {
+        Ok(PlanResponse {
+            planned: req.proposed.clone(),
+            requires_replace: Vec::new(),
+            notes: Vec::new(),
+        })
+    }
+
+    async fn create(
+        &self,
+        type_name: &str,
+        planned: &Value,
+        progress: &dyn Progress,
+    ) -> ProviderResult<Value>;
+
+    async fn update(
+        &self,
+        type_name: &str,
+        prior: &Value,
+        planned: &Value,
+        progress: &dyn Progress,
+    ) -> ProviderResult<Value>;
+
+    async fn delete(
+        &self,
+        type_name: &str,
+        prior: &Value,
+        progress: &dyn Progress,
+    ) -> ProviderResult<()>;
+
+    /// Reads an existing object by its cloud id, to adopt it into state.
+    async fn import(&self, type_name: &str, id: &str) -> ProviderResult<Option<Value>> {
+        let _ = id;
+        Err(ProviderError::new(
+            ErrorKind::Validation,
+            format!("resource type {type_name} does not support import"),
+        ))
+    }
+
+    /// Reads a data source.
+    async fn read_data(&self, type_name: &str, config: &Value) -> ProviderResult<Value> {
+        let _ = config;
+        Err(ProviderError::new(
+            ErrorKind::Validation,
+            format!("data source {type_name} is not supported"),
+        ))
+    }
+}
+
+/// Creates configured provider instances from `provider` blocks.
+#[async_trait]
+pub trait ProviderFactory: Send + Sync {
+    /// The schema of the `provider` block and of every resource type, before configuration.
+    fn schema(&self) -> &ProviderSchema;
+
+    /// A provider configured with the (evaluated) `provider` block, or its empty object.
+    async fn configure(&self, config: &Value) -> ProviderResult<Arc<dyn Provider>>;
+}
+
+/// Provider factories by local name (`aws`, `google`, `azurerm`, `terraform`).
+#[derive(Clone, Default)]
+pub struct Registry {
+    factories: BTreeMap<String, Arc<dyn ProviderFactory>>,
+}
+
+impl Registry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn register(&mut self, name: &str, factory: Arc<dyn ProviderFactory>) {
+        self.factories.insert(name.to_string(), factory);
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn ProviderFactory>> {
+        self.factories.get(name)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.factories.keys().map(String::as_str)
+    }
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.factories.keys()).finish()
+    }
+}

@@ -1,0 +1,358 @@
+//! The state model: what gantry has created, and the v4 state file format.
+//!
+//! In memory, state is a flat map from instance address to object, so lookups and updates are
+//! O(log n). On disk it is Terraform's v4 JSON (resources grouped by block, instances with
+//! `index_key`), so existing tools can read it.
+
+mod local;
+
+pub use local::{Journal, JournalEntry, LocalBackend, LockGuard, LockInfo};
+
+use crate::addr::{InstanceAddr, InstanceKey, Mode, ResourceAddr};
+use crate::value::{PathStep, Value};
+use serde_json::{json, Map as JsonMap, Value as Json};
+use std::collections::BTreeMap;
+
+pub const STATE_VERSION: u64 = 4;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResourceInstance {
+    /// Provider configuration address, `provider["registry.terraform.io/hashicorp/aws"]`.
+    pub provider: String,
+    /// The object's attributes, with sensitive marks.
+    pub value: Value,
+    /// Resource blocks this object depended on when it was last applied (destroy order).
+    pub dependencies: Vec<String>,
+    pub schema_version: u64,
+    pub create_before_destroy: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutputValue {
+    pub value: Value,
+    pub sensitive: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct State {
+    pub lineage: String,
+    pub serial: u64,
+    pub resources: BTreeMap<InstanceAddr, ResourceInstance>,
+    pub outputs: BTreeMap<String, OutputValue>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("state file {path} is not valid: {reason}")]
+    Corrupt { path: String, reason: String },
+    #[error("{0}")]
+    Io(String),
+    #[error("{}", locked_message(.0))]
+    Locked(Box<LockInfo>),
+    #[error("{0}")]
+    Unlock(String),
+}
+
+fn locked_message(info: &LockInfo) -> String {
+    format!(
+        "Error acquiring the state lock: the state is locked by another gantry process.\n\nLock Info:\n  ID:        {}\n  Path:      {}\n  Operation: {}\n  Who:       {}\n  Version:   {}\n  Created:   {}\n\ngantry acquires a state lock to protect the state from being written by multiple users at the same time. Wait for the other run to finish, or if it is dead, remove the lock with: gantry force-unlock {}",
+        info.id, info.path, info.operation, info.who, info.version, info.created, info.id
+    )
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State::new()
+    }
+}
+
+impl State {
+    pub fn new() -> State {
+        State {
+            lineage: uuid::Uuid::new_v4().to_string(),
+            serial: 0,
+            resources: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.resources.is_empty() && self.outputs.is_empty()
+    }
+
+    /// Instances of one resource block, in key order.
+    pub fn instances_of<'a>(
+        &'a self,
+        r: &'a ResourceAddr,
+    ) -> impl Iterator<Item = (&'a InstanceAddr, &'a ResourceInstance)> + 'a {
+        let start = r.instance(InstanceKey::None);
+        self.resources
+            .range(start..)
+            .take_while(move |(a, _)| &a.resource == r)
+    }
+
+    /// Applies one journal entry.
+    pub fn apply_entry(&mut self, e: &JournalEntry) -> Result<(), String> {
+        match e {
+            JournalEntry::Set { addr, instance } => {
+                let a: InstanceAddr = addr.parse().map_err(|e| format!("{e}"))?;
+                let inst = instance_from_json(instance)?;
+                self.resources.insert(a, inst);
+            }
+            JournalEntry::Remove { addr } => {
+                let a: InstanceAddr = addr.parse().map_err(|e| format!("{e}"))?;
+                self.resources.remove(&a);
+            }
+            JournalEntry::Outputs { outputs } => {
+                self.outputs = outputs_from_json(outputs)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Encodes as Terraform's v4 state JSON.
+    pub fn to_json(&self, version: &str) -> Json {
+        let mut resources: Vec<Json> = Vec::new();
+        let mut current: Option<(&ResourceAddr, Vec<Json>, &str)> = None;
+        let flush = |cur: Option<(&ResourceAddr, Vec<Json>, &str)>, out: &mut Vec<Json>| {
+            if let Some((r, instances, provider)) = cur {
+                out.push(json!({
+                    "mode": r.mode.as_str(),
+                    "type": r.rtype,
+                    "name": r.name,
+                    "provider": provider,
+                    "instances": instances,
+                }));
+            }
+        };
+        for (addr, inst) in &self.resources {
+            if current.as_ref().map(|c| c.0) != Some(&addr.resource) {
+                flush(current.take(), &mut resources);
+                current = Some((&addr.resource, Vec::new(), &inst.provider));
+            }
+            if let Some(c) = current.as_mut() {
+                c.1.push(instance_to_json(&addr.key, inst));
+            }
+        }
+        flush(current, &mut resources);
+        json!({
+            "version": STATE_VERSION,
+            "terraform_version": version,
+            "serial": self.serial,
+            "lineage": self.lineage,
+            "outputs": outputs_to_json(&self.outputs),
+            "resources": resources,
+            "check_results": null,
+        })
+    }
+
+    pub fn from_json(j: &Json) -> Result<State, String> {
+        let version = j.get("version").and_then(Json::as_u64).ok_or("missing \"version\"")?;
+        if version != STATE_VERSION {
+            return Err(format!("unsupported state version {version}; gantry reads version 4"));
+        }
+        let lineage = j.get("lineage").and_then(Json::as_str).ok_or("missing \"lineage\"")?;
+        let serial = j.get("serial").and_then(Json::as_u64).ok_or("missing \"serial\"")?;
+        let mut st = State {
+            lineage: lineage.to_string(),
+            serial,
+            resources: BTreeMap::new(),
+            outputs: outputs_from_json(j.get("outputs").unwrap_or(&Json::Null))?,
+        };
+        let empty = vec![];
+        let resources = match j.get("resources") {
+            None | Some(Json::Null) => &empty,
+            Some(Json::Array(a)) => a,
+            Some(_) => return Err("\"resources\" must be an array".into()),
+        };
+        for (i, r) in resources.iter().enumerate() {
+            let field = |k: &str| {
+                r.get(k)
+                    .and_then(Json::as_str)
+                    .ok_or_else(|| format!("resources[{i}] has no {k:?}"))
+            };
+            let mode = match field("mode")? {
+                "managed" => Mode::Managed,
+                "data" => Mode::Data,
+                m => return Err(format!("resources[{i}] has unknown mode {m:?}")),
+            };
+            let raddr = ResourceAddr {
+                mode,
+                rtype: field("type")?.to_string(),
+                name: field("name")?.to_string(),
+            };
+            let provider = field("provider")?.to_string();
+            let instances = r
+                .get("instances")
+                .and_then(Json::as_array)
+                .ok_or_else(|| format!("resources[{i}] has no instances array"))?;
+            for inst in instances {
+                let key = InstanceKey::from_json(inst.get("index_key"));
+                let mut obj = inst.clone();
+                if let Some(o) = obj.as_object_mut() {
+                    o.insert("provider".into(), Json::String(provider.clone()));
+                }
+                st.resources.insert(raddr.instance(key), instance_from_json(&obj)?);
+            }
+        }
+        Ok(st)
+    }
+}
+
+/// Encodes one instance (used in the snapshot and in journal entries).
+pub fn instance_to_json(key: &InstanceKey, inst: &ResourceInstance) -> Json {
+    let mut o = JsonMap::new();
+    if let Some(k) = key.to_json() {
+        o.insert("index_key".into(), k);
+    }
+    o.insert("schema_version".into(), inst.schema_version.into());
+    o.insert("attributes".into(), inst.value.to_json());
+    o.insert(
+        "sensitive_attributes".into(),
+        Json::Array(inst.value.sensitive_paths().iter().map(|p| path_to_json(p)).collect()),
+    );
+    o.insert("provider".into(), Json::String(inst.provider.clone()));
+    if !inst.dependencies.is_empty() {
+        o.insert("dependencies".into(), json!(inst.dependencies));
+    }
+    if inst.create_before_destroy {
+        o.insert("create_before_destroy".into(), Json::Bool(true));
+    }
+    Json::Object(o)
+}
+
+pub fn instance_from_json(j: &Json) -> Result<ResourceInstance, String> {
+    let attrs = j.get("attributes").ok_or("instance has no attributes")?;
+    let mut value = Value::from_json(attrs);
+    if let Some(paths) = j.get("sensitive_attributes").and_then(Json::as_array) {
+        for p in paths {
+            value = value.mark_path(&path_from_json(p)?);
+        }
+    }
+    Ok(ResourceInstance {
+        provider: j.get("provider").and_then(Json::as_str).unwrap_or_default().to_string(),
+        value,
+        dependencies: j
+            .get("dependencies")
+            .and_then(Json::as_array)
+            .map(|a| a.iter().filter_map(|d| d.as_str().map(String::from)).collect())
+            .unwrap_or_default(),
+        schema_version: j.get("schema_version").and_then(Json::as_u64).unwrap_or(0),
+        create_before_destroy: j.get("create_before_destroy").and_then(Json::as_bool).unwrap_or(false),
+    })
+}
+
+/// A value path in the state file's format: `[{"type":"get_attr","value":"a"}, ...]`.
+pub fn path_to_json(p: &[PathStep]) -> Json {
+    Json::Array(
+        p.iter()
+            .map(|s| match s {
+                PathStep::Key(k) => json!({"type": "get_attr", "value": k}),
+                PathStep::Index(i) => json!({"type": "index", "value": {"value": i, "type": "number"}}),
+            })
+            .collect(),
+    )
+}
+
+fn path_from_json(j: &Json) -> Result<Vec<PathStep>, String> {
+    let steps = j.as_array().ok_or("sensitive path must be an array")?;
+    steps
+        .iter()
+        .map(|s| match s.get("type").and_then(Json::as_str) {
+            Some("get_attr") => Ok(PathStep::Key(s.get("value").and_then(Json::as_str).unwrap_or_default().to_string())),
+            Some("index") => {
+                let v = s.get("value").and_then(|v| v.get("value")).unwrap_or(&Json::Null);
+                match v {
+                    Json::String(k) => Ok(PathStep::Key(k.clone())),
+                    v => Ok(PathStep::Index(v.as_i64().unwrap_or(0))),
+                }
+            }
+            other => Err(format!("unknown path step type {other:?}")),
+        })
+        .collect()
+}
+
+fn outputs_to_json(outputs: &BTreeMap<String, OutputValue>) -> Json {
+    Json::Object(
+        outputs
+            .iter()
+            .map(|(k, o)| {
+                (
+                    k.clone(),
+                    json!({
+                        "value": o.value.to_json(),
+                        "type": type_json(&o.value),
+                        "sensitive": o.sensitive || o.value.contains_sensitive(),
+                    }),
+                )
+            })
+            .collect(),
+    )
+}
+
+fn outputs_from_json(j: &Json) -> Result<BTreeMap<String, OutputValue>, String> {
+    let Some(o) = j.as_object() else {
+        return Ok(BTreeMap::new());
+    };
+    o.iter()
+        .map(|(k, v)| {
+            let sensitive = v.get("sensitive").and_then(Json::as_bool).unwrap_or(false);
+            let value = Value::from_json(v.get("value").ok_or_else(|| format!("output {k} has no value"))?);
+            Ok((k.clone(), OutputValue { value: value.mark_if(sensitive), sensitive }))
+        })
+        .collect()
+}
+
+/// The cty type of a value in Terraform's JSON type notation.
+pub fn type_json(v: &Value) -> Json {
+    match v.unmark().0 {
+        Value::Null | Value::Unknown => json!("dynamic"),
+        Value::Bool(_) => json!("bool"),
+        Value::Number(_) => json!("number"),
+        Value::String(_) => json!("string"),
+        Value::List(l) => json!(["tuple", l.iter().map(type_json).collect::<Vec<_>>()]),
+        Value::Set(l) => json!(["set", l.first().map(type_json).unwrap_or(json!("dynamic"))]),
+        Value::Map(m) => json!(["object", m.iter().map(|(k, v)| (k.clone(), type_json(v))).collect::<JsonMap<_, _>>()]),
+        Value::Sensitive(_) => json!("dynamic"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Map;
+
+    #[test]
+    fn v4_json_round_trips_with_sensitive_marks() {
+        let mut st = State::new();
+        let mut attrs = Map::new();
+        attrs.insert("id".into(), Value::string("abc"));
+        attrs.insert("input".into(), Value::string("pw").mark_if(true));
+        for key in [InstanceKey::Int(0), InstanceKey::Int(1), InstanceKey::Str("x".into())] {
+            st.resources.insert(
+                ResourceAddr::managed("terraform_data", "a").instance(key),
+                ResourceInstance {
+                    provider: "provider[\"terraform.io/builtin/terraform\"]".into(),
+                    value: Value::map(attrs.clone()),
+                    dependencies: vec!["terraform_data.b".into()],
+                    schema_version: 0,
+                    create_before_destroy: false,
+                },
+            );
+        }
+        st.outputs.insert("o".into(), OutputValue { value: Value::Number(1.0), sensitive: false });
+        let j = st.to_json("1.0");
+        assert_eq!(j["resources"].as_array().unwrap().len(), 1);
+        assert_eq!(j["resources"][0]["instances"].as_array().unwrap().len(), 3);
+        let back = State::from_json(&j).unwrap();
+        assert_eq!(back, st);
+        assert!(back.resources.values().next().unwrap().value.get_attr("input").unwrap().is_sensitive());
+    }
+
+    #[test]
+    fn corrupt_json_is_an_error_not_a_panic() {
+        assert!(State::from_json(&json!({"version": 4})).is_err());
+        assert!(State::from_json(&json!({"version": 3, "lineage": "x", "serial": 1})).is_err());
+        assert!(State::from_json(&json!({"version": 4, "lineage": "x", "serial": 1, "resources": [{"mode": "managed"}]})).is_err());
+    }
+}
