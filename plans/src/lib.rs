@@ -1,1 +1,19 @@
+//! gantry-plans: the engine. Refresh, diff and plan ([`engine`]), the Plan model ([`plan`]),
+//! saved plan files ([`planfile`]), renderers ([`render`]) and the parallel applier
+//! ([`apply`]). It knows no cloud: providers come in through `gantry_core::provider`.
 
+pub mod apply;
+pub mod decode;
+pub mod engine;
+pub mod plan;
+pub mod planfile;
+pub mod render;
+pub mod scope;
+pub mod variables;
+pub mod workspace;
+
+pub use apply::{apply, ApplyEvent, ApplyObserver, ApplyOutcome};
+pub use engine::{Engine, PlanOptions};
+pub use plan::{Action, Plan, PlanMode, ResourceChange, Summary};
+pub use variables::VarArg;
+pub use workspace::{Failure, Loaded, Workspace, VERSION};

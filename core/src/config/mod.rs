@@ -4,6 +4,7 @@
 //! later evaluation, and checks the structure (block types, labels, meta-arguments). It
 //! evaluates nothing that depends on other objects: that is the engine's job, in graph order.
 
+pub mod fmt;
 mod load;
 mod typeexpr;
 

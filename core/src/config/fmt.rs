@@ -1,0 +1,193 @@
+//! Canonical formatting (`gantry fmt`), following `terraform fmt`'s rules: two-space
+//! indentation by nesting depth, one space around `=`, and the `=` of consecutive attribute
+//! lines at the same depth aligned. Comments and heredoc bodies are kept byte for byte.
+//!
+//! Works line by line over the source (hcl-edit keeps comments but has no formatter); the
+//! caller checks the file parses first, so the bracket tracking here sees valid HCL.
+
+/// Scans one line, returning (depth change, whether it closes before opening, position of the
+/// assignment `=` if the line is `key = ...`, heredoc delimiter opened at the end).
+struct LineInfo {
+    delta: i64,
+    leading_closers: i64,
+    assign_at: Option<usize>,
+    heredoc: Option<String>,
+}
+
+fn scan(line: &str) -> LineInfo {
+    let bytes = line.as_bytes();
+    let mut info = LineInfo { delta: 0, leading_closers: 0, assign_at: None, heredoc: None };
+    let mut in_str = false;
+    let mut interp_depth = 0i64;
+    let mut seen_other = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if in_str {
+            match c {
+                b'\\' => i += 1,
+                b'"' if interp_depth == 0 => in_str = false,
+                b'$' | b'%' if bytes.get(i + 1) == Some(&b'{') => {
+                    interp_depth += 1;
+                    i += 1;
+                }
+                b'}' if interp_depth > 0 => interp_depth -= 1,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            b'"' => {
+                in_str = true;
+                seen_other = true;
+            }
+            b'#' => break,
+            b'/' if bytes.get(i + 1) == Some(&b'/') => break,
+            b'{' | b'[' | b'(' => {
+                info.delta += 1;
+                seen_other = true;
+            }
+            b'}' | b']' | b')' => {
+                info.delta -= 1;
+                if !seen_other {
+                    info.leading_closers += 1;
+                }
+            }
+            b'<' if bytes.get(i + 1) == Some(&b'<') => {
+                let rest = &line[i + 2..];
+                let rest = rest.strip_prefix('-').unwrap_or(rest);
+                let delim: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                if !delim.is_empty() && rest[delim.len()..].trim().is_empty() {
+                    info.heredoc = Some(delim);
+                }
+                seen_other = true;
+                i += 1;
+            }
+            b'=' => {
+                let next = bytes.get(i + 1).copied();
+                let prev = if i > 0 { bytes[i - 1] } else { b' ' };
+                let is_assign = next != Some(b'=') && next != Some(b'>') && !b"=!<>".contains(&prev);
+                if is_assign && info.assign_at.is_none() && info.delta == 0 {
+                    info.assign_at = Some(i);
+                }
+                seen_other = true;
+            }
+            b' ' | b'\t' => {}
+            _ => seen_other = true,
+        }
+        i += 1;
+    }
+    info
+}
+
+/// Formats HCL source text. Returns the canonical text.
+pub fn format(src: &str) -> String {
+    struct Out {
+        indent: usize,
+        key: String,
+        rest: String,
+        assign: bool,
+    }
+    let mut lines: Vec<Option<Out>> = Vec::new(); // None = verbatim (heredoc body)
+    let mut verbatim: Vec<String> = Vec::new();
+    let mut depth: i64 = 0;
+    let mut heredoc: Option<String> = None;
+    for raw in src.lines() {
+        if let Some(d) = &heredoc {
+            // Heredoc bodies and their closing delimiter are content: kept as written.
+            if raw.trim() == d {
+                heredoc = None;
+            }
+            verbatim.push(raw.to_string());
+            lines.push(None);
+            continue;
+        }
+        let trimmed = raw.trim();
+        let info = scan(trimmed);
+        let indent = (depth - info.leading_closers).max(0) as usize * 2;
+        let out = match info.assign_at {
+            Some(at) if !trimmed.starts_with('#') && !trimmed.starts_with("//") => Out {
+                indent,
+                key: trimmed[..at].trim_end().to_string(),
+                rest: trimmed[at + 1..].trim_start().to_string(),
+                assign: true,
+            },
+            _ => Out { indent, key: String::new(), rest: trimmed.to_string(), assign: false },
+        };
+        lines.push(Some(out));
+        depth += info.delta;
+        heredoc = info.heredoc;
+    }
+
+    // Align `=` over runs of consecutive assignment lines at the same indentation.
+    let mut widths = vec![0usize; lines.len()];
+    let mut i = 0;
+    while i < lines.len() {
+        let Some(Some(first)) = lines.get(i).map(|l| l.as_ref().filter(|o| o.assign)) else {
+            i += 1;
+            continue;
+        };
+        let indent = first.indent;
+        let mut j = i;
+        let mut width = 0;
+        while let Some(Some(o)) = lines.get(j) {
+            if !o.assign || o.indent != indent {
+                break;
+            }
+            width = width.max(o.key.chars().count());
+            j += 1;
+            // A value that continues on following lines ends the run.
+            if scan(&o.rest).delta != 0 || scan(&o.rest).heredoc.is_some() {
+                break;
+            }
+        }
+        for w in widths.iter_mut().take(j).skip(i) {
+            *w = width;
+        }
+        i = j.max(i + 1);
+    }
+
+    let mut out = String::with_capacity(src.len());
+    let mut verbatim = verbatim.into_iter();
+    for (k, line) in lines.iter().enumerate() {
+        match line {
+            None => out.push_str(&verbatim.next().unwrap_or_default()),
+            Some(o) if o.assign => {
+                let pad = widths[k].saturating_sub(o.key.chars().count());
+                out.push_str(&format!("{}{}{} = {}", " ".repeat(o.indent), o.key, " ".repeat(pad), o.rest).trim_end().to_string());
+            }
+            Some(o) if o.rest.is_empty() => {}
+            Some(o) => out.push_str(&format!("{}{}", " ".repeat(o.indent), o.rest)),
+        }
+        out.push('\n');
+    }
+    // Like terraform fmt: no trailing blank lines, exactly one final newline.
+    let trimmed = out.trim_end_matches('\n');
+    if trimmed.is_empty() {
+        String::new()
+    } else {
+        format!("{trimmed}\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format;
+
+    #[test]
+    fn indents_and_aligns_like_terraform_fmt() {
+        let src = "resource \"aws_instance\" \"gpu\" {\nami=\"ami-1\"\n    instance_type = \"p5.48xlarge\" # 8 x H100\n  tags = {\n  Name=\"x\"\n  }\n}\n\n\n";
+        let want = "resource \"aws_instance\" \"gpu\" {\n  ami           = \"ami-1\"\n  instance_type = \"p5.48xlarge\" # 8 x H100\n  tags          = {\n    Name = \"x\"\n  }\n}\n";
+        assert_eq!(format(src), want);
+        assert_eq!(format(want), want, "formatting is idempotent");
+    }
+
+    #[test]
+    fn keeps_heredocs_and_comparisons() {
+        let src = "locals {\n  a = <<-EOT\n   keep   this\nEOT\n  b = var.x == 1 ? \"y\" : \"z\"\n}\n";
+        let out = format(src);
+        assert!(out.contains("   keep   this\n"), "{out}");
+        assert!(out.contains("  b = var.x == 1"), "{out}");
+    }
+}

@@ -1,0 +1,489 @@
+//! The applier: executes a plan as a dependency graph, each step starting as soon as the steps
+//! it depends on have finished, with at most `parallelism` steps in flight.
+//!
+//! Every completed operation is appended to the state journal (fsynced) before dependents
+//! start, so a crash loses nothing that finished. A failed step skips its dependents only;
+//! independent branches run to completion.
+
+use crate::decode::{decode_body, remark};
+use crate::engine::Engine;
+use crate::plan::{Action, Plan, PlanMode, Summary};
+use crate::scope::{expand, Expansion, InstanceScope, Scope};
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use gantry_core::addr::{InstanceAddr, InstanceKey, ResourceAddr};
+use gantry_core::diag::{Diagnostic, Diagnostics};
+use gantry_core::eval::Evaluator;
+use gantry_core::graph::Node;
+use gantry_core::provider::{Progress, Provider};
+use gantry_core::state::{Journal, JournalEntry, OutputValue, ResourceInstance, State};
+use gantry_core::value::{Map, Value};
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What the applier reports as it goes.
+#[derive(Debug)]
+pub enum ApplyEvent<'a> {
+    Start { addr: &'a InstanceAddr, action: Action },
+    /// Periodic or provider-reported status while an operation waits.
+    Status { addr: &'a InstanceAddr, action: Action, elapsed: Duration, status: Option<&'a str> },
+    Done { addr: &'a InstanceAddr, action: Action, elapsed: Duration, id: Option<String> },
+    Failed { addr: &'a InstanceAddr, action: Action, message: &'a str },
+}
+
+pub trait ApplyObserver: Send + Sync {
+    fn event(&self, event: ApplyEvent<'_>);
+}
+
+/// An observer that ignores everything.
+pub struct Quiet;
+
+impl ApplyObserver for Quiet {
+    fn event(&self, _event: ApplyEvent<'_>) {}
+}
+
+#[derive(Debug)]
+pub struct ApplyOutcome {
+    pub state: State,
+    /// Each failed step, with the address in its message.
+    pub failures: Vec<Diagnostic>,
+    /// Steps skipped because something they depend on failed.
+    pub skipped: usize,
+    /// Completed resource operations.
+    pub applied: Summary,
+}
+
+/// Where completed operations go: the in-memory state and the journal.
+pub trait StateSink: Send {
+    fn record(&mut self, entries: &[JournalEntry]) -> std::io::Result<()>;
+}
+
+impl StateSink for Journal {
+    fn record(&mut self, entries: &[JournalEntry]) -> std::io::Result<()> {
+        self.append(entries)
+    }
+}
+
+/// A sink for embedders and tests that keep state only in memory.
+pub struct NoJournal;
+
+impl StateSink for NoJournal {
+    fn record(&mut self, _entries: &[JournalEntry]) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Step {
+    Local(String),
+    Output(String),
+    /// All of a block's dependencies are done; evaluates for_each for `each.value`.
+    Start(ResourceAddr),
+    /// All of a block's instances are done; publishes the block's value.
+    Barrier(ResourceAddr),
+    Apply(usize),
+    Destroy(usize),
+    DestroyStart,
+    DestroyDone,
+}
+
+struct Ctx<'a> {
+    engine: &'a Engine,
+    plan: &'a Plan,
+    providers: HashMap<(String, Option<String>), Arc<dyn Provider>>,
+    scope: Mutex<Scope>,
+    each: Mutex<HashMap<ResourceAddr, BTreeMap<String, Value>>>,
+    values: Mutex<HashMap<ResourceAddr, BTreeMap<InstanceKey, Value>>>,
+    state: Mutex<State>,
+    sink: Mutex<Box<dyn StateSink + 'a>>,
+    outputs: Mutex<BTreeMap<String, OutputValue>>,
+    applied: Mutex<Summary>,
+    observer: &'a dyn ApplyObserver,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Applies `plan`. The returned state holds every operation that completed, failures included.
+pub async fn apply(
+    engine: &Engine,
+    plan: &Plan,
+    sink: Box<dyn StateSink + '_>,
+    observer: &dyn ApplyObserver,
+    parallelism: usize,
+) -> Result<ApplyOutcome, Diagnostics> {
+    let mut state = plan.prior_state.clone();
+    if plan.mode == PlanMode::RefreshOnly {
+        state.outputs = plan.prior_state.outputs.clone();
+        return Ok(ApplyOutcome { state, failures: vec![], skipped: 0, applied: Summary::default() });
+    }
+
+    // Providers are configured up front so no step awaits configuration while holding scope.
+    let static_scope = engine.static_scope(false);
+    let mut providers = HashMap::new();
+    for c in &plan.changes {
+        let key = match engine.config.resources.get(&c.addr.resource) {
+            Some(r) => r.provider.clone(),
+            None => crate::engine::parse_provider_addr(&c.provider),
+        };
+        if let std::collections::hash_map::Entry::Vacant(e) = providers.entry(key.clone()) {
+            e.insert(engine.provider(&key.0, key.1.as_deref(), &static_scope).await.map_err(Diagnostics::from)?);
+        }
+    }
+
+    let mut values: HashMap<ResourceAddr, BTreeMap<InstanceKey, Value>> = HashMap::new();
+    for (addr, inst) in &state.resources {
+        values.entry(addr.resource.clone()).or_default().insert(addr.key.clone(), inst.value.clone());
+    }
+    for c in &plan.changes {
+        if c.action != Action::NoOp {
+            if let Some(m) = values.get_mut(&c.addr.resource) {
+                m.remove(&c.addr.key);
+            }
+        }
+    }
+    let outputs = if plan.targets.is_empty() { BTreeMap::new() } else { state.outputs.clone() };
+    let ctx = Ctx {
+        engine,
+        plan,
+        providers,
+        scope: Mutex::new(Scope::new(&engine.config, engine.variables.clone(), false)),
+        each: Mutex::new(HashMap::new()),
+        values: Mutex::new(values),
+        state: Mutex::new(state),
+        sink: Mutex::new(sink),
+        outputs: Mutex::new(outputs),
+        applied: Mutex::new(Summary::default()),
+        observer,
+    };
+    let graph = build_graph(engine, plan)?;
+    let (failures, skipped) = run(&ctx, &graph, parallelism).await;
+
+    let mut state = ctx.state.into_inner().unwrap_or_else(|e| e.into_inner());
+    let evaluated = ctx.outputs.into_inner().unwrap_or_else(|e| e.into_inner());
+    state.outputs = match plan.mode {
+        PlanMode::Destroy => BTreeMap::new(),
+        _ => {
+            // Outputs skipped by a failure keep their previous value.
+            let mut out = evaluated;
+            for (k, v) in &plan.prior_state.outputs {
+                if engine.config.outputs.contains_key(k) && !out.contains_key(k) {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+            out
+        }
+    };
+    let entry = JournalEntry::Outputs { outputs: state.to_json("")["outputs"].clone() };
+    if let Err(e) = lock(&ctx.sink).record(&[entry]) {
+        return Err(Diagnostic::error("Failed to persist state", format!("writing the state journal: {e}")).into());
+    }
+    let applied = ctx.applied.into_inner().unwrap_or_else(|e| e.into_inner());
+    Ok(ApplyOutcome { state, failures, skipped, applied })
+}
+
+fn build_graph(engine: &Engine, plan: &Plan) -> Result<DiGraph<Step, ()>, Diagnostics> {
+    let mut g: DiGraph<Step, ()> = DiGraph::new();
+    let mut local = HashMap::new();
+    let mut output = HashMap::new();
+    let mut start = HashMap::new();
+    let mut barrier = HashMap::new();
+    let destroying = plan.mode == PlanMode::Destroy;
+    if !destroying {
+        for node in engine.graph.order() {
+            match node {
+                Node::Variable(_) => {}
+                Node::Local(n) => {
+                    local.insert(n.clone(), g.add_node(Step::Local(n.clone())));
+                }
+                Node::Output(n) => {
+                    output.insert(n.clone(), g.add_node(Step::Output(n.clone())));
+                }
+                Node::Resource(r) => {
+                    let s = g.add_node(Step::Start(r.clone()));
+                    let b = g.add_node(Step::Barrier(r.clone()));
+                    g.add_edge(s, b, ());
+                    start.insert(r.clone(), s);
+                    barrier.insert(r.clone(), b);
+                }
+            }
+        }
+        for node in engine.graph.order() {
+            let entry = match node {
+                Node::Local(n) => local[n],
+                Node::Output(n) => output[n],
+                Node::Resource(r) => start[r],
+                Node::Variable(_) => continue,
+            };
+            for dep in engine.graph.dependencies(node) {
+                let done = match dep {
+                    Node::Local(n) => local[n],
+                    Node::Resource(r) => barrier[r],
+                    Node::Variable(_) | Node::Output(_) => continue,
+                };
+                g.add_edge(done, entry, ());
+            }
+        }
+    }
+    let mut destroy_start: HashMap<ResourceAddr, NodeIndex> = HashMap::new();
+    let mut destroy_done: HashMap<ResourceAddr, NodeIndex> = HashMap::new();
+    let mut destroy_deps: HashMap<ResourceAddr, std::collections::BTreeSet<ResourceAddr>> = HashMap::new();
+    for (i, c) in plan.changes.iter().enumerate() {
+        let r = &c.addr.resource;
+        let apply_node = match c.action {
+            Action::NoOp | Action::Delete => None,
+            _ => {
+                let (Some(&s), Some(&b)) = (start.get(r), barrier.get(r)) else { continue };
+                let n = g.add_node(Step::Apply(i));
+                g.add_edge(s, n, ());
+                g.add_edge(n, b, ());
+                Some(n)
+            }
+        };
+        if c.action.deletes() {
+            let ds = *destroy_start.entry(r.clone()).or_insert_with(|| g.add_node(Step::DestroyStart));
+            let dd = *destroy_done.entry(r.clone()).or_insert_with(|| g.add_node(Step::DestroyDone));
+            let n = g.add_node(Step::Destroy(i));
+            g.add_edge(ds, n, ());
+            g.add_edge(n, dd, ());
+            if let Some(a) = apply_node {
+                match c.action {
+                    Action::CreateThenDelete => g.add_edge(a, n, ()),
+                    _ => g.add_edge(n, a, ()),
+                };
+            }
+            let deps = destroy_deps.entry(r.clone()).or_default();
+            for d in &c.dependencies {
+                if let Ok(a) = format!("{d}").parse::<InstanceAddr>() {
+                    deps.insert(a.resource);
+                }
+            }
+        }
+    }
+    // Dependents are destroyed before what they depend on.
+    for (r, deps) in &destroy_deps {
+        for d in deps {
+            if let (Some(&done), Some(&next)) = (destroy_done.get(r), destroy_start.get(d)) {
+                if done != next {
+                    g.add_edge(done, next, ());
+                }
+            }
+        }
+    }
+    if petgraph::algo::is_cyclic_directed(&g) {
+        return Err(Diagnostic::error("Cycle in apply order", "The planned changes cannot be ordered: replacing these objects with create_before_destroy would need each to exist before the other. Apply the changes in two steps with -target.").into());
+    }
+    Ok(g)
+}
+
+/// Runs every step once its predecessors are done. Returns failures and the skipped count.
+async fn run(ctx: &Ctx<'_>, g: &DiGraph<Step, ()>, parallelism: usize) -> (Vec<Diagnostic>, usize) {
+    let mut indegree: Vec<usize> = g.node_indices().map(|i| g.neighbors_directed(i, petgraph::Direction::Incoming).count()).collect();
+    let mut ready: Vec<NodeIndex> = g.node_indices().filter(|i| indegree[i.index()] == 0).collect();
+    ready.reverse();
+    let mut running = FuturesUnordered::new();
+    let mut failures = Vec::new();
+    let mut finished = 0usize;
+    loop {
+        while running.len() < parallelism.max(1) {
+            let Some(i) = ready.pop() else { break };
+            running.push(async move { (i, execute(ctx, &g[i]).await) });
+        }
+        let Some((i, result)) = running.next().await else { break };
+        finished += 1;
+        match result {
+            Ok(()) => {
+                for j in g.neighbors_directed(i, petgraph::Direction::Outgoing) {
+                    indegree[j.index()] -= 1;
+                    if indegree[j.index()] == 0 {
+                        ready.push(j);
+                    }
+                }
+            }
+            Err(d) => failures.push(d),
+        }
+    }
+    let skipped = g.node_count() - finished;
+    (failures, skipped)
+}
+
+/// Reports "still creating" every 10 seconds while `op` runs.
+async fn with_ticker<T>(ctx: &Ctx<'_>, addr: &InstanceAddr, action: Action, op: impl std::future::Future<Output = T>) -> T {
+    let started = Instant::now();
+    let mut op = std::pin::pin!(op);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(10), Duration::from_secs(10));
+    loop {
+        tokio::select! {
+            r = &mut op => return r,
+            _ = tick.tick() => ctx.observer.event(ApplyEvent::Status { addr, action, elapsed: started.elapsed(), status: None }),
+        }
+    }
+}
+
+struct StepProgress<'a> {
+    observer: &'a dyn ApplyObserver,
+    addr: &'a InstanceAddr,
+    action: Action,
+    started: Instant,
+}
+
+impl Progress for StepProgress<'_> {
+    fn status(&self, message: &str) {
+        self.observer.event(ApplyEvent::Status { addr: self.addr, action: self.action, elapsed: self.started.elapsed(), status: Some(message) });
+    }
+}
+
+async fn execute(ctx: &Ctx<'_>, step: &Step) -> Result<(), Diagnostic> {
+    let cfg = &ctx.engine.config;
+    match step {
+        Step::Local(n) => {
+            let v = lock(&ctx.scope).eval(&cfg.locals[n].expr)?;
+            lock(&ctx.scope).locals.insert(n.clone(), v);
+        }
+        Step::Output(n) => {
+            let o = &cfg.outputs[n];
+            let v = lock(&ctx.scope).eval(&o.value)?;
+            let sensitive = o.sensitive || v.contains_sensitive();
+            lock(&ctx.outputs).insert(n.clone(), OutputValue { value: v.mark_if(sensitive), sensitive });
+        }
+        Step::Start(r) => {
+            let res = &cfg.resources[r];
+            if res.for_each.is_some() {
+                let exp = expand(res, &lock(&ctx.scope))?;
+                if let Expansion::ForEach(m) = exp {
+                    lock(&ctx.each).insert(r.clone(), m);
+                }
+            }
+        }
+        Step::Barrier(r) => {
+            let res = &cfg.resources[r];
+            let values = lock(&ctx.values).get(r).cloned().unwrap_or_default();
+            let v = if res.count.is_some() {
+                Value::list(values.into_values().collect())
+            } else if res.for_each.is_some() {
+                let mut m = Map::new();
+                for (k, v) in values {
+                    if let InstanceKey::Str(s) = k {
+                        m.insert(s, v);
+                    }
+                }
+                Value::map(m)
+            } else {
+                values.into_values().next().unwrap_or(Value::Null)
+            };
+            lock(&ctx.scope).resources.insert(r.clone(), v);
+        }
+        Step::DestroyStart | Step::DestroyDone => {}
+        Step::Apply(i) => apply_change(ctx, *i).await?,
+        Step::Destroy(i) => destroy_change(ctx, *i).await?,
+    }
+    Ok(())
+}
+
+fn fail(ctx: &Ctx<'_>, addr: &InstanceAddr, action: Action, summary: &str, message: String) -> Diagnostic {
+    ctx.observer.event(ApplyEvent::Failed { addr, action, message: &message });
+    Diagnostic::error(summary, format!("{addr}: {message}"))
+}
+
+fn record(ctx: &Ctx<'_>, entry: JournalEntry) -> Result<(), Diagnostic> {
+    lock(&ctx.sink)
+        .record(std::slice::from_ref(&entry))
+        .map_err(|e| Diagnostic::error("Failed to persist state", format!("writing the state journal: {e}")))?;
+    lock(&ctx.state).apply_entry(&entry).map_err(|e| Diagnostic::error("Failed to persist state", e))
+}
+
+async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
+    let c = &ctx.plan.changes[i];
+    let addr = &c.addr;
+    let res = &ctx.engine.config.resources[&addr.resource];
+    let provider = ctx.providers[&res.provider].clone();
+    let schema = ctx.engine.schema(&addr.resource, &res.provider.0).ok_or_else(|| Diagnostic::error("Invalid resource type", addr.to_string()))?;
+    let action = c.action;
+    ctx.observer.event(ApplyEvent::Start { addr, action });
+    let started = Instant::now();
+
+    let config = {
+        let scope = lock(&ctx.scope);
+        let each = lock(&ctx.each);
+        let each_value = match &addr.key {
+            InstanceKey::Str(k) => each.get(&addr.resource).and_then(|m| m.get(k)),
+            _ => None,
+        };
+        let iscope = InstanceScope { base: &scope, key: &addr.key, each_value };
+        let ev = Evaluator::new(&iscope, &scope.dir, res.body.file);
+        decode_body(&ev, &res.body.body, &schema.block, res.span.clone())
+            .map_err(|mut d| d.0.remove(0))?
+    };
+    let progress = StepProgress { observer: ctx.observer, addr, action, started };
+    let type_name = &addr.resource.rtype;
+    let new_value = if action == Action::Read {
+        with_ticker(ctx, addr, action, provider.read_data(type_name, &config.unmark_deep().0))
+            .await
+            .map_err(|e| fail(ctx, addr, action, "Error reading data source", e.to_string()))?
+    } else {
+        let prior = if action == Action::Update { c.before.as_ref() } else { None };
+        let (planned, replace, _) = ctx.engine.provider_plan(&provider, addr, schema, res, prior, &config).await?;
+        if action == Action::Update && !replace.is_empty() {
+            return Err(fail(ctx, addr, action, "Provider produced inconsistent final plan", "the final plan requires replacing this object, but the reviewed plan said it would be updated in place; run plan again".into()));
+        }
+        let plain = planned.unmark_deep().0;
+        let result = match action {
+            Action::Update => {
+                let before = c.before.as_ref().map(|b| b.unmark_deep().0).unwrap_or_default();
+                with_ticker(ctx, addr, action, provider.update(type_name, &before, &plain, &progress)).await
+            }
+            _ => with_ticker(ctx, addr, action, provider.create(type_name, &plain, &progress)).await,
+        };
+        let v = result.map_err(|e| fail(ctx, addr, action, if action == Action::Update { "Error updating resource" } else { "Error creating resource" }, e.to_string()))?;
+        if !v.is_wholly_known() {
+            return Err(fail(ctx, addr, action, "Provider returned invalid result object after apply", "the result still contains unknown values".into()));
+        }
+        remark(&schema.block, v, &[&planned])
+    };
+    let inst = ResourceInstance {
+        provider: c.provider.clone(),
+        value: new_value.clone(),
+        dependencies: c.dependencies.clone(),
+        schema_version: schema.version,
+        create_before_destroy: c.create_before_destroy,
+    };
+    record(ctx, JournalEntry::set(addr, &inst))?;
+    lock(&ctx.values).entry(addr.resource.clone()).or_default().insert(addr.key.clone(), new_value.clone());
+    {
+        let mut s = lock(&ctx.applied);
+        match action {
+            Action::Create => s.add += 1,
+            Action::Update => s.change += 1,
+            Action::Read => s.read += 1,
+            _ => s.add += 1,
+        }
+    }
+    let id = new_value.get_attr("id").and_then(|v| if v.is_sensitive() { None } else { v.as_str().map(String::from) });
+    ctx.observer.event(ApplyEvent::Done { addr, action, elapsed: started.elapsed(), id });
+    Ok(())
+}
+
+async fn destroy_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
+    let c = &ctx.plan.changes[i];
+    let addr = &c.addr;
+    let key = match ctx.engine.config.resources.get(&addr.resource) {
+        Some(r) => r.provider.clone(),
+        None => crate::engine::parse_provider_addr(&c.provider),
+    };
+    let provider = ctx.providers[&key].clone();
+    let started = Instant::now();
+    ctx.observer.event(ApplyEvent::Start { addr, action: Action::Delete });
+    let progress = StepProgress { observer: ctx.observer, addr, action: Action::Delete, started };
+    let before = c.before.as_ref().map(|b| b.unmark_deep().0).unwrap_or_default();
+    with_ticker(ctx, addr, Action::Delete, provider.delete(&addr.resource.rtype, &before, &progress))
+        .await
+        .map_err(|e| fail(ctx, addr, Action::Delete, "Error deleting resource", e.to_string()))?;
+    if c.action != Action::CreateThenDelete {
+        record(ctx, JournalEntry::Remove { addr: addr.to_string() })?;
+    }
+    lock(&ctx.applied).destroy += 1;
+    ctx.observer.event(ApplyEvent::Done { addr, action: Action::Delete, elapsed: started.elapsed(), id: None });
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! Turning a resource block's body into an object value, guided by the provider's schema, and
+//! the generic planning rules Terraform applies before the provider sees a change.
+
+use gantry_core::config::IgnoreChanges;
+use gantry_core::diag::{Diagnostic, Diagnostics, FileId, SourceSpan};
+use gantry_core::eval::Evaluator;
+use gantry_core::provider::{BlockSchema, Nesting};
+use gantry_core::value::{Map, Path, PathStep, Value};
+use hcl_edit::structure::{Body, Structure};
+use hcl_edit::Span;
+
+/// Evaluates `body` against `schema`: every schema attribute and block is present in the
+/// result (null when unset), values are converted to the attribute's type, schema-sensitive
+/// attributes are marked. Unknown arguments and missing required ones are errors.
+pub fn decode_body(
+    ev: &Evaluator,
+    body: &Body,
+    schema: &BlockSchema,
+    block_span: Option<SourceSpan>,
+) -> Result<Value, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let mut out = Map::new();
+    let span = |r: Option<std::ops::Range<usize>>, file: FileId| r.map(|bytes| SourceSpan { file, bytes });
+    for s in body.iter() {
+        match s {
+            Structure::Attribute(a) => {
+                let name = a.key.as_str();
+                let Some(attr) = schema.attributes.get(name).filter(|x| x.required || x.optional) else {
+                    let detail = if schema.attributes.contains_key(name) {
+                        format!("The argument {name:?} is computed by the provider and cannot be set in configuration.")
+                    } else if schema.blocks.contains_key(name) {
+                        format!("An argument named {name:?} is not expected here. Did you mean to define a block of type {name:?}?")
+                    } else {
+                        format!("An argument named {name:?} is not expected here.")
+                    };
+                    diags.push(Diagnostic::error("Unsupported argument", detail).at(span(a.key.span(), ev.file)));
+                    continue;
+                };
+                match ev.eval(&a.value) {
+                    Ok(v) => match attr.ty.convert(&v) {
+                        Ok(v) => {
+                            out.insert(name.to_string(), v.mark_if(attr.sensitive));
+                        }
+                        Err(m) => diags.push(
+                            Diagnostic::error("Incorrect attribute value type", format!("Inappropriate value for attribute {name:?}: {m}."))
+                                .at(span(a.value.span(), ev.file)),
+                        ),
+                    },
+                    Err(d) => diags.push(d),
+                }
+            }
+            Structure::Block(b) if !schema.blocks.contains_key(b.ident.as_str()) => {
+                diags.push(
+                    Diagnostic::error("Unsupported block type", format!("Blocks of type {:?} are not expected here.", b.ident.as_str()))
+                        .at(span(b.ident.span(), ev.file)),
+                );
+            }
+            Structure::Block(_) => {}
+        }
+    }
+    for (name, attr) in &schema.attributes {
+        if out.contains_key(name) {
+            continue;
+        }
+        if attr.required {
+            diags.push(
+                Diagnostic::error("Missing required argument", format!("The argument {name:?} is required, but no definition was found."))
+                    .at(block_span.clone()),
+            );
+        }
+        let dflt = attr.default.clone().filter(|_| !attr.computed || attr.optional);
+        out.insert(name.clone(), dflt.unwrap_or(Value::Null));
+    }
+    for (name, nb) in &schema.blocks {
+        let mut items = Vec::new();
+        for b in body.get_blocks(name) {
+            match decode_body(ev, &b.body, &nb.block, span(b.span(), ev.file)) {
+                Ok(v) => items.push(v),
+                Err(d) => diags.extend(d),
+            }
+        }
+        if items.len() < nb.min_items || (nb.max_items > 0 && items.len() > nb.max_items) {
+            let detail = if items.len() < nb.min_items {
+                format!("At least {} {name:?} blocks are required.", nb.min_items)
+            } else {
+                format!("No more than {} {name:?} blocks are allowed.", nb.max_items)
+            };
+            diags.push(Diagnostic::error(if items.len() < nb.min_items { "Insufficient blocks" } else { "Too many blocks" }, detail).at(block_span.clone()));
+        }
+        let v = match nb.nesting {
+            Nesting::Single => items.into_iter().next().unwrap_or(Value::Null),
+            Nesting::List => Value::list(items),
+            Nesting::Set => Value::set(items),
+        };
+        out.insert(name.clone(), v);
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    Ok(Value::map(out))
+}
+
+/// Terraform's "proposed new state": configuration where set; for computed attributes left
+/// unset, the prior value (or unknown when creating).
+pub fn proposed_new(schema: &BlockSchema, prior: Option<&Value>, config: &Value) -> Value {
+    let mut out = Map::new();
+    for (name, attr) in &schema.attributes {
+        let cv = config.get_attr(name).cloned().unwrap_or(Value::Null);
+        let v = if attr.computed && cv.is_null() {
+            match prior.and_then(|p| p.get_attr(name)) {
+                Some(pv) => pv.clone(),
+                None => Value::Unknown,
+            }
+        } else {
+            cv
+        };
+        out.insert(name.clone(), v);
+    }
+    for (name, nb) in &schema.blocks {
+        let cv = config.get_attr(name).cloned().unwrap_or(Value::Null);
+        let pv = prior.and_then(|p| p.get_attr(name));
+        let v = match (nb.nesting, cv.unmark().0) {
+            (Nesting::Single, Value::Map(_)) => proposed_new(&nb.block, pv, &cv),
+            (Nesting::List, Value::List(items)) => Value::list(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        let p = pv.and_then(|p| p.as_seq()).and_then(|l| l.get(i));
+                        proposed_new(&nb.block, p, item)
+                    })
+                    .collect(),
+            ),
+            (Nesting::Set, Value::Set(items)) => Value::set(
+                items.iter().map(|item| proposed_new(&nb.block, None, item)).collect(),
+            ),
+            _ => cv,
+        };
+        out.insert(name.clone(), v);
+    }
+    Value::map(out)
+}
+
+/// `lifecycle.ignore_changes`: keep the prior value at the ignored paths.
+pub fn apply_ignore_changes(
+    schema: &BlockSchema,
+    ignore: &IgnoreChanges,
+    prior: Option<&Value>,
+    proposed: Value,
+) -> Value {
+    let Some(prior) = prior else { return proposed };
+    match ignore {
+        IgnoreChanges::None => proposed,
+        IgnoreChanges::All => {
+            let mut m = proposed.as_map().cloned().unwrap_or_default();
+            for (name, attr) in &schema.attributes {
+                if attr.required || attr.optional {
+                    if let Some(p) = prior.get_attr(name) {
+                        m.insert(name.clone(), p.clone());
+                    }
+                }
+            }
+            for name in schema.blocks.keys() {
+                if let Some(p) = prior.get_attr(name) {
+                    m.insert(name.clone(), p.clone());
+                }
+            }
+            Value::map(m)
+        }
+        IgnoreChanges::Paths(paths) => paths.iter().fold(proposed, |v, p| {
+            match prior.at_path(p) {
+                Some(pv) => set_path(&v, p, pv.clone()),
+                None => v,
+            }
+        }),
+    }
+}
+
+/// `v` with the part at `path` replaced (or added, for map keys).
+pub fn set_path(v: &Value, path: &[PathStep], new: Value) -> Value {
+    let Some((first, rest)) = path.split_first() else { return new };
+    let (inner, sensitive) = v.unmark();
+    let out = match (inner, first) {
+        (Value::Map(m), PathStep::Key(k)) => {
+            let mut m = (**m).clone();
+            let child = m.get(k).cloned().unwrap_or(Value::Null);
+            m.insert(k.clone(), set_path(&child, rest, new));
+            Value::map(m)
+        }
+        (Value::List(l), PathStep::Index(i)) if (*i as usize) < l.len() => {
+            let mut l = (**l).clone();
+            l[*i as usize] = set_path(&l[*i as usize], rest, new);
+            Value::list(l)
+        }
+        _ => return v.clone(),
+    };
+    out.mark_if(sensitive)
+}
+
+/// Attributes (top level) whose value differs between prior and planned, as paths.
+pub fn changed_force_new(schema: &BlockSchema, prior: &Value, planned: &Value) -> Vec<Path> {
+    let mut out = Vec::new();
+    let differs = |name: &str| {
+        let a = prior.get_attr(name).map(|v| v.unmark_deep().0).unwrap_or(Value::Null);
+        let b = planned.get_attr(name).map(|v| v.unmark_deep().0).unwrap_or(Value::Null);
+        a != b
+    };
+    for (name, attr) in &schema.attributes {
+        if attr.force_new && differs(name) {
+            out.push(vec![PathStep::Key(name.clone())]);
+        }
+    }
+    for (name, nb) in &schema.blocks {
+        if nb.force_new && differs(name) {
+            out.push(vec![PathStep::Key(name.clone())]);
+        }
+    }
+    out
+}
+
+/// Re-applies the sensitive marks of `marks_from` (and schema-sensitive attributes) to a value
+/// a provider returned unmarked.
+pub fn remark(schema: &BlockSchema, v: Value, marks_from: &[&Value]) -> Value {
+    let mut v = v;
+    for src in marks_from {
+        for p in src.sensitive_paths() {
+            if v.at_path(&p).is_some() {
+                v = v.mark_path(&p);
+            }
+        }
+    }
+    for (name, attr) in &schema.attributes {
+        if attr.sensitive {
+            let p = vec![PathStep::Key(name.clone())];
+            if v.at_path(&p).is_some_and(|x| !x.is_null()) {
+                v = v.mark_path(&p);
+            }
+        }
+    }
+    v
+}

@@ -1,0 +1,383 @@
+//! Human-readable plan rendering, in Terraform's layout: a legend, one block per changed
+//! instance with attribute-level diffs, then the summary and output changes.
+//!
+//! Collections are diffed element by element, multi-line strings line by line (`similar`),
+//! and strings holding JSON structurally (a key reorder is no change). Sensitive values print
+//! as `(sensitive value)`; unknown as `(known after apply)`.
+
+use crate::plan::{Action, OutputChange, Plan, PlanMode, Reason, ResourceChange};
+use gantry_core::value::{format_number, Path, PathStep, Value};
+use std::fmt::Write;
+
+/// ANSI colors, or none.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    pub fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+    fn symbol(&self, sym: &str) -> String {
+        let code = match sym.trim() {
+            "+" => "32",
+            "-" => "31",
+            "~" => "33",
+            "-/+" | "+/-" => "35",
+            "<=" => "36",
+            _ => return sym.to_string(),
+        };
+        self.paint(code, sym)
+    }
+}
+
+pub fn symbol(a: Action) -> &'static str {
+    match a {
+        Action::Create => "+",
+        Action::Update => "~",
+        Action::Delete => "-",
+        Action::DeleteThenCreate => "-/+",
+        Action::CreateThenDelete => "+/-",
+        Action::Read => "<=",
+        Action::NoOp => " ",
+    }
+}
+
+/// The full `plan` output (without diagnostics).
+pub fn render_plan(plan: &Plan, style: Style) -> String {
+    let mut out = String::new();
+    if !plan.drift.is_empty() {
+        out.push_str(&render_drift(plan, style));
+    }
+    let changes: Vec<&ResourceChange> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
+    let output_changes: Vec<&OutputChange> = plan.outputs.iter().filter(|o| o.action != Action::NoOp).collect();
+    if plan.mode == PlanMode::RefreshOnly {
+        if plan.drift.is_empty() {
+            out.push_str("\nNo changes. Your infrastructure still matches the configuration.\n\ngantry has checked that the real remote objects still match the result of your most recent changes, and found no differences.\n");
+        } else {
+            out.push_str("\nThis is a refresh-only plan, so gantry will not take any actions to undo these. If you were expecting these changes then you can apply this plan to record the updated values in the gantry state without changing any remote objects.\n");
+        }
+        return out;
+    }
+    if changes.is_empty() && output_changes.is_empty() {
+        out.push_str("\nNo changes. Your infrastructure matches the configuration.\n\ngantry has compared your real infrastructure against your configuration and found no differences, so no changes are needed.\n");
+        return out;
+    }
+    if !changes.is_empty() {
+        out.push_str("\ngantry used the selected providers to generate the following execution\nplan. Resource actions are indicated with the following symbols:\n");
+        let mut used: Vec<Action> = changes.iter().map(|c| c.action).collect();
+        used.sort();
+        used.dedup();
+        for a in used {
+            let label = match a {
+                Action::Create => "create",
+                Action::Update => "update in-place",
+                Action::Delete => "destroy",
+                Action::DeleteThenCreate => "destroy and then create replacement",
+                Action::CreateThenDelete => "create replacement and then destroy",
+                Action::Read => "read (data resources)",
+                Action::NoOp => continue,
+            };
+            let _ = writeln!(out, "{:>5} {label}", style.symbol(&format!("{:>3}", symbol(a))));
+        }
+        out.push_str("\ngantry will perform the following actions:\n");
+        for c in &changes {
+            out.push('\n');
+            out.push_str(&render_change(c, style));
+        }
+        let s = plan.summary();
+        let _ = writeln!(out, "\n{} {} to add, {} to change, {} to destroy.", style.bold("Plan:"), s.add, s.change, s.destroy);
+    }
+    if !output_changes.is_empty() {
+        out.push_str("\nChanges to Outputs:\n");
+        for o in output_changes {
+            out.push_str(&render_output_change(o, style));
+        }
+    }
+    if changes.is_empty() {
+        out.push_str("\nYou can apply this plan to save these new output values to the gantry\nstate, without changing any real infrastructure.\n");
+    }
+    out
+}
+
+fn render_drift(plan: &Plan, style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\n{}\n", style.bold("Note: Objects have changed outside of gantry"));
+    out.push_str("gantry detected the following changes made outside of gantry since the\nlast \"gantry apply\" which may have affected this plan:\n");
+    for c in &plan.drift {
+        out.push('\n');
+        let (verb, sym) = match c.action {
+            Action::Delete => ("has been deleted", "-"),
+            _ => ("has changed", "~"),
+        };
+        let _ = writeln!(out, "  # {} {verb}", style.bold(&c.addr.to_string()));
+        let _ = writeln!(out, "  {} resource \"{}\" \"{}\" {{", style.symbol(sym), c.addr.resource.rtype, c.addr.resource.name);
+        if let (Some(b), Some(a)) = (&c.before, &c.after) {
+            render_object_diff(&mut out, b, a, 6, &[], &mut Vec::new(), style);
+        }
+        out.push_str("    }\n");
+    }
+    out.push_str("\nUnless you have made equivalent changes to your configuration, or ignored the\nrelevant attributes using ignore_changes, the following plan may include\nactions to undo or respond to these changes.\n\n─────────────────────────────────────────────────────────────────────────────\n");
+    out
+}
+
+fn header(c: &ResourceChange) -> String {
+    let what = match c.action {
+        Action::Create => "will be created",
+        Action::Update => "will be updated in-place",
+        Action::Delete => "will be destroyed",
+        Action::DeleteThenCreate | Action::CreateThenDelete => "must be replaced",
+        Action::Read => "will be read during apply",
+        Action::NoOp => "has no changes",
+    };
+    let why = match (&c.reason, c.action) {
+        (Some(Reason::DeleteBecauseNoResourceConfig), _) => format!("\n  # (because {} is not in configuration)", c.addr),
+        (Some(Reason::DeleteBecauseCountIndex), _) => format!("\n  # (because index {} is out of range for count)", c.addr.key.to_string().trim_matches(['[', ']'])),
+        (Some(Reason::DeleteBecauseEachKey), _) => format!("\n  # (because key {} is not in for_each map)", c.addr.key.to_string().trim_matches(['[', ']'])),
+        (Some(Reason::ReplaceByRequest), _) => "\n  # (replacement requested with -replace)".into(),
+        (Some(Reason::ReplaceByTriggers), _) => "\n  # (replace_triggered_by: a referenced object changes)".into(),
+        (Some(Reason::ReadBecauseConfigUnknown), _) => "\n  # (config refers to values not yet known)".into(),
+        (Some(Reason::ReadBecauseDependencyPending), _) => "\n  # (depends on a resource or a module with changes pending)".into(),
+        _ => String::new(),
+    };
+    format!("{what}{why}")
+}
+
+/// One instance's block: `# addr will be created` and its attributes.
+pub fn render_change(c: &ResourceChange, style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "  # {} {}", style.bold(&c.addr.to_string()), header(c));
+    for n in &c.notes {
+        let _ = writeln!(out, "  # ({n})");
+    }
+    let kind = if c.addr.resource.mode == gantry_core::addr::Mode::Data { "data" } else { "resource" };
+    let _ = writeln!(out, "{} {kind} \"{}\" \"{}\" {{", style.symbol(&format!("{:>3}", symbol(c.action))), c.addr.resource.rtype, c.addr.resource.name);
+    let empty = Value::empty_map();
+    match c.action {
+        Action::Create | Action::Read => render_object_diff(&mut out, &Value::Null, c.after.as_ref().unwrap_or(&empty), 6, &c.replace_paths, &mut Vec::new(), style),
+        Action::Delete => render_object_diff(&mut out, c.before.as_ref().unwrap_or(&empty), &Value::Null, 6, &[], &mut Vec::new(), style),
+        _ => render_object_diff(&mut out, c.before.as_ref().unwrap_or(&empty), c.after.as_ref().unwrap_or(&empty), 6, &c.replace_paths, &mut Vec::new(), style),
+    }
+    out.push_str("    }\n");
+    out
+}
+
+fn render_output_change(o: &OutputChange, style: Style) -> String {
+    let sym = style.symbol(symbol(o.action));
+    let show = |v: &Value| if o.sensitive { "(sensitive value)".to_string() } else { inline(v, 4) };
+    match (o.action, &o.before, &o.after) {
+        (Action::Create, _, Some(a)) => format!("  {sym} {} = {}\n", o.name, show(a)),
+        (Action::Delete, Some(b), _) => format!("  {sym} {} = {} -> null\n", o.name, show(b)),
+        (_, Some(b), Some(a)) => format!("  {sym} {} = {} -> {}\n", o.name, show(b), show(a)),
+        _ => String::new(),
+    }
+}
+
+fn pad(n: usize) -> String {
+    " ".repeat(n)
+}
+
+/// Strings holding JSON objects or arrays compare by structure.
+fn json_of(v: &Value) -> Option<serde_json::Value> {
+    let s = v.as_str()?.trim();
+    if !(s.starts_with('{') || s.starts_with('[')) {
+        return None;
+    }
+    serde_json::from_str(s).ok()
+}
+
+/// Equality as a reviewer sees it: marks ignored, JSON strings by structure.
+pub fn same(a: &Value, b: &Value) -> bool {
+    if a.unmark_deep().0 == b.unmark_deep().0 {
+        return true;
+    }
+    matches!((json_of(a), json_of(b)), (Some(x), Some(y)) if x == y)
+}
+
+fn forces(replace: &[Path], path: &[PathStep]) -> bool {
+    replace.iter().any(|p| p.as_slice() == path)
+}
+
+/// Renders the attributes of an object diff. `before`/`after` are objects or null.
+fn render_object_diff(out: &mut String, before: &Value, after: &Value, ind: usize, replace: &[Path], path: &mut Path, style: Style) {
+    let empty = gantry_core::value::Map::new();
+    let bm = before.as_map().unwrap_or(&empty);
+    let am = after.as_map().unwrap_or(&empty);
+    let mut keys: Vec<&String> = bm.keys().chain(am.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let width = keys
+        .iter()
+        .filter(|k| {
+            let (b, a) = (bm.get(**k).unwrap_or(&Value::Null), am.get(**k).unwrap_or(&Value::Null));
+            !(b.is_null() && a.is_null())
+        })
+        .map(|k| k.len())
+        .max()
+        .unwrap_or(0);
+    let mut hidden = 0;
+    for k in keys {
+        let b = bm.get(k).unwrap_or(&Value::Null);
+        let a = am.get(k).unwrap_or(&Value::Null);
+        if b.is_null() && a.is_null() {
+            continue;
+        }
+        let updating = !before.is_null() && !after.is_null();
+        if updating && same(b, a) {
+            hidden += 1;
+            continue;
+        }
+        path.push(PathStep::Key(k.clone()));
+        render_attr(out, k, width, b, a, ind, replace, path, style);
+        path.pop();
+    }
+    if hidden > 0 {
+        let _ = writeln!(out, "{}# ({hidden} unchanged attribute{} hidden)", pad(ind + 2), if hidden == 1 { "" } else { "s" });
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_attr(out: &mut String, name: &str, width: usize, b: &Value, a: &Value, ind: usize, replace: &[Path], path: &mut Path, style: Style) {
+    let force = if forces(replace, path) { " # forces replacement" } else { "" };
+    let label = format!("{name:<width$}");
+    let sym = |s: &str| style.symbol(s);
+    // Sensitive on either side: never look inside.
+    if a.is_sensitive() || b.is_sensitive() {
+        let (s, text) = match (b.is_null(), a.is_null()) {
+            (true, _) => ("+", "(sensitive value)".to_string()),
+            (_, true) => ("-", "(sensitive value) -> null".to_string()),
+            _ => ("~", "(sensitive value)".to_string()),
+        };
+        let _ = writeln!(out, "{}{} {label} = {text}{force}", pad(ind), sym(s));
+        return;
+    }
+    match (b.unmark().0, a.unmark().0) {
+        (Value::Null, a) => render_whole(out, "+", &label, a, ind, force, style),
+        (b, Value::Null) => render_whole(out, "-", &label, b, ind, force, style),
+        (Value::Map(_), Value::Map(_)) => {
+            let _ = writeln!(out, "{}{} {label} = {{{force}", pad(ind), sym("~"));
+            render_object_diff(out, b, a, ind + 4, replace, path, style);
+            let _ = writeln!(out, "{}}}", pad(ind + 4));
+        }
+        (Value::List(bl) | Value::Set(bl), Value::List(al) | Value::Set(al)) => {
+            let _ = writeln!(out, "{}{} {label} = [{force}", pad(ind), sym("~"));
+            render_seq_diff(out, bl, al, ind + 4, style);
+            let _ = writeln!(out, "{}]", pad(ind + 4));
+        }
+        (Value::String(bs), Value::String(as_)) if bs.contains('\n') || as_.contains('\n') => {
+            let _ = writeln!(out, "{}{} {label} = <<-EOT{force}", pad(ind), sym("~"));
+            let diff = similar::TextDiff::from_lines(&**bs, &**as_);
+            for change in diff.iter_all_changes() {
+                let (s, line) = (match change.tag() {
+                    similar::ChangeTag::Delete => "-",
+                    similar::ChangeTag::Insert => "+",
+                    similar::ChangeTag::Equal => " ",
+                }, change.value().trim_end_matches('\n'));
+                let _ = writeln!(out, "{}{} {line}", pad(ind + 2), sym(s));
+            }
+            let _ = writeln!(out, "{}EOT", pad(ind + 4));
+        }
+        (b, a) => {
+            let _ = writeln!(out, "{}{} {label} = {} -> {}{force}", pad(ind), sym("~"), inline(b, ind + 4), inline(a, ind + 4));
+        }
+    }
+}
+
+/// Sequence diff: unchanged elements hidden with a count, changed ones shown as -/+.
+fn render_seq_diff(out: &mut String, before: &[Value], after: &[Value], ind: usize, style: Style) {
+    let b: Vec<String> = before.iter().map(|v| v.unmark_deep().0.to_json().to_string()).collect();
+    let a: Vec<String> = after.iter().map(|v| v.unmark_deep().0.to_json().to_string()).collect();
+    let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &b, &a);
+    let mut hidden = 0;
+    for op in ops {
+        for (tag, old, new) in op.iter_changes(&b, &a).map(|c| (c.tag(), c.old_index(), c.new_index())) {
+            match tag {
+                similar::ChangeTag::Equal => hidden += 1,
+                similar::ChangeTag::Delete => {
+                    let v = &before[old.unwrap_or(0)];
+                    let _ = writeln!(out, "{}{} {},", pad(ind - 2), style.symbol("-"), inline(v, ind));
+                }
+                similar::ChangeTag::Insert => {
+                    let v = &after[new.unwrap_or(0)];
+                    let _ = writeln!(out, "{}{} {},", pad(ind - 2), style.symbol("+"), inline(v, ind));
+                }
+            }
+        }
+    }
+    if hidden > 0 {
+        let _ = writeln!(out, "{}# ({hidden} unchanged element{} hidden)", pad(ind), if hidden == 1 { "" } else { "s" });
+    }
+}
+
+fn render_whole(out: &mut String, sym: &str, label: &str, v: &Value, ind: usize, force: &str, style: Style) {
+    let tail = if sym == "-" { " -> null" } else { "" };
+    match v {
+        Value::Map(m) if !m.is_empty() => {
+            let _ = writeln!(out, "{}{} {label} = {{{force}", pad(ind), style.symbol(sym));
+            let w = m.keys().map(String::len).max().unwrap_or(0);
+            for (k, x) in m.iter() {
+                if x.is_null() {
+                    continue;
+                }
+                render_whole(out, sym, &format!("{k:<w$}"), x, ind + 4, "", style);
+            }
+            let _ = writeln!(out, "{}}}{tail}", pad(ind + 4));
+        }
+        _ => {
+            let _ = writeln!(out, "{}{} {label} = {}{tail}{force}", pad(ind), style.symbol(sym), inline(v, ind + 4));
+        }
+    }
+}
+
+/// A value on one line where short, otherwise HCL-style across lines.
+pub fn inline(v: &Value, ind: usize) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Unknown => "(known after apply)".into(),
+        Value::Sensitive(_) => "(sensitive value)".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => format_number(*n),
+        Value::String(s) if s.contains('\n') => {
+            let mut t = "<<-EOT\n".to_string();
+            for line in s.lines() {
+                let _ = writeln!(t, "{}{line}", pad(ind + 2));
+            }
+            t.push_str(&format!("{}EOT", pad(ind)));
+            t
+        }
+        Value::String(s) => serde_json::Value::String(s.to_string()).to_string(),
+        Value::List(l) | Value::Set(l) if l.is_empty() => "[]".into(),
+        Value::Map(m) if m.is_empty() => "{}".into(),
+        Value::List(l) | Value::Set(l) => {
+            let items: Vec<String> = l.iter().map(|x| inline(x, ind + 4)).collect();
+            let one = format!("[{}]", items.join(", "));
+            if one.len() < 60 && !one.contains('\n') {
+                return one;
+            }
+            let mut t = "[\n".to_string();
+            for i in items {
+                let _ = writeln!(t, "{}{i},", pad(ind + 4));
+            }
+            t.push_str(&format!("{}]", pad(ind)));
+            t
+        }
+        Value::Map(m) => {
+            let w = m.keys().map(String::len).max().unwrap_or(0);
+            let mut t = "{\n".to_string();
+            for (k, x) in m.iter() {
+                let key = if gantry_core::ident::is_ident(k) { k.clone() } else { format!("{k:?}") };
+                let _ = writeln!(t, "{}{key:<w$} = {}", pad(ind + 4), inline(x, ind + 4));
+            }
+            t.push_str(&format!("{}}}", pad(ind)));
+            t
+        }
+    }
+}
