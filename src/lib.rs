@@ -1,1 +1,39 @@
+//! gantry: declarative AI infrastructure. Write HCL; gantry builds a dependency graph, reads
+//! live state, shows a reviewable plan and applies it in order through provider plugins.
+//!
+//! This facade re-exports the engine so an embedding program needs one dependency:
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use gantry::plans::{apply, PlanOptions, Workspace};
+//! let ws = Workspace::new("examples/quickstart", gantry::default_registry());
+//! let loaded = ws.load(&[], &[])?;
+//! let backend = ws.backend(Some(&loaded.engine.config))?;
+//! let _lock = backend.lock("apply", std::time::Duration::ZERO)?;
+//! let (state, _) = backend.load()?;
+//! let plan = loaded.engine.plan(&state, &PlanOptions::default()).await?;
+//! let outcome = apply(&loaded.engine, &plan, Box::new(backend.journal()?), &gantry::plans::apply::Quiet, 10).await?;
+//! let mut state = outcome.state;
+//! backend.write_snapshot(&mut state)?;
+//! # Ok(()) }
+//! ```
+//!
+//! Providers are cargo features: `builtin` (always useful: `terraform_data`); cloud providers
+//! are added as their crates land.
 
+pub use gantry_core as core;
+pub use gantry_plans as plans;
+
+#[cfg(feature = "builtin")]
+pub use gantry_provider_builtin as builtin;
+
+use gantry_core::provider::Registry;
+
+/// A registry with every provider compiled into this build.
+pub fn default_registry() -> Registry {
+    #[allow(unused_mut)]
+    let mut r = Registry::new();
+    #[cfg(feature = "builtin")]
+    gantry_provider_builtin::register(&mut r);
+    r
+}

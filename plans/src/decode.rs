@@ -218,10 +218,55 @@ pub fn changed_force_new(schema: &BlockSchema, prior: &Value, planned: &Value) -
     out
 }
 
+fn collect_secrets(v: &Value, out: &mut Vec<Value>) {
+    match v {
+        Value::Sensitive(inner) => {
+            let plain = inner.unmark_deep().0;
+            if !plain.is_null() && plain.is_wholly_known() {
+                out.push(plain);
+            }
+        }
+        Value::List(l) | Value::Set(l) => l.iter().for_each(|x| collect_secrets(x, out)),
+        Value::Map(m) => m.values().for_each(|x| collect_secrets(x, out)),
+        _ => {}
+    }
+}
+
+fn echoes(v: &Value, secret: &Value) -> bool {
+    if v == secret {
+        return true;
+    }
+    match (v, secret) {
+        (Value::String(a), Value::String(b)) => b.len() >= 3 && a.contains(&**b),
+        _ => false,
+    }
+}
+
+fn taint(v: &Value, secrets: &[Value]) -> Value {
+    if v.is_sensitive() {
+        return v.clone();
+    }
+    if !v.is_null() && secrets.iter().any(|s| echoes(v, s)) {
+        return v.clone().mark_if(true);
+    }
+    match v {
+        Value::List(l) => Value::list(l.iter().map(|x| taint(x, secrets)).collect()),
+        Value::Set(l) => Value::Set(std::sync::Arc::new(l.iter().map(|x| taint(x, secrets)).collect())),
+        Value::Map(m) => Value::map(m.iter().map(|(k, x)| (k.clone(), taint(x, secrets))).collect()),
+        other => other.clone(),
+    }
+}
+
 /// Re-applies the sensitive marks of `marks_from` (and schema-sensitive attributes) to a value
-/// a provider returned unmarked.
+/// a provider returned unmarked. Any part of the result that echoes a sensitive value (equal
+/// to it, or a string containing it) is marked too: a provider that copies a secret into a
+/// computed attribute (as `terraform_data.output` does) must not reveal it.
 pub fn remark(schema: &BlockSchema, v: Value, marks_from: &[&Value]) -> Value {
-    let mut v = v;
+    let mut secrets = Vec::new();
+    for src in marks_from {
+        collect_secrets(src, &mut secrets);
+    }
+    let mut v = if secrets.is_empty() { v } else { taint(&v, &secrets) };
     for src in marks_from {
         for p in src.sensitive_paths() {
             if v.at_path(&p).is_some() {

@@ -98,6 +98,8 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
     }
     if !output_changes.is_empty() {
         out.push_str("\nChanges to Outputs:\n");
+        let mut output_changes = output_changes;
+        output_changes.sort_by(|a, b| a.name.cmp(&b.name));
         for o in output_changes {
             out.push_str(&render_output_change(o, style));
         }
@@ -286,7 +288,7 @@ fn render_attr(out: &mut String, name: &str, width: usize, b: &Value, a: &Value,
             let _ = writeln!(out, "{}EOT", pad(ind + 4));
         }
         (b, a) => {
-            let _ = writeln!(out, "{}{} {label} = {} -> {}{force}", pad(ind), sym("~"), inline(b, ind + 4), inline(a, ind + 4));
+            let _ = writeln!(out, "{}{} {label} = {} -> {}{force}", pad(ind), sym("~"), inline(b, ind + 2), inline(a, ind + 2));
         }
     }
 }
@@ -329,15 +331,17 @@ fn render_whole(out: &mut String, sym: &str, label: &str, v: &Value, ind: usize,
                 }
                 render_whole(out, sym, &format!("{k:<w$}"), x, ind + 4, "", style);
             }
-            let _ = writeln!(out, "{}}}{tail}", pad(ind + 4));
+            let _ = writeln!(out, "{}}}{tail}", pad(ind + 2));
         }
         _ => {
-            let _ = writeln!(out, "{}{} {label} = {}{tail}{force}", pad(ind), style.symbol(sym), inline(v, ind + 4));
+            let _ = writeln!(out, "{}{} {label} = {}{tail}{force}", pad(ind), style.symbol(sym), inline(v, ind + 2));
         }
     }
 }
 
-/// A value on one line where short, otherwise HCL-style across lines.
+/// A value on one line where short, otherwise HCL-style across lines. `ind` is the column
+/// where the line holding the value starts its key: nested lines go 4 deeper, the closing
+/// bracket at `ind`.
 pub fn inline(v: &Value, ind: usize) -> String {
     match v {
         Value::Null => "null".into(),
@@ -348,7 +352,7 @@ pub fn inline(v: &Value, ind: usize) -> String {
         Value::String(s) if s.contains('\n') => {
             let mut t = "<<-EOT\n".to_string();
             for line in s.lines() {
-                let _ = writeln!(t, "{}{line}", pad(ind + 2));
+                let _ = writeln!(t, "{}{line}", pad(ind + 4));
             }
             t.push_str(&format!("{}EOT", pad(ind)));
             t
@@ -370,10 +374,10 @@ pub fn inline(v: &Value, ind: usize) -> String {
             t
         }
         Value::Map(m) => {
-            let w = m.keys().map(String::len).max().unwrap_or(0);
+            let w = m.keys().map(|k| k.len() + 2).max().unwrap_or(0);
             let mut t = "{\n".to_string();
             for (k, x) in m.iter() {
-                let key = if gantry_core::ident::is_ident(k) { k.clone() } else { format!("{k:?}") };
+                let key = format!("{k:?}");
                 let _ = writeln!(t, "{}{key:<w$} = {}", pad(ind + 4), inline(x, ind + 4));
             }
             t.push_str(&format!("{}}}", pad(ind)));

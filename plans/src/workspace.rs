@@ -104,7 +104,7 @@ impl Workspace {
     pub fn backend(&self, cfg: Option<&Config>) -> Result<LocalBackend, Failure> {
         let default = self.dir.join("gantry.tfstate");
         let Some(b) = cfg.and_then(|c| c.backend.as_ref()) else {
-            return Ok(LocalBackend::new(default, VERSION));
+            return Ok(LocalBackend::new(default, env!("CARGO_PKG_VERSION")));
         };
         if b.kind != "local" {
             return Err(Failure::new(
@@ -121,6 +121,6 @@ impl Workspace {
             }
             None => default,
         };
-        Ok(LocalBackend::new(path, VERSION))
+        Ok(LocalBackend::new(path, env!("CARGO_PKG_VERSION")))
     }
 }

@@ -24,11 +24,9 @@ pub fn load_dir(dir: &FsPath) -> (Config, Diagnostics) {
                 .collect();
             paths.sort();
             for p in paths {
-                let name = p
-                    .strip_prefix(std::env::current_dir().unwrap_or_default())
-                    .unwrap_or(&p)
-                    .display()
-                    .to_string();
+                let shown = p.strip_prefix(std::env::current_dir().unwrap_or_default()).unwrap_or(&p);
+                let shown = shown.strip_prefix(".").unwrap_or(shown);
+                let name = shown.display().to_string();
                 match std::fs::read_to_string(&p) {
                     Ok(text) => files.push(SourceFile::new(name, text)),
                     Err(e) => diags.push(Diagnostic::error(

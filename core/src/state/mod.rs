@@ -6,7 +6,7 @@
 
 mod local;
 
-pub use local::{Journal, JournalEntry, LocalBackend, LockGuard, LockInfo};
+pub use local::{write_atomic, Journal, JournalEntry, LocalBackend, LockGuard, LockInfo};
 
 use crate::addr::{InstanceAddr, InstanceKey, Mode, ResourceAddr};
 use crate::value::{PathStep, Value};

@@ -1,0 +1,194 @@
+//! Terraform's machine-readable JSON formats (`show -json`): the state "values" format and
+//! the plan format (format_version 1.2), so policy tools built for Terraform read gantry's.
+//!
+//! Unlike Terraform, sensitive values are never written: they appear as `null` in values and
+//! as `true` in the matching `*_sensitive` shape.
+
+use crate::plan::{Action, Plan, ResourceChange};
+use crate::workspace::VERSION;
+use gantry_core::addr::{InstanceKey, Mode};
+use gantry_core::state::{type_json, State};
+use gantry_core::value::Value;
+use serde_json::{json, Map, Value as Json};
+
+fn index_json(k: &InstanceKey) -> Option<Json> {
+    k.to_json()
+}
+
+fn provider_name(provider_addr: &str) -> String {
+    provider_addr
+        .trim_start_matches("provider[\"")
+        .split("\"]")
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A value for JSON output: sensitive parts nulled, unknown parts null.
+fn redacted(v: &Value) -> Json {
+    v.to_json_redacted()
+}
+
+fn resource_json(addr: &gantry_core::addr::InstanceAddr, provider: &str, schema_version: u64, v: &Value) -> Json {
+    let mut o = Map::new();
+    o.insert("address".into(), json!(addr.to_string()));
+    o.insert("mode".into(), json!(addr.resource.mode.as_str()));
+    o.insert("type".into(), json!(addr.resource.rtype));
+    o.insert("name".into(), json!(addr.resource.name));
+    if let Some(i) = index_json(&addr.key) {
+        o.insert("index".into(), i);
+    }
+    o.insert("provider_name".into(), json!(provider_name(provider)));
+    o.insert("schema_version".into(), json!(schema_version));
+    o.insert("values".into(), redacted(v));
+    o.insert("sensitive_values".into(), sensitive_shape(v));
+    Json::Object(o)
+}
+
+/// `*_sensitive` shapes are objects/arrays mirroring the value, `true` where sensitive.
+fn sensitive_shape(v: &Value) -> Json {
+    match v.sensitive_shape() {
+        Json::Bool(false) => match v.unmark().0 {
+            Value::List(_) | Value::Set(_) => json!([]),
+            Value::Map(_) => json!({}),
+            _ => Json::Bool(false),
+        },
+        s => s,
+    }
+}
+
+fn outputs_json(state: &State) -> Json {
+    Json::Object(
+        state
+            .outputs
+            .iter()
+            .map(|(k, o)| {
+                let sensitive = o.sensitive || o.value.contains_sensitive();
+                let value = if sensitive { Json::Null } else { o.value.to_json() };
+                (k.clone(), json!({"sensitive": sensitive, "value": value, "type": type_json(&o.value)}))
+            })
+            .collect(),
+    )
+}
+
+fn values_json(state: &State) -> Json {
+    let resources: Vec<Json> = state
+        .resources
+        .iter()
+        .map(|(a, i)| {
+            let mut r = resource_json(a, &i.provider, i.schema_version, &i.value);
+            if !i.dependencies.is_empty() {
+                r["depends_on"] = json!(i.dependencies);
+            }
+            r
+        })
+        .collect();
+    json!({"outputs": outputs_json(state), "root_module": {"resources": resources}})
+}
+
+/// `gantry show -json` with no plan file.
+pub fn state_json(state: &State) -> Json {
+    if state.resources.is_empty() && state.outputs.is_empty() {
+        return json!({"format_version": "1.0"});
+    }
+    json!({"format_version": "1.0", "terraform_version": VERSION.trim_start_matches("gantry "), "values": values_json(state)})
+}
+
+fn change_json(c: &ResourceChange) -> Json {
+    let before = c.before.as_ref();
+    let after = c.after.as_ref();
+    let mut change = Map::new();
+    change.insert("actions".into(), json!(c.action.json_actions()));
+    change.insert("before".into(), before.map(redacted).unwrap_or(Json::Null));
+    change.insert("after".into(), after.map(redacted).unwrap_or(Json::Null));
+    change.insert("after_unknown".into(), after.map(|v| match v.unknown_shape() {
+        Json::Bool(false) => json!({}),
+        s => s,
+    }).unwrap_or(json!({})));
+    change.insert("before_sensitive".into(), before.map(sensitive_shape).unwrap_or(Json::Bool(false)));
+    change.insert("after_sensitive".into(), after.map(sensitive_shape).unwrap_or(Json::Bool(false)));
+    if !c.replace_paths.is_empty() {
+        change.insert(
+            "replace_paths".into(),
+            Json::Array(
+                c.replace_paths
+                    .iter()
+                    .map(|p| Json::Array(p.iter().map(|s| match s {
+                        gantry_core::value::PathStep::Key(k) => json!(k),
+                        gantry_core::value::PathStep::Index(i) => json!(i),
+                    }).collect()))
+                    .collect(),
+            ),
+        );
+    }
+    let mut o = Map::new();
+    o.insert("address".into(), json!(c.addr.to_string()));
+    o.insert("mode".into(), json!(c.addr.resource.mode.as_str()));
+    o.insert("type".into(), json!(c.addr.resource.rtype));
+    o.insert("name".into(), json!(c.addr.resource.name));
+    if let Some(i) = index_json(&c.addr.key) {
+        o.insert("index".into(), i);
+    }
+    o.insert("provider_name".into(), json!(provider_name(&c.provider)));
+    o.insert("change".into(), Json::Object(change));
+    if let Some(r) = &c.reason {
+        o.insert("action_reason".into(), json!(r.json()));
+    }
+    Json::Object(o)
+}
+
+/// `gantry show -json PLANFILE`: Terraform's plan representation, format_version 1.2.
+pub fn plan_json(plan: &Plan) -> Json {
+    let planned: Vec<Json> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::Delete && c.addr.resource.mode == Mode::Managed)
+        .filter_map(|c| c.after.as_ref().map(|v| resource_json(&c.addr, &c.provider, 0, v)))
+        .collect();
+    let planned_outputs: Map<String, Json> = plan
+        .outputs
+        .iter()
+        .filter(|o| o.action != Action::Delete)
+        .filter_map(|o| {
+            let v = o.after.as_ref()?;
+            let sensitive = o.sensitive || v.contains_sensitive();
+            Some((o.name.clone(), json!({"sensitive": sensitive, "value": if sensitive || !v.is_wholly_known() { Json::Null } else { v.to_json() }})))
+        })
+        .collect();
+    let output_changes: Map<String, Json> = plan
+        .outputs
+        .iter()
+        .map(|o| {
+            let hide = |v: &Option<Value>| match v {
+                Some(v) if !(o.sensitive || v.contains_sensitive()) => redacted(v),
+                _ => Json::Null,
+            };
+            (
+                o.name.clone(),
+                json!({
+                    "actions": o.action.json_actions(),
+                    "before": hide(&o.before),
+                    "after": hide(&o.after),
+                    "after_unknown": o.after.as_ref().is_some_and(|v| v.is_unknown()),
+                    "before_sensitive": o.sensitive,
+                    "after_sensitive": o.sensitive,
+                }),
+            )
+        })
+        .collect();
+    json!({
+        "format_version": "1.2",
+        "terraform_version": VERSION.trim_start_matches("gantry "),
+        "planned_values": {"outputs": planned_outputs, "root_module": {"resources": planned}},
+        "resource_drift": plan.drift.iter().map(change_json).collect::<Vec<_>>(),
+        "resource_changes": plan.changes.iter().map(change_json).collect::<Vec<_>>(),
+        "output_changes": output_changes,
+        "prior_state": state_json(&plan.prior_state),
+        "configuration": {"root_module": {}},
+        "relevant_attributes": [],
+        "timestamp": plan.timestamp,
+        "applyable": plan.has_changes(),
+        "complete": true,
+        "errored": plan.errored,
+    })
+}

@@ -1,0 +1,274 @@
+//! Command-line syntax. Terraform's single-dash long flags (`-auto-approve`, `-var=x=1`,
+//! `-chdir=DIR`) are accepted beside `--flags` by rewriting them before clap sees them.
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+use gantry::plans::VarArg;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "gantry", version, about = "Declarative AI infrastructure: plan and apply HCL on AWS, Google Cloud and Azure")]
+pub struct Cli {
+    /// Switch to this working directory before running the command.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub chdir: Option<PathBuf>,
+    /// Never use colors.
+    #[arg(long = "no-color", global = true)]
+    pub no_color: bool,
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Prepare the working directory: check the configuration and its providers.
+    Init,
+    /// Check whether the configuration is valid.
+    Validate,
+    /// Rewrite configuration files to the canonical format.
+    Fmt(FmtArgs),
+    /// Show the changes required by the current configuration.
+    Plan(PlanArgs),
+    /// Create or update infrastructure.
+    Apply(ApplyArgs),
+    /// Destroy previously-created infrastructure.
+    Destroy(ApplyArgs),
+    /// Update the state to match remote objects, changing nothing else.
+    Refresh(ApplyArgs),
+    /// Show the current state or a saved plan.
+    Show(ShowArgs),
+    /// Show output values.
+    Output(OutputArgs),
+    /// Advanced state management.
+    #[command(subcommand)]
+    State(StateCmd),
+    /// Print the dependency graph in DOT format.
+    Graph,
+    /// Release a stuck lock on the state.
+    #[command(name = "force-unlock")]
+    ForceUnlock(ForceUnlockArgs),
+    /// Adopt an existing object into the state.
+    Import(ImportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct FmtArgs {
+    /// Only check; exit 3 when a file is not formatted.
+    #[arg(long)]
+    pub check: bool,
+    /// Show the formatting changes as a diff.
+    #[arg(long)]
+    pub diff: bool,
+    /// Files or directories (default: the working directory).
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct VarFlags {
+    /// Set a variable: -var 'name=value'.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub var: Vec<String>,
+    /// Read variable values from a file.
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_file: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LockFlags {
+    /// Take the state lock (default true).
+    #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
+    pub lock: bool,
+    /// How long to wait for the state lock: 0s, 30s, 5m.
+    #[arg(long = "lock-timeout", default_value = "0s", value_name = "DURATION")]
+    pub lock_timeout: String,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub vars: VarFlags,
+    #[command(flatten)]
+    pub lock: LockFlags,
+    /// Write the plan to this file for a later `apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Plan only these resources (and what they depend on).
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub target: Vec<String>,
+    /// Force replacement of this instance.
+    #[arg(long = "replace", value_name = "ADDRESS")]
+    pub replace: Vec<String>,
+    /// Plan to destroy everything.
+    #[arg(long)]
+    pub destroy: bool,
+    /// Read remote objects before planning (default true).
+    #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
+    pub refresh: bool,
+    /// Only record changes made outside gantry; change nothing.
+    #[arg(long = "refresh-only")]
+    pub refresh_only: bool,
+    /// Exit 0 for no changes, 1 for errors, 2 when there are changes.
+    #[arg(long = "detailed-exitcode")]
+    pub detailed_exitcode: bool,
+    /// How many operations run at once.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+    /// Machine-readable output: one JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Skip the interactive approval.
+    #[arg(long = "auto-approve")]
+    pub auto_approve: bool,
+    /// A plan file written by `plan -out`.
+    pub plan_file: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    #[arg(long)]
+    pub json: bool,
+    /// A saved plan file; without it the state is shown.
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct OutputArgs {
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long)]
+    pub raw: bool,
+    pub name: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StateCmd {
+    /// List resource instances in the state.
+    List { addresses: Vec<String> },
+    /// Show one instance's attributes.
+    Show { address: String },
+    /// Forget instances (the remote objects are left alone).
+    Rm {
+        #[command(flatten)]
+        lock: LockFlags,
+        #[arg(required = true)]
+        addresses: Vec<String>,
+    },
+    /// Move an instance or resource to a new address.
+    Mv {
+        #[command(flatten)]
+        lock: LockFlags,
+        source: String,
+        destination: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct ForceUnlockArgs {
+    pub lock_id: String,
+    /// Don't ask for confirmation.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub vars: VarFlags,
+    #[command(flatten)]
+    pub lock: LockFlags,
+    pub address: String,
+    pub id: String,
+}
+
+/// Long flags gantry knows, for rewriting Terraform's `-flag` spelling.
+fn is_long_flag(name: &str) -> bool {
+    name.len() > 1 && name.chars().next().is_some_and(|c| c.is_ascii_lowercase()) && name.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+}
+
+/// Rewrites `-flag[=v]` to `--flag[=v]` and collects `-var` / `-var-file` in command-line
+/// order (their relative order decides precedence).
+pub fn normalize(args: impl IntoIterator<Item = String>) -> (Vec<String>, Vec<VarArg>) {
+    let mut out = Vec::new();
+    let mut vars = Vec::new();
+    let mut pending: Option<String> = None;
+    let mut after_dashdash = false;
+    for a in args {
+        if let Some(kind) = pending.take() {
+            vars.push(if kind == "var" { VarArg::Assign(a.clone()) } else { VarArg::File(a.clone().into()) });
+            out.push(a);
+            continue;
+        }
+        if after_dashdash || a == "--" {
+            after_dashdash = true;
+            out.push(a);
+            continue;
+        }
+        let body = if let Some(rest) = a.strip_prefix("--") {
+            Some(rest)
+        } else if let Some(rest) = a.strip_prefix('-') {
+            let name = rest.split('=').next().unwrap_or("");
+            is_long_flag(name).then_some(rest)
+        } else {
+            None
+        };
+        let Some(body) = body else {
+            out.push(a);
+            continue;
+        };
+        let (name, value) = match body.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (body, None),
+        };
+        if name == "var" || name == "var-file" {
+            match value {
+                Some(v) => vars.push(if name == "var" { VarArg::Assign(v.to_string()) } else { VarArg::File(v.into()) }),
+                None => pending = Some(name.to_string()),
+            }
+        }
+        out.push(format!("--{body}"));
+    }
+    (out, vars)
+}
+
+/// `30s`, `5m`, `1h`, `250ms` (a bare number is seconds).
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("invalid duration unit in {s:?}; use ms, s, m or h")),
+    };
+    Ok(std::time::Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_dash_flags_are_accepted_and_vars_keep_order() {
+        let argv = ["gantry", "-chdir=dir", "apply", "-auto-approve", "-var", "a=1", "-var-file=x.tfvars", "--var=b=2", "-refresh=false", "plan.out"];
+        let (out, vars) = normalize(argv.iter().map(|s| s.to_string()));
+        assert_eq!(out, ["gantry", "--chdir=dir", "apply", "--auto-approve", "--var", "a=1", "--var-file=x.tfvars", "--var=b=2", "--refresh=false", "plan.out"]);
+        assert!(matches!(&vars[0], VarArg::Assign(s) if s == "a=1"));
+        assert!(matches!(&vars[1], VarArg::File(p) if p.to_str() == Some("x.tfvars")));
+        assert!(matches!(&vars[2], VarArg::Assign(s) if s == "b=2"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s").unwrap().as_secs(), 30);
+        assert_eq!(parse_duration("2m").unwrap().as_secs(), 120);
+        assert!(parse_duration("2x").is_err());
+    }
+}

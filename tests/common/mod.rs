@@ -1,0 +1,88 @@
+//! Helpers for end-to-end tests: run the built `gantry` binary in a temporary directory.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+pub struct Dir {
+    pub tmp: tempfile::TempDir,
+}
+
+impl Dir {
+    pub fn new() -> Dir {
+        Dir { tmp: tempfile::tempdir().expect("tempdir") }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> &Self {
+        std::fs::write(self.path().join(name), text).expect("write file");
+        self
+    }
+
+    pub fn remove(&self, name: &str) {
+        let _ = std::fs::remove_file(self.path().join(name));
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path().join(name)).unwrap_or_default()
+    }
+
+    pub fn state_path(&self) -> PathBuf {
+        self.path().join("gantry.tfstate")
+    }
+
+    /// The state file's bytes (empty when absent).
+    pub fn state_bytes(&self) -> Vec<u8> {
+        std::fs::read(self.state_path()).unwrap_or_default()
+    }
+
+    pub fn state_json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.state_bytes()).expect("state is JSON")
+    }
+
+    /// Runs `gantry ARGS` in this directory, with no color and stdin closed.
+    pub fn gantry(&self, args: &[&str]) -> Run {
+        self.gantry_env(args, &[])
+    }
+
+    pub fn gantry_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_gantry"));
+        c.args(args).current_dir(self.path()).env("NO_COLOR", "1").stdin(std::process::Stdio::null());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().expect("run gantry").into()
+    }
+
+    /// Addresses in state, via `gantry state list`.
+    pub fn addresses(&self) -> Vec<String> {
+        let r = self.gantry(&["state", "list"]);
+        assert_eq!(r.code, 0, "{}", r.all());
+        r.stdout.lines().map(String::from).collect()
+    }
+}
