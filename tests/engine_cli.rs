@@ -61,7 +61,12 @@ fn applied_fifty() -> Dir {
     d.write("main.tf", FIFTY);
     let r = d.gantry(&["apply", "-auto-approve"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(r.stdout.contains("Apply complete! Resources: 53 added, 0 changed, 0 destroyed."), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("Apply complete! Resources: 53 added, 0 changed, 0 destroyed."),
+        "{}",
+        r.stdout
+    );
     d
 }
 
@@ -81,7 +86,13 @@ fn fifty_resources_apply_then_the_second_plan_has_no_changes() {
 
     let again = d.gantry(&["plan", "-detailed-exitcode"]);
     assert_eq!(again.code, 0, "{}", again.all());
-    assert!(again.stdout.contains("No changes. Your infrastructure matches the configuration."), "{}", again.stdout);
+    assert!(
+        again
+            .stdout
+            .contains("No changes. Your infrastructure matches the configuration."),
+        "{}",
+        again.stdout
+    );
 }
 
 #[test]
@@ -90,22 +101,55 @@ fn changing_one_variable_touches_exactly_the_dependents() {
     // model_version feeds model (input + triggers_replace) and, through it, endpoint.
     let r = d.gantry(&["plan", "-detailed-exitcode", "-var", "model_version=v2"]);
     assert_eq!(r.code, 2, "{}", r.all());
-    assert!(r.stdout.contains("# terraform_data.model must be replaced"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("# terraform_data.model must be replaced"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("# forces replacement"), "{}", r.stdout);
-    assert!(r.stdout.contains("# terraform_data.endpoint will be updated in-place"), "{}", r.stdout);
-    assert!(r.stdout.contains("Plan: 1 to add, 1 to change, 1 to destroy."), "{}", r.stdout);
-    let touched = r.stdout.lines().filter(|l| l.trim_start().starts_with("# terraform_data.")).count();
+    assert!(
+        r.stdout
+            .contains("# terraform_data.endpoint will be updated in-place"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("Plan: 1 to add, 1 to change, 1 to destroy."),
+        "{}",
+        r.stdout
+    );
+    let touched = r
+        .stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("# terraform_data."))
+        .count();
     assert_eq!(touched, 2, "only model and endpoint change:\n{}", r.stdout);
 
     let before = d.state_json();
     let a = d.gantry(&["apply", "-auto-approve", "-var", "model_version=v2"]);
     assert_eq!(a.code, 0, "{}", a.all());
-    assert!(a.stdout.contains("Resources: 1 added, 1 changed, 1 destroyed."), "{}", a.stdout);
+    assert!(
+        a.stdout
+            .contains("Resources: 1 added, 1 changed, 1 destroyed."),
+        "{}",
+        a.stdout
+    );
     let after = d.state_json();
     // Untouched objects keep their ids; the replaced one gets a new id.
     let id_of = |s: &serde_json::Value, name: &str| -> Vec<String> {
-        s["resources"].as_array().unwrap().iter().filter(|r| r["name"] == name)
-            .flat_map(|r| r["instances"].as_array().unwrap().iter().map(|i| i["attributes"]["id"].as_str().unwrap().to_string()))
+        s["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["name"] == name)
+            .flat_map(|r| {
+                r["instances"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i["attributes"]["id"].as_str().unwrap().to_string())
+            })
             .collect()
     };
     assert_eq!(id_of(&before, "node"), id_of(&after, "node"));
@@ -120,9 +164,25 @@ fn count_and_for_each_shrink_deletes_only_the_extra_instances() {
     let d = applied_fifty();
     let r = d.gantry(&["plan", "-var", "replicas=28", "-var", "zones=[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\",\"j\",\"k\",\"l\",\"m\",\"n\",\"o\",\"p\",\"q\",\"r\",\"s\",\"t\"]"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(r.stdout.contains("# terraform_data.node[29] will be destroyed"), "{}", r.stdout);
-    assert!(r.stdout.contains("(because index [29] is out of range for count)") || r.stdout.contains("out of range for count"), "{}", r.stdout);
-    assert!(r.stdout.contains("Plan: 0 to add, 0 to change, 2 to destroy."), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("# terraform_data.node[29] will be destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("(because index [29] is out of range for count)")
+            || r.stdout.contains("out of range for count"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("Plan: 0 to add, 0 to change, 2 to destroy."),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -130,7 +190,12 @@ fn destroy_empties_the_state() {
     let d = applied_fifty();
     let r = d.gantry(&["destroy", "-auto-approve"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(r.stdout.contains("Destroy complete! Resources: 53 destroyed."), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("Destroy complete! Resources: 53 destroyed."),
+        "{}",
+        r.stdout
+    );
     assert!(d.addresses().is_empty());
     let st = d.state_json();
     assert_eq!(st["resources"].as_array().unwrap().len(), 0);
@@ -145,7 +210,11 @@ fn prevent_destroy_stops_a_destroy_and_changes_nothing() {
     let before = d.state_bytes();
     let r = d.gantry(&["destroy", "-auto-approve"]);
     assert_eq!(r.code, 1, "{}", r.all());
-    assert!(r.stderr.contains("Instance cannot be destroyed"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Instance cannot be destroyed"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("main.tf:1:1"), "{}", r.stderr);
     assert_eq!(d.state_bytes(), before, "state must be untouched");
     assert_eq!(d.addresses(), vec!["terraform_data.keep"]);
@@ -156,7 +225,10 @@ fn prevent_destroy_stops_a_destroy_and_changes_nothing() {
 #[test]
 fn bad_configurations_fail_with_a_location_and_no_state_change() {
     let d = Dir::new();
-    d.write("main.tf", "resource \"terraform_data\" \"ok\" {\n  input = 1\n}\n");
+    d.write(
+        "main.tf",
+        "resource \"terraform_data\" \"ok\" {\n  input = 1\n}\n",
+    );
     assert_eq!(d.gantry(&["apply", "-auto-approve"]).code, 0);
     let before = d.state_bytes();
     let cases: &[(&str, &str, &str)] = &[
@@ -188,7 +260,12 @@ fn bad_configurations_fail_with_a_location_and_no_state_change() {
     // The cycle names both members with their lines.
     d.write("main.tf", cases[0].1);
     let r = d.gantry(&["plan"]);
-    assert!(r.stderr.contains("terraform_data.a (main.tf:4:1)") && r.stderr.contains("terraform_data.b (main.tf:7:1)"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("terraform_data.a (main.tf:4:1)")
+            && r.stderr.contains("terraform_data.b (main.tf:7:1)"),
+        "{}",
+        r.stderr
+    );
 }
 
 /// True when the text holds `main.tf:<line>:<col>`.
@@ -197,7 +274,12 @@ fn regex_lite_find(text: &str) -> bool {
         let rest = &text[i + 8..];
         let mut parts = rest.splitn(3, ':');
         let line = parts.next().unwrap_or("");
-        let col: String = parts.next().unwrap_or("").chars().take_while(|c| c.is_ascii_digit()).collect();
+        let col: String = parts
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
         !line.is_empty() && line.chars().all(|c| c.is_ascii_digit()) && !col.is_empty()
     })
 }
@@ -208,7 +290,11 @@ fn a_missing_required_variable_is_an_error_without_a_prompt() {
     d.write("main.tf", "variable \"region\" {\n  type = string\n}\nresource \"terraform_data\" \"x\" {\n  input = var.region\n}\n");
     let r = d.gantry(&["plan"]);
     assert_eq!(r.code, 1, "{}", r.all());
-    assert!(r.stderr.contains("No value for required variable") && r.stderr.contains("main.tf:1:1"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("No value for required variable") && r.stderr.contains("main.tf:1:1"),
+        "{}",
+        r.stderr
+    );
     let ok = d.gantry_env(&["plan"], &[("TF_VAR_region", "eu-west-1")]);
     assert_eq!(ok.code, 0, "{}", ok.all());
     assert!(ok.stdout.contains("\"eu-west-1\""), "{}", ok.stdout);
@@ -217,14 +303,24 @@ fn a_missing_required_variable_is_an_error_without_a_prompt() {
 #[test]
 fn interactive_apply_needs_yes() {
     let d = Dir::new();
-    d.write("main.tf", "resource \"terraform_data\" \"x\" {\n  input = 1\n}\n");
+    d.write(
+        "main.tf",
+        "resource \"terraform_data\" \"x\" {\n  input = 1\n}\n",
+    );
     let run = |answer: &str| {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_gantry"));
         c.arg("apply").current_dir(d.path()).env("NO_COLOR", "1");
-        c.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        c.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
         let mut child = c.spawn().unwrap();
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(answer.as_bytes())
+            .unwrap();
         common::Run::from(child.wait_with_output().unwrap())
     };
     let no = run("no\n");
@@ -240,14 +336,28 @@ fn interactive_apply_needs_yes() {
 #[test]
 fn a_second_writer_fails_at_once_naming_the_holder() {
     let d = Dir::new();
-    d.write("main.tf", "resource \"terraform_data\" \"x\" {\n  input = 1\n}\n");
+    d.write(
+        "main.tf",
+        "resource \"terraform_data\" \"x\" {\n  input = 1\n}\n",
+    );
     let backend = gantry::core::state::LocalBackend::new(d.state_path(), "test");
-    let guard = backend.lock("OperationTypeApply", std::time::Duration::ZERO).unwrap();
+    let guard = backend
+        .lock("OperationTypeApply", std::time::Duration::ZERO)
+        .unwrap();
     let started = std::time::Instant::now();
     let r = d.gantry(&["apply", "-auto-approve"]);
     assert_eq!(r.code, 1, "{}", r.all());
-    assert!(started.elapsed() < std::time::Duration::from_secs(5), "must fail at once");
-    assert!(r.stderr.contains(&guard.info.id) && r.stderr.contains("OperationTypeApply") && r.stderr.contains(&guard.info.who), "{}", r.stderr);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "must fail at once"
+    );
+    assert!(
+        r.stderr.contains(&guard.info.id)
+            && r.stderr.contains("OperationTypeApply")
+            && r.stderr.contains(&guard.info.who),
+        "{}",
+        r.stderr
+    );
     // force-unlock needs the right id.
     let wrong = d.gantry(&["force-unlock", "-force", "not-the-id"]);
     assert_eq!(wrong.code, 1, "{}", wrong.all());
@@ -271,7 +381,11 @@ fn saved_plans_apply_exactly_and_stale_ones_are_refused() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(d.path().join("tfplan")).unwrap().permissions().mode() & 0o777;
+        let mode = std::fs::metadata(d.path().join("tfplan"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o600);
     }
     // A second plan file made now, applied after the first: the state has moved on.
@@ -280,7 +394,10 @@ fn saved_plans_apply_exactly_and_stale_ones_are_refused() {
     assert_eq!(a.code, 0, "{}", a.all());
     assert_eq!(d.gantry(&["output"]).code, 0);
     let st = d.state_json();
-    assert_eq!(st["resources"][0]["instances"][0]["attributes"]["output"], "two", "the plan's variable value was used");
+    assert_eq!(
+        st["resources"][0]["instances"][0]["attributes"]["output"], "two",
+        "the plan's variable value was used"
+    );
     let before = d.state_bytes();
     let s = d.gantry(&["apply", "stale"]);
     assert_eq!(s.code, 1, "{}", s.all());
@@ -300,35 +417,69 @@ fn sensitive_variables_never_reach_output() {
     d.write("main.tf", "variable \"token\" {\n  sensitive = true\n}\nresource \"terraform_data\" \"x\" {\n  input = \"t=${var.token}\"\n}\noutput \"o\" {\n  value     = terraform_data.x.output\n  sensitive = true\n}\n");
     let secret = "s3cr3t-XYZZY";
     let env = [("TF_VAR_token", secret)];
-    for args in [&["plan", "-out=p"][..], &["apply", "-auto-approve"][..], &["show"][..], &["show", "-json"][..], &["show", "-json", "p"][..], &["state", "show", "terraform_data.x"][..], &["output"][..]] {
+    for args in [
+        &["plan", "-out=p"][..],
+        &["apply", "-auto-approve"][..],
+        &["show"][..],
+        &["show", "-json"][..],
+        &["show", "-json", "p"][..],
+        &["state", "show", "terraform_data.x"][..],
+        &["output"][..],
+    ] {
         let r = d.gantry_env(args, &env);
         assert_eq!(r.code, 0, "{args:?}: {}", r.all());
-        assert!(!r.all().contains(secret) && !r.all().contains("XYZZY"), "{args:?} leaked:\n{}", r.all());
+        assert!(
+            !r.all().contains(secret) && !r.all().contains("XYZZY"),
+            "{args:?} leaked:\n{}",
+            r.all()
+        );
     }
     let p = d.gantry_env(&["plan", "-var", "token=other"], &env);
     assert!(p.stdout.contains("(sensitive value)"), "{}", p.stdout);
     // The state keeps the value (it must, to diff) and marks it sensitive.
     let st = d.state_json();
-    assert_eq!(st["resources"][0]["instances"][0]["sensitive_attributes"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        st["resources"][0]["instances"][0]["sensitive_attributes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[test]
 fn state_rm_mv_and_show() {
     let d = Dir::new();
-    d.write("main.tf", "resource \"terraform_data\" \"a\" {\n  count = 2\n  input = count.index\n}\n");
+    d.write(
+        "main.tf",
+        "resource \"terraform_data\" \"a\" {\n  count = 2\n  input = count.index\n}\n",
+    );
     assert_eq!(d.gantry(&["apply", "-auto-approve"]).code, 0);
     let show = d.gantry(&["state", "show", "terraform_data.a[1]"]);
     assert!(show.stdout.contains("input  = 1"), "{}", show.stdout);
     let mv = d.gantry(&["state", "mv", "terraform_data.a", "terraform_data.b"]);
     assert_eq!(mv.code, 0, "{}", mv.all());
-    assert_eq!(d.addresses(), vec!["terraform_data.b[0]", "terraform_data.b[1]"]);
+    assert_eq!(
+        d.addresses(),
+        vec!["terraform_data.b[0]", "terraform_data.b[1]"]
+    );
     let rm = d.gantry(&["state", "rm", "terraform_data.b[0]"]);
     assert_eq!(rm.code, 0, "{}", rm.all());
     assert_eq!(d.addresses(), vec!["terraform_data.b[1]"]);
     // The plan now creates a[0], a[1] and deletes the orphaned b[1].
     let p = d.gantry(&["plan"]);
-    assert!(p.stdout.contains("Plan: 2 to add, 0 to change, 1 to destroy."), "{}", p.stdout);
-    assert!(p.stdout.contains("because terraform_data.b[1] is not in configuration"), "{}", p.stdout);
+    assert!(
+        p.stdout
+            .contains("Plan: 2 to add, 0 to change, 1 to destroy."),
+        "{}",
+        p.stdout
+    );
+    assert!(
+        p.stdout
+            .contains("because terraform_data.b[1] is not in configuration"),
+        "{}",
+        p.stdout
+    );
 }
 
 #[test]
@@ -346,21 +497,42 @@ fn validate_fmt_and_graph() {
     assert!(d.read("main.tf").contains("\n  input = 1\n"));
     assert_eq!(d.gantry(&["fmt", "-check"]).code, 0);
     let g = d.gantry(&["graph"]);
-    assert!(g.stdout.contains("\"[root] terraform_data.b\" -> \"[root] terraform_data.a\""), "{}", g.stdout);
-    d.write("main.tf", "resource \"terraform_data\" \"a\" {\n  nope = 1\n}\n");
+    assert!(
+        g.stdout
+            .contains("\"[root] terraform_data.b\" -> \"[root] terraform_data.a\""),
+        "{}",
+        g.stdout
+    );
+    d.write(
+        "main.tf",
+        "resource \"terraform_data\" \"a\" {\n  nope = 1\n}\n",
+    );
     let bad = d.gantry(&["validate"]);
     assert_eq!(bad.code, 1);
-    assert!(bad.stderr.contains("Unsupported argument") && bad.stderr.contains("main.tf:2:3"), "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("Unsupported argument") && bad.stderr.contains("main.tf:2:3"),
+        "{}",
+        bad.stderr
+    );
 }
 
 #[test]
 fn chdir_and_terraform_style_flags() {
     let d = Dir::new();
     std::fs::create_dir(d.path().join("stack")).unwrap();
-    d.write("stack/main.tf", "resource \"terraform_data\" \"x\" {\n  input = 1\n}\n");
+    d.write(
+        "stack/main.tf",
+        "resource \"terraform_data\" \"x\" {\n  input = 1\n}\n",
+    );
     let r = d.gantry(&["-chdir=stack", "apply", "-auto-approve", "-parallelism=2"]);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(d.path().join("stack/gantry.tfstate").exists());
-    let r = d.gantry(&["--chdir", "stack", "plan", "--detailed-exitcode", "-refresh=false"]);
+    let r = d.gantry(&[
+        "--chdir",
+        "stack",
+        "plan",
+        "--detailed-exitcode",
+        "-refresh=false",
+    ]);
     assert_eq!(r.code, 0, "{}", r.all());
 }

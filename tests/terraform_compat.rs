@@ -105,7 +105,11 @@ output "functions" {
 "#;
 
 fn terraform_available() -> bool {
-    Command::new("terraform").arg("version").output().map(|o| o.status.success()).unwrap_or(false)
+    Command::new("terraform")
+        .arg("version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
 }
 
 fn terraform(dir: &std::path::Path, args: &[&str]) -> common::Run {
@@ -130,16 +134,21 @@ fn terraform_and_gantry_agree_on_addresses_and_outputs() {
     tf.write("main.tf", CONFIG);
     let init = terraform(tf.path(), &["init", "-input=false", "-no-color"]);
     assert_eq!(init.code, 0, "{}", init.all());
-    let apply = terraform(tf.path(), &["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let apply = terraform(
+        tf.path(),
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+    );
     assert_eq!(apply.code, 0, "{}", apply.all());
     let tf_list = terraform(tf.path(), &["state", "list"]);
-    let tf_out: serde_json::Value = serde_json::from_str(&terraform(tf.path(), &["output", "-json"]).stdout).unwrap();
+    let tf_out: serde_json::Value =
+        serde_json::from_str(&terraform(tf.path(), &["output", "-json"]).stdout).unwrap();
 
     let g = Dir::new();
     g.write("main.tf", CONFIG);
     let r = g.gantry(&["apply", "-auto-approve"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    let g_out: serde_json::Value = serde_json::from_str(&g.gantry(&["output", "-json"]).stdout).unwrap();
+    let g_out: serde_json::Value =
+        serde_json::from_str(&g.gantry(&["output", "-json"]).stdout).unwrap();
 
     let mut tf_addrs: Vec<String> = tf_list.stdout.lines().map(String::from).collect();
     tf_addrs.sort();
@@ -153,7 +162,11 @@ fn terraform_and_gantry_agree_on_addresses_and_outputs() {
         let (t, gv) = (&tf_out[name]["value"], &g_out[name]["value"]);
         if t.is_object() && name == "functions" {
             for (k, tv) in t.as_object().unwrap() {
-                assert_eq!(&gv[k], tv, "output functions.{k}: gantry {} vs terraform {}", gv[k], tv);
+                assert_eq!(
+                    &gv[k], tv,
+                    "output functions.{k}: gantry {} vs terraform {}",
+                    gv[k], tv
+                );
             }
         }
         assert_eq!(gv, t, "output {name}");

@@ -194,7 +194,10 @@ impl Sources {
             src: miette::NamedSource::new(file.name.clone(), file.text.to_string()),
             span: (
                 span.bytes.start.min(file.text.len()),
-                span.bytes.len().max(1).min(file.text.len().saturating_sub(span.bytes.start).max(1)),
+                span.bytes
+                    .len()
+                    .max(1)
+                    .min(file.text.len().saturating_sub(span.bytes.start).max(1)),
             )
                 .into(),
         };
@@ -231,9 +234,9 @@ impl miette::Diagnostic for SnippetReport {
         Some(&self.src)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        Some(Box::new(std::iter::once(miette::LabeledSpan::new_with_span(
-            None, self.span,
-        ))))
+        Some(Box::new(std::iter::once(
+            miette::LabeledSpan::new_with_span(None, self.span),
+        )))
     }
 }
 

@@ -70,7 +70,10 @@ impl ConfigGraph {
         let mut seen = std::collections::HashSet::new();
         let mut stack: Vec<NodeIndex> = self.index.get(node).copied().into_iter().collect();
         while let Some(i) = stack.pop() {
-            for j in self.graph.neighbors_directed(i, petgraph::Direction::Incoming) {
+            for j in self
+                .graph
+                .neighbors_directed(i, petgraph::Direction::Incoming)
+            {
                 if !seen.insert(j) {
                     continue;
                 }
@@ -129,7 +132,10 @@ fn scan(
     let (count_ok, each_ok) = meta;
     for (e, file) in exprs {
         for f in references(e) {
-            let span = Some(SourceSpan { file, bytes: f.bytes.clone() });
+            let span = Some(SourceSpan {
+                file,
+                bytes: f.bytes.clone(),
+            });
             match f.reference {
                 Err(b) => diags.push(Diagnostic::error("Invalid reference", b.message).at(span)),
                 Ok(Reference::CountIndex) if !count_ok => diags.push(
@@ -167,26 +173,57 @@ pub fn build(cfg: &Config) -> Result<ConfigGraph, Diagnostics> {
 
     let mut edges: Vec<Edge> = Vec::new();
     for v in cfg.variables.values() {
-        let exprs = v.validations.iter().flat_map(|val| [of(&val.condition), of(&val.error_message)]).collect();
-        scan(&Node::Variable(v.name.clone()), exprs, (false, false), &mut edges, &mut diags);
+        let exprs = v
+            .validations
+            .iter()
+            .flat_map(|val| [of(&val.condition), of(&val.error_message)])
+            .collect();
+        scan(
+            &Node::Variable(v.name.clone()),
+            exprs,
+            (false, false),
+            &mut edges,
+            &mut diags,
+        );
     }
     for l in cfg.locals.values() {
-        scan(&Node::Local(l.name.clone()), vec![of(&l.expr)], (false, false), &mut edges, &mut diags);
+        scan(
+            &Node::Local(l.name.clone()),
+            vec![of(&l.expr)],
+            (false, false),
+            &mut edges,
+            &mut diags,
+        );
     }
     for r in cfg.resources.values() {
         let node = Node::Resource(r.addr.clone());
         let meta: Vec<_> = r.count.iter().chain(r.for_each.iter()).map(of).collect();
         scan(&node, meta, (false, false), &mut edges, &mut diags);
-        let mut exprs: Vec<_> = body_exprs(&r.body.body).into_iter().map(|e| (e, r.body.file)).collect();
+        let mut exprs: Vec<_> = body_exprs(&r.body.body)
+            .into_iter()
+            .map(|e| (e, r.body.file))
+            .collect();
         exprs.extend(r.lifecycle.replace_triggered_by.iter().map(of));
-        scan(&node, exprs, (r.count.is_some(), r.for_each.is_some()), &mut edges, &mut diags);
+        scan(
+            &node,
+            exprs,
+            (r.count.is_some(), r.for_each.is_some()),
+            &mut edges,
+            &mut diags,
+        );
         for (d, span) in &r.depends_on {
             edges.push((node.clone(), d.clone(), span.clone()));
         }
     }
     for o in cfg.outputs.values() {
         let node = Node::Output(o.name.clone());
-        scan(&node, vec![of(&o.value)], (false, false), &mut edges, &mut diags);
+        scan(
+            &node,
+            vec![of(&o.value)],
+            (false, false),
+            &mut edges,
+            &mut diags,
+        );
         for (d, span) in &o.depends_on {
             edges.push((node.clone(), d.clone(), span.clone()));
         }
@@ -211,8 +248,16 @@ pub fn build(cfg: &Config) -> Result<ConfigGraph, Diagnostics> {
         };
         let fi = g.index[&from];
         if fi == ti {
+            // A variable's validation conditions naturally refer to the variable itself.
+            if matches!(from, Node::Variable(_)) {
+                continue;
+            }
             diags.push(
-                Diagnostic::error("Self-referential block", format!("Configuration for {from} may not refer to itself.")).at(span),
+                Diagnostic::error(
+                    "Self-referential block",
+                    format!("Configuration for {from} may not refer to itself."),
+                )
+                .at(span),
             );
             continue;
         }
@@ -296,7 +341,11 @@ resource "terraform_data" "c" { input = terraform_data.b.id }
         )
         .unwrap_err();
         let text = cfg.sources.render(&d, false);
-        for n in ["terraform_data.a (main.tf:2:1)", "terraform_data.b (main.tf:3:1)", "terraform_data.c (main.tf:4:1)"] {
+        for n in [
+            "terraform_data.a (main.tf:2:1)",
+            "terraform_data.b (main.tf:3:1)",
+            "terraform_data.c (main.tf:4:1)",
+        ] {
             assert!(text.contains(n), "{text}");
         }
     }
@@ -305,7 +354,10 @@ resource "terraform_data" "c" { input = terraform_data.b.id }
     fn undeclared_references_are_errors_with_spans() {
         let (d, cfg) = graph("locals { a = var.nope }\n").unwrap_err();
         let text = cfg.sources.render(&d, false);
-        assert!(text.contains("Reference to undeclared input variable"), "{text}");
+        assert!(
+            text.contains("Reference to undeclared input variable"),
+            "{text}"
+        );
         assert!(text.contains("main.tf:1:14"), "{text}");
     }
 }

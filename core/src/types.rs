@@ -150,7 +150,8 @@ impl Type {
                         Some(x) if !x.is_null() => {
                             out.insert(
                                 k.clone(),
-                                f.ty.convert(x).map_err(|e| format!("attribute {k:?}: {e}"))?,
+                                f.ty.convert(x)
+                                    .map_err(|e| format!("attribute {k:?}: {e}"))?,
                             );
                         }
                         _ if f.optional => {

@@ -135,9 +135,11 @@ impl Value {
             Value::Sensitive(v) => v.strip_marks(),
             Value::List(l) => Value::list(l.iter().map(Value::strip_marks).collect()),
             Value::Set(l) => Value::set(l.iter().map(Value::strip_marks).collect()),
-            Value::Map(m) => {
-                Value::map(m.iter().map(|(k, v)| (k.clone(), v.strip_marks())).collect())
-            }
+            Value::Map(m) => Value::map(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.strip_marks()))
+                    .collect(),
+            ),
             v => v.clone(),
         }
     }
@@ -218,9 +220,9 @@ impl Value {
             Value::List(l) | Value::Set(l) => {
                 serde_json::Value::Array(l.iter().map(Value::to_json).collect())
             }
-            Value::Map(m) => serde_json::Value::Object(
-                m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
-            ),
+            Value::Map(m) => {
+                serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
             Value::Sensitive(v) => v.to_json(),
         }
     }
@@ -388,7 +390,9 @@ pub fn format_number(n: f64) -> String {
 fn compare_for_set(a: &Value, b: &Value) -> std::cmp::Ordering {
     match (a.unmark().0, b.unmark().0) {
         (Value::String(x), Value::String(y)) => x.cmp(y),
-        (Value::Number(x), Value::Number(y)) => x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal),
+        (Value::Number(x), Value::Number(y)) => {
+            x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal)
+        }
         _ => a.to_json().to_string().cmp(&b.to_json().to_string()),
     }
 }
@@ -473,14 +477,21 @@ mod tests {
 
     #[test]
     fn redacted_json_hides_sensitive_parts() {
-        let v = Value::list(vec![Value::string("ok"), Value::string("secret").mark_if(true)]);
+        let v = Value::list(vec![
+            Value::string("ok"),
+            Value::string("secret").mark_if(true),
+        ]);
         assert_eq!(v.to_json_redacted().to_string(), r#"["ok",null]"#);
         assert_eq!(v.sensitive_shape().to_string(), "[false,true]");
     }
 
     #[test]
     fn sets_are_sorted_and_deduplicated() {
-        let s = Value::set(vec![Value::string("b"), Value::string("a"), Value::string("b")]);
+        let s = Value::set(vec![
+            Value::string("b"),
+            Value::string("a"),
+            Value::string("b"),
+        ]);
         assert_eq!(s.to_json().to_string(), r#"["a","b"]"#);
     }
 }

@@ -25,11 +25,28 @@ use std::time::{Duration, Instant};
 /// What the applier reports as it goes.
 #[derive(Debug)]
 pub enum ApplyEvent<'a> {
-    Start { addr: &'a InstanceAddr, action: Action },
+    Start {
+        addr: &'a InstanceAddr,
+        action: Action,
+    },
     /// Periodic or provider-reported status while an operation waits.
-    Status { addr: &'a InstanceAddr, action: Action, elapsed: Duration, status: Option<&'a str> },
-    Done { addr: &'a InstanceAddr, action: Action, elapsed: Duration, id: Option<String> },
-    Failed { addr: &'a InstanceAddr, action: Action, message: &'a str },
+    Status {
+        addr: &'a InstanceAddr,
+        action: Action,
+        elapsed: Duration,
+        status: Option<&'a str>,
+    },
+    Done {
+        addr: &'a InstanceAddr,
+        action: Action,
+        elapsed: Duration,
+        id: Option<String>,
+    },
+    Failed {
+        addr: &'a InstanceAddr,
+        action: Action,
+        message: &'a str,
+    },
 }
 
 pub trait ApplyObserver: Send + Sync {
@@ -117,7 +134,12 @@ pub async fn apply(
     let mut state = plan.prior_state.clone();
     if plan.mode == PlanMode::RefreshOnly {
         state.outputs = plan.prior_state.outputs.clone();
-        return Ok(ApplyOutcome { state, failures: vec![], skipped: 0, applied: Summary::default() });
+        return Ok(ApplyOutcome {
+            state,
+            failures: vec![],
+            skipped: 0,
+            applied: Summary::default(),
+        });
     }
 
     // Providers are configured up front so no step awaits configuration while holding scope.
@@ -129,13 +151,21 @@ pub async fn apply(
             None => crate::engine::parse_provider_addr(&c.provider),
         };
         if let std::collections::hash_map::Entry::Vacant(e) = providers.entry(key.clone()) {
-            e.insert(engine.provider(&key.0, key.1.as_deref(), &static_scope).await.map_err(Diagnostics::from)?);
+            e.insert(
+                engine
+                    .provider(&key.0, key.1.as_deref(), &static_scope)
+                    .await
+                    .map_err(Diagnostics::from)?,
+            );
         }
     }
 
     let mut values: HashMap<ResourceAddr, BTreeMap<InstanceKey, Value>> = HashMap::new();
     for (addr, inst) in &state.resources {
-        values.entry(addr.resource.clone()).or_default().insert(addr.key.clone(), inst.value.clone());
+        values
+            .entry(addr.resource.clone())
+            .or_default()
+            .insert(addr.key.clone(), inst.value.clone());
     }
     for c in &plan.changes {
         if c.action != Action::NoOp {
@@ -144,7 +174,11 @@ pub async fn apply(
             }
         }
     }
-    let outputs = if plan.targets.is_empty() { BTreeMap::new() } else { state.outputs.clone() };
+    let outputs = if plan.targets.is_empty() {
+        BTreeMap::new()
+    } else {
+        state.outputs.clone()
+    };
     let ctx = Ctx {
         engine,
         plan,
@@ -176,12 +210,23 @@ pub async fn apply(
             out
         }
     };
-    let entry = JournalEntry::Outputs { outputs: state.to_json("")["outputs"].clone() };
+    let entry = JournalEntry::Outputs {
+        outputs: state.to_json("")["outputs"].clone(),
+    };
     if let Err(e) = lock(&ctx.sink).record(&[entry]) {
-        return Err(Diagnostic::error("Failed to persist state", format!("writing the state journal: {e}")).into());
+        return Err(Diagnostic::error(
+            "Failed to persist state",
+            format!("writing the state journal: {e}"),
+        )
+        .into());
     }
     let applied = ctx.applied.into_inner().unwrap_or_else(|e| e.into_inner());
-    Ok(ApplyOutcome { state, failures, skipped, applied })
+    Ok(ApplyOutcome {
+        state,
+        failures,
+        skipped,
+        applied,
+    })
 }
 
 fn build_graph(engine: &Engine, plan: &Plan) -> Result<DiGraph<Step, ()>, Diagnostics> {
@@ -229,13 +274,16 @@ fn build_graph(engine: &Engine, plan: &Plan) -> Result<DiGraph<Step, ()>, Diagno
     }
     let mut destroy_start: HashMap<ResourceAddr, NodeIndex> = HashMap::new();
     let mut destroy_done: HashMap<ResourceAddr, NodeIndex> = HashMap::new();
-    let mut destroy_deps: HashMap<ResourceAddr, std::collections::BTreeSet<ResourceAddr>> = HashMap::new();
+    let mut destroy_deps: HashMap<ResourceAddr, std::collections::BTreeSet<ResourceAddr>> =
+        HashMap::new();
     for (i, c) in plan.changes.iter().enumerate() {
         let r = &c.addr.resource;
         let apply_node = match c.action {
             Action::NoOp | Action::Delete => None,
             _ => {
-                let (Some(&s), Some(&b)) = (start.get(r), barrier.get(r)) else { continue };
+                let (Some(&s), Some(&b)) = (start.get(r), barrier.get(r)) else {
+                    continue;
+                };
                 let n = g.add_node(Step::Apply(i));
                 g.add_edge(s, n, ());
                 g.add_edge(n, b, ());
@@ -243,8 +291,12 @@ fn build_graph(engine: &Engine, plan: &Plan) -> Result<DiGraph<Step, ()>, Diagno
             }
         };
         if c.action.deletes() {
-            let ds = *destroy_start.entry(r.clone()).or_insert_with(|| g.add_node(Step::DestroyStart));
-            let dd = *destroy_done.entry(r.clone()).or_insert_with(|| g.add_node(Step::DestroyDone));
+            let ds = *destroy_start
+                .entry(r.clone())
+                .or_insert_with(|| g.add_node(Step::DestroyStart));
+            let dd = *destroy_done
+                .entry(r.clone())
+                .or_insert_with(|| g.add_node(Step::DestroyDone));
             let n = g.add_node(Step::Destroy(i));
             g.add_edge(ds, n, ());
             g.add_edge(n, dd, ());
@@ -256,7 +308,7 @@ fn build_graph(engine: &Engine, plan: &Plan) -> Result<DiGraph<Step, ()>, Diagno
             }
             let deps = destroy_deps.entry(r.clone()).or_default();
             for d in &c.dependencies {
-                if let Ok(a) = format!("{d}").parse::<InstanceAddr>() {
+                if let Ok(a) = d.parse::<InstanceAddr>() {
                     deps.insert(a.resource);
                 }
             }
@@ -280,8 +332,17 @@ fn build_graph(engine: &Engine, plan: &Plan) -> Result<DiGraph<Step, ()>, Diagno
 
 /// Runs every step once its predecessors are done. Returns failures and the skipped count.
 async fn run(ctx: &Ctx<'_>, g: &DiGraph<Step, ()>, parallelism: usize) -> (Vec<Diagnostic>, usize) {
-    let mut indegree: Vec<usize> = g.node_indices().map(|i| g.neighbors_directed(i, petgraph::Direction::Incoming).count()).collect();
-    let mut ready: Vec<NodeIndex> = g.node_indices().filter(|i| indegree[i.index()] == 0).collect();
+    let mut indegree: Vec<usize> = g
+        .node_indices()
+        .map(|i| {
+            g.neighbors_directed(i, petgraph::Direction::Incoming)
+                .count()
+        })
+        .collect();
+    let mut ready: Vec<NodeIndex> = g
+        .node_indices()
+        .filter(|i| indegree[i.index()] == 0)
+        .collect();
     ready.reverse();
     let mut running = FuturesUnordered::new();
     let mut failures = Vec::new();
@@ -291,7 +352,9 @@ async fn run(ctx: &Ctx<'_>, g: &DiGraph<Step, ()>, parallelism: usize) -> (Vec<D
             let Some(i) = ready.pop() else { break };
             running.push(async move { (i, execute(ctx, &g[i]).await) });
         }
-        let Some((i, result)) = running.next().await else { break };
+        let Some((i, result)) = running.next().await else {
+            break;
+        };
         finished += 1;
         match result {
             Ok(()) => {
@@ -310,10 +373,18 @@ async fn run(ctx: &Ctx<'_>, g: &DiGraph<Step, ()>, parallelism: usize) -> (Vec<D
 }
 
 /// Reports "still creating" every 10 seconds while `op` runs.
-async fn with_ticker<T>(ctx: &Ctx<'_>, addr: &InstanceAddr, action: Action, op: impl std::future::Future<Output = T>) -> T {
+async fn with_ticker<T>(
+    ctx: &Ctx<'_>,
+    addr: &InstanceAddr,
+    action: Action,
+    op: impl std::future::Future<Output = T>,
+) -> T {
     let started = Instant::now();
     let mut op = std::pin::pin!(op);
-    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(10), Duration::from_secs(10));
+    let mut tick = tokio::time::interval_at(
+        tokio::time::Instant::now() + Duration::from_secs(10),
+        Duration::from_secs(10),
+    );
     loop {
         tokio::select! {
             r = &mut op => return r,
@@ -331,7 +402,12 @@ struct StepProgress<'a> {
 
 impl Progress for StepProgress<'_> {
     fn status(&self, message: &str) {
-        self.observer.event(ApplyEvent::Status { addr: self.addr, action: self.action, elapsed: self.started.elapsed(), status: Some(message) });
+        self.observer.event(ApplyEvent::Status {
+            addr: self.addr,
+            action: self.action,
+            elapsed: self.started.elapsed(),
+            status: Some(message),
+        });
     }
 }
 
@@ -346,7 +422,13 @@ async fn execute(ctx: &Ctx<'_>, step: &Step) -> Result<(), Diagnostic> {
             let o = &cfg.outputs[n];
             let v = lock(&ctx.scope).eval(&o.value)?;
             let sensitive = o.sensitive || v.contains_sensitive();
-            lock(&ctx.outputs).insert(n.clone(), OutputValue { value: v.mark_if(sensitive), sensitive });
+            lock(&ctx.outputs).insert(
+                n.clone(),
+                OutputValue {
+                    value: v.mark_if(sensitive),
+                    sensitive,
+                },
+            );
         }
         Step::Start(r) => {
             let res = &cfg.resources[r];
@@ -382,16 +464,33 @@ async fn execute(ctx: &Ctx<'_>, step: &Step) -> Result<(), Diagnostic> {
     Ok(())
 }
 
-fn fail(ctx: &Ctx<'_>, addr: &InstanceAddr, action: Action, summary: &str, message: String) -> Diagnostic {
-    ctx.observer.event(ApplyEvent::Failed { addr, action, message: &message });
+fn fail(
+    ctx: &Ctx<'_>,
+    addr: &InstanceAddr,
+    action: Action,
+    summary: &str,
+    message: String,
+) -> Diagnostic {
+    ctx.observer.event(ApplyEvent::Failed {
+        addr,
+        action,
+        message: &message,
+    });
     Diagnostic::error(summary, format!("{addr}: {message}"))
 }
 
 fn record(ctx: &Ctx<'_>, entry: JournalEntry) -> Result<(), Diagnostic> {
     lock(&ctx.sink)
         .record(std::slice::from_ref(&entry))
-        .map_err(|e| Diagnostic::error("Failed to persist state", format!("writing the state journal: {e}")))?;
-    lock(&ctx.state).apply_entry(&entry).map_err(|e| Diagnostic::error("Failed to persist state", e))
+        .map_err(|e| {
+            Diagnostic::error(
+                "Failed to persist state",
+                format!("writing the state journal: {e}"),
+            )
+        })?;
+    lock(&ctx.state)
+        .apply_entry(&entry)
+        .map_err(|e| Diagnostic::error("Failed to persist state", e))
 }
 
 async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
@@ -399,7 +498,10 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
     let addr = &c.addr;
     let res = &ctx.engine.config.resources[&addr.resource];
     let provider = ctx.providers[&res.provider].clone();
-    let schema = ctx.engine.schema(&addr.resource, &res.provider.0).ok_or_else(|| Diagnostic::error("Invalid resource type", addr.to_string()))?;
+    let schema = ctx
+        .engine
+        .schema(&addr.resource, &res.provider.0)
+        .ok_or_else(|| Diagnostic::error("Invalid resource type", addr.to_string()))?;
     let action = c.action;
     ctx.observer.event(ApplyEvent::Start { addr, action });
     let started = Instant::now();
@@ -411,34 +513,99 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
             InstanceKey::Str(k) => each.get(&addr.resource).and_then(|m| m.get(k)),
             _ => None,
         };
-        let iscope = InstanceScope { base: &scope, key: &addr.key, each_value };
+        let iscope = InstanceScope {
+            base: &scope,
+            key: &addr.key,
+            each_value,
+        };
         let ev = Evaluator::new(&iscope, &scope.dir, res.body.file);
         decode_body(&ev, &res.body.body, &schema.block, res.span.clone())
             .map_err(|mut d| d.0.remove(0))?
     };
-    let progress = StepProgress { observer: ctx.observer, addr, action, started };
+    let progress = StepProgress {
+        observer: ctx.observer,
+        addr,
+        action,
+        started,
+    };
     let type_name = &addr.resource.rtype;
     let new_value = if action == Action::Read {
-        with_ticker(ctx, addr, action, provider.read_data(type_name, &config.unmark_deep().0))
-            .await
-            .map_err(|e| fail(ctx, addr, action, "Error reading data source", e.to_string()))?
+        with_ticker(
+            ctx,
+            addr,
+            action,
+            provider.read_data(type_name, &config.unmark_deep().0),
+        )
+        .await
+        .map_err(|e| {
+            fail(
+                ctx,
+                addr,
+                action,
+                "Error reading data source",
+                e.to_string(),
+            )
+        })?
     } else {
-        let prior = if action == Action::Update { c.before.as_ref() } else { None };
-        let (planned, replace, _) = ctx.engine.provider_plan(&provider, addr, schema, res, prior, &config).await?;
+        let prior = if action == Action::Update {
+            c.before.as_ref()
+        } else {
+            None
+        };
+        let (planned, replace, _) = ctx
+            .engine
+            .provider_plan(&provider, addr, schema, res, prior, &config)
+            .await?;
         if action == Action::Update && !replace.is_empty() {
             return Err(fail(ctx, addr, action, "Provider produced inconsistent final plan", "the final plan requires replacing this object, but the reviewed plan said it would be updated in place; run plan again".into()));
         }
         let plain = planned.unmark_deep().0;
         let result = match action {
             Action::Update => {
-                let before = c.before.as_ref().map(|b| b.unmark_deep().0).unwrap_or_default();
-                with_ticker(ctx, addr, action, provider.update(type_name, &before, &plain, &progress)).await
+                let before = c
+                    .before
+                    .as_ref()
+                    .map(|b| b.unmark_deep().0)
+                    .unwrap_or_default();
+                with_ticker(
+                    ctx,
+                    addr,
+                    action,
+                    provider.update(type_name, &before, &plain, &progress),
+                )
+                .await
             }
-            _ => with_ticker(ctx, addr, action, provider.create(type_name, &plain, &progress)).await,
+            _ => {
+                with_ticker(
+                    ctx,
+                    addr,
+                    action,
+                    provider.create(type_name, &plain, &progress),
+                )
+                .await
+            }
         };
-        let v = result.map_err(|e| fail(ctx, addr, action, if action == Action::Update { "Error updating resource" } else { "Error creating resource" }, e.to_string()))?;
+        let v = result.map_err(|e| {
+            fail(
+                ctx,
+                addr,
+                action,
+                if action == Action::Update {
+                    "Error updating resource"
+                } else {
+                    "Error creating resource"
+                },
+                e.to_string(),
+            )
+        })?;
         if !v.is_wholly_known() {
-            return Err(fail(ctx, addr, action, "Provider returned invalid result object after apply", "the result still contains unknown values".into()));
+            return Err(fail(
+                ctx,
+                addr,
+                action,
+                "Provider returned invalid result object after apply",
+                "the result still contains unknown values".into(),
+            ));
         }
         remark(&schema.block, v, &[&planned])
     };
@@ -450,7 +617,10 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         create_before_destroy: c.create_before_destroy,
     };
     record(ctx, JournalEntry::set(addr, &inst))?;
-    lock(&ctx.values).entry(addr.resource.clone()).or_default().insert(addr.key.clone(), new_value.clone());
+    lock(&ctx.values)
+        .entry(addr.resource.clone())
+        .or_default()
+        .insert(addr.key.clone(), new_value.clone());
     {
         let mut s = lock(&ctx.applied);
         match action {
@@ -460,8 +630,19 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
             _ => s.add += 1,
         }
     }
-    let id = new_value.get_attr("id").and_then(|v| if v.is_sensitive() { None } else { v.as_str().map(String::from) });
-    ctx.observer.event(ApplyEvent::Done { addr, action, elapsed: started.elapsed(), id });
+    let id = new_value.get_attr("id").and_then(|v| {
+        if v.is_sensitive() {
+            None
+        } else {
+            v.as_str().map(String::from)
+        }
+    });
+    ctx.observer.event(ApplyEvent::Done {
+        addr,
+        action,
+        elapsed: started.elapsed(),
+        id,
+    });
     Ok(())
 }
 
@@ -474,16 +655,51 @@ async fn destroy_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
     };
     let provider = ctx.providers[&key].clone();
     let started = Instant::now();
-    ctx.observer.event(ApplyEvent::Start { addr, action: Action::Delete });
-    let progress = StepProgress { observer: ctx.observer, addr, action: Action::Delete, started };
-    let before = c.before.as_ref().map(|b| b.unmark_deep().0).unwrap_or_default();
-    with_ticker(ctx, addr, Action::Delete, provider.delete(&addr.resource.rtype, &before, &progress))
-        .await
-        .map_err(|e| fail(ctx, addr, Action::Delete, "Error deleting resource", e.to_string()))?;
+    ctx.observer.event(ApplyEvent::Start {
+        addr,
+        action: Action::Delete,
+    });
+    let progress = StepProgress {
+        observer: ctx.observer,
+        addr,
+        action: Action::Delete,
+        started,
+    };
+    let before = c
+        .before
+        .as_ref()
+        .map(|b| b.unmark_deep().0)
+        .unwrap_or_default();
+    with_ticker(
+        ctx,
+        addr,
+        Action::Delete,
+        provider.delete(&addr.resource.rtype, &before, &progress),
+    )
+    .await
+    .map_err(|e| {
+        fail(
+            ctx,
+            addr,
+            Action::Delete,
+            "Error deleting resource",
+            e.to_string(),
+        )
+    })?;
     if c.action != Action::CreateThenDelete {
-        record(ctx, JournalEntry::Remove { addr: addr.to_string() })?;
+        record(
+            ctx,
+            JournalEntry::Remove {
+                addr: addr.to_string(),
+            },
+        )?;
     }
     lock(&ctx.applied).destroy += 1;
-    ctx.observer.event(ApplyEvent::Done { addr, action: Action::Delete, elapsed: started.elapsed(), id: None });
+    ctx.observer.event(ApplyEvent::Done {
+        addr,
+        action: Action::Delete,
+        elapsed: started.elapsed(),
+        id: None,
+    });
     Ok(())
 }

@@ -20,12 +20,17 @@ pub fn decode_body(
 ) -> Result<Value, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut out = Map::new();
-    let span = |r: Option<std::ops::Range<usize>>, file: FileId| r.map(|bytes| SourceSpan { file, bytes });
+    let span =
+        |r: Option<std::ops::Range<usize>>, file: FileId| r.map(|bytes| SourceSpan { file, bytes });
     for s in body.iter() {
         match s {
             Structure::Attribute(a) => {
                 let name = a.key.as_str();
-                let Some(attr) = schema.attributes.get(name).filter(|x| x.required || x.optional) else {
+                let Some(attr) = schema
+                    .attributes
+                    .get(name)
+                    .filter(|x| x.required || x.optional)
+                else {
                     let detail = if schema.attributes.contains_key(name) {
                         format!("The argument {name:?} is computed by the provider and cannot be set in configuration.")
                     } else if schema.blocks.contains_key(name) {
@@ -33,7 +38,10 @@ pub fn decode_body(
                     } else {
                         format!("An argument named {name:?} is not expected here.")
                     };
-                    diags.push(Diagnostic::error("Unsupported argument", detail).at(span(a.key.span(), ev.file)));
+                    diags.push(
+                        Diagnostic::error("Unsupported argument", detail)
+                            .at(span(a.key.span(), ev.file)),
+                    );
                     continue;
                 };
                 match ev.eval(&a.value) {
@@ -42,8 +50,11 @@ pub fn decode_body(
                             out.insert(name.to_string(), v.mark_if(attr.sensitive));
                         }
                         Err(m) => diags.push(
-                            Diagnostic::error("Incorrect attribute value type", format!("Inappropriate value for attribute {name:?}: {m}."))
-                                .at(span(a.value.span(), ev.file)),
+                            Diagnostic::error(
+                                "Incorrect attribute value type",
+                                format!("Inappropriate value for attribute {name:?}: {m}."),
+                            )
+                            .at(span(a.value.span(), ev.file)),
                         ),
                     },
                     Err(d) => diags.push(d),
@@ -51,8 +62,14 @@ pub fn decode_body(
             }
             Structure::Block(b) if !schema.blocks.contains_key(b.ident.as_str()) => {
                 diags.push(
-                    Diagnostic::error("Unsupported block type", format!("Blocks of type {:?} are not expected here.", b.ident.as_str()))
-                        .at(span(b.ident.span(), ev.file)),
+                    Diagnostic::error(
+                        "Unsupported block type",
+                        format!(
+                            "Blocks of type {:?} are not expected here.",
+                            b.ident.as_str()
+                        ),
+                    )
+                    .at(span(b.ident.span(), ev.file)),
                 );
             }
             Structure::Block(_) => {}
@@ -64,11 +81,17 @@ pub fn decode_body(
         }
         if attr.required {
             diags.push(
-                Diagnostic::error("Missing required argument", format!("The argument {name:?} is required, but no definition was found."))
-                    .at(block_span.clone()),
+                Diagnostic::error(
+                    "Missing required argument",
+                    format!("The argument {name:?} is required, but no definition was found."),
+                )
+                .at(block_span.clone()),
             );
         }
-        let dflt = attr.default.clone().filter(|_| !attr.computed || attr.optional);
+        let dflt = attr
+            .default
+            .clone()
+            .filter(|_| !attr.computed || attr.optional);
         out.insert(name.clone(), dflt.unwrap_or(Value::Null));
     }
     for (name, nb) in &schema.blocks {
@@ -85,7 +108,17 @@ pub fn decode_body(
             } else {
                 format!("No more than {} {name:?} blocks are allowed.", nb.max_items)
             };
-            diags.push(Diagnostic::error(if items.len() < nb.min_items { "Insufficient blocks" } else { "Too many blocks" }, detail).at(block_span.clone()));
+            diags.push(
+                Diagnostic::error(
+                    if items.len() < nb.min_items {
+                        "Insufficient blocks"
+                    } else {
+                        "Too many blocks"
+                    },
+                    detail,
+                )
+                .at(block_span.clone()),
+            );
         }
         let v = match nb.nesting {
             Nesting::Single => items.into_iter().next().unwrap_or(Value::Null),
@@ -132,7 +165,10 @@ pub fn proposed_new(schema: &BlockSchema, prior: Option<&Value>, config: &Value)
                     .collect(),
             ),
             (Nesting::Set, Value::Set(items)) => Value::set(
-                items.iter().map(|item| proposed_new(&nb.block, None, item)).collect(),
+                items
+                    .iter()
+                    .map(|item| proposed_new(&nb.block, None, item))
+                    .collect(),
             ),
             _ => cv,
         };
@@ -167,18 +203,18 @@ pub fn apply_ignore_changes(
             }
             Value::map(m)
         }
-        IgnoreChanges::Paths(paths) => paths.iter().fold(proposed, |v, p| {
-            match prior.at_path(p) {
-                Some(pv) => set_path(&v, p, pv.clone()),
-                None => v,
-            }
+        IgnoreChanges::Paths(paths) => paths.iter().fold(proposed, |v, p| match prior.at_path(p) {
+            Some(pv) => set_path(&v, p, pv.clone()),
+            None => v,
         }),
     }
 }
 
 /// `v` with the part at `path` replaced (or added, for map keys).
 pub fn set_path(v: &Value, path: &[PathStep], new: Value) -> Value {
-    let Some((first, rest)) = path.split_first() else { return new };
+    let Some((first, rest)) = path.split_first() else {
+        return new;
+    };
     let (inner, sensitive) = v.unmark();
     let out = match (inner, first) {
         (Value::Map(m), PathStep::Key(k)) => {
@@ -201,8 +237,14 @@ pub fn set_path(v: &Value, path: &[PathStep], new: Value) -> Value {
 pub fn changed_force_new(schema: &BlockSchema, prior: &Value, planned: &Value) -> Vec<Path> {
     let mut out = Vec::new();
     let differs = |name: &str| {
-        let a = prior.get_attr(name).map(|v| v.unmark_deep().0).unwrap_or(Value::Null);
-        let b = planned.get_attr(name).map(|v| v.unmark_deep().0).unwrap_or(Value::Null);
+        let a = prior
+            .get_attr(name)
+            .map(|v| v.unmark_deep().0)
+            .unwrap_or(Value::Null);
+        let b = planned
+            .get_attr(name)
+            .map(|v| v.unmark_deep().0)
+            .unwrap_or(Value::Null);
         a != b
     };
     for (name, attr) in &schema.attributes {
@@ -251,8 +293,14 @@ fn taint(v: &Value, secrets: &[Value]) -> Value {
     }
     match v {
         Value::List(l) => Value::list(l.iter().map(|x| taint(x, secrets)).collect()),
-        Value::Set(l) => Value::Set(std::sync::Arc::new(l.iter().map(|x| taint(x, secrets)).collect())),
-        Value::Map(m) => Value::map(m.iter().map(|(k, x)| (k.clone(), taint(x, secrets))).collect()),
+        Value::Set(l) => Value::Set(std::sync::Arc::new(
+            l.iter().map(|x| taint(x, secrets)).collect(),
+        )),
+        Value::Map(m) => Value::map(
+            m.iter()
+                .map(|(k, x)| (k.clone(), taint(x, secrets)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -266,7 +314,11 @@ pub fn remark(schema: &BlockSchema, v: Value, marks_from: &[&Value]) -> Value {
     for src in marks_from {
         collect_secrets(src, &mut secrets);
     }
-    let mut v = if secrets.is_empty() { v } else { taint(&v, &secrets) };
+    let mut v = if secrets.is_empty() {
+        v
+    } else {
+        taint(&v, &secrets)
+    };
     for src in marks_from {
         for p in src.sensitive_paths() {
             if v.at_path(&p).is_some() {

@@ -41,6 +41,13 @@ impl Default for PlanOptions {
     }
 }
 
+/// An instance in state, borrowed.
+type StateEntry<'a> = (&'a InstanceAddr, &'a ResourceInstance);
+
+/// `-target` resolved: the blocks to plan (targets and their dependencies) and the instance
+/// addresses named explicitly.
+type Targets = (HashSet<ResourceAddr>, Vec<InstanceAddr>);
+
 pub struct Engine {
     pub config: Arc<Config>,
     pub graph: ConfigGraph,
@@ -96,11 +103,19 @@ impl Engine {
                 Mode::Data => s.data_sources.contains_key(&r.addr.rtype),
             };
             if !known {
-                let what = if r.addr.mode == Mode::Data { "data source" } else { "resource type" };
+                let what = if r.addr.mode == Mode::Data {
+                    "data source"
+                } else {
+                    "resource type"
+                };
                 diags.push(
                     Diagnostic::error(
-                        &format!("Invalid {what}"),
-                        format!("The provider {} does not support {what} {:?}.", config.provider_source(pname), r.addr.rtype),
+                        format!("Invalid {what}"),
+                        format!(
+                            "The provider {} does not support {what} {:?}.",
+                            config.provider_source(pname),
+                            r.addr.rtype
+                        ),
                     )
                     .at(r.span.clone()),
                 );
@@ -142,11 +157,19 @@ impl Engine {
         scope: &Scope,
     ) -> Result<Arc<dyn Provider>, Diagnostic> {
         let key = Config::provider_key(name, alias);
-        if let Some(p) = self.providers.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if let Some(p) = self
+            .providers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
             return Ok(p.clone());
         }
         let factory = self.registry.get(name).ok_or_else(|| {
-            error("Missing required provider", format!("Provider {name:?} is not available in this gantry binary."))
+            error(
+                "Missing required provider",
+                format!("Provider {name:?} is not available in this gantry binary."),
+            )
         })?;
         let block = self
             .config
@@ -154,18 +177,33 @@ impl Engine {
             .iter()
             .find(|p| p.name == name && p.alias.as_deref() == alias);
         if alias.is_some() && block.is_none() {
-            return Err(error("Provider configuration not present", format!("No provider \"{name}\" block with alias {:?} is declared.", alias.unwrap_or_default())));
+            return Err(error(
+                "Provider configuration not present",
+                format!(
+                    "No provider \"{name}\" block with alias {:?} is declared.",
+                    alias.unwrap_or_default()
+                ),
+            ));
         }
         let config = match block {
             Some(b) => {
                 let ev = Evaluator::new(scope, &scope.dir, b.body.file);
-                decode_body(&ev, &b.body.body, &factory.schema().provider, b.span.clone())
-                    .map_err(|mut d| d.0.remove(0))?
+                decode_body(
+                    &ev,
+                    &b.body.body,
+                    &factory.schema().provider,
+                    b.span.clone(),
+                )
+                .map_err(|mut d| d.0.remove(0))?
             }
             None => Value::empty_map(),
         };
         let p = factory.configure(&config).await.map_err(|e| {
-            error("Failed to configure provider", format!("provider {key}: {e}")).at(block.and_then(|b| b.span.clone()))
+            error(
+                "Failed to configure provider",
+                format!("provider {key}: {e}"),
+            )
+            .at(block.and_then(|b| b.span.clone()))
         })?;
         self.providers
             .lock()
@@ -192,7 +230,11 @@ impl Engine {
 
     /// Provider name and alias for an instance: from configuration when the block exists,
     /// otherwise from the provider address recorded in state.
-    fn provider_of(&self, addr: &ResourceAddr, inst: &ResourceInstance) -> (String, Option<String>) {
+    fn provider_of(
+        &self,
+        addr: &ResourceAddr,
+        inst: &ResourceInstance,
+    ) -> (String, Option<String>) {
         match self.config.resources.get(addr) {
             Some(r) => r.provider.clone(),
             None => parse_provider_addr(&inst.provider),
@@ -209,17 +251,24 @@ impl Engine {
     ) -> Result<(State, Vec<ResourceChange>), Diagnostics> {
         const BATCH: usize = 1000;
         let scope = self.static_scope(true);
-        let mut groups: BTreeMap<(String, Option<String>, String), Vec<(&InstanceAddr, &ResourceInstance)>> = BTreeMap::new();
+        let mut groups: BTreeMap<(String, Option<String>, String), Vec<StateEntry>> =
+            BTreeMap::new();
         for (addr, inst) in &state.resources {
             if addr.resource.mode != Mode::Managed {
                 continue;
             }
             let (name, alias) = self.provider_of(&addr.resource, inst);
-            groups.entry((name, alias, addr.resource.rtype.clone())).or_default().push((addr, inst));
+            groups
+                .entry((name, alias, addr.resource.rtype.clone()))
+                .or_default()
+                .push((addr, inst));
         }
         let mut batches = Vec::new();
         for ((name, alias, rtype), items) in &groups {
-            let provider = self.provider(name, alias.as_deref(), &scope).await.map_err(Diagnostics::from)?;
+            let provider = self
+                .provider(name, alias.as_deref(), &scope)
+                .await
+                .map_err(Diagnostics::from)?;
             for chunk in items.chunks(BATCH) {
                 batches.push((provider.clone(), rtype.clone(), chunk.to_vec()));
             }
@@ -231,14 +280,19 @@ impl Engine {
         let mut running = FuturesUnordered::new();
         loop {
             while running.len() < parallelism.max(1) {
-                let Some((provider, rtype, chunk)) = pending.next() else { break };
+                let Some((provider, rtype, chunk)) = pending.next() else {
+                    break;
+                };
                 running.push(async move {
-                    let priors: Vec<Value> = chunk.iter().map(|(_, i)| i.value.unmark_deep().0).collect();
+                    let priors: Vec<Value> =
+                        chunk.iter().map(|(_, i)| i.value.unmark_deep().0).collect();
                     let results = provider.read_many(&rtype, &priors).await;
                     (chunk, results)
                 });
             }
-            let Some((chunk, results)) = running.next().await else { break };
+            let Some((chunk, results)) = running.next().await else {
+                break;
+            };
             for ((addr, inst), result) in chunk.into_iter().zip(results) {
                 let schema = self.schema(&addr.resource, &self.provider_of(&addr.resource, inst).0);
                 match result {
@@ -267,11 +321,20 @@ impl Engine {
         Ok((refreshed, drift))
     }
 
-    fn drift_change(&self, addr: &InstanceAddr, inst: &ResourceInstance, after: Option<Value>) -> ResourceChange {
+    fn drift_change(
+        &self,
+        addr: &InstanceAddr,
+        inst: &ResourceInstance,
+        after: Option<Value>,
+    ) -> ResourceChange {
         ResourceChange {
             addr: addr.clone(),
             provider: inst.provider.clone(),
-            action: if after.is_some() { Action::Update } else { Action::Delete },
+            action: if after.is_some() {
+                Action::Update
+            } else {
+                Action::Delete
+            },
             before: Some(inst.value.clone()),
             after,
             replace_paths: vec![],
@@ -283,19 +346,24 @@ impl Engine {
     }
 
     /// Resource blocks selected by `-target`, with everything they depend on.
-    fn target_closure(&self, targets: &[String]) -> Result<Option<(HashSet<ResourceAddr>, Vec<InstanceAddr>)>, Diagnostics> {
+    fn target_closure(&self, targets: &[String]) -> Result<Option<Targets>, Diagnostics> {
         if targets.is_empty() {
             return Ok(None);
         }
         let mut blocks = HashSet::new();
         let mut instances = Vec::new();
         for t in targets {
-            let a: InstanceAddr = t.parse().map_err(|e| Diagnostics::from(error("Invalid target address", format!("{e}"))))?;
+            let a: InstanceAddr = t
+                .parse()
+                .map_err(|e| Diagnostics::from(error("Invalid target address", format!("{e}"))))?;
             if t.contains('[') {
                 instances.push(a.clone());
             }
             blocks.insert(a.resource.clone());
-            for d in self.graph.resource_dependencies(&Node::Resource(a.resource)) {
+            for d in self
+                .graph
+                .resource_dependencies(&Node::Resource(a.resource))
+            {
                 blocks.insert(d);
             }
         }
@@ -309,7 +377,9 @@ impl Engine {
         impl gantry_core::eval::Resolver for AnyInstance<'_> {
             fn resolve(&self, r: &Reference) -> Result<Value, String> {
                 match r {
-                    Reference::CountIndex | Reference::EachKey | Reference::EachValue => Ok(Value::Unknown),
+                    Reference::CountIndex | Reference::EachKey | Reference::EachValue => {
+                        Ok(Value::Unknown)
+                    }
                     other => self.0.resolve(other),
                 }
             }
@@ -339,7 +409,9 @@ impl Engine {
                     if let Some(schema) = self.schema(r, &res.provider.0) {
                         let any = AnyInstance(&scope);
                         let ev = Evaluator::new(&any, &scope.dir, res.body.file);
-                        if let Err(d) = decode_body(&ev, &res.body.body, &schema.block, res.span.clone()) {
+                        if let Err(d) =
+                            decode_body(&ev, &res.body.body, &schema.block, res.span.clone())
+                        {
                             diags.extend(d);
                         }
                     }
@@ -435,12 +507,17 @@ impl Engine {
                 },
                 Node::Resource(r) => {
                     let res = &self.config.resources[r];
-                    let included = targets.as_ref().is_none_or(|(blocks, _)| blocks.contains(r));
+                    let included = targets
+                        .as_ref()
+                        .is_none_or(|(blocks, _)| blocks.contains(r));
                     if !included {
                         self.scope_from_state(&mut scope, res, &plan.prior_state);
                         continue;
                     }
-                    match self.plan_resource(res, &mut scope, plan, opts, &changed_blocks).await {
+                    match self
+                        .plan_resource(res, &mut scope, plan, opts, &changed_blocks)
+                        .await
+                    {
                         Ok(changed) => {
                             if changed {
                                 changed_blocks.insert(r.clone());
@@ -464,10 +541,21 @@ impl Engine {
                             let before = plan.prior_state.outputs.get(n).map(|x| x.value.clone());
                             let action = match &before {
                                 None => Action::Create,
-                                Some(b) if b.unmark_deep().0 == v.unmark_deep().0 && v.is_wholly_known() => Action::NoOp,
+                                Some(b)
+                                    if b.unmark_deep().0 == v.unmark_deep().0
+                                        && v.is_wholly_known() =>
+                                {
+                                    Action::NoOp
+                                }
                                 Some(_) => Action::Update,
                             };
-                            plan.outputs.push(OutputChange { name: n.clone(), action, before, after: Some(v), sensitive: o.sensitive });
+                            plan.outputs.push(OutputChange {
+                                name: n.clone(),
+                                action,
+                                before,
+                                after: Some(v),
+                                sensitive: o.sensitive,
+                            });
                         }
                         Err(d) => diags.push(d),
                     }
@@ -477,13 +565,21 @@ impl Engine {
         if targets.is_none() {
             for (name, o) in &plan.prior_state.outputs {
                 if !self.config.outputs.contains_key(name) {
-                    plan.outputs.push(OutputChange { name: name.clone(), action: Action::Delete, before: Some(o.value.clone()), after: None, sensitive: o.sensitive });
+                    plan.outputs.push(OutputChange {
+                        name: name.clone(),
+                        action: Action::Delete,
+                        before: Some(o.value.clone()),
+                        after: None,
+                        sensitive: o.sensitive,
+                    });
                 }
             }
         }
         // Objects whose resource block is gone from the configuration.
         for (addr, inst) in &plan.prior_state.resources {
-            if self.config.resources.contains_key(&addr.resource) || addr.resource.mode == Mode::Data {
+            if self.config.resources.contains_key(&addr.resource)
+                || addr.resource.mode == Mode::Data
+            {
                 continue;
             }
             if let Some((blocks, _)) = &targets {
@@ -508,9 +604,12 @@ impl Engine {
         // something targeted depends on them.
         if let Some((blocks, instances)) = &targets {
             if !instances.is_empty() {
-                let explicit_blocks: HashSet<&ResourceAddr> = instances.iter().map(|i| &i.resource).collect();
+                let explicit_blocks: HashSet<&ResourceAddr> =
+                    instances.iter().map(|i| &i.resource).collect();
                 plan.changes.retain(|c| {
-                    !explicit_blocks.contains(&c.addr.resource) || instances.contains(&c.addr) || !blocks.contains(&c.addr.resource)
+                    !explicit_blocks.contains(&c.addr.resource)
+                        || instances.contains(&c.addr)
+                        || !blocks.contains(&c.addr.resource)
                 });
             }
         }
@@ -519,15 +618,28 @@ impl Engine {
 
     /// Puts a block's state values into scope without planning it (untargeted blocks).
     fn scope_from_state(&self, scope: &mut Scope, res: &Resource, state: &State) {
-        let values: BTreeMap<InstanceKey, &Value> = state.instances_of(&res.addr).map(|(a, i)| (a.key.clone(), &i.value)).collect();
+        let values: BTreeMap<InstanceKey, &Value> = state
+            .instances_of(&res.addr)
+            .map(|(a, i)| (a.key.clone(), &i.value))
+            .collect();
         let exp = if res.count.is_some() {
             Expansion::Count(values.len())
         } else if res.for_each.is_some() {
-            Expansion::ForEach(values.keys().filter_map(|k| match k { InstanceKey::Str(s) => Some((s.clone(), Value::Null)), _ => None }).collect())
+            Expansion::ForEach(
+                values
+                    .keys()
+                    .filter_map(|k| match k {
+                        InstanceKey::Str(s) => Some((s.clone(), Value::Null)),
+                        _ => None,
+                    })
+                    .collect(),
+            )
         } else {
             Expansion::Single
         };
-        scope.resources.insert(res.addr.clone(), exp.aggregate(|k| values.get(k).copied()));
+        scope
+            .resources
+            .insert(res.addr.clone(), exp.aggregate(|k| values.get(k).copied()));
     }
 
     /// Plans every instance of one resource block. Returns whether anything changes.
@@ -542,12 +654,22 @@ impl Engine {
         let exp = expand(res, scope)?;
         let (pname, alias) = &res.provider;
         let provider = self.provider(pname, alias.as_deref(), scope).await?;
-        let schema = self
-            .schema(&res.addr, pname)
-            .ok_or_else(|| error("Invalid resource type", format!("{} has no schema", res.addr)))?;
+        let schema = self.schema(&res.addr, pname).ok_or_else(|| {
+            error(
+                "Invalid resource type",
+                format!("{} has no schema", res.addr),
+            )
+        })?;
         let provider_addr = self.provider_addr(pname, alias.as_deref());
-        let deps: Vec<String> = self.graph.resource_dependencies(&Node::Resource(res.addr.clone())).iter().map(|r| r.to_string()).collect();
-        let depends_on_changes = deps.iter().any(|d| changed_blocks.iter().any(|c| &c.to_string() == d));
+        let deps: Vec<String> = self
+            .graph
+            .resource_dependencies(&Node::Resource(res.addr.clone()))
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
+        let depends_on_changes = deps
+            .iter()
+            .any(|d| changed_blocks.iter().any(|c| &c.to_string() == d));
         let mut values: BTreeMap<InstanceKey, Value> = BTreeMap::new();
         let mut diags = Diagnostics::default();
         let mut changed = false;
@@ -555,7 +677,11 @@ impl Engine {
 
         for (key, each) in exp.instances() {
             let addr = res.addr.instance(key.clone());
-            let iscope = InstanceScope { base: scope, key: &key, each_value: each.as_ref() };
+            let iscope = InstanceScope {
+                base: scope,
+                key: &key,
+                each_value: each.as_ref(),
+            };
             let ev = Evaluator::new(&iscope, &scope.dir, res.body.file);
             let config = match decode_body(&ev, &res.body.body, &schema.block, res.span.clone()) {
                 Ok(c) => c,
@@ -565,14 +691,36 @@ impl Engine {
                 }
             };
             for m in provider.validate(&res.addr.rtype, &config.unmark_deep().0) {
-                diags.push(Diagnostic::error("Invalid resource configuration", format!("{addr}: {m}")).at(res.span.clone()));
+                diags.push(
+                    Diagnostic::error("Invalid resource configuration", format!("{addr}: {m}"))
+                        .at(res.span.clone()),
+                );
             }
             let prior = plan.prior_state.resources.get(&addr);
             let change = if res.addr.mode == Mode::Data {
-                self.plan_data(&addr, &provider, &config, depends_on_changes, &provider_addr).await
+                self.plan_data(
+                    &addr,
+                    &provider,
+                    &config,
+                    depends_on_changes,
+                    &provider_addr,
+                )
+                .await
             } else {
                 let triggered = self.replace_triggered(res, &iscope, changed_blocks);
-                self.plan_instance(&addr, &provider, schema, res, prior, &config, opts, triggered, &provider_addr, &deps).await
+                self.plan_instance(
+                    &addr,
+                    &provider,
+                    schema,
+                    res,
+                    prior,
+                    &config,
+                    opts,
+                    triggered,
+                    &provider_addr,
+                    &deps,
+                )
+                .await
             };
             match change {
                 Ok(c) => {
@@ -585,13 +733,16 @@ impl Engine {
                     if c.action == Action::NoOp && res.addr.mode == Mode::Data {
                         // A data source read now: record its result in the prior state.
                         if let Some(v) = &c.after {
-                            plan.prior_state.resources.insert(addr.clone(), ResourceInstance {
-                                provider: provider_addr.clone(),
-                                value: v.clone(),
-                                dependencies: vec![],
-                                schema_version: schema.version,
-                                create_before_destroy: false,
-                            });
+                            plan.prior_state.resources.insert(
+                                addr.clone(),
+                                ResourceInstance {
+                                    provider: provider_addr.clone(),
+                                    value: v.clone(),
+                                    dependencies: vec![],
+                                    schema_version: schema.version,
+                                    create_before_destroy: false,
+                                },
+                            );
                         }
                     }
                     plan.changes.push(c);
@@ -630,14 +781,23 @@ impl Engine {
                 notes: vec![],
             });
         }
-        scope.resources.insert(res.addr.clone(), exp.aggregate(|k| values.get(k)));
+        scope
+            .resources
+            .insert(res.addr.clone(), exp.aggregate(|k| values.get(k)));
         diags.into_result().map(|()| changed)
     }
 
     /// True when a `replace_triggered_by` reference points at a block with changes.
-    fn replace_triggered(&self, res: &Resource, _scope: &InstanceScope, changed: &HashSet<ResourceAddr>) -> bool {
+    fn replace_triggered(
+        &self,
+        res: &Resource,
+        _scope: &InstanceScope,
+        changed: &HashSet<ResourceAddr>,
+    ) -> bool {
         res.lifecycle.replace_triggered_by.iter().any(|e| {
-            references(&e.expr).iter().any(|f| matches!(&f.reference, Ok(Reference::Resource(r)) if changed.contains(r)))
+            references(&e.expr)
+                .iter()
+                .any(|f| matches!(&f.reference, Ok(Reference::Resource(r)) if changed.contains(r)))
         })
     }
 
@@ -662,16 +822,26 @@ impl Engine {
             notes: vec![],
         };
         if !config.is_wholly_known() {
-            return Ok(ResourceChange { reason: Some(Reason::ReadBecauseConfigUnknown), ..base });
+            return Ok(ResourceChange {
+                reason: Some(Reason::ReadBecauseConfigUnknown),
+                ..base
+            });
         }
         if depends_on_changes {
-            return Ok(ResourceChange { reason: Some(Reason::ReadBecauseDependencyPending), ..base });
+            return Ok(ResourceChange {
+                reason: Some(Reason::ReadBecauseDependencyPending),
+                ..base
+            });
         }
         let v = provider
             .read_data(&addr.resource.rtype, &config.unmark_deep().0)
             .await
             .map_err(|e| error("Error reading data source", format!("{addr}: {e}")))?;
-        Ok(ResourceChange { action: Action::NoOp, after: Some(v), ..base })
+        Ok(ResourceChange {
+            action: Action::NoOp,
+            after: Some(v),
+            ..base
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -689,7 +859,9 @@ impl Engine {
         deps: &[String],
     ) -> Result<ResourceChange, Diagnostic> {
         let prior_v = prior.map(|p| &p.value);
-        let (planned, mut replace, notes) = self.provider_plan(provider, addr, schema, res, prior_v, config).await?;
+        let (planned, mut replace, notes) = self
+            .provider_plan(provider, addr, schema, res, prior_v, config)
+            .await?;
         let mut reason = None;
         if !replace.is_empty() {
             reason = Some(Reason::ReplaceBecauseCannotUpdate);
@@ -715,18 +887,39 @@ impl Engine {
             notes,
         };
         let Some(prior_v) = prior_v else {
-            return Ok(ResourceChange { action: Action::Create, ..base });
+            return Ok(ResourceChange {
+                action: Action::Create,
+                ..base
+            });
         };
         if !replace.is_empty() {
             // A replacement is planned as a create: computed attributes become unknown.
-            let (fresh, _, notes) = self.provider_plan(provider, addr, schema, res, None, config).await?;
-            let action = if res.lifecycle.create_before_destroy { Action::CreateThenDelete } else { Action::DeleteThenCreate };
-            return Ok(ResourceChange { action, after: Some(fresh), reason, notes, ..base });
+            let (fresh, _, notes) = self
+                .provider_plan(provider, addr, schema, res, None, config)
+                .await?;
+            let action = if res.lifecycle.create_before_destroy {
+                Action::CreateThenDelete
+            } else {
+                Action::DeleteThenCreate
+            };
+            return Ok(ResourceChange {
+                action,
+                after: Some(fresh),
+                reason,
+                notes,
+                ..base
+            });
         }
         if planned.unmark_deep().0 == prior_v.unmark_deep().0 {
-            return Ok(ResourceChange { after: Some(prior_v.clone()), ..base });
+            return Ok(ResourceChange {
+                after: Some(prior_v.clone()),
+                ..base
+            });
         }
-        Ok(ResourceChange { action: Action::Update, ..base })
+        Ok(ResourceChange {
+            action: Action::Update,
+            ..base
+        })
     }
 
     /// The generic rules (proposed new state, ignore_changes, force-new) plus the provider's
@@ -741,7 +934,12 @@ impl Engine {
         config: &Value,
     ) -> Result<(Value, Vec<Path>, Vec<String>), Diagnostic> {
         let proposed = proposed_new(&schema.block, prior, config);
-        let proposed = apply_ignore_changes(&schema.block, &res.lifecycle.ignore_changes, prior, proposed);
+        let proposed = apply_ignore_changes(
+            &schema.block,
+            &res.lifecycle.ignore_changes,
+            prior,
+            proposed,
+        );
         let (proposed_plain, _) = proposed.unmark_deep();
         let (config_plain, _) = config.unmark_deep();
         let prior_plain = prior.map(|p| p.unmark_deep().0);

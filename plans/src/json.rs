@@ -29,7 +29,12 @@ fn redacted(v: &Value) -> Json {
     v.to_json_redacted()
 }
 
-fn resource_json(addr: &gantry_core::addr::InstanceAddr, provider: &str, schema_version: u64, v: &Value) -> Json {
+fn resource_json(
+    addr: &gantry_core::addr::InstanceAddr,
+    provider: &str,
+    schema_version: u64,
+    v: &Value,
+) -> Json {
     let mut o = Map::new();
     o.insert("address".into(), json!(addr.to_string()));
     o.insert("mode".into(), json!(addr.resource.mode.as_str()));
@@ -64,8 +69,15 @@ fn outputs_json(state: &State) -> Json {
             .iter()
             .map(|(k, o)| {
                 let sensitive = o.sensitive || o.value.contains_sensitive();
-                let value = if sensitive { Json::Null } else { o.value.to_json() };
-                (k.clone(), json!({"sensitive": sensitive, "value": value, "type": type_json(&o.value)}))
+                let value = if sensitive {
+                    Json::Null
+                } else {
+                    o.value.to_json()
+                };
+                (
+                    k.clone(),
+                    json!({"sensitive": sensitive, "value": value, "type": type_json(&o.value)}),
+                )
             })
             .collect(),
     )
@@ -101,22 +113,39 @@ fn change_json(c: &ResourceChange) -> Json {
     change.insert("actions".into(), json!(c.action.json_actions()));
     change.insert("before".into(), before.map(redacted).unwrap_or(Json::Null));
     change.insert("after".into(), after.map(redacted).unwrap_or(Json::Null));
-    change.insert("after_unknown".into(), after.map(|v| match v.unknown_shape() {
-        Json::Bool(false) => json!({}),
-        s => s,
-    }).unwrap_or(json!({})));
-    change.insert("before_sensitive".into(), before.map(sensitive_shape).unwrap_or(Json::Bool(false)));
-    change.insert("after_sensitive".into(), after.map(sensitive_shape).unwrap_or(Json::Bool(false)));
+    change.insert(
+        "after_unknown".into(),
+        after
+            .map(|v| match v.unknown_shape() {
+                Json::Bool(false) => json!({}),
+                s => s,
+            })
+            .unwrap_or(json!({})),
+    );
+    change.insert(
+        "before_sensitive".into(),
+        before.map(sensitive_shape).unwrap_or(Json::Bool(false)),
+    );
+    change.insert(
+        "after_sensitive".into(),
+        after.map(sensitive_shape).unwrap_or(Json::Bool(false)),
+    );
     if !c.replace_paths.is_empty() {
         change.insert(
             "replace_paths".into(),
             Json::Array(
                 c.replace_paths
                     .iter()
-                    .map(|p| Json::Array(p.iter().map(|s| match s {
-                        gantry_core::value::PathStep::Key(k) => json!(k),
-                        gantry_core::value::PathStep::Index(i) => json!(i),
-                    }).collect()))
+                    .map(|p| {
+                        Json::Array(
+                            p.iter()
+                                .map(|s| match s {
+                                    gantry_core::value::PathStep::Key(k) => json!(k),
+                                    gantry_core::value::PathStep::Index(i) => json!(i),
+                                })
+                                .collect(),
+                        )
+                    })
                     .collect(),
             ),
         );
@@ -143,7 +172,11 @@ pub fn plan_json(plan: &Plan) -> Json {
         .changes
         .iter()
         .filter(|c| c.action != Action::Delete && c.addr.resource.mode == Mode::Managed)
-        .filter_map(|c| c.after.as_ref().map(|v| resource_json(&c.addr, &c.provider, 0, v)))
+        .filter_map(|c| {
+            c.after
+                .as_ref()
+                .map(|v| resource_json(&c.addr, &c.provider, 0, v))
+        })
         .collect();
     let planned_outputs: Map<String, Json> = plan
         .outputs

@@ -20,7 +20,10 @@ pub const VERSION: u64 = 1;
 pub fn config_digest(cfg: &Config) -> String {
     let mut h = sha2::Sha256::new();
     for f in cfg.sources.files.iter().filter(|f| f.name.ends_with(".tf")) {
-        let name = std::path::Path::new(&f.name).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = std::path::Path::new(&f.name)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         h.update(name.as_bytes());
         h.update([0]);
         h.update(f.text.as_bytes());
@@ -68,14 +71,18 @@ fn walk(v: &Value, here: &mut Path, unknown: &mut Vec<Path>, sets: &mut Vec<Path
 }
 
 fn paths(j: &Json, key: &str) -> Result<Vec<Path>, String> {
-    let Some(arr) = j.get(key).and_then(Json::as_array) else { return Ok(vec![]) };
+    let Some(arr) = j.get(key).and_then(Json::as_array) else {
+        return Ok(vec![]);
+    };
     arr.iter()
         .map(|p| {
             p.as_array()
                 .ok_or("path must be an array")?
                 .iter()
                 .map(|s| match s.get("type").and_then(Json::as_str) {
-                    Some("get_attr") => Ok(PathStep::Key(s["value"].as_str().unwrap_or_default().to_string())),
+                    Some("get_attr") => Ok(PathStep::Key(
+                        s["value"].as_str().unwrap_or_default().to_string(),
+                    )),
                     Some("index") => Ok(PathStep::Index(s["value"]["value"].as_i64().unwrap_or(0))),
                     _ => Err("bad path step".to_string()),
                 })
@@ -85,7 +92,9 @@ fn paths(j: &Json, key: &str) -> Result<Vec<Path>, String> {
 }
 
 fn replace_at(v: &Value, path: &[PathStep], f: &dyn Fn(&Value) -> Value) -> Value {
-    let Some((first, rest)) = path.split_first() else { return f(v) };
+    let Some((first, rest)) = path.split_first() else {
+        return f(v);
+    };
     match (v, first) {
         (Value::Map(m), PathStep::Key(k)) if m.contains_key(k) => {
             let mut m2 = (**m).clone();
@@ -184,7 +193,11 @@ fn change_to_json(c: &ResourceChange) -> Json {
 }
 
 fn change_from_json(j: &Json) -> Result<ResourceChange, String> {
-    let s = |k: &str| j.get(k).and_then(Json::as_str).ok_or_else(|| format!("change without {k}"));
+    let s = |k: &str| {
+        j.get(k)
+            .and_then(Json::as_str)
+            .ok_or_else(|| format!("change without {k}"))
+    };
     let val = |k: &str| -> Result<Option<Value>, String> {
         match j.get(k) {
             None | Some(Json::Null) => Ok(None),
@@ -193,7 +206,13 @@ fn change_from_json(j: &Json) -> Result<ResourceChange, String> {
     };
     let addr: InstanceAddr = s("address")?.parse().map_err(|e| format!("{e}"))?;
     let reason = match j.get("reason").and_then(Json::as_str) {
-        Some(r) => Some(REASONS.iter().find(|x| x.json() == r).cloned().ok_or_else(|| format!("unknown reason {r}"))?),
+        Some(r) => Some(
+            REASONS
+                .iter()
+                .find(|x| x.json() == r)
+                .cloned()
+                .ok_or_else(|| format!("unknown reason {r}"))?,
+        ),
         None => None,
     };
     Ok(ResourceChange {
@@ -204,9 +223,28 @@ fn change_from_json(j: &Json) -> Result<ResourceChange, String> {
         after: val("after")?,
         replace_paths: paths(j, "replace_paths")?,
         reason,
-        dependencies: j.get("dependencies").and_then(Json::as_array).map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default(),
-        create_before_destroy: j.get("create_before_destroy").and_then(Json::as_bool).unwrap_or(false),
-        notes: j.get("notes").and_then(Json::as_array).map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default(),
+        dependencies: j
+            .get("dependencies")
+            .and_then(Json::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        create_before_destroy: j
+            .get("create_before_destroy")
+            .and_then(Json::as_bool)
+            .unwrap_or(false),
+        notes: j
+            .get("notes")
+            .and_then(Json::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default(),
     })
 }
 
@@ -244,7 +282,12 @@ pub fn from_json(j: &Json) -> Result<Plan, String> {
         Some("refresh-only") => PlanMode::RefreshOnly,
         other => return Err(format!("unknown plan mode {other:?}")),
     };
-    let list = |k: &str| j.get(k).and_then(Json::as_array).cloned().unwrap_or_default();
+    let list = |k: &str| {
+        j.get(k)
+            .and_then(Json::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
     let mut variables = BTreeMap::new();
     if let Some(o) = j.get("variables").and_then(Json::as_object) {
         for (k, v) in o {
@@ -259,7 +302,11 @@ pub fn from_json(j: &Json) -> Result<Plan, String> {
                 Some(x) => decode_value(x).map(Some),
             };
             Ok(OutputChange {
-                name: o.get("name").and_then(Json::as_str).ok_or("output without name")?.to_string(),
+                name: o
+                    .get("name")
+                    .and_then(Json::as_str)
+                    .ok_or("output without name")?
+                    .to_string(),
                 action: action_from(o.get("action").and_then(Json::as_str).unwrap_or(""))?,
                 before: v("before")?,
                 after: v("after")?,
@@ -269,16 +316,36 @@ pub fn from_json(j: &Json) -> Result<Plan, String> {
         .collect::<Result<Vec<_>, String>>()?;
     Ok(Plan {
         mode,
-        changes: list("changes").iter().map(change_from_json).collect::<Result<_, _>>()?,
-        drift: list("drift").iter().map(change_from_json).collect::<Result<_, _>>()?,
+        changes: list("changes")
+            .iter()
+            .map(change_from_json)
+            .collect::<Result<_, _>>()?,
+        drift: list("drift")
+            .iter()
+            .map(change_from_json)
+            .collect::<Result<_, _>>()?,
         outputs,
         variables,
         prior_state: State::from_json(j.get("prior_state").ok_or("prior_state missing")?)?,
-        state_serial: j.get("state_serial").and_then(Json::as_u64).ok_or("state_serial missing")?,
-        config_digest: j.get("config_digest").and_then(Json::as_str).unwrap_or_default().to_string(),
-        timestamp: j.get("timestamp").and_then(Json::as_str).unwrap_or_default().to_string(),
+        state_serial: j
+            .get("state_serial")
+            .and_then(Json::as_u64)
+            .ok_or("state_serial missing")?,
+        config_digest: j
+            .get("config_digest")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        timestamp: j
+            .get("timestamp")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string(),
         errored: false,
-        targets: list("targets").iter().filter_map(|t| t.as_str().map(String::from)).collect(),
+        targets: list("targets")
+            .iter()
+            .filter_map(|t| t.as_str().map(String::from))
+            .collect(),
     })
 }
 
@@ -292,7 +359,10 @@ mod tests {
         let mut m = Map::new();
         m.insert("id".into(), Value::Unknown);
         m.insert("pw".into(), Value::string("x").mark_if(true));
-        m.insert("tags".into(), Value::set(vec![Value::string("a"), Value::Unknown]));
+        m.insert(
+            "tags".into(),
+            Value::set(vec![Value::string("a"), Value::Unknown]),
+        );
         let v = Value::map(m);
         let back = decode_value(&encode_value(&v)).unwrap();
         assert_eq!(back, v);

@@ -57,8 +57,16 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
     if !plan.drift.is_empty() {
         out.push_str(&render_drift(plan, style));
     }
-    let changes: Vec<&ResourceChange> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
-    let output_changes: Vec<&OutputChange> = plan.outputs.iter().filter(|o| o.action != Action::NoOp).collect();
+    let changes: Vec<&ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .collect();
+    let output_changes: Vec<&OutputChange> = plan
+        .outputs
+        .iter()
+        .filter(|o| o.action != Action::NoOp)
+        .collect();
     if plan.mode == PlanMode::RefreshOnly {
         if plan.drift.is_empty() {
             out.push_str("\nNo changes. Your infrastructure still matches the configuration.\n\ngantry has checked that the real remote objects still match the result of your most recent changes, and found no differences.\n");
@@ -86,7 +94,11 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
                 Action::Read => "read (data resources)",
                 Action::NoOp => continue,
             };
-            let _ = writeln!(out, "{:>5} {label}", style.symbol(&format!("{:>3}", symbol(a))));
+            let _ = writeln!(
+                out,
+                "{:>5} {label}",
+                style.symbol(&format!("{:>3}", symbol(a)))
+            );
         }
         out.push_str("\ngantry will perform the following actions:\n");
         for c in &changes {
@@ -94,7 +106,14 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
             out.push_str(&render_change(c, style));
         }
         let s = plan.summary();
-        let _ = writeln!(out, "\n{} {} to add, {} to change, {} to destroy.", style.bold("Plan:"), s.add, s.change, s.destroy);
+        let _ = writeln!(
+            out,
+            "\n{} {} to add, {} to change, {} to destroy.",
+            style.bold("Plan:"),
+            s.add,
+            s.change,
+            s.destroy
+        );
     }
     if !output_changes.is_empty() {
         out.push_str("\nChanges to Outputs:\n");
@@ -112,7 +131,11 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
 
 fn render_drift(plan: &Plan, style: Style) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "\n{}\n", style.bold("Note: Objects have changed outside of gantry"));
+    let _ = writeln!(
+        out,
+        "\n{}\n",
+        style.bold("Note: Objects have changed outside of gantry")
+    );
     out.push_str("gantry detected the following changes made outside of gantry since the\nlast \"gantry apply\" which may have affected this plan:\n");
     for c in &plan.drift {
         out.push('\n');
@@ -121,7 +144,13 @@ fn render_drift(plan: &Plan, style: Style) -> String {
             _ => ("has changed", "~"),
         };
         let _ = writeln!(out, "  # {} {verb}", style.bold(&c.addr.to_string()));
-        let _ = writeln!(out, "  {} resource \"{}\" \"{}\" {{", style.symbol(sym), c.addr.resource.rtype, c.addr.resource.name);
+        let _ = writeln!(
+            out,
+            "  {} resource \"{}\" \"{}\" {{",
+            style.symbol(sym),
+            c.addr.resource.rtype,
+            c.addr.resource.name
+        );
         if let (Some(b), Some(a)) = (&c.before, &c.after) {
             render_object_diff(&mut out, b, a, 6, &[], &mut Vec::new(), style);
         }
@@ -141,13 +170,27 @@ fn header(c: &ResourceChange) -> String {
         Action::NoOp => "has no changes",
     };
     let why = match (&c.reason, c.action) {
-        (Some(Reason::DeleteBecauseNoResourceConfig), _) => format!("\n  # (because {} is not in configuration)", c.addr),
-        (Some(Reason::DeleteBecauseCountIndex), _) => format!("\n  # (because index {} is out of range for count)", c.addr.key.to_string().trim_matches(['[', ']'])),
-        (Some(Reason::DeleteBecauseEachKey), _) => format!("\n  # (because key {} is not in for_each map)", c.addr.key.to_string().trim_matches(['[', ']'])),
+        (Some(Reason::DeleteBecauseNoResourceConfig), _) => {
+            format!("\n  # (because {} is not in configuration)", c.addr)
+        }
+        (Some(Reason::DeleteBecauseCountIndex), _) => format!(
+            "\n  # (because index {} is out of range for count)",
+            c.addr.key.to_string().trim_matches(['[', ']'])
+        ),
+        (Some(Reason::DeleteBecauseEachKey), _) => format!(
+            "\n  # (because key {} is not in for_each map)",
+            c.addr.key.to_string().trim_matches(['[', ']'])
+        ),
         (Some(Reason::ReplaceByRequest), _) => "\n  # (replacement requested with -replace)".into(),
-        (Some(Reason::ReplaceByTriggers), _) => "\n  # (replace_triggered_by: a referenced object changes)".into(),
-        (Some(Reason::ReadBecauseConfigUnknown), _) => "\n  # (config refers to values not yet known)".into(),
-        (Some(Reason::ReadBecauseDependencyPending), _) => "\n  # (depends on a resource or a module with changes pending)".into(),
+        (Some(Reason::ReplaceByTriggers), _) => {
+            "\n  # (replace_triggered_by: a referenced object changes)".into()
+        }
+        (Some(Reason::ReadBecauseConfigUnknown), _) => {
+            "\n  # (config refers to values not yet known)".into()
+        }
+        (Some(Reason::ReadBecauseDependencyPending), _) => {
+            "\n  # (depends on a resource or a module with changes pending)".into()
+        }
         _ => String::new(),
     };
     format!("{what}{why}")
@@ -160,13 +203,47 @@ pub fn render_change(c: &ResourceChange, style: Style) -> String {
     for n in &c.notes {
         let _ = writeln!(out, "  # ({n})");
     }
-    let kind = if c.addr.resource.mode == gantry_core::addr::Mode::Data { "data" } else { "resource" };
-    let _ = writeln!(out, "{} {kind} \"{}\" \"{}\" {{", style.symbol(&format!("{:>3}", symbol(c.action))), c.addr.resource.rtype, c.addr.resource.name);
+    let kind = if c.addr.resource.mode == gantry_core::addr::Mode::Data {
+        "data"
+    } else {
+        "resource"
+    };
+    let _ = writeln!(
+        out,
+        "{} {kind} \"{}\" \"{}\" {{",
+        style.symbol(&format!("{:>3}", symbol(c.action))),
+        c.addr.resource.rtype,
+        c.addr.resource.name
+    );
     let empty = Value::empty_map();
     match c.action {
-        Action::Create | Action::Read => render_object_diff(&mut out, &Value::Null, c.after.as_ref().unwrap_or(&empty), 6, &c.replace_paths, &mut Vec::new(), style),
-        Action::Delete => render_object_diff(&mut out, c.before.as_ref().unwrap_or(&empty), &Value::Null, 6, &[], &mut Vec::new(), style),
-        _ => render_object_diff(&mut out, c.before.as_ref().unwrap_or(&empty), c.after.as_ref().unwrap_or(&empty), 6, &c.replace_paths, &mut Vec::new(), style),
+        Action::Create | Action::Read => render_object_diff(
+            &mut out,
+            &Value::Null,
+            c.after.as_ref().unwrap_or(&empty),
+            6,
+            &c.replace_paths,
+            &mut Vec::new(),
+            style,
+        ),
+        Action::Delete => render_object_diff(
+            &mut out,
+            c.before.as_ref().unwrap_or(&empty),
+            &Value::Null,
+            6,
+            &[],
+            &mut Vec::new(),
+            style,
+        ),
+        _ => render_object_diff(
+            &mut out,
+            c.before.as_ref().unwrap_or(&empty),
+            c.after.as_ref().unwrap_or(&empty),
+            6,
+            &c.replace_paths,
+            &mut Vec::new(),
+            style,
+        ),
     }
     out.push_str("    }\n");
     out
@@ -174,7 +251,13 @@ pub fn render_change(c: &ResourceChange, style: Style) -> String {
 
 fn render_output_change(o: &OutputChange, style: Style) -> String {
     let sym = style.symbol(symbol(o.action));
-    let show = |v: &Value| if o.sensitive { "(sensitive value)".to_string() } else { inline(v, 4) };
+    let show = |v: &Value| {
+        if o.sensitive {
+            "(sensitive value)".to_string()
+        } else {
+            inline(v, 4)
+        }
+    };
     match (o.action, &o.before, &o.after) {
         (Action::Create, _, Some(a)) => format!("  {sym} {} = {}\n", o.name, show(a)),
         (Action::Delete, Some(b), _) => format!("  {sym} {} = {} -> null\n", o.name, show(b)),
@@ -209,7 +292,15 @@ fn forces(replace: &[Path], path: &[PathStep]) -> bool {
 }
 
 /// Renders the attributes of an object diff. `before`/`after` are objects or null.
-fn render_object_diff(out: &mut String, before: &Value, after: &Value, ind: usize, replace: &[Path], path: &mut Path, style: Style) {
+fn render_object_diff(
+    out: &mut String,
+    before: &Value,
+    after: &Value,
+    ind: usize,
+    replace: &[Path],
+    path: &mut Path,
+    style: Style,
+) {
     let empty = gantry_core::value::Map::new();
     let bm = before.as_map().unwrap_or(&empty);
     let am = after.as_map().unwrap_or(&empty);
@@ -219,7 +310,10 @@ fn render_object_diff(out: &mut String, before: &Value, after: &Value, ind: usiz
     let width = keys
         .iter()
         .filter(|k| {
-            let (b, a) = (bm.get(**k).unwrap_or(&Value::Null), am.get(**k).unwrap_or(&Value::Null));
+            let (b, a) = (
+                bm.get(**k).unwrap_or(&Value::Null),
+                am.get(**k).unwrap_or(&Value::Null),
+            );
             !(b.is_null() && a.is_null())
         })
         .map(|k| k.len())
@@ -242,13 +336,32 @@ fn render_object_diff(out: &mut String, before: &Value, after: &Value, ind: usiz
         path.pop();
     }
     if hidden > 0 {
-        let _ = writeln!(out, "{}# ({hidden} unchanged attribute{} hidden)", pad(ind + 2), if hidden == 1 { "" } else { "s" });
+        let _ = writeln!(
+            out,
+            "{}# ({hidden} unchanged attribute{} hidden)",
+            pad(ind + 2),
+            if hidden == 1 { "" } else { "s" }
+        );
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn render_attr(out: &mut String, name: &str, width: usize, b: &Value, a: &Value, ind: usize, replace: &[Path], path: &mut Path, style: Style) {
-    let force = if forces(replace, path) { " # forces replacement" } else { "" };
+fn render_attr(
+    out: &mut String,
+    name: &str,
+    width: usize,
+    b: &Value,
+    a: &Value,
+    ind: usize,
+    replace: &[Path],
+    path: &mut Path,
+    style: Style,
+) {
+    let force = if forces(replace, path) {
+        " # forces replacement"
+    } else {
+        ""
+    };
     let label = format!("{name:<width$}");
     let sym = |s: &str| style.symbol(s);
     // Sensitive on either side: never look inside.
@@ -278,48 +391,92 @@ fn render_attr(out: &mut String, name: &str, width: usize, b: &Value, a: &Value,
             let _ = writeln!(out, "{}{} {label} = <<-EOT{force}", pad(ind), sym("~"));
             let diff = similar::TextDiff::from_lines(&**bs, &**as_);
             for change in diff.iter_all_changes() {
-                let (s, line) = (match change.tag() {
-                    similar::ChangeTag::Delete => "-",
-                    similar::ChangeTag::Insert => "+",
-                    similar::ChangeTag::Equal => " ",
-                }, change.value().trim_end_matches('\n'));
+                let (s, line) = (
+                    match change.tag() {
+                        similar::ChangeTag::Delete => "-",
+                        similar::ChangeTag::Insert => "+",
+                        similar::ChangeTag::Equal => " ",
+                    },
+                    change.value().trim_end_matches('\n'),
+                );
                 let _ = writeln!(out, "{}{} {line}", pad(ind + 2), sym(s));
             }
             let _ = writeln!(out, "{}EOT", pad(ind + 4));
         }
         (b, a) => {
-            let _ = writeln!(out, "{}{} {label} = {} -> {}{force}", pad(ind), sym("~"), inline(b, ind + 2), inline(a, ind + 2));
+            let _ = writeln!(
+                out,
+                "{}{} {label} = {} -> {}{force}",
+                pad(ind),
+                sym("~"),
+                inline(b, ind + 2),
+                inline(a, ind + 2)
+            );
         }
     }
 }
 
 /// Sequence diff: unchanged elements hidden with a count, changed ones shown as -/+.
 fn render_seq_diff(out: &mut String, before: &[Value], after: &[Value], ind: usize, style: Style) {
-    let b: Vec<String> = before.iter().map(|v| v.unmark_deep().0.to_json().to_string()).collect();
-    let a: Vec<String> = after.iter().map(|v| v.unmark_deep().0.to_json().to_string()).collect();
+    let b: Vec<String> = before
+        .iter()
+        .map(|v| v.unmark_deep().0.to_json().to_string())
+        .collect();
+    let a: Vec<String> = after
+        .iter()
+        .map(|v| v.unmark_deep().0.to_json().to_string())
+        .collect();
     let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &b, &a);
     let mut hidden = 0;
     for op in ops {
-        for (tag, old, new) in op.iter_changes(&b, &a).map(|c| (c.tag(), c.old_index(), c.new_index())) {
+        for (tag, old, new) in op
+            .iter_changes(&b, &a)
+            .map(|c| (c.tag(), c.old_index(), c.new_index()))
+        {
             match tag {
                 similar::ChangeTag::Equal => hidden += 1,
                 similar::ChangeTag::Delete => {
                     let v = &before[old.unwrap_or(0)];
-                    let _ = writeln!(out, "{}{} {},", pad(ind - 2), style.symbol("-"), inline(v, ind));
+                    let _ = writeln!(
+                        out,
+                        "{}{} {},",
+                        pad(ind - 2),
+                        style.symbol("-"),
+                        inline(v, ind)
+                    );
                 }
                 similar::ChangeTag::Insert => {
                     let v = &after[new.unwrap_or(0)];
-                    let _ = writeln!(out, "{}{} {},", pad(ind - 2), style.symbol("+"), inline(v, ind));
+                    let _ = writeln!(
+                        out,
+                        "{}{} {},",
+                        pad(ind - 2),
+                        style.symbol("+"),
+                        inline(v, ind)
+                    );
                 }
             }
         }
     }
     if hidden > 0 {
-        let _ = writeln!(out, "{}# ({hidden} unchanged element{} hidden)", pad(ind), if hidden == 1 { "" } else { "s" });
+        let _ = writeln!(
+            out,
+            "{}# ({hidden} unchanged element{} hidden)",
+            pad(ind),
+            if hidden == 1 { "" } else { "s" }
+        );
     }
 }
 
-fn render_whole(out: &mut String, sym: &str, label: &str, v: &Value, ind: usize, force: &str, style: Style) {
+fn render_whole(
+    out: &mut String,
+    sym: &str,
+    label: &str,
+    v: &Value,
+    ind: usize,
+    force: &str,
+    style: Style,
+) {
     let tail = if sym == "-" { " -> null" } else { "" };
     match v {
         Value::Map(m) if !m.is_empty() => {
@@ -334,7 +491,13 @@ fn render_whole(out: &mut String, sym: &str, label: &str, v: &Value, ind: usize,
             let _ = writeln!(out, "{}}}{tail}", pad(ind + 2));
         }
         _ => {
-            let _ = writeln!(out, "{}{} {label} = {}{tail}{force}", pad(ind), style.symbol(sym), inline(v, ind + 2));
+            let _ = writeln!(
+                out,
+                "{}{} {label} = {}{tail}{force}",
+                pad(ind),
+                style.symbol(sym),
+                inline(v, ind + 2)
+            );
         }
     }
 }

@@ -44,27 +44,27 @@ fn path_string(p: &std::path::Path) -> Value {
 impl Resolver for Scope {
     fn resolve(&self, r: &Reference) -> Result<Value, String> {
         match r {
-            Reference::Var(n) => self
-                .vars
-                .get(n)
-                .cloned()
-                .ok_or_else(|| format!("An input variable with the name {n:?} has not been declared.")),
-            Reference::Local(n) => self
-                .locals
-                .get(n)
-                .cloned()
-                .ok_or_else(|| format!("A local value with the name {n:?} is not available here.")),
-            Reference::Resource(a) => self
-                .resources
-                .get(a)
-                .cloned()
-                .ok_or_else(|| format!("The resource {a} is not declared or not available here.")),
+            Reference::Var(n) => self.vars.get(n).cloned().ok_or_else(|| {
+                format!("An input variable with the name {n:?} has not been declared.")
+            }),
+            Reference::Local(n) => {
+                self.locals.get(n).cloned().ok_or_else(|| {
+                    format!("A local value with the name {n:?} is not available here.")
+                })
+            }
+            Reference::Resource(a) => {
+                self.resources.get(a).cloned().ok_or_else(|| {
+                    format!("The resource {a} is not declared or not available here.")
+                })
+            }
             Reference::PathModule | Reference::PathRoot => Ok(path_string(&self.dir)),
             Reference::PathCwd => Ok(std::env::current_dir()
                 .map(|d| path_string(&d))
                 .unwrap_or(Value::Null)),
             Reference::TerraformWorkspace => Ok(Value::string("default")),
-            Reference::CountIndex => Err("count.index is only available in a resource with count.".into()),
+            Reference::CountIndex => {
+                Err("count.index is only available in a resource with count.".into())
+            }
             Reference::EachKey | Reference::EachValue => {
                 Err("each is only available in a resource with for_each.".into())
             }
@@ -114,7 +114,9 @@ impl Expansion {
     pub fn instances(&self) -> Vec<(InstanceKey, Option<Value>)> {
         match self {
             Expansion::Single => vec![(InstanceKey::None, None)],
-            Expansion::Count(n) => (0..*n).map(|i| (InstanceKey::Int(i as i64), None)).collect(),
+            Expansion::Count(n) => (0..*n)
+                .map(|i| (InstanceKey::Int(i as i64), None))
+                .collect(),
             Expansion::ForEach(m) => m
                 .iter()
                 .map(|(k, v)| (InstanceKey::Str(k.clone()), Some(v.clone())))
@@ -123,18 +125,27 @@ impl Expansion {
     }
 
     /// The value a reference to the whole block yields.
-    pub fn aggregate<'a>(&self, mut value_of: impl FnMut(&InstanceKey) -> Option<&'a Value>) -> Value {
+    pub fn aggregate<'a>(
+        &self,
+        mut value_of: impl FnMut(&InstanceKey) -> Option<&'a Value>,
+    ) -> Value {
         match self {
             Expansion::Single => value_of(&InstanceKey::None).cloned().unwrap_or(Value::Null),
             Expansion::Count(n) => Value::list(
                 (0..*n)
-                    .map(|i| value_of(&InstanceKey::Int(i as i64)).cloned().unwrap_or(Value::Unknown))
+                    .map(|i| {
+                        value_of(&InstanceKey::Int(i as i64))
+                            .cloned()
+                            .unwrap_or(Value::Unknown)
+                    })
                     .collect(),
             ),
             Expansion::ForEach(m) => {
                 let mut out = Map::new();
                 for k in m.keys() {
-                    let v = value_of(&InstanceKey::Str(k.clone())).cloned().unwrap_or(Value::Unknown);
+                    let v = value_of(&InstanceKey::Str(k.clone()))
+                        .cloned()
+                        .unwrap_or(Value::Unknown);
                     out.insert(k.clone(), v);
                 }
                 Value::map(out)
@@ -147,7 +158,9 @@ impl Expansion {
 pub fn expand(res: &Resource, scope: &Scope) -> Result<Expansion, Diagnostic> {
     if let Some(c) = &res.count {
         let v = scope.eval(c)?;
-        let bad = |detail: &str| Diagnostic::error("Invalid count argument", detail.to_string()).at(c.span());
+        let bad = |detail: &str| {
+            Diagnostic::error("Invalid count argument", detail.to_string()).at(c.span())
+        };
         if v.contains_sensitive() {
             return Err(bad("Sensitive values, or values derived from sensitive values, cannot be used as count arguments."));
         }
@@ -156,9 +169,19 @@ pub fn expand(res: &Resource, scope: &Scope) -> Result<Expansion, Diagnostic> {
         }
         let n = match &v {
             Value::Number(n) => *n,
-            Value::String(s) => s.parse().map_err(|_| bad("The given \"count\" argument value is unsuitable: a number is required."))?,
-            Value::Null => return Err(bad("The given \"count\" argument value is null. An integer is required.")),
-            _ => return Err(bad("The given \"count\" argument value is unsuitable: a number is required.")),
+            Value::String(s) => s.parse().map_err(|_| {
+                bad("The given \"count\" argument value is unsuitable: a number is required.")
+            })?,
+            Value::Null => {
+                return Err(bad(
+                    "The given \"count\" argument value is null. An integer is required.",
+                ))
+            }
+            _ => {
+                return Err(bad(
+                    "The given \"count\" argument value is unsuitable: a number is required.",
+                ))
+            }
         };
         if n < 0.0 || n.fract() != 0.0 {
             return Err(bad("The given \"count\" argument value is unsuitable: must be a whole number greater than or equal to zero."));
@@ -167,7 +190,8 @@ pub fn expand(res: &Resource, scope: &Scope) -> Result<Expansion, Diagnostic> {
     }
     if let Some(f) = &res.for_each {
         let v = scope.eval(f)?;
-        let bad = |detail: String| Diagnostic::error("Invalid for_each argument", detail).at(f.span());
+        let bad =
+            |detail: String| Diagnostic::error("Invalid for_each argument", detail).at(f.span());
         if v.is_sensitive() {
             return Err(bad("Sensitive values, or values derived from sensitive values, cannot be used as for_each arguments.".into()));
         }

@@ -64,7 +64,10 @@ pub fn collect(
         .map(|rd| {
             rd.filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| {
-                    let n = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    let n = p
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
                     n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.json")
                 })
                 .collect()
@@ -128,7 +131,16 @@ pub fn collect(
                     Origin::Cli => " (from the command line)",
                     _ => "",
                 };
-                diags.push(Diagnostic::error("Invalid value for input variable", format!("The given value is not suitable for var.{}{from}: {m}.", var.name)).at(at));
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid value for input variable",
+                        format!(
+                            "The given value is not suitable for var.{}{from}: {m}.",
+                            var.name
+                        ),
+                    )
+                    .at(at),
+                );
                 continue;
             }
         };
@@ -156,7 +168,9 @@ fn parse_raw(var: &Variable, raw: &str) -> Result<Value, String> {
     match var.ty {
         Type::String | Type::Number | Type::Bool | Type::Any => Ok(Value::string(raw)),
         _ => {
-            let e: hcl_edit::expr::Expression = raw.parse().map_err(|e: hcl_edit::parser::Error| e.message().to_string())?;
+            let e: hcl_edit::expr::Expression = raw
+                .parse()
+                .map_err(|e: hcl_edit::parser::Error| e.message().to_string())?;
             Evaluator::new(&NoReferences, Path::new("."), 0)
                 .eval(&e)
                 .map_err(|d| d.detail)
@@ -174,13 +188,23 @@ fn read_var_file(
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            diags.push(Diagnostic::error("Failed to read variables file", format!("Given variables file {} could not be read: {e}", path.display())));
+            diags.push(Diagnostic::error(
+                "Failed to read variables file",
+                format!(
+                    "Given variables file {} could not be read: {e}",
+                    path.display()
+                ),
+            ));
             return;
         }
     };
     let name = path.display().to_string();
     let file = cfg.sources.add(SourceFile::new(name.clone(), text.clone()));
-    let mut assign = |key: &str, v: Value, span: SourceSpan, cfg: &Config, diags: &mut Diagnostics| {
+    let mut assign = |key: &str,
+                      v: Value,
+                      span: SourceSpan,
+                      cfg: &Config,
+                      diags: &mut Diagnostics| {
         if cfg.variables.contains_key(key) {
             values.insert(key.to_string(), (v, Origin::File(span)));
         } else if explicit {
@@ -197,10 +221,20 @@ fn read_var_file(
                     assign(&k, Value::from_json(&v), span, cfg, diags);
                 }
             }
-            Ok(_) => diags.push(Diagnostic::error("Invalid variables file", format!("{name} must contain a JSON object."))),
+            Ok(_) => diags.push(Diagnostic::error(
+                "Invalid variables file",
+                format!("{name} must contain a JSON object."),
+            )),
             Err(e) => diags.push(
-                Diagnostic::error("Invalid variables file", format!("{name} is not valid JSON: {e}"))
-                    .at(Some(SourceSpan { file, bytes: offset_of(&text, e.line(), e.column())..offset_of(&text, e.line(), e.column()) + 1 })),
+                Diagnostic::error(
+                    "Invalid variables file",
+                    format!("{name} is not valid JSON: {e}"),
+                )
+                .at(Some(SourceSpan {
+                    file,
+                    bytes: offset_of(&text, e.line(), e.column())
+                        ..offset_of(&text, e.line(), e.column()) + 1,
+                })),
             ),
         }
         return;
@@ -211,28 +245,46 @@ fn read_var_file(
             for s in body.iter() {
                 match s {
                     hcl_edit::structure::Structure::Attribute(a) => {
-                        let span = SourceSpan { file, bytes: a.value.span().unwrap_or(0..1) };
+                        let span = SourceSpan {
+                            file,
+                            bytes: a.value.span().unwrap_or(0..1),
+                        };
                         match Evaluator::new(&NoReferences, Path::new("."), file).eval(&a.value) {
                             Ok(v) => assign(a.key.as_str(), v, span, cfg, diags),
                             Err(d) => diags.push(d),
                         }
                     }
                     hcl_edit::structure::Structure::Block(b) => diags.push(
-                        Diagnostic::error("Unexpected block", "A variables file may contain only attribute assignments.")
-                            .at(Some(SourceSpan { file, bytes: b.ident.span().unwrap_or(0..1) })),
+                        Diagnostic::error(
+                            "Unexpected block",
+                            "A variables file may contain only attribute assignments.",
+                        )
+                        .at(Some(SourceSpan {
+                            file,
+                            bytes: b.ident.span().unwrap_or(0..1),
+                        })),
                     ),
                 }
             }
         }
         Err(e) => {
             let off = e.location().offset();
-            diags.push(Diagnostic::error("Invalid syntax", e.message().to_string()).at(Some(SourceSpan { file, bytes: off..off + 1 })));
+            diags.push(
+                Diagnostic::error("Invalid syntax", e.message().to_string()).at(Some(SourceSpan {
+                    file,
+                    bytes: off..off + 1,
+                })),
+            );
         }
     }
 }
 
 fn offset_of(text: &str, line: usize, col: usize) -> usize {
-    text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum::<usize>() + col.saturating_sub(1)
+    text.split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum::<usize>()
+        + col.saturating_sub(1)
 }
 
 struct VarScope<'a>(&'a BTreeMap<String, Value>);
@@ -240,8 +292,12 @@ struct VarScope<'a>(&'a BTreeMap<String, Value>);
 impl Resolver for VarScope<'_> {
     fn resolve(&self, r: &Reference) -> Result<Value, String> {
         match r {
-            Reference::Var(n) => self.0.get(n).cloned().ok_or_else(|| format!("An input variable with the name {n:?} has not been declared.")),
-            other => Err(format!("Validation conditions may refer only to input variables, not {other}.")),
+            Reference::Var(n) => self.0.get(n).cloned().ok_or_else(|| {
+                format!("An input variable with the name {n:?} has not been declared.")
+            }),
+            other => Err(format!(
+                "Validation conditions may refer only to input variables, not {other}."
+            )),
         }
     }
 }
@@ -258,7 +314,13 @@ pub fn validate(cfg: &Config, values: &BTreeMap<String, Value>) -> Result<(), Di
                 Ok(v) => match v.as_bool() {
                     Some(b) => b,
                     None => {
-                        diags.push(Diagnostic::error("Invalid validation result", "The validation condition must produce a bool.").at(val.condition.span()));
+                        diags.push(
+                            Diagnostic::error(
+                                "Invalid validation result",
+                                "The validation condition must produce a bool.",
+                            )
+                            .at(val.condition.span()),
+                        );
                         continue;
                     }
                 },
@@ -281,8 +343,17 @@ pub fn validate(cfg: &Config, values: &BTreeMap<String, Value>) -> Result<(), Di
                     })
                     .unwrap_or_else(|| "The value failed validation.".into());
                 diags.push(
-                    Diagnostic::error("Invalid value for variable", format!("{msg}\n\nThis was checked by the validation rule at {}.", val.condition.span().map(|s| cfg.sources.location(&s)).unwrap_or_default()))
-                        .at(val.condition.span()),
+                    Diagnostic::error(
+                        "Invalid value for variable",
+                        format!(
+                            "{msg}\n\nThis was checked by the validation rule at {}.",
+                            val.condition
+                                .span()
+                                .map(|s| cfg.sources.location(&s))
+                                .unwrap_or_default()
+                        ),
+                    )
+                    .at(val.condition.span()),
                 );
             }
         }
@@ -304,10 +375,21 @@ mod tests {
     #[test]
     fn precedence_matches_terraform() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("terraform.tfvars"), "a = \"file\"\nb = \"file\"\nc = \"file\"\n").unwrap();
-        std::fs::write(dir.path().join("x.auto.tfvars"), "b = \"auto\"\nc = \"auto\"\n").unwrap();
+        std::fs::write(
+            dir.path().join("terraform.tfvars"),
+            "a = \"file\"\nb = \"file\"\nc = \"file\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("x.auto.tfvars"),
+            "b = \"auto\"\nc = \"auto\"\n",
+        )
+        .unwrap();
         let mut c = cfg(dir.path(), "variable \"a\" {}\nvariable \"b\" {}\nvariable \"c\" {}\nvariable \"d\" {}\nvariable \"e\" { default = \"dflt\" }\n");
-        let env = vec![("TF_VAR_a".to_string(), "env".to_string()), ("TF_VAR_d".to_string(), "env".to_string())];
+        let env = vec![
+            ("TF_VAR_a".to_string(), "env".to_string()),
+            ("TF_VAR_d".to_string(), "env".to_string()),
+        ];
         let v = collect(&mut c, &[VarArg::Assign("c=cli".into())], &env).unwrap();
         assert_eq!(v["a"].as_str(), Some("file"));
         assert_eq!(v["b"].as_str(), Some("auto"));
@@ -321,14 +403,33 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let src = "variable \"n\" {\n  type = number\n  validation {\n    condition = var.n < 10\n    error_message = \"n must be below 10\"\n  }\n}\nvariable \"l\" { type = list(string) }\nvariable \"s\" {\n  sensitive = true\n  default = \"pw\"\n}\n";
         let mut c = cfg(dir.path(), src);
-        let v = collect(&mut c, &[VarArg::Assign("n=3".into()), VarArg::Assign("l=[\"a\", \"b\"]".into())], &[]).unwrap();
+        let v = collect(
+            &mut c,
+            &[
+                VarArg::Assign("n=3".into()),
+                VarArg::Assign("l=[\"a\", \"b\"]".into()),
+            ],
+            &[],
+        )
+        .unwrap();
         assert_eq!(v["n"], Value::Number(3.0));
         assert_eq!(v["l"].as_seq().unwrap().len(), 2);
         assert!(v["s"].is_sensitive());
-        let err = collect(&mut c, &[VarArg::Assign("n=30".into()), VarArg::Assign("l=[]".into())], &[]).unwrap_err();
+        let err = collect(
+            &mut c,
+            &[VarArg::Assign("n=30".into()), VarArg::Assign("l=[]".into())],
+            &[],
+        )
+        .unwrap_err();
         let text = c.sources.render(&err, false);
-        assert!(text.contains("n must be below 10") && text.contains("main.tf:4:17"), "{text}");
+        assert!(
+            text.contains("n must be below 10") && text.contains("main.tf:4:17"),
+            "{text}"
+        );
         let err = collect(&mut c, &[VarArg::Assign("l=[]".into())], &[]).unwrap_err();
-        assert!(c.sources.render(&err, false).contains("No value for required variable"));
+        assert!(c
+            .sources
+            .render(&err, false)
+            .contains("No value for required variable"));
     }
 }

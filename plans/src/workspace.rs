@@ -23,7 +23,10 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(sources: &Sources, diags: Diagnostics) -> Failure {
-        Failure { sources: sources.clone(), diags }
+        Failure {
+            sources: sources.clone(),
+            diags,
+        }
     }
 
     pub fn render(&self, color: bool) -> String {
@@ -33,7 +36,10 @@ impl Failure {
 
 impl From<Diagnostic> for Failure {
     fn from(d: Diagnostic) -> Self {
-        Failure { sources: Sources::default(), diags: d.into() }
+        Failure {
+            sources: Sources::default(),
+            diags: d.into(),
+        }
     }
 }
 
@@ -59,7 +65,10 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn new(dir: impl Into<PathBuf>, registry: Registry) -> Workspace {
-        Workspace { dir: dir.into(), registry }
+        Workspace {
+            dir: dir.into(),
+            registry,
+        }
     }
 
     /// Loads the configuration only (no variables): for `validate` and `fmt`-like checks.
@@ -71,7 +80,10 @@ impl Workspace {
         if cfg.sources.files.is_empty() {
             return Err(Failure::from(Diagnostic::error(
                 "No configuration files",
-                format!("The directory {} contains no gantry configuration files (*.tf).", self.dir.display()),
+                format!(
+                    "The directory {} contains no gantry configuration files (*.tf).",
+                    self.dir.display()
+                ),
             )));
         }
         Ok((cfg, diags))
@@ -81,11 +93,20 @@ impl Workspace {
     pub fn load(&self, vars: &[VarArg], env: &[(String, String)]) -> Result<Loaded, Failure> {
         let (mut cfg, warnings) = self.config()?;
         let digest = config_digest(&cfg);
-        let values = variables::collect(&mut cfg, vars, env).map_err(|d| Failure::new(&cfg.sources, d))?;
+        let values =
+            variables::collect(&mut cfg, vars, env).map_err(|d| Failure::new(&cfg.sources, d))?;
         let sources = cfg.sources.clone();
-        let engine = Engine::new(cfg, self.registry.clone(), values).map_err(|d| Failure::new(&sources, d))?;
-        let warnings = Failure::new(&sources, Diagnostics(warnings.0.into_iter().filter(|d| !d.is_error()).collect()));
-        Ok(Loaded { engine, digest, warnings })
+        let engine = Engine::new(cfg, self.registry.clone(), values)
+            .map_err(|d| Failure::new(&sources, d))?;
+        let warnings = Failure::new(
+            &sources,
+            Diagnostics(warnings.0.into_iter().filter(|d| !d.is_error()).collect()),
+        );
+        Ok(Loaded {
+            engine,
+            digest,
+            warnings,
+        })
     }
 
     /// Loads configuration with every variable unknown, for `validate`.
@@ -94,7 +115,12 @@ impl Workspace {
         let values = cfg
             .variables
             .values()
-            .map(|v| (v.name.clone(), gantry_core::value::Value::Unknown.mark_if(v.sensitive)))
+            .map(|v| {
+                (
+                    v.name.clone(),
+                    gantry_core::value::Value::Unknown.mark_if(v.sensitive),
+                )
+            })
             .collect();
         let sources = cfg.sources.clone();
         Engine::new(cfg, self.registry.clone(), values).map_err(|d| Failure::new(&sources, d))
@@ -114,10 +140,21 @@ impl Workspace {
         }
         let path = match b.body.body.get_attribute("path") {
             Some(a) => {
-                let v = Evaluator::new(&NoReferences, &self.dir, b.body.file).eval(&a.value).map_err(|d| Failure::new(&cfg.map(|c| c.sources.clone()).unwrap_or_default(), d.into()))?;
+                let v = Evaluator::new(&NoReferences, &self.dir, b.body.file)
+                    .eval(&a.value)
+                    .map_err(|d| {
+                        Failure::new(
+                            &cfg.map(|c| c.sources.clone()).unwrap_or_default(),
+                            d.into(),
+                        )
+                    })?;
                 let p = v.as_str().unwrap_or("gantry.tfstate").to_string();
                 let p = Path::new(&p);
-                if p.is_absolute() { p.to_path_buf() } else { self.dir.join(p) }
+                if p.is_absolute() {
+                    p.to_path_buf()
+                } else {
+                    self.dir.join(p)
+                }
             }
             None => default,
         };

@@ -32,7 +32,9 @@ pub struct Dir {
 
 impl Dir {
     pub fn new() -> Dir {
-        Dir { tmp: tempfile::tempdir().expect("tempdir") }
+        Dir {
+            tmp: tempfile::tempdir().expect("tempdir"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -72,7 +74,10 @@ impl Dir {
 
     pub fn gantry_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let mut c = Command::new(env!("CARGO_BIN_EXE_gantry"));
-        c.args(args).current_dir(self.path()).env("NO_COLOR", "1").stdin(std::process::Stdio::null());
+        c.args(args)
+            .current_dir(self.path())
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null());
         for (k, v) in env {
             c.env(k, v);
         }

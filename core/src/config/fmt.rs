@@ -16,7 +16,12 @@ struct LineInfo {
 
 fn scan(line: &str) -> LineInfo {
     let bytes = line.as_bytes();
-    let mut info = LineInfo { delta: 0, leading_closers: 0, assign_at: None, heredoc: None };
+    let mut info = LineInfo {
+        delta: 0,
+        leading_closers: 0,
+        assign_at: None,
+        heredoc: None,
+    };
     let mut in_str = false;
     let mut interp_depth = 0i64;
     let mut seen_other = false;
@@ -57,7 +62,10 @@ fn scan(line: &str) -> LineInfo {
             b'<' if bytes.get(i + 1) == Some(&b'<') => {
                 let rest = &line[i + 2..];
                 let rest = rest.strip_prefix('-').unwrap_or(rest);
-                let delim: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                let delim: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
                 if !delim.is_empty() && rest[delim.len()..].trim().is_empty() {
                     info.heredoc = Some(delim);
                 }
@@ -67,7 +75,8 @@ fn scan(line: &str) -> LineInfo {
             b'=' => {
                 let next = bytes.get(i + 1).copied();
                 let prev = if i > 0 { bytes[i - 1] } else { b' ' };
-                let is_assign = next != Some(b'=') && next != Some(b'>') && !b"=!<>".contains(&prev);
+                let is_assign =
+                    next != Some(b'=') && next != Some(b'>') && !b"=!<>".contains(&prev);
                 if is_assign && info.assign_at.is_none() && info.delta == 0 {
                     info.assign_at = Some(i);
                 }
@@ -113,7 +122,12 @@ pub fn format(src: &str) -> String {
                 rest: trimmed[at + 1..].trim_start().to_string(),
                 assign: true,
             },
-            _ => Out { indent, key: String::new(), rest: trimmed.to_string(), assign: false },
+            _ => Out {
+                indent,
+                key: String::new(),
+                rest: trimmed.to_string(),
+                assign: false,
+            },
         };
         lines.push(Some(out));
         depth += info.delta;
@@ -155,7 +169,14 @@ pub fn format(src: &str) -> String {
             None => out.push_str(&verbatim.next().unwrap_or_default()),
             Some(o) if o.assign => {
                 let pad = widths[k].saturating_sub(o.key.chars().count());
-                out.push_str(&format!("{}{}{} = {}", " ".repeat(o.indent), o.key, " ".repeat(pad), o.rest).trim_end().to_string());
+                let line = format!(
+                    "{}{}{} = {}",
+                    " ".repeat(o.indent),
+                    o.key,
+                    " ".repeat(pad),
+                    o.rest
+                );
+                out.push_str(line.trim_end());
             }
             Some(o) if o.rest.is_empty() => {}
             Some(o) => out.push_str(&format!("{}{}", " ".repeat(o.indent), o.rest)),
@@ -185,7 +206,8 @@ mod tests {
 
     #[test]
     fn keeps_heredocs_and_comparisons() {
-        let src = "locals {\n  a = <<-EOT\n   keep   this\nEOT\n  b = var.x == 1 ? \"y\" : \"z\"\n}\n";
+        let src =
+            "locals {\n  a = <<-EOT\n   keep   this\nEOT\n  b = var.x == 1 ? \"y\" : \"z\"\n}\n";
         let out = format(src);
         assert!(out.contains("   keep   this\n"), "{out}");
         assert!(out.contains("  b = var.x == 1"), "{out}");

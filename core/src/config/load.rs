@@ -24,7 +24,9 @@ pub fn load_dir(dir: &FsPath) -> (Config, Diagnostics) {
                 .collect();
             paths.sort();
             for p in paths {
-                let shown = p.strip_prefix(std::env::current_dir().unwrap_or_default()).unwrap_or(&p);
+                let shown = p
+                    .strip_prefix(std::env::current_dir().unwrap_or_default())
+                    .unwrap_or(&p);
                 let shown = shown.strip_prefix(".").unwrap_or(shown);
                 let name = shown.display().to_string();
                 match std::fs::read_to_string(&p) {
@@ -103,7 +105,12 @@ impl Loader<'_> {
         })
     }
 
-    fn error(&mut self, summary: &str, detail: impl Into<String>, range: Option<std::ops::Range<usize>>) {
+    fn error(
+        &mut self,
+        summary: &str,
+        detail: impl Into<String>,
+        range: Option<std::ops::Range<usize>>,
+    ) {
         let span = self.span(range);
         self.diags.push(Diagnostic::error(summary, detail).at(span));
     }
@@ -132,7 +139,11 @@ impl Loader<'_> {
             Some(v) => match v.as_bool() {
                 Some(b) => b,
                 None => {
-                    self.error("Incorrect attribute value type", format!("{} must be a bool.", a.key.as_str()), a.value.span());
+                    self.error(
+                        "Incorrect attribute value type",
+                        format!("{} must be a bool.", a.key.as_str()),
+                        a.value.span(),
+                    );
                     false
                 }
             },
@@ -145,7 +156,11 @@ impl Loader<'_> {
         match v.as_str() {
             Some(s) => Some(s.to_string()),
             None => {
-                self.error("Incorrect attribute value type", format!("{} must be a string.", a.key.as_str()), a.value.span());
+                self.error(
+                    "Incorrect attribute value type",
+                    format!("{} must be a string.", a.key.as_str()),
+                    a.value.span(),
+                );
                 None
             }
         }
@@ -168,7 +183,11 @@ impl Loader<'_> {
         if b.labels.len() != n {
             self.error(
                 "Missing or extra block labels",
-                format!("A {} block expects {n} label{}: {what}.", b.ident.as_str(), if n == 1 { "" } else { "s" }),
+                format!(
+                    "A {} block expects {n} label{}: {what}.",
+                    b.ident.as_str(),
+                    if n == 1 { "" } else { "s" }
+                ),
                 b.ident.span(),
             );
             return None;
@@ -191,15 +210,23 @@ impl Loader<'_> {
         match b.ident.as_str() {
             "terraform" => self.terraform(&b),
             "provider" => {
-                let Some(l) = self.labels(&b, 1, "the provider name") else { return };
-                let alias = b.body.get_attribute("alias").and_then(|a| self.const_string(a));
+                let Some(l) = self.labels(&b, 1, "the provider name") else {
+                    return;
+                };
+                let alias = b
+                    .body
+                    .get_attribute("alias")
+                    .and_then(|a| self.const_string(a));
                 let span = self.span(b.span());
                 let mut body = b.body.clone();
                 body.remove_attribute("alias");
                 self.cfg.providers.push(ProviderBlock {
                     name: l[0].clone(),
                     alias,
-                    body: BodyRef { file: self.file, body },
+                    body: BodyRef {
+                        file: self.file,
+                        body,
+                    },
                     span,
                 });
             }
@@ -210,13 +237,21 @@ impl Loader<'_> {
                         Structure::Attribute(a) => {
                             let name = a.key.as_str().to_string();
                             if self.cfg.locals.contains_key(&name) {
-                                self.error("Duplicate local value definition", format!("A local value named {name:?} was already defined."), a.key.span());
+                                self.error(
+                                    "Duplicate local value definition",
+                                    format!("A local value named {name:?} was already defined."),
+                                    a.key.span(),
+                                );
                                 continue;
                             }
                             let expr = self.expr(&a.value);
                             self.cfg.locals.insert(name.clone(), Local { name, expr });
                         }
-                        Structure::Block(bl) => self.error("Unexpected block", "locals contains only attributes.", bl.ident.span()),
+                        Structure::Block(bl) => self.error(
+                            "Unexpected block",
+                            "locals contains only attributes.",
+                            bl.ident.span(),
+                        ),
                     }
                 }
             }
@@ -224,7 +259,10 @@ impl Loader<'_> {
             "output" => self.output(&b),
             "moved" | "import" | "check" | "removed" | "module" => self.error(
                 "Unsupported block type",
-                format!("{:?} blocks are not supported by this version of gantry yet.", b.ident.as_str()),
+                format!(
+                    "{:?} blocks are not supported by this version of gantry yet.",
+                    b.ident.as_str()
+                ),
                 b.ident.span(),
             ),
             other => self.error(
@@ -244,35 +282,67 @@ impl Loader<'_> {
                             Some(v) => v
                                 .get_attr("source")
                                 .and_then(|s| s.as_str().map(String::from))
-                                .or_else(|| v.as_str().is_none().then(|| format!("hashicorp/{}", a.key.as_str()))),
+                                .or_else(|| {
+                                    v.as_str()
+                                        .is_none()
+                                        .then(|| format!("hashicorp/{}", a.key.as_str()))
+                                }),
                             None => None,
                         };
                         if let Some(src) = source {
-                            self.cfg.required_providers.insert(a.key.as_str().to_string(), src);
+                            self.cfg
+                                .required_providers
+                                .insert(a.key.as_str().to_string(), src);
                         }
                     }
                 }
                 Structure::Block(be) if be.ident.as_str() == "backend" => {
-                    let Some(l) = self.labels(be, 1, "the backend type") else { continue };
+                    let Some(l) = self.labels(be, 1, "the backend type") else {
+                        continue;
+                    };
                     self.cfg.backend = Some(Backend {
                         kind: l[0].clone(),
-                        body: BodyRef { file: self.file, body: be.body.clone() },
+                        body: BodyRef {
+                            file: self.file,
+                            body: be.body.clone(),
+                        },
                         span: self.span(be.span()),
                     });
                 }
-                Structure::Attribute(a) if matches!(a.key.as_str(), "required_version" | "experiments") => {}
+                Structure::Attribute(a)
+                    if matches!(a.key.as_str(), "required_version" | "experiments") => {}
                 Structure::Block(bl) if matches!(bl.ident.as_str(), "cloud" | "provider_meta") => {}
-                Structure::Attribute(a) => self.error("Unsupported argument", format!("An argument named {:?} is not expected in a terraform block.", a.key.as_str()), a.key.span()),
-                Structure::Block(bl) => self.error("Unsupported block type", format!("Blocks of type {:?} are not expected in a terraform block.", bl.ident.as_str()), bl.ident.span()),
+                Structure::Attribute(a) => self.error(
+                    "Unsupported argument",
+                    format!(
+                        "An argument named {:?} is not expected in a terraform block.",
+                        a.key.as_str()
+                    ),
+                    a.key.span(),
+                ),
+                Structure::Block(bl) => self.error(
+                    "Unsupported block type",
+                    format!(
+                        "Blocks of type {:?} are not expected in a terraform block.",
+                        bl.ident.as_str()
+                    ),
+                    bl.ident.span(),
+                ),
             }
         }
     }
 
     fn variable(&mut self, b: &Block) {
-        let Some(l) = self.labels(b, 1, "the variable name") else { return };
+        let Some(l) = self.labels(b, 1, "the variable name") else {
+            return;
+        };
         let name = l[0].clone();
         if self.cfg.variables.contains_key(&name) {
-            self.error("Duplicate variable declaration", format!("A variable named {name:?} was already declared."), b.ident.span());
+            self.error(
+                "Duplicate variable declaration",
+                format!("A variable named {name:?} was already declared."),
+                b.ident.span(),
+            );
             return;
         }
         let mut var = Variable {
@@ -297,7 +367,11 @@ impl Loader<'_> {
                     "sensitive" => var.sensitive = self.const_bool(a),
                     "nullable" => var.nullable = self.const_bool(a),
                     "ephemeral" => {}
-                    other => self.error("Unsupported argument", format!("An argument named {other:?} is not expected in a variable block."), a.key.span()),
+                    other => self.error(
+                        "Unsupported argument",
+                        format!("An argument named {other:?} is not expected in a variable block."),
+                        a.key.span(),
+                    ),
                 },
                 Structure::Block(v) if v.ident.as_str() == "validation" => {
                     let cond = v.body.get_attribute("condition");
@@ -307,10 +381,21 @@ impl Loader<'_> {
                             condition: self.expr(&c.value),
                             error_message: self.expr(&m.value),
                         }),
-                        _ => self.error("Missing required argument", "A validation block needs both condition and error_message.", v.ident.span()),
+                        _ => self.error(
+                            "Missing required argument",
+                            "A validation block needs both condition and error_message.",
+                            v.ident.span(),
+                        ),
                     }
                 }
-                Structure::Block(v) => self.error("Unsupported block type", format!("Blocks of type {:?} are not expected in a variable block.", v.ident.as_str()), v.ident.span()),
+                Structure::Block(v) => self.error(
+                    "Unsupported block type",
+                    format!(
+                        "Blocks of type {:?} are not expected in a variable block.",
+                        v.ident.as_str()
+                    ),
+                    v.ident.span(),
+                ),
             }
         }
         if let Some(d) = &var.default {
@@ -327,8 +412,14 @@ impl Loader<'_> {
 
     fn resource(&mut self, b: &Block) {
         let data = b.ident.as_str() == "data";
-        let what = if data { "the data source type and name" } else { "the resource type and name" };
-        let Some(l) = self.labels(b, 2, what) else { return };
+        let what = if data {
+            "the data source type and name"
+        } else {
+            "the resource type and name"
+        };
+        let Some(l) = self.labels(b, 2, what) else {
+            return;
+        };
         let addr = ResourceAddr {
             mode: if data { Mode::Data } else { Mode::Managed },
             rtype: l[0].clone(),
@@ -345,7 +436,10 @@ impl Loader<'_> {
             for_each: None,
             depends_on: Vec::new(),
             lifecycle: Lifecycle::default(),
-            body: BodyRef { file: self.file, body: Body::new() },
+            body: BodyRef {
+                file: self.file,
+                body: Body::new(),
+            },
             span: self.span(b.span()),
         };
         let mut body = Body::new();
@@ -379,13 +473,18 @@ impl Loader<'_> {
 
     fn depends_on(&mut self, a: &Attribute) -> Vec<(Reference, Option<SourceSpan>)> {
         let Expression::Array(items) = &a.value else {
-            self.error("Invalid depends_on", "depends_on must be a list of references.", a.value.span());
+            self.error(
+                "Invalid depends_on",
+                "depends_on must be a list of references.",
+                a.value.span(),
+            );
             return vec![];
         };
         let mut out = Vec::new();
         for item in items.iter() {
             let found = references(item);
-            let ok = matches!(item, Expression::Traversal(_) | Expression::Variable(_)) && found.len() == 1;
+            let ok = matches!(item, Expression::Traversal(_) | Expression::Variable(_))
+                && found.len() == 1;
             match found.into_iter().next().filter(|_| ok) {
                 Some(f) => match f.reference {
                     Ok(r) => out.push((r, self.span(item.span()))),
@@ -404,7 +503,9 @@ impl Loader<'_> {
                 "create_before_destroy" => lc.create_before_destroy = self.const_bool(a),
                 "prevent_destroy" => lc.prevent_destroy = self.const_bool(a),
                 "ignore_changes" => match &a.value {
-                    Expression::Variable(v) if v.as_str() == "all" => lc.ignore_changes = IgnoreChanges::All,
+                    Expression::Variable(v) if v.as_str() == "all" => {
+                        lc.ignore_changes = IgnoreChanges::All
+                    }
                     Expression::Array(items) => {
                         let mut paths = Vec::new();
                         for item in items.iter() {
@@ -415,23 +516,43 @@ impl Loader<'_> {
                         }
                         lc.ignore_changes = IgnoreChanges::Paths(paths);
                     }
-                    _ => self.error("Invalid ignore_changes", "ignore_changes must be a list of attribute names, or the keyword all.", a.value.span()),
+                    _ => self.error(
+                        "Invalid ignore_changes",
+                        "ignore_changes must be a list of attribute names, or the keyword all.",
+                        a.value.span(),
+                    ),
                 },
                 "replace_triggered_by" => match &a.value {
-                    Expression::Array(items) => lc.replace_triggered_by = items.iter().map(|e| self.expr(e)).collect(),
-                    _ => self.error("Invalid replace_triggered_by", "replace_triggered_by must be a list of references.", a.value.span()),
+                    Expression::Array(items) => {
+                        lc.replace_triggered_by = items.iter().map(|e| self.expr(e)).collect()
+                    }
+                    _ => self.error(
+                        "Invalid replace_triggered_by",
+                        "replace_triggered_by must be a list of references.",
+                        a.value.span(),
+                    ),
                 },
-                other => self.error("Unsupported argument", format!("An argument named {other:?} is not expected in a lifecycle block."), a.key.span()),
+                other => self.error(
+                    "Unsupported argument",
+                    format!("An argument named {other:?} is not expected in a lifecycle block."),
+                    a.key.span(),
+                ),
             }
         }
         lc
     }
 
     fn output(&mut self, b: &Block) {
-        let Some(l) = self.labels(b, 1, "the output name") else { return };
+        let Some(l) = self.labels(b, 1, "the output name") else {
+            return;
+        };
         let name = l[0].clone();
         let Some(value) = b.body.get_attribute("value") else {
-            self.error("Missing required argument", "The argument \"value\" is required in an output block.", b.ident.span());
+            self.error(
+                "Missing required argument",
+                "The argument \"value\" is required in an output block.",
+                b.ident.span(),
+            );
             return;
         };
         let mut out = Output {
@@ -449,11 +570,19 @@ impl Loader<'_> {
                 "description" => out.description = self.const_string(a),
                 "depends_on" => out.depends_on = self.depends_on(a),
                 "ephemeral" => {}
-                other => self.error("Unsupported argument", format!("An argument named {other:?} is not expected in an output block."), a.key.span()),
+                other => self.error(
+                    "Unsupported argument",
+                    format!("An argument named {other:?} is not expected in an output block."),
+                    a.key.span(),
+                ),
             }
         }
         if self.cfg.outputs.insert(name.clone(), out).is_some() {
-            self.error("Duplicate output definition", format!("An output named {name:?} was already defined."), b.ident.span());
+            self.error(
+                "Duplicate output definition",
+                format!("An output named {name:?} was already defined."),
+                b.ident.span(),
+            );
         }
     }
 }
@@ -463,10 +592,14 @@ fn provider_ref(e: &Expression) -> Option<(String, Option<String>)> {
     match e {
         Expression::Variable(v) => Some((v.as_str().to_string(), None)),
         Expression::Traversal(t) => {
-            let Expression::Variable(v) = &t.expr else { return None };
+            let Expression::Variable(v) = &t.expr else {
+                return None;
+            };
             match t.operators.as_slice() {
                 [op] => match op.value() {
-                    TraversalOperator::GetAttr(a) => Some((v.as_str().to_string(), Some(a.as_str().to_string()))),
+                    TraversalOperator::GetAttr(a) => {
+                        Some((v.as_str().to_string(), Some(a.as_str().to_string())))
+                    }
                     _ => None,
                 },
                 _ => None,
@@ -486,8 +619,12 @@ fn attr_path(e: &Expression) -> Option<Path> {
             for op in &t.operators {
                 p.push(match op.value() {
                     TraversalOperator::GetAttr(a) => PathStep::Key(a.as_str().to_string()),
-                    TraversalOperator::Index(Expression::String(s)) => PathStep::Key(s.value().to_string()),
-                    TraversalOperator::Index(Expression::Number(n)) => PathStep::Index(n.value().as_i64()?),
+                    TraversalOperator::Index(Expression::String(s)) => {
+                        PathStep::Key(s.value().to_string())
+                    }
+                    TraversalOperator::Index(Expression::Number(n)) => {
+                        PathStep::Index(n.value().as_i64()?)
+                    }
                     TraversalOperator::LegacyIndex(n) => PathStep::Index(*n.value() as i64),
                     _ => return None,
                 });
@@ -555,7 +692,10 @@ output "o" {
         assert!(a.body.body.get_attribute("input").is_some());
         assert!(a.body.body.get_attribute("count").is_none());
         assert!(cfg.outputs["o"].sensitive);
-        assert_eq!(cfg.provider_source("aws"), "registry.terraform.io/hashicorp/aws");
+        assert_eq!(
+            cfg.provider_source("aws"),
+            "registry.terraform.io/hashicorp/aws"
+        );
     }
 
     #[test]

@@ -95,7 +95,9 @@ mod tests {
 
     #[test]
     fn parses_nested_types() {
-        let e: Expression = "list(object({ a = string, b = optional(number, 1) }))".parse().unwrap();
+        let e: Expression = "list(object({ a = string, b = optional(number, 1) }))"
+            .parse()
+            .unwrap();
         let t = parse_type(&e).unwrap();
         assert_eq!(t.name(), "list(object({a = string, b = number}))");
         let bad: Expression = "strin".parse().unwrap();

@@ -13,23 +13,113 @@ type R = Result<Value, String>;
 
 /// Functions that accept collections holding unknown elements.
 const STRUCTURAL: &[&str] = &[
-    "length", "concat", "merge", "element", "lookup", "tolist", "tomap", "flatten", "zipmap",
-    "one", "values", "keys", "coalesce", "slice", "reverse", "coalescelist",
+    "length",
+    "concat",
+    "merge",
+    "element",
+    "lookup",
+    "tolist",
+    "tomap",
+    "flatten",
+    "zipmap",
+    "one",
+    "values",
+    "keys",
+    "coalesce",
+    "slice",
+    "reverse",
+    "coalescelist",
 ];
 
 /// Every function name gantry knows, for "did you mean" hints and documentation.
 pub const NAMES: &[&str] = &[
-    "abs", "abspath", "alltrue", "anytrue", "base64decode", "base64encode", "base64sha256",
-    "basename", "can", "ceil", "chomp", "chunklist", "cidrhost", "cidrnetmask", "cidrsubnet",
-    "coalesce", "coalescelist", "compact", "concat", "contains", "dirname", "distinct", "element",
-    "endswith", "file", "fileexists", "flatten", "floor", "format", "formatlist", "index",
-    "indent", "join", "jsondecode", "jsonencode", "keys", "length", "log", "lookup", "lower",
-    "max", "md5", "merge", "min", "nonsensitive", "one", "parseint", "pow", "range", "regex",
-    "regexall", "replace", "reverse", "sensitive", "setintersection", "setunion", "sha1",
-    "sha256", "signum", "slice", "sort", "split", "startswith", "strrev", "substr", "sum",
-    "templatefile", "timestamp", "title", "tobool", "tolist", "tomap", "tonumber", "toset",
-    "tostring", "trim", "trimprefix", "trimspace", "trimsuffix", "try", "upper", "urlencode",
-    "uuid", "values", "yamldecode", "yamlencode", "zipmap",
+    "abs",
+    "abspath",
+    "alltrue",
+    "anytrue",
+    "base64decode",
+    "base64encode",
+    "base64sha256",
+    "basename",
+    "can",
+    "ceil",
+    "chomp",
+    "chunklist",
+    "cidrhost",
+    "cidrnetmask",
+    "cidrsubnet",
+    "coalesce",
+    "coalescelist",
+    "compact",
+    "concat",
+    "contains",
+    "dirname",
+    "distinct",
+    "element",
+    "endswith",
+    "file",
+    "fileexists",
+    "flatten",
+    "floor",
+    "format",
+    "formatlist",
+    "index",
+    "indent",
+    "join",
+    "jsondecode",
+    "jsonencode",
+    "keys",
+    "length",
+    "log",
+    "lookup",
+    "lower",
+    "max",
+    "md5",
+    "merge",
+    "min",
+    "nonsensitive",
+    "one",
+    "parseint",
+    "pow",
+    "range",
+    "regex",
+    "regexall",
+    "replace",
+    "reverse",
+    "sensitive",
+    "setintersection",
+    "setunion",
+    "sha1",
+    "sha256",
+    "signum",
+    "slice",
+    "sort",
+    "split",
+    "startswith",
+    "strrev",
+    "substr",
+    "sum",
+    "templatefile",
+    "timestamp",
+    "title",
+    "tobool",
+    "tolist",
+    "tomap",
+    "tonumber",
+    "toset",
+    "tostring",
+    "trim",
+    "trimprefix",
+    "trimspace",
+    "trimsuffix",
+    "try",
+    "upper",
+    "urlencode",
+    "uuid",
+    "values",
+    "yamldecode",
+    "yamlencode",
+    "zipmap",
 ];
 
 pub fn call(name: &str, args: Vec<Value>, ev: &Evaluator) -> R {
@@ -85,7 +175,10 @@ fn n(v: &Value) -> Result<f64, String> {
 fn int(v: &Value) -> Result<i64, String> {
     let x = n(v)?;
     if x.fract() != 0.0 {
-        return Err(format!("a whole number is required, not {}", format_number(x)));
+        return Err(format!(
+            "a whole number is required, not {}",
+            format_number(x)
+        ));
     }
     Ok(x as i64)
 }
@@ -128,7 +221,12 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
             match m.get(&s(&a[1])?) {
                 Some(v) => v.clone(),
                 None if a.len() == 3 => a[2].clone(),
-                None => return Err(format!("the given key {:?} does not exist in the map and no default was given", s(&a[1])?)),
+                None => {
+                    return Err(format!(
+                        "the given key {:?} does not exist in the map and no default was given",
+                        s(&a[1])?
+                    ))
+                }
             }
         }
         "merge" => {
@@ -224,7 +322,10 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
             let l = seq(&a[0])?;
             let (from, to) = (int(&a[1])?, int(&a[2])?);
             if from < 0 || to < from || to as usize > l.len() {
-                return Err(format!("invalid slice indices {from}..{to} for a list of {}", l.len()));
+                return Err(format!(
+                    "invalid slice indices {from}..{to} for a list of {}",
+                    l.len()
+                ));
             }
             Value::list(l[from as usize..to as usize].to_vec())
         }
@@ -241,13 +342,21 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
             if size <= 0 {
                 return Ok(Value::list(vec![Value::list(l.to_vec())]));
             }
-            Value::list(l.chunks(size as usize).map(|c| Value::list(c.to_vec())).collect())
+            Value::list(
+                l.chunks(size as usize)
+                    .map(|c| Value::list(c.to_vec()))
+                    .collect(),
+            )
         }
         "zipmap" => {
             arity(a, 2)?;
             let (ks, vs) = (strs(&a[0])?, seq(&a[1])?);
             if ks.len() != vs.len() {
-                return Err(format!("number of keys ({}) does not match number of values ({})", ks.len(), vs.len()));
+                return Err(format!(
+                    "number of keys ({}) does not match number of values ({})",
+                    ks.len(),
+                    vs.len()
+                ));
             }
             Value::map(ks.into_iter().zip(vs.iter().cloned()).collect())
         }
@@ -257,7 +366,11 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
             match l.len() {
                 0 => Value::Null,
                 1 => l[0].clone(),
-                k => return Err(format!("must be a list, set, or tuple value with either zero or one elements, not {k}")),
+                k => {
+                    return Err(format!(
+                    "must be a list, set, or tuple value with either zero or one elements, not {k}"
+                ))
+                }
             }
         }
         "range" => {
@@ -326,7 +439,9 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
             arity(a, 1)?;
             match &a[0] {
                 Value::Null => Value::Null,
-                v => Value::string(s(v).map_err(|_| format!("cannot convert {} to string", v.type_name()))?),
+                v => Value::string(
+                    s(v).map_err(|_| format!("cannot convert {} to string", v.type_name()))?,
+                ),
             }
         }
         "tonumber" => {
@@ -386,7 +501,10 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
         "formatlist" => {
             let f = s(a.first().ok_or("expected at least 1 argument")?)?;
             let rest = &a[1..];
-            let len = rest.iter().filter_map(|x| x.as_seq().map(<[Value]>::len)).max();
+            let len = rest
+                .iter()
+                .filter_map(|x| x.as_seq().map(<[Value]>::len))
+                .max();
             let Some(len) = len else {
                 return Ok(list_of_strings(vec![format_verbs(&f, rest)?]));
             };
@@ -395,7 +513,10 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
                 let row = rest
                     .iter()
                     .map(|x| match x.as_seq() {
-                        Some(l) => l.get(i).cloned().ok_or("all list arguments must have the same length".to_string()),
+                        Some(l) => l
+                            .get(i)
+                            .cloned()
+                            .ok_or("all list arguments must have the same length".to_string()),
                         None => Ok(x.clone()),
                     })
                     .collect::<Result<Vec<_>, _>>()?;
@@ -479,7 +600,8 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
         }
         "regex" | "regexall" => {
             arity(a, 2)?;
-            let re = regex::Regex::new(&s(&a[0])?).map_err(|e| format!("invalid regular expression: {e}"))?;
+            let re = regex::Regex::new(&s(&a[0])?)
+                .map_err(|e| format!("invalid regular expression: {e}"))?;
             let text = s(&a[1])?;
             let shape = |c: regex::Captures| -> Value {
                 let names: Vec<Option<&str>> = re.capture_names().skip(1).collect();
@@ -490,7 +612,13 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
                         names
                             .iter()
                             .flatten()
-                            .map(|nm| (nm.to_string(), c.name(nm).map_or(Value::Null, |m| Value::string(m.as_str()))))
+                            .map(|nm| {
+                                (
+                                    nm.to_string(),
+                                    c.name(nm)
+                                        .map_or(Value::Null, |m| Value::string(m.as_str())),
+                                )
+                            })
                             .collect(),
                     )
                 } else {
@@ -502,7 +630,10 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
                 }
             };
             if name == "regex" {
-                shape(re.captures(&text).ok_or("pattern did not match any part of the given string")?)
+                shape(
+                    re.captures(&text)
+                        .ok_or("pattern did not match any part of the given string")?,
+                )
             } else {
                 Value::list(re.captures_iter(&text).map(shape).collect())
             }
@@ -557,47 +688,73 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
             let text = s(&a[0])?;
             Value::Number(
                 i64::from_str_radix(&text, base as u32)
-                    .map_err(|_| format!("cannot parse {text:?} as a base {base} integer"))? as f64,
+                    .map_err(|_| format!("cannot parse {text:?} as a base {base} integer"))?
+                    as f64,
             )
         }
         // --- encoding ---
         "jsonencode" => {
             let text = serde_json::to_string(&one(a)?.to_json()).map_err(|e| e.to_string())?;
             // Terraform escapes these for safe embedding in HTML.
-            Value::string(text.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026"))
+            Value::string(
+                text.replace('<', "\\u003c")
+                    .replace('>', "\\u003e")
+                    .replace('&', "\\u0026"),
+            )
         }
         "jsondecode" => {
-            let j: serde_json::Value = serde_json::from_str(&s(&one(a)?)?).map_err(|e| format!("invalid JSON: {e}"))?;
+            let j: serde_json::Value =
+                serde_json::from_str(&s(&one(a)?)?).map_err(|e| format!("invalid JSON: {e}"))?;
             Value::from_json(&j)
         }
-        "yamlencode" => Value::string(serde_yaml::to_string(&one(a)?.to_json()).map_err(|e| e.to_string())?),
+        "yamlencode" => {
+            Value::string(serde_yaml::to_string(&one(a)?.to_json()).map_err(|e| e.to_string())?)
+        }
         "yamldecode" => {
-            let j: serde_json::Value = serde_yaml::from_str(&s(&one(a)?)?).map_err(|e| format!("invalid YAML: {e}"))?;
+            let j: serde_json::Value =
+                serde_yaml::from_str(&s(&one(a)?)?).map_err(|e| format!("invalid YAML: {e}"))?;
             Value::from_json(&j)
         }
-        "base64encode" => Value::string(base64::engine::general_purpose::STANDARD.encode(s(&one(a)?)?)),
+        "base64encode" => {
+            Value::string(base64::engine::general_purpose::STANDARD.encode(s(&one(a)?)?))
+        }
         "base64decode" => {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(s(&one(a)?)?)
                 .map_err(|e| format!("failed to decode base64 data: {e}"))?;
-            Value::string(String::from_utf8(bytes).map_err(|_| "the result of decoding the provided string is not valid UTF-8")?)
+            Value::string(
+                String::from_utf8(bytes)
+                    .map_err(|_| "the result of decoding the provided string is not valid UTF-8")?,
+            )
         }
-        "sha256" => Value::string(hex(&<sha2::Sha256 as sha2::Digest>::digest(s(&one(a)?)?.as_bytes()))),
-        "sha1" => Value::string(hex(&<sha1::Sha1 as sha1::Digest>::digest(s(&one(a)?)?.as_bytes()))),
-        "md5" => Value::string(hex(&<md5::Md5 as md5::Digest>::digest(s(&one(a)?)?.as_bytes()))),
-        "base64sha256" => Value::string(
-            base64::engine::general_purpose::STANDARD
-                .encode(<sha2::Sha256 as sha2::Digest>::digest(s(&one(a)?)?.as_bytes())),
-        ),
+        "sha256" => Value::string(hex(&<sha2::Sha256 as sha2::Digest>::digest(
+            s(&one(a)?)?.as_bytes(),
+        ))),
+        "sha1" => Value::string(hex(&<sha1::Sha1 as sha1::Digest>::digest(
+            s(&one(a)?)?.as_bytes(),
+        ))),
+        "md5" => Value::string(hex(&<md5::Md5 as md5::Digest>::digest(
+            s(&one(a)?)?.as_bytes(),
+        ))),
+        "base64sha256" => Value::string(base64::engine::general_purpose::STANDARD.encode(
+            <sha2::Sha256 as sha2::Digest>::digest(s(&one(a)?)?.as_bytes()),
+        )),
         // --- filesystem ---
         "file" => {
             let p = ev.base_dir.join(s(&one(a)?)?);
-            Value::string(std::fs::read_to_string(&p).map_err(|e| format!("no file exists at {}: {e}", p.display()))?)
+            Value::string(
+                std::fs::read_to_string(&p)
+                    .map_err(|e| format!("no file exists at {}: {e}", p.display()))?,
+            )
         }
         "fileexists" => Value::Bool(ev.base_dir.join(s(&one(a)?)?).is_file()),
         "abspath" => {
             let p = std::path::PathBuf::from(s(&one(a)?)?);
-            let abs = if p.is_absolute() { p } else { std::env::current_dir().map_err(|e| e.to_string())?.join(p) };
+            let abs = if p.is_absolute() {
+                p
+            } else {
+                std::env::current_dir().map_err(|e| e.to_string())?.join(p)
+            };
             Value::string(abs.to_string_lossy().into_owned())
         }
         "basename" => Value::string(
@@ -616,9 +773,17 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
         "templatefile" => {
             arity(a, 2)?;
             let p = ev.base_dir.join(s(&a[0])?);
-            let text = std::fs::read_to_string(&p).map_err(|e| format!("no file exists at {}: {e}", p.display()))?;
-            let tmpl = hcl_edit::parser::parse_template(&text)
-                .map_err(|e| format!("{}:{}:{}: {}", p.display(), e.location().line(), e.location().column(), e.message()))?;
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| format!("no file exists at {}: {e}", p.display()))?;
+            let tmpl = hcl_edit::parser::parse_template(&text).map_err(|e| {
+                format!(
+                    "{}:{}:{}: {}",
+                    p.display(),
+                    e.location().line(),
+                    e.location().column(),
+                    e.message()
+                )
+            })?;
             let vars = TemplateVars(map(&a[1])?.clone());
             let inner = Evaluator::new(&vars, ev.base_dir, ev.file);
             let v = inner
@@ -634,10 +799,14 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
             let netnum = int(&a[2])?;
             let plen = bits as i64 + newbits;
             if newbits < 0 || plen > width as i64 {
-                return Err(format!("insufficient address space to extend prefix of {bits} by {newbits}"));
+                return Err(format!(
+                    "insufficient address space to extend prefix of {bits} by {newbits}"
+                ));
             }
             if netnum < 0 || (newbits < 64 && netnum >= (1i64 << newbits)) {
-                return Err(format!("prefix extension of {newbits} does not accommodate a subnet numbered {netnum}"));
+                return Err(format!(
+                    "prefix extension of {newbits} does not accommodate a subnet numbered {netnum}"
+                ));
             }
             let shift = width as i64 - plen;
             let net = addr | ((netnum as u128) << shift);
@@ -648,9 +817,15 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
             let (addr, bits, width) = parse_cidr(&s(&a[0])?)?;
             let host = int(&a[1])?;
             let size: u128 = 1u128 << (width - bits);
-            let h = if host < 0 { size as i128 + host as i128 } else { host as i128 };
+            let h = if host < 0 {
+                size as i128 + host as i128
+            } else {
+                host as i128
+            };
             if h < 0 || h as u128 >= size {
-                return Err(format!("prefix of {bits} does not accommodate a host numbered {host}"));
+                return Err(format!(
+                    "prefix of {bits} does not accommodate a host numbered {host}"
+                ));
             }
             Value::string(fmt_ip(addr | h as u128, width))
         }
@@ -659,7 +834,11 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
             if width != 32 {
                 return Err("only IPv4 prefixes have a netmask".into());
             }
-            let mask = if bits == 0 { 0 } else { (!0u128 << (32 - bits)) & 0xffff_ffff };
+            let mask = if bits == 0 {
+                0
+            } else {
+                (!0u128 << (32 - bits)) & 0xffff_ffff
+            };
             Value::string(fmt_ip(mask, 32))
         }
         // --- impure: unknown while planning, like Terraform ---
@@ -712,7 +891,9 @@ struct TemplateVars(Map);
 
 impl Resolver for TemplateVars {
     fn resolve(&self, r: &super::Reference) -> Result<Value, String> {
-        Err(format!("templatefile templates may only refer to the variables passed to them, not {r}"))
+        Err(format!(
+            "templatefile templates may only refer to the variables passed to them, not {r}"
+        ))
     }
     fn resolve_name(&self, name: &str) -> Option<Value> {
         self.0.get(name).cloned()
@@ -759,7 +940,9 @@ fn format_verbs(f: &str, args: &[Value]) -> Result<String, String> {
             }
             precision = Some(p.parse().unwrap_or(0));
         }
-        let verb = chars.next().ok_or("format string ends with an incomplete verb")?;
+        let verb = chars
+            .next()
+            .ok_or("format string ends with an incomplete verb")?;
         let arg = args
             .get(next_arg)
             .ok_or_else(|| format!("not enough arguments for format string (verb %{verb})"))?;
@@ -774,7 +957,11 @@ fn format_verbs(f: &str, args: &[Value]) -> Result<String, String> {
             't' => arg.as_bool().ok_or("%t requires a bool")?.to_string(),
             'd' => {
                 let x = int(arg)?;
-                if flags.contains('+') && x >= 0 { format!("+{x}") } else { x.to_string() }
+                if flags.contains('+') && x >= 0 {
+                    format!("+{x}")
+                } else {
+                    x.to_string()
+                }
             }
             'f' => format!("{:.*}", precision.unwrap_or(6), n(arg)?),
             'e' => format!("{:.*e}", precision.unwrap_or(6), n(arg)?),
@@ -803,16 +990,24 @@ fn format_verbs(f: &str, args: &[Value]) -> Result<String, String> {
         }
     }
     if next_arg < args.len() {
-        return Err(format!("too many arguments; only {next_arg} used by format string"));
+        return Err(format!(
+            "too many arguments; only {next_arg} used by format string"
+        ));
     }
     Ok(out)
 }
 
 /// Parses `10.0.0.0/16` or `fd00::/8` into (network address, prefix bits, address width).
 fn parse_cidr(text: &str) -> Result<(u128, u32, u32), String> {
-    let (ip, bits) = text.split_once('/').ok_or_else(|| format!("invalid CIDR address {text:?}"))?;
-    let bits: u32 = bits.parse().map_err(|_| format!("invalid CIDR prefix in {text:?}"))?;
-    let ip: std::net::IpAddr = ip.parse().map_err(|_| format!("invalid IP address in {text:?}"))?;
+    let (ip, bits) = text
+        .split_once('/')
+        .ok_or_else(|| format!("invalid CIDR address {text:?}"))?;
+    let bits: u32 = bits
+        .parse()
+        .map_err(|_| format!("invalid CIDR prefix in {text:?}"))?;
+    let ip: std::net::IpAddr = ip
+        .parse()
+        .map_err(|_| format!("invalid IP address in {text:?}"))?;
     let (value, width) = match ip {
         std::net::IpAddr::V4(v) => (u32::from(v) as u128, 32),
         std::net::IpAddr::V6(v) => (u128::from(v), 128),
@@ -820,7 +1015,11 @@ fn parse_cidr(text: &str) -> Result<(u128, u32, u32), String> {
     if bits > width {
         return Err(format!("invalid CIDR prefix length in {text:?}"));
     }
-    let mask = if bits == 0 { 0 } else { (!0u128 << (width - bits)) & (if width == 32 { 0xffff_ffff } else { !0 }) };
+    let mask = if bits == 0 {
+        0
+    } else {
+        (!0u128 << (width - bits)) & (if width == 32 { 0xffff_ffff } else { !0 })
+    };
     Ok((value & mask, bits, width))
 }
 
@@ -851,30 +1050,89 @@ mod tests {
 
     #[test]
     fn network_functions_match_terraform() {
-        assert_eq!(f("cidrsubnet", vec![st("10.0.0.0/16"), num(8.0), num(2.0)]), st("10.0.2.0/24"));
-        assert_eq!(f("cidrsubnet", vec![st("172.16.0.0/12"), num(4.0), num(15.0)]), st("172.31.0.0/16"));
-        assert_eq!(f("cidrsubnet", vec![st("fd00:fd12:3456:7890::/56"), num(16.0), num(162.0)]), st("fd00:fd12:3456:7800:a200::/72"));
-        assert_eq!(f("cidrhost", vec![st("10.12.112.0/20"), num(16.0)]), st("10.12.112.16"));
-        assert_eq!(f("cidrnetmask", vec![st("172.16.0.0/12")]), st("255.240.0.0"));
+        assert_eq!(
+            f("cidrsubnet", vec![st("10.0.0.0/16"), num(8.0), num(2.0)]),
+            st("10.0.2.0/24")
+        );
+        assert_eq!(
+            f("cidrsubnet", vec![st("172.16.0.0/12"), num(4.0), num(15.0)]),
+            st("172.31.0.0/16")
+        );
+        assert_eq!(
+            f(
+                "cidrsubnet",
+                vec![st("fd00:fd12:3456:7890::/56"), num(16.0), num(162.0)]
+            ),
+            st("fd00:fd12:3456:7800:a200::/72")
+        );
+        assert_eq!(
+            f("cidrhost", vec![st("10.12.112.0/20"), num(16.0)]),
+            st("10.12.112.16")
+        );
+        assert_eq!(
+            f("cidrnetmask", vec![st("172.16.0.0/12")]),
+            st("255.240.0.0")
+        );
     }
 
     #[test]
     fn string_functions_match_terraform() {
-        assert_eq!(f("format", vec![st("%-5s|%03d|%.2f|%q"), st("ab"), num(7.0), num(3.14159), st("x")]), st("ab   |007|3.14|\"x\""));
-        assert_eq!(f("substr", vec![st("hello world"), num(1.0), num(4.0)]), st("ello"));
-        assert_eq!(f("substr", vec![st("hello"), num(-3.0), num(-1.0)]), st("llo"));
-        assert_eq!(f("replace", vec![st("a-b-c"), st("/-/"), st("+")]), st("a+b+c"));
-        assert_eq!(f("jsonencode", vec![Value::map(Map::from([("a".into(), st("<b>"))]))]), st(r#"{"a":"\u003cb\u003e"}"#));
-        assert_eq!(f("md5", vec![st("hello world")]), st("5eb63bbbe01eeed093cb22bb8f5acdc3"));
+        assert_eq!(
+            f(
+                "format",
+                vec![
+                    st("%-5s|%03d|%.2f|%q"),
+                    st("ab"),
+                    num(7.0),
+                    num(3.14159),
+                    st("x")
+                ]
+            ),
+            st("ab   |007|3.14|\"x\"")
+        );
+        assert_eq!(
+            f("substr", vec![st("hello world"), num(1.0), num(4.0)]),
+            st("ello")
+        );
+        assert_eq!(
+            f("substr", vec![st("hello"), num(-3.0), num(-1.0)]),
+            st("llo")
+        );
+        assert_eq!(
+            f("replace", vec![st("a-b-c"), st("/-/"), st("+")]),
+            st("a+b+c")
+        );
+        assert_eq!(
+            f(
+                "jsonencode",
+                vec![Value::map(Map::from([("a".into(), st("<b>"))]))]
+            ),
+            st(r#"{"a":"\u003cb\u003e"}"#)
+        );
+        assert_eq!(
+            f("md5", vec![st("hello world")]),
+            st("5eb63bbbe01eeed093cb22bb8f5acdc3")
+        );
         assert_eq!(f("title", vec![st("hello world")]), st("Hello World"));
-        assert_eq!(f("regex", vec![st("(\\d+)-(\\d+)"), st("a 10-20")]).to_json().to_string(), r#"["10","20"]"#);
+        assert_eq!(
+            f("regex", vec![st("(\\d+)-(\\d+)"), st("a 10-20")])
+                .to_json()
+                .to_string(),
+            r#"["10","20"]"#
+        );
     }
 
     #[test]
     fn collection_functions_match_terraform() {
         let l = |xs: &[f64]| Value::list(xs.iter().map(|x| num(*x)).collect());
         assert_eq!(f("range", vec![num(3.0)]), l(&[0.0, 1.0, 2.0]));
-        assert_eq!(f("flatten", vec![Value::list(vec![l(&[1.0]), l(&[2.0, 3.0])])]), l(&[1.0, 2.0, 3.0]));
+        assert_eq!(
+            f(
+                "flatten",
+                vec![Value::list(vec![l(&[1.0]), l(&[2.0, 3.0])])]
+            ),
+            l(&[1.0, 2.0, 3.0])
+        );
         assert_eq!(f("element", vec![l(&[1.0, 2.0]), num(3.0)]), num(2.0));
         assert_eq!(f("distinct", vec![l(&[1.0, 1.0, 2.0])]), l(&[1.0, 2.0]));
         assert_eq!(f("one", vec![l(&[])]), Value::Null);

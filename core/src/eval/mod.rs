@@ -101,9 +101,8 @@ impl<'a> Evaluator<'a> {
                     if key.is_unknown() {
                         return Ok(Value::Unknown);
                     }
-                    let key = to_string(key).map_err(|d| {
-                        err("Invalid object key", d, self.span(k.span()))
-                    })?;
+                    let key = to_string(key)
+                        .map_err(|d| err("Invalid object key", d, self.span(k.span())))?;
                     m.insert(key, self.eval_in(v.expr(), scope)?);
                 }
                 Value::map(m).mark_if(sensitive_key)
@@ -175,9 +174,8 @@ impl<'a> Evaluator<'a> {
         if let Some(v) = self.resolver.resolve_name(root) {
             return self.apply_ops(v, ops, scope);
         }
-        let (reference, used) = Reference::parse(root, ops).map_err(|b| {
-            err("Invalid reference", b.message, self.span(whole.span()))
-        })?;
+        let (reference, used) = Reference::parse(root, ops)
+            .map_err(|b| err("Invalid reference", b.message, self.span(whole.span())))?;
         let base = self.resolver.resolve(&reference).map_err(|m| {
             let summary = match &reference {
                 Reference::Var(_) => "Reference to undeclared input variable",
@@ -245,7 +243,14 @@ impl<'a> Evaluator<'a> {
         let mut out = String::new();
         let mut sensitive = false;
         let mut unknown = false;
-        self.render_template(t, scope, &mut out, &mut sensitive, &mut unknown, (false, false))?;
+        self.render_template(
+            t,
+            scope,
+            &mut out,
+            &mut sensitive,
+            &mut unknown,
+            (false, false),
+        )?;
         if unknown {
             return Ok(Value::Unknown.mark_if(sensitive));
         }
@@ -295,7 +300,11 @@ impl<'a> Evaluator<'a> {
                         continue;
                     }
                     let text = to_string(v).map_err(|d| {
-                        err("Invalid template interpolation value", d, self.span(ip.expr.span()))
+                        err(
+                            "Invalid template interpolation value",
+                            d,
+                            self.span(ip.expr.span()),
+                        )
                     })?;
                     out.push_str(&text);
                 }
@@ -404,7 +413,10 @@ impl<'a> Evaluator<'a> {
         }
         let v = match op {
             And | Or => {
-                let (x, y) = (self.boolean(lv, span.clone())?, self.boolean(rv, span.clone())?);
+                let (x, y) = (
+                    self.boolean(lv, span.clone())?,
+                    self.boolean(rv, span.clone())?,
+                );
                 Value::Bool(if op == And { x && y } else { x || y })
             }
             _ => {
@@ -537,7 +549,11 @@ impl<'a> Evaluator<'a> {
             }
             "can" => {
                 if args.len() != 1 {
-                    return Err(err("Invalid function call", "can takes exactly one argument", span));
+                    return Err(err(
+                        "Invalid function call",
+                        "can takes exactly one argument",
+                        span,
+                    ));
                 }
                 return Ok(match self.eval_in(args[0], scope) {
                     Ok(v) if !v.is_wholly_known() => Value::Unknown,
@@ -581,13 +597,18 @@ impl<'a> Evaluator<'a> {
             Value::String(s) => s.trim().parse().map_err(|_| {
                 err(
                     "Invalid operand",
-                    format!("Unsuitable value for operand: a number is required, not the string {s:?}."),
+                    format!(
+                        "Unsuitable value for operand: a number is required, not the string {s:?}."
+                    ),
                     span,
                 )
             }),
             other => Err(err(
                 "Invalid operand",
-                format!("Unsuitable value for operand: a number is required, not {}.", other.type_name()),
+                format!(
+                    "Unsuitable value for operand: a number is required, not {}.",
+                    other.type_name()
+                ),
                 span,
             )),
         }
@@ -600,7 +621,10 @@ impl<'a> Evaluator<'a> {
             Value::String(s) if &**s == "false" => Ok(false),
             other => Err(err(
                 "Invalid operand",
-                format!("Unsuitable value for operand: a bool is required, not {}.", other.type_name()),
+                format!(
+                    "Unsuitable value for operand: a bool is required, not {}.",
+                    other.type_name()
+                ),
                 span,
             )),
         }
@@ -614,10 +638,16 @@ fn strip_of(el: &Element) -> (bool, bool) {
         Element::Interpolation(i) => i.strip,
         Element::Directive(d) => match &**d {
             Directive::If(i) => {
-                return (i.if_expr.strip.strip_start(), i.endif_expr.strip.strip_end())
+                return (
+                    i.if_expr.strip.strip_start(),
+                    i.endif_expr.strip.strip_end(),
+                )
             }
             Directive::For(f) => {
-                return (f.for_expr.strip.strip_start(), f.endfor_expr.strip.strip_end())
+                return (
+                    f.for_expr.strip.strip_start(),
+                    f.endfor_expr.strip.strip_end(),
+                )
             }
         },
     };
@@ -644,7 +674,10 @@ fn iter_pairs(coll: &Value, span: Option<SourceSpan>) -> Result<Vec<(Value, Valu
         )),
         other => Err(err(
             "Iteration over non-iterable value",
-            format!("A value of type {} cannot be used as the collection in a 'for' expression.", other.type_name()),
+            format!(
+                "A value of type {} cannot be used as the collection in a 'for' expression.",
+                other.type_name()
+            ),
             span,
         )),
     }
@@ -657,7 +690,10 @@ pub fn to_string(v: &Value) -> Result<String, String> {
         Value::Number(n) => Ok(format_number(*n)),
         Value::Bool(b) => Ok(b.to_string()),
         Value::Null => Err("The value is null; a string is required.".into()),
-        other => Err(format!("Cannot include a {} value in a string.", other.type_name())),
+        other => Err(format!(
+            "Cannot include a {} value in a string.",
+            other.type_name()
+        )),
     }
 }
 
@@ -762,7 +798,11 @@ mod tests {
     }
 
     fn eval_with(src: &str, vars: &[(&str, Value)]) -> Result<Value, Diagnostic> {
-        let r = Vars(vars.iter().map(|(k, v)| (k.to_string(), v.clone())).collect());
+        let r = Vars(
+            vars.iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        );
         let e: Expression = src.parse().expect("parses");
         Evaluator::new(&r, Path::new("."), 0).eval(&e)
     }
@@ -776,14 +816,27 @@ mod tests {
         assert_eq!(ev("1 + 2 * 3"), Value::Number(7.0));
         assert_eq!(ev("\"a-${1 + 1}\""), Value::string("a-2"));
         assert_eq!(ev("true && !false"), Value::Bool(true));
-        assert_eq!(ev("[for x in [1,2,3] : x * 2 if x > 1]").to_json().to_string(), "[4,6]");
-        assert_eq!(ev("{for k, v in {a = 1, b = 2} : v => k}").to_json().to_string(), r#"{"1":"a","2":"b"}"#);
+        assert_eq!(
+            ev("[for x in [1,2,3] : x * 2 if x > 1]")
+                .to_json()
+                .to_string(),
+            "[4,6]"
+        );
+        assert_eq!(
+            ev("{for k, v in {a = 1, b = 2} : v => k}")
+                .to_json()
+                .to_string(),
+            r#"{"1":"a","2":"b"}"#
+        );
         assert_eq!(ev("[{a = 1}, {a = 2}][*].a").to_json().to_string(), "[1,2]");
         assert_eq!(
             ev("\"%{ for x in [\"a\", \"b\"] ~}\n${x}\n%{ endfor ~}\"").as_str(),
             Some("a\nb\n")
         );
-        assert_eq!(ev("\"%{if 1 > 2}yes%{else}no%{endif}\"").as_str(), Some("no"));
+        assert_eq!(
+            ev("\"%{if 1 > 2}yes%{else}no%{endif}\"").as_str(),
+            Some("no")
+        );
     }
 
     #[test]
@@ -795,18 +848,27 @@ mod tests {
 
     #[test]
     fn unknown_and_sensitive_propagate() {
-        let vars = [("u", Value::Unknown), ("s", Value::string("pw").mark_if(true))];
+        let vars = [
+            ("u", Value::Unknown),
+            ("s", Value::string("pw").mark_if(true)),
+        ];
         assert!(eval_with("var.u + 1", &vars).unwrap().is_unknown());
         assert!(eval_with("\"x${var.u}\"", &vars).unwrap().is_unknown());
         assert!(eval_with("upper(var.s)", &vars).unwrap().is_sensitive());
         assert!(eval_with("\"p=${var.s}\"", &vars).unwrap().is_sensitive());
         assert!(eval_with("length([var.u, 1])", &vars).unwrap() == Value::Number(2.0));
-        assert_eq!(eval_with("false && var.u", &vars).unwrap(), Value::Bool(false));
+        assert_eq!(
+            eval_with("false && var.u", &vars).unwrap(),
+            Value::Bool(false)
+        );
     }
 
     #[test]
     fn try_and_can_are_lazy() {
-        assert_eq!(ev("try({}.missing, \"fallback\")"), Value::string("fallback"));
+        assert_eq!(
+            ev("try({}.missing, \"fallback\")"),
+            Value::string("fallback")
+        );
         assert_eq!(ev("can([][3])"), Value::Bool(false));
         assert_eq!(ev("can([1][0])"), Value::Bool(true));
     }

@@ -62,7 +62,9 @@ impl Reference {
         };
         let need = |i: usize, what: &str| {
             attr(i).ok_or_else(|| BadReference {
-                message: format!("The {root:?} object must be followed by an attribute naming {what}."),
+                message: format!(
+                    "The {root:?} object must be followed by an attribute naming {what}."
+                ),
             })
         };
         let r = match root {
@@ -137,7 +139,10 @@ pub fn references(expr: &Expression) -> Vec<FoundRef> {
 
 fn walk(expr: &Expression, bound: &mut Vec<String>, out: &mut Vec<FoundRef>) {
     match expr {
-        Expression::Null(_) | Expression::Bool(_) | Expression::Number(_) | Expression::String(_) => {}
+        Expression::Null(_)
+        | Expression::Bool(_)
+        | Expression::Number(_)
+        | Expression::String(_) => {}
         Expression::Array(a) => a.iter().for_each(|e| walk(e, bound, out)),
         Expression::Object(o) => {
             for (k, v) in o.iter() {
@@ -249,7 +254,11 @@ mod tests {
         let e: Expression = src.parse().unwrap();
         references(&e)
             .into_iter()
-            .map(|r| r.reference.map(|r| r.to_string()).unwrap_or_else(|e| e.message))
+            .map(|r| {
+                r.reference
+                    .map(|r| r.to_string())
+                    .unwrap_or_else(|e| e.message)
+            })
             .collect()
     }
 

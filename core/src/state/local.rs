@@ -104,12 +104,21 @@ impl LocalBackend {
                     path: self.path.display().to_string(),
                     reason,
                 };
-                let j: serde_json::Value = serde_json::from_slice(&bytes)
-                    .map_err(|e| corrupt(format!("{e} (the file may be truncated; the previous snapshot is in {})", self.backup_path().display())))?;
+                let j: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+                    corrupt(format!(
+                        "{e} (the file may be truncated; the previous snapshot is in {})",
+                        self.backup_path().display()
+                    ))
+                })?;
                 State::from_json(&j).map_err(corrupt)?
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::new(),
-            Err(e) => return Err(StateError::Io(format!("reading {}: {e}", self.path.display()))),
+            Err(e) => {
+                return Err(StateError::Io(format!(
+                    "reading {}: {e}",
+                    self.path.display()
+                )))
+            }
         };
         let mut recovered = 0;
         match std::fs::read_to_string(self.journal_path()) {
@@ -119,10 +128,12 @@ impl LocalBackend {
                     let Ok(entry) = serde_json::from_str::<JournalEntry>(line) else {
                         break;
                     };
-                    state.apply_entry(&entry).map_err(|reason| StateError::Corrupt {
-                        path: self.journal_path().display().to_string(),
-                        reason,
-                    })?;
+                    state
+                        .apply_entry(&entry)
+                        .map_err(|reason| StateError::Corrupt {
+                            path: self.journal_path().display().to_string(),
+                            reason,
+                        })?;
                     recovered += 1;
                 }
             }
@@ -290,7 +301,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
     {
         let mut opts = OpenOptions::new();
@@ -338,12 +352,16 @@ mod tests {
         let b = LocalBackend::new(dir.path().join("gantry.tfstate"), "test");
         let (mut st, _) = b.load().unwrap();
         b.write_snapshot(&mut st).unwrap();
-        let a = ResourceAddr::managed("terraform_data", "a").instance(crate::addr::InstanceKey::Int(0));
+        let a =
+            ResourceAddr::managed("terraform_data", "a").instance(crate::addr::InstanceKey::Int(0));
         let mut j = b.journal().unwrap();
         j.append(&[JournalEntry::set(&a, &inst())]).unwrap();
         drop(j);
         // A torn write at the end, as if the process died mid-append.
-        let mut f = OpenOptions::new().append(true).open(b.journal_path()).unwrap();
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(b.journal_path())
+            .unwrap();
         f.write_all(b"{\"op\":\"remove\",\"ad").unwrap();
         let (st2, recovered) = b.load().unwrap();
         assert_eq!(recovered, 1);
@@ -379,6 +397,9 @@ mod tests {
         std::fs::write(&p, "{\"version\": 4, \"lin").unwrap();
         let b = LocalBackend::new(&p, "test");
         assert!(matches!(b.load(), Err(StateError::Corrupt { .. })));
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), "{\"version\": 4, \"lin");
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "{\"version\": 4, \"lin"
+        );
     }
 }

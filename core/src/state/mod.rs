@@ -147,12 +147,23 @@ impl State {
     }
 
     pub fn from_json(j: &Json) -> Result<State, String> {
-        let version = j.get("version").and_then(Json::as_u64).ok_or("missing \"version\"")?;
+        let version = j
+            .get("version")
+            .and_then(Json::as_u64)
+            .ok_or("missing \"version\"")?;
         if version != STATE_VERSION {
-            return Err(format!("unsupported state version {version}; gantry reads version 4"));
+            return Err(format!(
+                "unsupported state version {version}; gantry reads version 4"
+            ));
         }
-        let lineage = j.get("lineage").and_then(Json::as_str).ok_or("missing \"lineage\"")?;
-        let serial = j.get("serial").and_then(Json::as_u64).ok_or("missing \"serial\"")?;
+        let lineage = j
+            .get("lineage")
+            .and_then(Json::as_str)
+            .ok_or("missing \"lineage\"")?;
+        let serial = j
+            .get("serial")
+            .and_then(Json::as_u64)
+            .ok_or("missing \"serial\"")?;
         let mut st = State {
             lineage: lineage.to_string(),
             serial,
@@ -192,7 +203,8 @@ impl State {
                 if let Some(o) = obj.as_object_mut() {
                     o.insert("provider".into(), Json::String(provider.clone()));
                 }
-                st.resources.insert(raddr.instance(key), instance_from_json(&obj)?);
+                st.resources
+                    .insert(raddr.instance(key), instance_from_json(&obj)?);
             }
         }
         Ok(st)
@@ -209,7 +221,13 @@ pub fn instance_to_json(key: &InstanceKey, inst: &ResourceInstance) -> Json {
     o.insert("attributes".into(), inst.value.to_json());
     o.insert(
         "sensitive_attributes".into(),
-        Json::Array(inst.value.sensitive_paths().iter().map(|p| path_to_json(p)).collect()),
+        Json::Array(
+            inst.value
+                .sensitive_paths()
+                .iter()
+                .map(|p| path_to_json(p))
+                .collect(),
+        ),
     );
     o.insert("provider".into(), Json::String(inst.provider.clone()));
     if !inst.dependencies.is_empty() {
@@ -230,15 +248,26 @@ pub fn instance_from_json(j: &Json) -> Result<ResourceInstance, String> {
         }
     }
     Ok(ResourceInstance {
-        provider: j.get("provider").and_then(Json::as_str).unwrap_or_default().to_string(),
+        provider: j
+            .get("provider")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string(),
         value,
         dependencies: j
             .get("dependencies")
             .and_then(Json::as_array)
-            .map(|a| a.iter().filter_map(|d| d.as_str().map(String::from)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|d| d.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default(),
         schema_version: j.get("schema_version").and_then(Json::as_u64).unwrap_or(0),
-        create_before_destroy: j.get("create_before_destroy").and_then(Json::as_bool).unwrap_or(false),
+        create_before_destroy: j
+            .get("create_before_destroy")
+            .and_then(Json::as_bool)
+            .unwrap_or(false),
     })
 }
 
@@ -248,7 +277,9 @@ pub fn path_to_json(p: &[PathStep]) -> Json {
         p.iter()
             .map(|s| match s {
                 PathStep::Key(k) => json!({"type": "get_attr", "value": k}),
-                PathStep::Index(i) => json!({"type": "index", "value": {"value": i, "type": "number"}}),
+                PathStep::Index(i) => {
+                    json!({"type": "index", "value": {"value": i, "type": "number"}})
+                }
             })
             .collect(),
     )
@@ -259,9 +290,17 @@ fn path_from_json(j: &Json) -> Result<Vec<PathStep>, String> {
     steps
         .iter()
         .map(|s| match s.get("type").and_then(Json::as_str) {
-            Some("get_attr") => Ok(PathStep::Key(s.get("value").and_then(Json::as_str).unwrap_or_default().to_string())),
+            Some("get_attr") => Ok(PathStep::Key(
+                s.get("value")
+                    .and_then(Json::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+            )),
             Some("index") => {
-                let v = s.get("value").and_then(|v| v.get("value")).unwrap_or(&Json::Null);
+                let v = s
+                    .get("value")
+                    .and_then(|v| v.get("value"))
+                    .unwrap_or(&Json::Null);
                 match v {
                     Json::String(k) => Ok(PathStep::Key(k.clone())),
                     v => Ok(PathStep::Index(v.as_i64().unwrap_or(0))),
@@ -297,8 +336,17 @@ fn outputs_from_json(j: &Json) -> Result<BTreeMap<String, OutputValue>, String> 
     o.iter()
         .map(|(k, v)| {
             let sensitive = v.get("sensitive").and_then(Json::as_bool).unwrap_or(false);
-            let value = Value::from_json(v.get("value").ok_or_else(|| format!("output {k} has no value"))?);
-            Ok((k.clone(), OutputValue { value: value.mark_if(sensitive), sensitive }))
+            let value = Value::from_json(
+                v.get("value")
+                    .ok_or_else(|| format!("output {k} has no value"))?,
+            );
+            Ok((
+                k.clone(),
+                OutputValue {
+                    value: value.mark_if(sensitive),
+                    sensitive,
+                },
+            ))
         })
         .collect()
 }
@@ -312,7 +360,12 @@ pub fn type_json(v: &Value) -> Json {
         Value::String(_) => json!("string"),
         Value::List(l) => json!(["tuple", l.iter().map(type_json).collect::<Vec<_>>()]),
         Value::Set(l) => json!(["set", l.first().map(type_json).unwrap_or(json!("dynamic"))]),
-        Value::Map(m) => json!(["object", m.iter().map(|(k, v)| (k.clone(), type_json(v))).collect::<JsonMap<_, _>>()]),
+        Value::Map(m) => json!([
+            "object",
+            m.iter()
+                .map(|(k, v)| (k.clone(), type_json(v)))
+                .collect::<JsonMap<_, _>>()
+        ]),
         Value::Sensitive(_) => json!("dynamic"),
     }
 }
@@ -328,7 +381,11 @@ mod tests {
         let mut attrs = Map::new();
         attrs.insert("id".into(), Value::string("abc"));
         attrs.insert("input".into(), Value::string("pw").mark_if(true));
-        for key in [InstanceKey::Int(0), InstanceKey::Int(1), InstanceKey::Str("x".into())] {
+        for key in [
+            InstanceKey::Int(0),
+            InstanceKey::Int(1),
+            InstanceKey::Str("x".into()),
+        ] {
             st.resources.insert(
                 ResourceAddr::managed("terraform_data", "a").instance(key),
                 ResourceInstance {
@@ -340,19 +397,36 @@ mod tests {
                 },
             );
         }
-        st.outputs.insert("o".into(), OutputValue { value: Value::Number(1.0), sensitive: false });
+        st.outputs.insert(
+            "o".into(),
+            OutputValue {
+                value: Value::Number(1.0),
+                sensitive: false,
+            },
+        );
         let j = st.to_json("1.0");
         assert_eq!(j["resources"].as_array().unwrap().len(), 1);
         assert_eq!(j["resources"][0]["instances"].as_array().unwrap().len(), 3);
         let back = State::from_json(&j).unwrap();
         assert_eq!(back, st);
-        assert!(back.resources.values().next().unwrap().value.get_attr("input").unwrap().is_sensitive());
+        assert!(back
+            .resources
+            .values()
+            .next()
+            .unwrap()
+            .value
+            .get_attr("input")
+            .unwrap()
+            .is_sensitive());
     }
 
     #[test]
     fn corrupt_json_is_an_error_not_a_panic() {
         assert!(State::from_json(&json!({"version": 4})).is_err());
         assert!(State::from_json(&json!({"version": 3, "lineage": "x", "serial": 1})).is_err());
-        assert!(State::from_json(&json!({"version": 4, "lineage": "x", "serial": 1, "resources": [{"mode": "managed"}]})).is_err());
+        assert!(State::from_json(
+            &json!({"version": 4, "lineage": "x", "serial": 1, "resources": [{"mode": "managed"}]})
+        )
+        .is_err());
     }
 }

@@ -31,7 +31,10 @@ fn schema() -> &'static ProviderSchema {
         attrs.insert("id".into(), AttributeSchema::computed(Type::String));
         attrs.insert("input".into(), AttributeSchema::optional(Type::Any));
         attrs.insert("output".into(), AttributeSchema::computed(Type::Any));
-        attrs.insert("triggers_replace".into(), AttributeSchema::optional(Type::Any));
+        attrs.insert(
+            "triggers_replace".into(),
+            AttributeSchema::optional(Type::Any),
+        );
         s.resources.insert("terraform_data".into(), data);
         s
     })
@@ -91,15 +94,25 @@ impl Provider for Builtin {
     async fn plan(&self, req: PlanRequest<'_>) -> ProviderResult<PlanResponse> {
         check_type(req.type_name)?;
         let input = attr(req.proposed, "input");
-        let unknown_output = if input.is_null() { Value::Null } else { Value::Unknown };
+        let unknown_output = if input.is_null() {
+            Value::Null
+        } else {
+            Value::Unknown
+        };
         let mut requires_replace = Vec::new();
         let planned = match req.prior {
-            None => with(req.proposed, &[("id", Value::Unknown), ("output", unknown_output)]),
+            None => with(
+                req.proposed,
+                &[("id", Value::Unknown), ("output", unknown_output)],
+            ),
             Some(prior) => {
                 let triggers = attr(req.proposed, "triggers_replace");
                 if attr(prior, "triggers_replace").unmark_deep().0 != triggers.unmark_deep().0 {
                     requires_replace.push(vec![PathStep::Key("triggers_replace".into())]);
-                    with(req.proposed, &[("id", Value::Unknown), ("output", unknown_output)])
+                    with(
+                        req.proposed,
+                        &[("id", Value::Unknown), ("output", unknown_output)],
+                    )
                 } else if attr(prior, "input").unmark_deep().0 != input.unmark_deep().0 {
                     with(req.proposed, &[("output", unknown_output)])
                 } else {
@@ -122,7 +135,10 @@ impl Provider for Builtin {
     ) -> ProviderResult<Value> {
         check_type(type_name)?;
         let id = Value::string(uuid::Uuid::new_v4().to_string());
-        Ok(with(planned, &[("id", id), ("output", attr(planned, "input"))]))
+        Ok(with(
+            planned,
+            &[("id", id), ("output", attr(planned, "input"))],
+        ))
     }
 
     async fn update(
@@ -133,7 +149,13 @@ impl Provider for Builtin {
         _progress: &dyn Progress,
     ) -> ProviderResult<Value> {
         check_type(type_name)?;
-        Ok(with(planned, &[("id", attr(prior, "id")), ("output", attr(planned, "input"))]))
+        Ok(with(
+            planned,
+            &[
+                ("id", attr(prior, "id")),
+                ("output", attr(planned, "input")),
+            ],
+        ))
     }
 
     async fn delete(

@@ -6,7 +6,11 @@ use gantry::plans::VarArg;
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "gantry", version, about = "Declarative AI infrastructure: plan and apply HCL on AWS, Google Cloud and Azure")]
+#[command(
+    name = "gantry",
+    version,
+    about = "Declarative AI infrastructure: plan and apply HCL on AWS, Google Cloud and Azure"
+)]
 pub struct Cli {
     /// Switch to this working directory before running the command.
     #[arg(long, global = true, value_name = "DIR")]
@@ -187,7 +191,9 @@ pub struct ImportArgs {
 
 /// Long flags gantry knows, for rewriting Terraform's `-flag` spelling.
 fn is_long_flag(name: &str) -> bool {
-    name.len() > 1 && name.chars().next().is_some_and(|c| c.is_ascii_lowercase()) && name.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+    name.len() > 1
+        && name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c == '-')
 }
 
 /// Rewrites `-flag[=v]` to `--flag[=v]` and collects `-var` / `-var-file` in command-line
@@ -199,7 +205,11 @@ pub fn normalize(args: impl IntoIterator<Item = String>) -> (Vec<String>, Vec<Va
     let mut after_dashdash = false;
     for a in args {
         if let Some(kind) = pending.take() {
-            vars.push(if kind == "var" { VarArg::Assign(a.clone()) } else { VarArg::File(a.clone().into()) });
+            vars.push(if kind == "var" {
+                VarArg::Assign(a.clone())
+            } else {
+                VarArg::File(a.clone().into())
+            });
             out.push(a);
             continue;
         }
@@ -226,7 +236,11 @@ pub fn normalize(args: impl IntoIterator<Item = String>) -> (Vec<String>, Vec<Va
         };
         if name == "var" || name == "var-file" {
             match value {
-                Some(v) => vars.push(if name == "var" { VarArg::Assign(v.to_string()) } else { VarArg::File(v.into()) }),
+                Some(v) => vars.push(if name == "var" {
+                    VarArg::Assign(v.to_string())
+                } else {
+                    VarArg::File(v.into())
+                }),
                 None => pending = Some(name.to_string()),
             }
         }
@@ -238,7 +252,9 @@ pub fn normalize(args: impl IntoIterator<Item = String>) -> (Vec<String>, Vec<Va
 /// `30s`, `5m`, `1h`, `250ms` (a bare number is seconds).
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let n: f64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
     let secs = match unit {
@@ -257,9 +273,34 @@ mod tests {
 
     #[test]
     fn single_dash_flags_are_accepted_and_vars_keep_order() {
-        let argv = ["gantry", "-chdir=dir", "apply", "-auto-approve", "-var", "a=1", "-var-file=x.tfvars", "--var=b=2", "-refresh=false", "plan.out"];
+        let argv = [
+            "gantry",
+            "-chdir=dir",
+            "apply",
+            "-auto-approve",
+            "-var",
+            "a=1",
+            "-var-file=x.tfvars",
+            "--var=b=2",
+            "-refresh=false",
+            "plan.out",
+        ];
         let (out, vars) = normalize(argv.iter().map(|s| s.to_string()));
-        assert_eq!(out, ["gantry", "--chdir=dir", "apply", "--auto-approve", "--var", "a=1", "--var-file=x.tfvars", "--var=b=2", "--refresh=false", "plan.out"]);
+        assert_eq!(
+            out,
+            [
+                "gantry",
+                "--chdir=dir",
+                "apply",
+                "--auto-approve",
+                "--var",
+                "a=1",
+                "--var-file=x.tfvars",
+                "--var=b=2",
+                "--refresh=false",
+                "plan.out"
+            ]
+        );
         assert!(matches!(&vars[0], VarArg::Assign(s) if s == "a=1"));
         assert!(matches!(&vars[1], VarArg::File(p) if p.to_str() == Some("x.tfvars")));
         assert!(matches!(&vars[2], VarArg::Assign(s) if s == "b=2"));

@@ -28,7 +28,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse_from(argv);
     if std::env::var_os("GANTRY_LOG").is_some() {
         let filter = tracing_subscriber::EnvFilter::try_from_env("GANTRY_LOG").unwrap_or_default();
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
     }
     if let Some(d) = &cli.chdir {
         if let Err(e) = std::env::set_current_dir(d) {
@@ -41,7 +44,10 @@ fn main() -> ExitCode {
         style: ui::style(cli.no_color),
         vars,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("Error: cannot start the async runtime: {e}");
@@ -66,7 +72,17 @@ async fn run(ctx: &Ctx, cmd: Cmd) -> Outcome {
         Cmd::Plan(a) => plan_cmd(ctx, a).await,
         Cmd::Apply(a) => apply_cmd(ctx, a, PlanMode::Normal).await,
         Cmd::Destroy(a) => apply_cmd(ctx, a, PlanMode::Destroy).await,
-        Cmd::Refresh(a) => apply_cmd(ctx, ApplyArgs { auto_approve: true, ..a }, PlanMode::RefreshOnly).await,
+        Cmd::Refresh(a) => {
+            apply_cmd(
+                ctx,
+                ApplyArgs {
+                    auto_approve: true,
+                    ..a
+                },
+                PlanMode::RefreshOnly,
+            )
+            .await
+        }
         Cmd::Show(a) => show(ctx, a),
         Cmd::Output(a) => output(ctx, a),
         Cmd::State(s) => state_cmd(ctx, s),
@@ -84,12 +100,17 @@ fn state_err(e: StateError) -> Failure {
         StateError::Unlock(_) => "Failed to unlock state",
     };
     let text = e.to_string();
-    let detail = text.strip_prefix("Error acquiring the state lock: ").unwrap_or(&text).to_string();
+    let detail = text
+        .strip_prefix("Error acquiring the state lock: ")
+        .unwrap_or(&text)
+        .to_string();
     Failure::from(Diagnostic::error(summary, detail))
 }
 
 fn env_vars() -> Vec<(String, String)> {
-    std::env::vars().filter(|(k, _)| k.starts_with("TF_VAR_")).collect()
+    std::env::vars()
+        .filter(|(k, _)| k.starts_with("TF_VAR_"))
+        .collect()
 }
 
 fn print_warnings(ctx: &Ctx, loaded: &Loaded) {
@@ -98,11 +119,16 @@ fn print_warnings(ctx: &Ctx, loaded: &Loaded) {
     }
 }
 
-fn take_lock(backend: &LocalBackend, lock: &LockFlags, op: &str) -> Result<Option<LockGuard>, Failure> {
+fn take_lock(
+    backend: &LocalBackend,
+    lock: &LockFlags,
+    op: &str,
+) -> Result<Option<LockGuard>, Failure> {
     if !lock.lock {
         return Ok(None);
     }
-    let timeout = args::parse_duration(&lock.lock_timeout).map_err(|m| Failure::from(Diagnostic::error("Invalid -lock-timeout", m)))?;
+    let timeout = args::parse_duration(&lock.lock_timeout)
+        .map_err(|m| Failure::from(Diagnostic::error("Invalid -lock-timeout", m)))?;
     backend.lock(op, timeout).map(Some).map_err(state_err)
 }
 
@@ -110,7 +136,9 @@ fn take_lock(backend: &LocalBackend, lock: &LockFlags, op: &str) -> Result<Optio
 fn load_state(backend: &LocalBackend, locked: bool) -> Result<State, Failure> {
     let (mut state, recovered) = backend.load().map_err(state_err)?;
     if recovered > 0 {
-        eprintln!("Recovered {recovered} completed operation(s) from an interrupted run's journal.");
+        eprintln!(
+            "Recovered {recovered} completed operation(s) from an interrupted run's journal."
+        );
         if locked {
             backend.write_snapshot(&mut state).map_err(state_err)?;
         }
@@ -124,7 +152,12 @@ fn init(ctx: &Ctx) -> Outcome {
     let backend = ctx.ws.backend(Some(&cfg))?;
     println!("Using local state at {}", backend.path().display());
     println!("\nInitializing provider plugins...");
-    let mut names: Vec<&str> = cfg.resources.values().map(|r| r.provider.0.as_str()).chain(cfg.providers.iter().map(|p| p.name.as_str())).collect();
+    let mut names: Vec<&str> = cfg
+        .resources
+        .values()
+        .map(|r| r.provider.0.as_str())
+        .chain(cfg.providers.iter().map(|p| p.name.as_str()))
+        .collect();
     names.sort();
     names.dedup();
     for n in names {
@@ -138,7 +171,10 @@ fn init(ctx: &Ctx) -> Outcome {
             }
         }
     }
-    println!("\n{}", ctx.style.bold("gantry has been successfully initialized!"));
+    println!(
+        "\n{}",
+        ctx.style.bold("gantry has been successfully initialized!")
+    );
     Ok(0)
 }
 
@@ -153,12 +189,21 @@ fn validate(ctx: &Ctx) -> Outcome {
 }
 
 fn fmt(_ctx: &Ctx, a: args::FmtArgs) -> Outcome {
-    let roots = if a.paths.is_empty() { vec![PathBuf::from(".")] } else { a.paths.clone() };
+    let roots = if a.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        a.paths.clone()
+    };
     let mut files = Vec::new();
     for r in roots {
         if r.is_dir() {
             let mut found: Vec<PathBuf> = std::fs::read_dir(&r)
-                .map_err(|e| Failure::from(Diagnostic::error("Failed to read directory", format!("{}: {e}", r.display()))))?
+                .map_err(|e| {
+                    Failure::from(Diagnostic::error(
+                        "Failed to read directory",
+                        format!("{}: {e}", r.display()),
+                    ))
+                })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|x| x == "tf" || x == "tfvars"))
                 .collect();
@@ -170,10 +215,13 @@ fn fmt(_ctx: &Ctx, a: args::FmtArgs) -> Outcome {
     }
     let mut unformatted = 0;
     for f in files {
-        let text = std::fs::read_to_string(&f).map_err(|e| Failure::from(Diagnostic::error("Failed to read file", format!("{}: {e}", f.display()))))?;
-        if let Err(e) = hcl_check(&f, &text) {
-            return Err(e);
-        }
+        let text = std::fs::read_to_string(&f).map_err(|e| {
+            Failure::from(Diagnostic::error(
+                "Failed to read file",
+                format!("{}: {e}", f.display()),
+            ))
+        })?;
+        hcl_check(&f, &text)?;
         let formatted = gantry::core::config::fmt::format(&text);
         if formatted == text {
             continue;
@@ -182,11 +230,21 @@ fn fmt(_ctx: &Ctx, a: args::FmtArgs) -> Outcome {
         println!("{}", f.display());
         if a.diff {
             let diff = similar::TextDiff::from_lines(&text, &formatted);
-            print!("{}", diff.unified_diff().header(&format!("old/{}", f.display()), &format!("new/{}", f.display())));
+            print!(
+                "{}",
+                diff.unified_diff().header(
+                    &format!("old/{}", f.display()),
+                    &format!("new/{}", f.display())
+                )
+            );
         }
         if !a.check {
-            gantry::core::state::write_atomic(&f, formatted.as_bytes())
-                .map_err(|e| Failure::from(Diagnostic::error("Failed to write file", format!("{}: {e}", f.display()))))?;
+            gantry::core::state::write_atomic(&f, formatted.as_bytes()).map_err(|e| {
+                Failure::from(Diagnostic::error(
+                    "Failed to write file",
+                    format!("{}: {e}", f.display()),
+                ))
+            })?;
         }
     }
     Ok(if a.check && unformatted > 0 { 3 } else { 0 })
@@ -194,12 +252,25 @@ fn fmt(_ctx: &Ctx, a: args::FmtArgs) -> Outcome {
 
 /// Refuses to format a file that does not parse, naming the place.
 fn hcl_check(path: &Path, text: &str) -> Result<(), Failure> {
-    let (cfg, diags) = gantry::core::config::load_sources(Path::new("."), vec![gantry::core::diag::SourceFile::new(path.display().to_string(), text.to_string())]);
-    let syntax: Vec<Diagnostic> = diags.0.into_iter().filter(|d| d.summary == "Invalid syntax").collect();
+    let (cfg, diags) = gantry::core::config::load_sources(
+        Path::new("."),
+        vec![gantry::core::diag::SourceFile::new(
+            path.display().to_string(),
+            text.to_string(),
+        )],
+    );
+    let syntax: Vec<Diagnostic> = diags
+        .0
+        .into_iter()
+        .filter(|d| d.summary == "Invalid syntax")
+        .collect();
     if syntax.is_empty() {
         Ok(())
     } else {
-        Err(Failure::new(&cfg.sources, gantry::core::diag::Diagnostics(syntax)))
+        Err(Failure::new(
+            &cfg.sources,
+            gantry::core::diag::Diagnostics(syntax),
+        ))
     }
 }
 
@@ -214,13 +285,28 @@ fn plan_options(a: &PlanArgs, mode: PlanMode) -> Result<PlanOptions, Failure> {
     let replace = a
         .replace
         .iter()
-        .map(|r| r.parse::<InstanceAddr>().map_err(|e| Failure::from(Diagnostic::error("Invalid replace address", e.to_string()))))
+        .map(|r| {
+            r.parse::<InstanceAddr>().map_err(|e| {
+                Failure::from(Diagnostic::error("Invalid replace address", e.to_string()))
+            })
+        })
         .collect::<Result<_, _>>()?;
-    Ok(PlanOptions { mode, refresh: a.refresh, targets: a.target.clone(), replace, parallelism: a.parallelism.max(1) })
+    Ok(PlanOptions {
+        mode,
+        refresh: a.refresh,
+        targets: a.target.clone(),
+        replace,
+        parallelism: a.parallelism.max(1),
+    })
 }
 
 /// Loads everything and makes a plan. Returns the plan, the engine, the backend, the lock.
-async fn make_plan(ctx: &Ctx, a: &PlanArgs, mode: PlanMode, op: &str) -> Result<(Plan, Loaded, LocalBackend, Option<LockGuard>), Failure> {
+async fn make_plan(
+    ctx: &Ctx,
+    a: &PlanArgs,
+    mode: PlanMode,
+    op: &str,
+) -> Result<(Plan, Loaded, LocalBackend, Option<LockGuard>), Failure> {
     let loaded = ctx.ws.load(&ctx.vars, &env_vars())?;
     print_warnings(ctx, &loaded);
     let backend = ctx.ws.backend(Some(&loaded.engine.config))?;
@@ -228,13 +314,18 @@ async fn make_plan(ctx: &Ctx, a: &PlanArgs, mode: PlanMode, op: &str) -> Result<
     let state = load_state(&backend, guard.is_some())?;
     let opts = plan_options(a, mode)?;
     let sources = loaded.engine.config.sources.clone();
-    let mut plan = loaded.engine.plan(&state, &opts).await.map_err(|d| Failure::new(&sources, d))?;
+    let mut plan = loaded
+        .engine
+        .plan(&state, &opts)
+        .await
+        .map_err(|d| Failure::new(&sources, d))?;
     plan.config_digest = loaded.digest.clone();
     Ok((plan, loaded, backend, guard))
 }
 
 async fn plan_cmd(ctx: &Ctx, a: PlanArgs) -> Outcome {
-    let (plan, _loaded, _backend, _guard) = make_plan(ctx, &a, PlanMode::Normal, "OperationTypePlan").await?;
+    let (plan, _loaded, _backend, _guard) =
+        make_plan(ctx, &a, PlanMode::Normal, "OperationTypePlan").await?;
     print!("{}", render_plan(&plan, ctx.style));
     if let Some(out) = &a.out {
         write_plan_file(out, &plan)?;
@@ -242,23 +333,48 @@ async fn plan_cmd(ctx: &Ctx, a: PlanArgs) -> Outcome {
     } else if plan.has_changes() {
         println!("\n─────────────────────────────────────────────────────────────────────────────\n\nNote: You didn't use the -out option to save this plan, so gantry can't\nguarantee to take exactly these actions if you run \"gantry apply\" now.");
     }
-    Ok(if a.detailed_exitcode && plan.has_changes() { 2 } else { 0 })
+    Ok(if a.detailed_exitcode && plan.has_changes() {
+        2
+    } else {
+        0
+    })
 }
 
 fn write_plan_file(path: &Path, plan: &Plan) -> Result<(), Failure> {
-    let text = serde_json::to_vec(&planfile::to_json(plan)).map_err(|e| Failure::from(Diagnostic::error("Failed to write plan file", e.to_string())))?;
-    gantry::core::state::write_atomic(path, &text).map_err(|e| Failure::from(Diagnostic::error("Failed to write plan file", format!("{}: {e}", path.display()))))
+    let text = serde_json::to_vec(&planfile::to_json(plan)).map_err(|e| {
+        Failure::from(Diagnostic::error(
+            "Failed to write plan file",
+            e.to_string(),
+        ))
+    })?;
+    gantry::core::state::write_atomic(path, &text).map_err(|e| {
+        Failure::from(Diagnostic::error(
+            "Failed to write plan file",
+            format!("{}: {e}", path.display()),
+        ))
+    })
 }
 
 fn read_plan_file(path: &Path) -> Result<Plan, Failure> {
-    let bad = |m: String| Failure::from(Diagnostic::error("Failed to load the saved plan", format!("{}: {m}", path.display())));
+    let bad = |m: String| {
+        Failure::from(Diagnostic::error(
+            "Failed to load the saved plan",
+            format!("{}: {m}", path.display()),
+        ))
+    };
     let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
-    let j: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| bad(format!("the file is corrupt or not a plan file ({e})")))?;
-    planfile::from_json(&j).map_err(|m| bad(format!("the file is corrupt or not a plan file ({m})")))
+    let j: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| bad(format!("the file is corrupt or not a plan file ({e})")))?;
+    planfile::from_json(&j)
+        .map_err(|m| bad(format!("the file is corrupt or not a plan file ({m})")))
 }
 
 async fn apply_cmd(ctx: &Ctx, a: ApplyArgs, mode: PlanMode) -> Outcome {
-    let op = if mode == PlanMode::Destroy { "OperationTypeDestroy" } else { "OperationTypeApply" };
+    let op = if mode == PlanMode::Destroy {
+        "OperationTypeDestroy"
+    } else {
+        "OperationTypeApply"
+    };
     let (plan, loaded, backend, _guard, from_file) = match &a.plan_file {
         Some(file) => {
             let plan = read_plan_file(file)?;
@@ -267,13 +383,22 @@ async fn apply_cmd(ctx: &Ctx, a: ApplyArgs, mode: PlanMode) -> Outcome {
             let backend = ctx.ws.backend(Some(&loaded.engine.config))?;
             let guard = take_lock(&backend, &a.plan.lock, op)?;
             let state = load_state(&backend, guard.is_some())?;
-            let stale = |why: &str| Failure::from(Diagnostic::error("Saved plan is stale", format!("{why} Create a new plan from the current state and configuration.")));
+            let stale = |why: &str| {
+                Failure::from(Diagnostic::error(
+                    "Saved plan is stale",
+                    format!("{why} Create a new plan from the current state and configuration."),
+                ))
+            };
             if loaded.digest != plan.config_digest {
-                return Err(stale("The configuration has changed since this plan was created."));
+                return Err(stale(
+                    "The configuration has changed since this plan was created.",
+                ));
             }
             if backend.path().exists() {
                 if state.lineage != plan.prior_state.lineage {
-                    return Err(stale("The plan was created for a different state (another lineage)."));
+                    return Err(stale(
+                        "The plan was created for a different state (another lineage).",
+                    ));
                 }
                 if state.serial != plan.state_serial {
                     return Err(stale("The given plan file can no longer be applied because the state was changed by another operation after the plan was created."));
@@ -291,9 +416,16 @@ async fn apply_cmd(ctx: &Ctx, a: ApplyArgs, mode: PlanMode) -> Outcome {
     }
     if !plan.has_changes() {
         if plan.mode == PlanMode::Destroy {
-            println!("\n{}", ctx.style.bold("Destroy complete! Resources: 0 destroyed."));
+            println!(
+                "\n{}",
+                ctx.style.bold("Destroy complete! Resources: 0 destroyed.")
+            );
         } else {
-            println!("\n{}", ctx.style.bold("Apply complete! Resources: 0 added, 0 changed, 0 destroyed."));
+            println!(
+                "\n{}",
+                ctx.style
+                    .bold("Apply complete! Resources: 0 added, 0 changed, 0 destroyed.")
+            );
         }
         return Ok(0);
     }
@@ -301,36 +433,74 @@ async fn apply_cmd(ctx: &Ctx, a: ApplyArgs, mode: PlanMode) -> Outcome {
         let (q, d) = if plan.mode == PlanMode::Destroy {
             ("Do you really want to destroy all resources?", "gantry will destroy all your managed infrastructure, as shown above.\n  There is no undo.")
         } else {
-            ("Do you want to perform these actions?", "gantry will perform the actions described above.")
+            (
+                "Do you want to perform these actions?",
+                "gantry will perform the actions described above.",
+            )
         };
         if !ui::confirm(q, d) {
-            let what = if plan.mode == PlanMode::Destroy { "Destroy" } else { "Apply" };
-            return Err(Failure::from(Diagnostic::error(&format!("{what} cancelled."), "")));
+            let what = if plan.mode == PlanMode::Destroy {
+                "Destroy"
+            } else {
+                "Apply"
+            };
+            return Err(Failure::from(Diagnostic::error(
+                format!("{what} cancelled."),
+                "",
+            )));
         }
     }
     println!();
     let journal = backend.journal().map_err(state_err)?;
     let observer = ui::Progress { style: ctx.style };
     let sources = loaded.engine.config.sources.clone();
-    let outcome = gantry::plans::apply(&loaded.engine, &plan, Box::new(journal), &observer, a.plan.parallelism.max(1))
-        .await
-        .map_err(|d| Failure::new(&sources, d))?;
+    let outcome = gantry::plans::apply(
+        &loaded.engine,
+        &plan,
+        Box::new(journal),
+        &observer,
+        a.plan.parallelism.max(1),
+    )
+    .await
+    .map_err(|d| Failure::new(&sources, d))?;
     let mut state = outcome.state;
     backend.write_snapshot(&mut state).map_err(state_err)?;
     if !outcome.failures.is_empty() {
         let mut diags = gantry::core::diag::Diagnostics(outcome.failures);
         if outcome.skipped > 0 {
-            diags.push(Diagnostic::warning("Some operations were skipped", format!("{} step(s) were not run because something they depend on failed.", outcome.skipped)));
+            diags.push(Diagnostic::warning(
+                "Some operations were skipped",
+                format!(
+                    "{} step(s) were not run because something they depend on failed.",
+                    outcome.skipped
+                ),
+            ));
         }
         return Err(Failure::new(&sources, diags));
     }
     let s = outcome.applied;
     match plan.mode {
-        PlanMode::Destroy => println!("\n{}", ctx.style.bold(&format!("Destroy complete! Resources: {} destroyed.", s.destroy))),
-        _ => println!("\n{}", ctx.style.bold(&format!("Apply complete! Resources: {} added, {} changed, {} destroyed.", s.add, s.change, s.destroy))),
+        PlanMode::Destroy => println!(
+            "\n{}",
+            ctx.style.bold(&format!(
+                "Destroy complete! Resources: {} destroyed.",
+                s.destroy
+            ))
+        ),
+        _ => println!(
+            "\n{}",
+            ctx.style.bold(&format!(
+                "Apply complete! Resources: {} added, {} changed, {} destroyed.",
+                s.add, s.change, s.destroy
+            ))
+        ),
     }
     if plan.mode != PlanMode::Destroy && !state.outputs.is_empty() {
-        println!("\n{}\n\n{}", ctx.style.bold("Outputs:"), ui::outputs_text(&state.outputs).trim_end());
+        println!(
+            "\n{}\n\n{}",
+            ctx.style.bold("Outputs:"),
+            ui::outputs_text(&state.outputs).trim_end()
+        );
     }
     Ok(0)
 }
@@ -340,8 +510,13 @@ fn load_with_values(ctx: &Ctx, plan: &Plan) -> Result<Loaded, Failure> {
     let (cfg, _) = ctx.ws.config()?;
     let digest = planfile::config_digest(&cfg);
     let sources = cfg.sources.clone();
-    let engine = gantry::plans::Engine::new(cfg, ctx.ws.registry.clone(), plan.variables.clone()).map_err(|d| Failure::new(&sources, d))?;
-    Ok(Loaded { engine, digest, warnings: Failure::default() })
+    let engine = gantry::plans::Engine::new(cfg, ctx.ws.registry.clone(), plan.variables.clone())
+        .map_err(|d| Failure::new(&sources, d))?;
+    Ok(Loaded {
+        engine,
+        digest,
+        warnings: Failure::default(),
+    })
 }
 
 fn current_state(ctx: &Ctx) -> Result<State, Failure> {
@@ -354,7 +529,10 @@ fn show(ctx: &Ctx, a: args::ShowArgs) -> Outcome {
     if let Some(file) = &a.file {
         let plan = read_plan_file(file)?;
         if a.json {
-            println!("{}", serde_json::to_string(&gantry::plans::json::plan_json(&plan)).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string(&gantry::plans::json::plan_json(&plan)).unwrap_or_default()
+            );
         } else {
             print!("{}", render_plan(&plan, ctx.style));
         }
@@ -362,7 +540,10 @@ fn show(ctx: &Ctx, a: args::ShowArgs) -> Outcome {
     }
     let state = current_state(ctx)?;
     if a.json {
-        println!("{}", serde_json::to_string(&gantry::plans::json::state_json(&state)).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string(&gantry::plans::json::state_json(&state)).unwrap_or_default()
+        );
         return Ok(0);
     }
     if state.resources.is_empty() && state.outputs.is_empty() {
@@ -371,10 +552,22 @@ fn show(ctx: &Ctx, a: args::ShowArgs) -> Outcome {
     }
     for (addr, inst) in &state.resources {
         let r = &addr.resource;
-        println!("{}", ui::instance_text(&addr.to_string(), &r.rtype, &r.name, r.mode == gantry::core::addr::Mode::Data, &inst.value));
+        println!(
+            "{}",
+            ui::instance_text(
+                &addr.to_string(),
+                &r.rtype,
+                &r.name,
+                r.mode == gantry::core::addr::Mode::Data,
+                &inst.value
+            )
+        );
     }
     if !state.outputs.is_empty() {
-        println!("\nOutputs:\n\n{}", ui::outputs_text(&state.outputs).trim_end());
+        println!(
+            "\nOutputs:\n\n{}",
+            ui::outputs_text(&state.outputs).trim_end()
+        );
     }
     Ok(0)
 }
@@ -419,7 +612,11 @@ fn state_cmd(ctx: &Ctx, s: StateCmd) -> Outcome {
             let state = current_state(ctx)?;
             for a in state.resources.keys() {
                 let text = a.to_string();
-                if addresses.is_empty() || addresses.iter().any(|f| text == *f || a.resource.to_string() == *f) {
+                if addresses.is_empty()
+                    || addresses
+                        .iter()
+                        .any(|f| text == *f || a.resource.to_string() == *f)
+                {
                     println!("{text}");
                 }
             }
@@ -427,12 +624,26 @@ fn state_cmd(ctx: &Ctx, s: StateCmd) -> Outcome {
         }
         StateCmd::Show { address } => {
             let state = current_state(ctx)?;
-            let addr: InstanceAddr = address.parse().map_err(|e: gantry::core::addr::AddrParseError| Failure::from(Diagnostic::error("Invalid address", e.to_string())))?;
+            let addr: InstanceAddr =
+                address
+                    .parse()
+                    .map_err(|e: gantry::core::addr::AddrParseError| {
+                        Failure::from(Diagnostic::error("Invalid address", e.to_string()))
+                    })?;
             let Some(inst) = state.resources.get(&addr) else {
                 return Err(Failure::from(Diagnostic::error("No instance found for the given address", format!("This command requires that the address references one specific instance. {address} is not in the state."))));
             };
             let r = &addr.resource;
-            print!("{}", ui::instance_text(&address, &r.rtype, &r.name, r.mode == gantry::core::addr::Mode::Data, &inst.value));
+            print!(
+                "{}",
+                ui::instance_text(
+                    &address,
+                    &r.rtype,
+                    &r.name,
+                    r.mode == gantry::core::addr::Mode::Data,
+                    &inst.value
+                )
+            );
             Ok(0)
         }
         StateCmd::Rm { lock, addresses } => {
@@ -459,25 +670,45 @@ fn state_cmd(ctx: &Ctx, s: StateCmd) -> Outcome {
             println!("Successfully removed {removed} resource instance(s).");
             Ok(0)
         }
-        StateCmd::Mv { lock, source, destination } => {
+        StateCmd::Mv {
+            lock,
+            source,
+            destination,
+        } => {
             let cfg = ctx.ws.config().ok().map(|(c, _)| c);
             let backend = ctx.ws.backend(cfg.as_ref())?;
             let _g = take_lock(&backend, &lock, "OperationTypeInvalid")?;
             let mut state = load_state(&backend, true)?;
-            let parse = |s: &str| s.parse::<InstanceAddr>().map_err(|e| Failure::from(Diagnostic::error("Invalid address", e.to_string())));
+            let parse = |s: &str| {
+                s.parse::<InstanceAddr>()
+                    .map_err(|e| Failure::from(Diagnostic::error("Invalid address", e.to_string())))
+            };
             let (src, dst) = (parse(&source)?, parse(&destination)?);
             let whole = !source.contains('[');
             let moves: Vec<(InstanceAddr, InstanceAddr)> = state
                 .resources
                 .keys()
-                .filter(|k| if whole { k.resource == src.resource } else { **k == src })
+                .filter(|k| {
+                    if whole {
+                        k.resource == src.resource
+                    } else {
+                        **k == src
+                    }
+                })
                 .map(|k| {
-                    let to = if whole { dst.resource.instance(k.key.clone()) } else { dst.clone() };
+                    let to = if whole {
+                        dst.resource.instance(k.key.clone())
+                    } else {
+                        dst.clone()
+                    };
                     (k.clone(), to)
                 })
                 .collect();
             if moves.is_empty() {
-                return Err(Failure::from(Diagnostic::error("Invalid source address", format!("Cannot move {source}: does not match anything in the current state."))));
+                return Err(Failure::from(Diagnostic::error(
+                    "Invalid source address",
+                    format!("Cannot move {source}: does not match anything in the current state."),
+                )));
             }
             for (from, to) in &moves {
                 if state.resources.contains_key(to) {
@@ -488,7 +719,10 @@ fn state_cmd(ctx: &Ctx, s: StateCmd) -> Outcome {
                 }
             }
             backend.write_snapshot(&mut state).map_err(state_err)?;
-            println!("Move \"{source}\" to \"{destination}\"\nSuccessfully moved {} object(s).", moves.len());
+            println!(
+                "Move \"{source}\" to \"{destination}\"\nSuccessfully moved {} object(s).",
+                moves.len()
+            );
             Ok(0)
         }
     }
@@ -502,7 +736,10 @@ fn graph(ctx: &Ctx) -> Outcome {
     for e in g.graph.edge_indices() {
         if let Some((from, to)) = g.graph.edge_endpoints(e) {
             // Arrows point from a node to what it depends on, as in Terraform's graphs.
-            lines.push(format!("    \"[root] {}\" -> \"[root] {}\"", g.graph[to], g.graph[from]));
+            lines.push(format!(
+                "    \"[root] {}\" -> \"[root] {}\"",
+                g.graph[to], g.graph[from]
+            ));
         }
     }
     for n in g.graph.node_indices() {
@@ -523,14 +760,23 @@ fn force_unlock(ctx: &Ctx, a: args::ForceUnlockArgs) -> Outcome {
         return Err(Failure::from(Diagnostic::error("Unlock cancelled.", "")));
     }
     backend.force_unlock(&a.lock_id).map_err(state_err)?;
-    println!("{}", ctx.style.bold("gantry state has been successfully unlocked!"));
+    println!(
+        "{}",
+        ctx.style
+            .bold("gantry state has been successfully unlocked!")
+    );
     Ok(0)
 }
 
 async fn import(ctx: &Ctx, a: args::ImportArgs) -> Outcome {
     let loaded = ctx.ws.load(&ctx.vars, &env_vars())?;
     let engine = &loaded.engine;
-    let addr: InstanceAddr = a.address.parse().map_err(|e: gantry::core::addr::AddrParseError| Failure::from(Diagnostic::error("Invalid address", e.to_string())))?;
+    let addr: InstanceAddr =
+        a.address
+            .parse()
+            .map_err(|e: gantry::core::addr::AddrParseError| {
+                Failure::from(Diagnostic::error("Invalid address", e.to_string()))
+            })?;
     let Some(res) = engine.config.resources.get(&addr.resource) else {
         return Err(Failure::from(Diagnostic::error("Configuration for import target does not exist", format!("The configuration does not contain a resource {}. Before importing, add a resource block for it.", addr.resource))));
     };
@@ -541,17 +787,40 @@ async fn import(ctx: &Ctx, a: args::ImportArgs) -> Outcome {
         return Err(Failure::from(Diagnostic::error("Resource already managed by gantry", format!("gantry is already managing a remote object for {addr}. To import to this address you must first remove the existing object from the state."))));
     }
     let (name, alias) = res.provider.clone();
-    let provider = engine.provider(&name, alias.as_deref(), &engine.static_scope(false)).await.map_err(Failure::from)?;
+    let provider = engine
+        .provider(&name, alias.as_deref(), &engine.static_scope(false))
+        .await
+        .map_err(Failure::from)?;
     println!("{addr}: Importing from ID \"{}\"...", a.id);
     let value = provider
         .import(&addr.resource.rtype, &a.id)
         .await
         .map_err(|e| Failure::from(Diagnostic::error("Import failed", format!("{addr}: {e}"))))?
         .ok_or_else(|| Failure::from(Diagnostic::error("Cannot import non-existent remote object", format!("While attempting to import an existing object to {addr}, the provider detected that no object exists with the given id. Only pre-existing objects can be imported; check that the id is correct."))))?;
-    let deps = engine.graph.resource_dependencies(&gantry::core::graph::Node::Resource(addr.resource.clone())).iter().map(|r| r.to_string()).collect();
-    let schema_version = engine.schema(&addr.resource, &name).map(|s| s.version).unwrap_or(0);
-    state.resources.insert(addr.clone(), gantry::core::state::ResourceInstance { provider: engine.provider_addr(&name, alias.as_deref()), value, dependencies: deps, schema_version, create_before_destroy: res.lifecycle.create_before_destroy });
+    let deps = engine
+        .graph
+        .resource_dependencies(&gantry::core::graph::Node::Resource(addr.resource.clone()))
+        .iter()
+        .map(|r| r.to_string())
+        .collect();
+    let schema_version = engine
+        .schema(&addr.resource, &name)
+        .map(|s| s.version)
+        .unwrap_or(0);
+    state.resources.insert(
+        addr.clone(),
+        gantry::core::state::ResourceInstance {
+            provider: engine.provider_addr(&name, alias.as_deref()),
+            value,
+            dependencies: deps,
+            schema_version,
+            create_before_destroy: res.lifecycle.create_before_destroy,
+        },
+    );
     backend.write_snapshot(&mut state).map_err(state_err)?;
-    println!("{addr}: Import prepared!\n\n{}", ctx.style.bold("Import successful!"));
+    println!(
+        "{addr}: Import prepared!\n\n{}",
+        ctx.style.bold("Import successful!")
+    );
     Ok(0)
 }

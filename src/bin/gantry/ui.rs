@@ -8,7 +8,8 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 
 pub fn style(no_color: bool) -> Style {
-    let color = !no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+    let color =
+        !no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
     Style { color }
 }
 
@@ -39,7 +40,12 @@ impl ApplyObserver for Progress {
                 };
                 format!("{}: {verb}", self.style.bold(&addr.to_string()))
             }
-            ApplyEvent::Status { addr, action, elapsed: t, status } => {
+            ApplyEvent::Status {
+                addr,
+                action,
+                elapsed: t,
+                status,
+            } => {
                 let verb = match action {
                     Action::Delete => "destroying",
                     Action::Update => "modifying",
@@ -47,9 +53,18 @@ impl ApplyObserver for Progress {
                     _ => "creating",
                 };
                 let extra = status.map(|s| format!(", status: {s}")).unwrap_or_default();
-                format!("{}: Still {verb}... [{} elapsed{extra}]", self.style.bold(&addr.to_string()), elapsed(t))
+                format!(
+                    "{}: Still {verb}... [{} elapsed{extra}]",
+                    self.style.bold(&addr.to_string()),
+                    elapsed(t)
+                )
             }
-            ApplyEvent::Done { addr, action, elapsed: t, id } => {
+            ApplyEvent::Done {
+                addr,
+                action,
+                elapsed: t,
+                id,
+            } => {
                 let verb = match action {
                     Action::Delete => "Destruction",
                     Action::Update => "Modifications",
@@ -57,7 +72,11 @@ impl ApplyObserver for Progress {
                     _ => "Creation",
                 };
                 let id = id.map(|i| format!(" [id={i}]")).unwrap_or_default();
-                format!("{}: {verb} complete after {}{id}", self.style.bold(&addr.to_string()), elapsed(t))
+                format!(
+                    "{}: {verb} complete after {}{id}",
+                    self.style.bold(&addr.to_string()),
+                    elapsed(t)
+                )
             }
             ApplyEvent::Failed { .. } => return,
         };
@@ -68,7 +87,9 @@ impl ApplyObserver for Progress {
 
 /// Asks for approval; only `yes` proceeds.
 pub fn confirm(question: &str, detail: &str) -> bool {
-    print!("\n{question}\n  {detail}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+    print!(
+        "\n{question}\n  {detail}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
+    );
     let _ = std::io::stdout().flush();
     let mut line = String::new();
     if std::io::stdin().lock().read_line(&mut line).is_err() {
@@ -79,7 +100,9 @@ pub fn confirm(question: &str, detail: &str) -> bool {
 }
 
 /// `name = value` lines for outputs; sensitive ones as `<sensitive>`.
-pub fn outputs_text(outputs: &std::collections::BTreeMap<String, gantry::core::state::OutputValue>) -> String {
+pub fn outputs_text(
+    outputs: &std::collections::BTreeMap<String, gantry::core::state::OutputValue>,
+) -> String {
     let mut s = String::new();
     for (k, o) in outputs {
         if o.sensitive || o.value.contains_sensitive() {
@@ -96,7 +119,12 @@ pub fn instance_text(addr: &str, rtype: &str, name: &str, data: bool, v: &Value)
     let kind = if data { "data" } else { "resource" };
     let mut s = format!("# {addr}:\n{kind} \"{rtype}\" \"{name}\" {{\n");
     if let Some(m) = v.as_map() {
-        let w = m.iter().filter(|(_, x)| !x.is_null()).map(|(k, _)| k.len()).max().unwrap_or(0);
+        let w = m
+            .iter()
+            .filter(|(_, x)| !x.is_null())
+            .map(|(k, _)| k.len())
+            .max()
+            .unwrap_or(0);
         for (k, x) in m.iter() {
             if x.is_null() {
                 continue;
