@@ -300,10 +300,10 @@ mod tests {
     use crate::diag::SourceFile;
     use std::path::Path;
 
-    fn graph(src: &str) -> Result<ConfigGraph, (Diagnostics, Config)> {
+    fn graph(src: &str) -> Result<ConfigGraph, Box<(Diagnostics, Config)>> {
         let (cfg, d) = load_sources(Path::new("."), vec![SourceFile::new("main.tf", src)]);
         assert!(!d.has_errors(), "{d}");
-        build(&cfg).map_err(|e| (e, cfg))
+        build(&cfg).map_err(|e| Box::new((e, cfg)))
     }
 
     #[test]
@@ -332,7 +332,7 @@ output "o" { value = terraform_data.b.id }
 
     #[test]
     fn cycles_name_every_member_with_location() {
-        let (d, cfg) = graph(
+        let (d, cfg) = *graph(
             r#"
 resource "terraform_data" "a" { input = terraform_data.c.id }
 resource "terraform_data" "b" { input = terraform_data.a.id }
@@ -352,7 +352,7 @@ resource "terraform_data" "c" { input = terraform_data.b.id }
 
     #[test]
     fn undeclared_references_are_errors_with_spans() {
-        let (d, cfg) = graph("locals { a = var.nope }\n").unwrap_err();
+        let (d, cfg) = *graph("locals { a = var.nope }\n").unwrap_err();
         let text = cfg.sources.render(&d, false);
         assert!(
             text.contains("Reference to undeclared input variable"),

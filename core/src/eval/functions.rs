@@ -1084,11 +1084,11 @@ mod tests {
                     st("%-5s|%03d|%.2f|%q"),
                     st("ab"),
                     num(7.0),
-                    num(3.14159),
+                    num(1.23456),
                     st("x")
                 ]
             ),
-            st("ab   |007|3.14|\"x\"")
+            st("ab   |007|1.23|\"x\"")
         );
         assert_eq!(
             f("substr", vec![st("hello world"), num(1.0), num(4.0)]),
