@@ -163,6 +163,18 @@ impl Sources {
         }
     }
 
+    /// Terraform's JSON `range` of a span: filename, start and end with line, column, byte.
+    pub fn range_json(&self, span: &SourceSpan) -> Option<serde_json::Value> {
+        let f = self.files.get(span.file)?;
+        let pos = |b: usize| {
+            let (line, column) = f.line_col(b);
+            serde_json::json!({"line": line, "column": column, "byte": b})
+        };
+        Some(
+            serde_json::json!({"filename": f.name, "start": pos(span.bytes.start), "end": pos(span.bytes.end)}),
+        )
+    }
+
     /// Renders diagnostics as Terraform-style blocks with a miette source snippet.
     pub fn render(&self, diags: &Diagnostics, color: bool) -> String {
         let mut out = String::new();

@@ -227,7 +227,8 @@ impl Value {
         }
     }
 
-    /// JSON with every sensitive part replaced by null: safe to print.
+    /// JSON with every sensitive part replaced by null: safe to print. As in Terraform's
+    /// plan JSON, unknown object attributes are left out and unknown list elements are null.
     pub fn to_json_redacted(&self) -> serde_json::Value {
         match self {
             Value::Sensitive(_) => serde_json::Value::Null,
@@ -236,6 +237,7 @@ impl Value {
             }
             Value::Map(m) => serde_json::Value::Object(
                 m.iter()
+                    .filter(|(_, v)| !matches!(v, Value::Unknown))
                     .map(|(k, v)| (k.clone(), v.to_json_redacted()))
                     .collect(),
             ),

@@ -336,3 +336,59 @@ pub fn remark(schema: &BlockSchema, v: Value, marks_from: &[&Value]) -> Value {
     }
     v
 }
+
+/// Equality as an API sees it: sensitive marks ignored, and strings holding JSON documents
+/// compared by structure (a policy with its keys reordered is the same policy).
+pub fn semantically_equal(a: &Value, b: &Value) -> bool {
+    let (a, _) = a.unmark();
+    let (b, _) = b.unmark();
+    match (a, b) {
+        (Value::String(x), Value::String(y)) => {
+            if x == y {
+                return true;
+            }
+            let doc = |s: &str| {
+                let t = s.trim_start();
+                if t.starts_with('{') || t.starts_with('[') {
+                    serde_json::from_str::<serde_json::Value>(s).ok()
+                } else {
+                    None
+                }
+            };
+            matches!((doc(x), doc(y)), (Some(p), Some(q)) if p == q)
+        }
+        (Value::List(x), Value::List(y)) | (Value::Set(x), Value::Set(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y.iter())
+                    .all(|(p, q)| semantically_equal(p, q))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, p)| y.get(k).is_some_and(|q| semantically_equal(p, q)))
+        }
+        (x, y) => x.unmark_deep().0 == y.unmark_deep().0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_documents_compare_by_structure() {
+        let a = Value::string(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow"}]}"#);
+        let b =
+            Value::string(r#"{ "Statement": [ { "Effect": "Allow" } ], "Version": "2012-10-17" }"#);
+        assert!(semantically_equal(&a, &b));
+        assert!(!semantically_equal(
+            &a,
+            &Value::string(r#"{"Version":"2012-10-17"}"#)
+        ));
+        assert!(!semantically_equal(
+            &Value::string("{x"),
+            &Value::string("{ x")
+        ));
+    }
+}

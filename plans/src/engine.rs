@@ -301,7 +301,7 @@ impl Engine {
                             Some(s) => remark(&s.block, v, &[&inst.value]),
                             None => v,
                         };
-                        if v.unmark_deep().0 != inst.value.unmark_deep().0 {
+                        if !crate::decode::semantically_equal(&v, &inst.value) {
                             drift.push(self.drift_change(addr, inst, Some(v.clone())));
                             if let Some(r) = refreshed.resources.get_mut(addr) {
                                 r.value = v;
@@ -445,6 +445,8 @@ impl Engine {
             config_digest: String::new(),
             timestamp: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
             errored: false,
+            configuration: crate::json::configuration_json(&self.config),
+            relevant_attributes: serde_json::Value::Array(vec![]),
             targets: opts.targets.clone(),
         };
         match opts.mode {
@@ -453,6 +455,7 @@ impl Engine {
             PlanMode::Normal => self.plan_normal(&mut plan, opts).await?,
         }
         plan.changes.sort_by(|a, b| a.addr.cmp(&b.addr));
+        plan.relevant_attributes = crate::json::relevant_attributes(&self.config, &plan);
         self.check_prevent_destroy(&plan)?;
         Ok(plan)
     }
@@ -910,7 +913,7 @@ impl Engine {
                 ..base
             });
         }
-        if planned.unmark_deep().0 == prior_v.unmark_deep().0 {
+        if crate::decode::semantically_equal(&planned, prior_v) {
             return Ok(ResourceChange {
                 after: Some(prior_v.clone()),
                 ..base

@@ -7,6 +7,9 @@
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::workspace::VERSION;
 use gantry_core::addr::{InstanceKey, Mode};
+use gantry_core::config::{Config, Expr};
+use gantry_core::eval::refs::references;
+use gantry_core::eval::{Evaluator, NoReferences, Reference};
 use gantry_core::state::{type_json, State};
 use gantry_core::value::Value;
 use serde_json::{json, Map, Value as Json};
@@ -166,6 +169,181 @@ fn change_json(c: &ResourceChange) -> Json {
     Json::Object(o)
 }
 
+/// References of an expression in Terraform's form: each reference with its traversal
+/// prefixes, longest first (`terraform_data.a[0].output`, `terraform_data.a[0]`,
+/// `terraform_data.a`).
+fn expression_json(cfg: &Config, e: &Expr) -> Json {
+    let text = cfg.sources.files.get(e.file).map(|f| f.text.clone());
+    let mut refs: Vec<String> = Vec::new();
+    for f in references(&e.expr) {
+        let Ok(r) = f.reference else { continue };
+        let base = r.to_string();
+        let full = text
+            .as_ref()
+            .and_then(|t| t.get(f.bytes.clone()))
+            .map(|s| s.split_whitespace().collect::<String>())
+            .unwrap_or_else(|| base.clone());
+        let mut chain = vec![];
+        let mut cur = full.as_str();
+        while cur.len() > base.len() && cur.starts_with(&base) {
+            chain.push(cur.to_string());
+            let cut = cur.rfind(['.', '[']).unwrap_or(0);
+            if cut < base.len() {
+                break;
+            }
+            cur = &cur[..cut];
+        }
+        chain.push(base);
+        for c in chain {
+            if !refs.contains(&c) {
+                refs.push(c);
+            }
+        }
+    }
+    if refs.is_empty() {
+        let v = Evaluator::new(&NoReferences, std::path::Path::new("."), e.file).eval(&e.expr);
+        match v {
+            Ok(v) if !v.contains_sensitive() => json!({"constant_value": v.to_json()}),
+            _ => json!({}),
+        }
+    } else {
+        json!({"references": refs})
+    }
+}
+
+fn body_expressions(cfg: &Config, file: usize, body: &hcl_edit::structure::Body) -> Json {
+    let mut out = Map::new();
+    for s in body.iter() {
+        match s {
+            hcl_edit::structure::Structure::Attribute(a) => {
+                out.insert(
+                    a.key.as_str().to_string(),
+                    expression_json(
+                        cfg,
+                        &Expr {
+                            file,
+                            expr: a.value.clone(),
+                        },
+                    ),
+                );
+            }
+            hcl_edit::structure::Structure::Block(b) => {
+                let entry = out
+                    .entry(b.ident.as_str().to_string())
+                    .or_insert_with(|| json!([]));
+                if let Some(a) = entry.as_array_mut() {
+                    a.push(body_expressions(cfg, file, &b.body));
+                }
+            }
+        }
+    }
+    Json::Object(out)
+}
+
+/// Terraform's configuration representation: providers, resources with their expressions,
+/// outputs and variables. Sensitive defaults are left out.
+pub fn configuration_json(cfg: &Config) -> Json {
+    let mut providers = Map::new();
+    for r in cfg.resources.values() {
+        let key = Config::provider_key(&r.provider.0, r.provider.1.as_deref());
+        providers.entry(key).or_insert_with(|| {
+            let mut p = json!({"name": r.provider.0, "full_name": cfg.provider_source(&r.provider.0).trim_start_matches("registry.terraform.io/").to_string()});
+            if let Some(a) = &r.provider.1 {
+                p["alias"] = json!(a);
+            }
+            p
+        });
+    }
+    let resources: Vec<Json> = cfg
+        .resources
+        .values()
+        .map(|r| {
+            let mut o = json!({
+                "address": r.addr.to_string(),
+                "mode": r.addr.mode.as_str(),
+                "type": r.addr.rtype,
+                "name": r.addr.name,
+                "provider_config_key": Config::provider_key(&r.provider.0, r.provider.1.as_deref()),
+                "expressions": body_expressions(cfg, r.body.file, &r.body.body),
+                "schema_version": 0,
+            });
+            if let Some(c) = &r.count {
+                o["count_expression"] = expression_json(cfg, c);
+            }
+            if let Some(f) = &r.for_each {
+                o["for_each_expression"] = expression_json(cfg, f);
+            }
+            if !r.depends_on.is_empty() {
+                o["depends_on"] = json!(r
+                    .depends_on
+                    .iter()
+                    .map(|(d, _)| d.to_string())
+                    .collect::<Vec<_>>());
+            }
+            o
+        })
+        .collect();
+    let outputs: Map<String, Json> = cfg
+        .outputs
+        .values()
+        .map(|o| {
+            let mut j = json!({"expression": expression_json(cfg, &o.value)});
+            if o.sensitive {
+                j["sensitive"] = json!(true);
+            }
+            if let Some(d) = &o.description {
+                j["description"] = json!(d);
+            }
+            (o.name.clone(), j)
+        })
+        .collect();
+    let variables: Map<String, Json> = cfg
+        .variables
+        .values()
+        .map(|v| {
+            let mut j = json!({});
+            if let Some(d) = &v.default {
+                if !v.sensitive {
+                    j["default"] = d.to_json();
+                }
+            }
+            if let Some(d) = &v.description {
+                j["description"] = json!(d);
+            }
+            if v.sensitive {
+                j["sensitive"] = json!(true);
+            }
+            (v.name.clone(), j)
+        })
+        .collect();
+    json!({"provider_config": providers, "root_module": {"outputs": outputs, "resources": resources, "variables": variables}})
+}
+
+/// Resources whose drift the configuration refers to (Terraform's `relevant_attributes`).
+pub fn relevant_attributes(cfg: &Config, plan: &Plan) -> Json {
+    let drifted: std::collections::BTreeSet<String> = plan
+        .drift
+        .iter()
+        .map(|d| d.addr.resource.to_string())
+        .collect();
+    let mut out = Vec::new();
+    for r in cfg.resources.values() {
+        for e in gantry_core::graph::body_exprs(&r.body.body) {
+            for f in references(e) {
+                if let Ok(Reference::Resource(a)) = f.reference {
+                    let name = a.to_string();
+                    if drifted.contains(&name)
+                        && !out.iter().any(|x: &Json| x["resource"] == json!(name))
+                    {
+                        out.push(json!({"resource": name, "attribute": []}));
+                    }
+                }
+            }
+        }
+    }
+    Json::Array(out)
+}
+
 /// `gantry show -json PLANFILE`: Terraform's plan representation, format_version 1.2.
 pub fn plan_json(plan: &Plan) -> Json {
     let planned: Vec<Json> = plan
@@ -185,7 +363,22 @@ pub fn plan_json(plan: &Plan) -> Json {
         .filter_map(|o| {
             let v = o.after.as_ref()?;
             let sensitive = o.sensitive || v.contains_sensitive();
-            Some((o.name.clone(), json!({"sensitive": sensitive, "value": if sensitive || !v.is_wholly_known() { Json::Null } else { v.to_json() }})))
+            let mut j = json!({"sensitive": sensitive});
+            if !sensitive && v.is_wholly_known() {
+                j["value"] = v.to_json();
+                j["type"] = type_json(v);
+            }
+            Some((o.name.clone(), j))
+        })
+        .collect();
+    let variables: Map<String, Json> = plan
+        .variables
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                json!({"value": if v.contains_sensitive() { Json::Null } else { v.to_json() }}),
+            )
         })
         .collect();
     let output_changes: Map<String, Json> = plan
@@ -202,7 +395,7 @@ pub fn plan_json(plan: &Plan) -> Json {
                     "actions": o.action.json_actions(),
                     "before": hide(&o.before),
                     "after": hide(&o.after),
-                    "after_unknown": o.after.as_ref().is_some_and(|v| v.is_unknown()),
+                    "after_unknown": o.after.as_ref().map(|v| v.unknown_shape()).unwrap_or(Json::Bool(false)),
                     "before_sensitive": o.sensitive,
                     "after_sensitive": o.sensitive,
                 }),
@@ -212,13 +405,14 @@ pub fn plan_json(plan: &Plan) -> Json {
     json!({
         "format_version": "1.2",
         "terraform_version": VERSION.trim_start_matches("gantry "),
+        "variables": variables,
         "planned_values": {"outputs": planned_outputs, "root_module": {"resources": planned}},
         "resource_drift": plan.drift.iter().map(change_json).collect::<Vec<_>>(),
         "resource_changes": plan.changes.iter().map(change_json).collect::<Vec<_>>(),
         "output_changes": output_changes,
         "prior_state": state_json(&plan.prior_state),
-        "configuration": {"root_module": {}},
-        "relevant_attributes": [],
+        "configuration": plan.configuration,
+        "relevant_attributes": plan.relevant_attributes,
         "timestamp": plan.timestamp,
         "applyable": plan.has_changes(),
         "complete": true,

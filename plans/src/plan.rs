@@ -137,8 +137,12 @@ pub struct Plan {
     /// Digest of the configuration files.
     pub config_digest: String,
     pub timestamp: String,
-    /// True when applying this plan would change nothing (ignoring outputs).
+    /// True when planning stopped on an error (the plan is incomplete).
     pub errored: bool,
+    /// Terraform's configuration representation, captured at plan time.
+    pub configuration: serde_json::Value,
+    /// Resources whose drift the configuration refers to.
+    pub relevant_attributes: serde_json::Value,
     /// Instances targeted by `-target`, if any (apply must honour the same restriction).
     pub targets: Vec<String>,
 }

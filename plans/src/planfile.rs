@@ -266,6 +266,8 @@ pub fn to_json(plan: &Plan) -> Json {
             "before": opt_value(&o.before), "after": opt_value(&o.after),
         })).collect::<Vec<_>>(),
         "prior_state": plan.prior_state.to_json("gantry"),
+        "configuration": plan.configuration,
+        "relevant_attributes": plan.relevant_attributes,
     })
 }
 
@@ -342,6 +344,8 @@ pub fn from_json(j: &Json) -> Result<Plan, String> {
             .unwrap_or_default()
             .to_string(),
         errored: false,
+        configuration: j.get("configuration").cloned().unwrap_or(Json::Null),
+        relevant_attributes: j.get("relevant_attributes").cloned().unwrap_or(json!([])),
         targets: list("targets")
             .iter()
             .filter_map(|t| t.as_str().map(String::from))

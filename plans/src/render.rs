@@ -103,7 +103,22 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         out.push_str("\ngantry will perform the following actions:\n");
         for c in &changes {
             out.push('\n');
-            out.push_str(&render_change(c, style));
+            let gone = c.action == Action::Create
+                && plan
+                    .drift
+                    .iter()
+                    .any(|d| d.addr == c.addr && d.action == Action::Delete);
+            let text = render_change(c, style);
+            if gone {
+                // Deleted outside gantry, so planned again as a create.
+                out.push_str(&text.replacen(
+                    "will be created\n",
+                    "will be created\n  # (because resource does not exist)\n",
+                    1,
+                ));
+            } else {
+                out.push_str(&text);
+            }
         }
         let s = plan.summary();
         let _ = writeln!(
@@ -151,8 +166,14 @@ fn render_drift(plan: &Plan, style: Style) -> String {
             c.addr.resource.rtype,
             c.addr.resource.name
         );
-        if let (Some(b), Some(a)) = (&c.before, &c.after) {
-            render_object_diff(&mut out, b, a, 6, &[], &mut Vec::new(), style);
+        match (&c.before, &c.after) {
+            (Some(b), Some(a)) => {
+                render_object_diff(&mut out, b, a, 6, &[], &mut Vec::new(), style)
+            }
+            (Some(b), None) => {
+                render_object_diff(&mut out, b, &Value::Null, 6, &[], &mut Vec::new(), style)
+            }
+            _ => {}
         }
         out.push_str("    }\n");
     }
@@ -307,15 +328,17 @@ fn render_object_diff(
     let mut keys: Vec<&String> = bm.keys().chain(am.keys()).collect();
     keys.sort();
     keys.dedup();
+    let updating = !before.is_null() && !after.is_null();
+    let shown = |k: &String| {
+        let (b, a) = (
+            bm.get(k).unwrap_or(&Value::Null),
+            am.get(k).unwrap_or(&Value::Null),
+        );
+        !(b.is_null() && a.is_null()) && !(updating && same(b, a))
+    };
     let width = keys
         .iter()
-        .filter(|k| {
-            let (b, a) = (
-                bm.get(**k).unwrap_or(&Value::Null),
-                am.get(**k).unwrap_or(&Value::Null),
-            );
-            !(b.is_null() && a.is_null())
-        })
+        .filter(|k| shown(k))
         .map(|k| k.len())
         .max()
         .unwrap_or(0);
@@ -326,7 +349,6 @@ fn render_object_diff(
         if b.is_null() && a.is_null() {
             continue;
         }
-        let updating = !before.is_null() && !after.is_null();
         if updating && same(b, a) {
             hidden += 1;
             continue;
@@ -380,12 +402,44 @@ fn render_attr(
         (Value::Map(_), Value::Map(_)) => {
             let _ = writeln!(out, "{}{} {label} = {{{force}", pad(ind), sym("~"));
             render_object_diff(out, b, a, ind + 4, replace, path, style);
-            let _ = writeln!(out, "{}}}", pad(ind + 4));
+            let _ = writeln!(out, "{}}}", pad(ind + 2));
         }
         (Value::List(bl) | Value::Set(bl), Value::List(al) | Value::Set(al)) => {
             let _ = writeln!(out, "{}{} {label} = [{force}", pad(ind), sym("~"));
-            render_seq_diff(out, bl, al, ind + 4, style);
-            let _ = writeln!(out, "{}]", pad(ind + 4));
+            render_seq_diff(out, bl, al, ind + 4, replace, path, style);
+            let _ = writeln!(out, "{}]", pad(ind + 2));
+        }
+        (Value::String(_), Value::String(_)) if json_of(b).is_some() && json_of(a).is_some() => {
+            // JSON documents (IAM policies, jsonencode values) are diffed by structure.
+            let (bj, aj) = (
+                Value::from_json(&json_of(b).unwrap_or_default()),
+                Value::from_json(&json_of(a).unwrap_or_default()),
+            );
+            let (open, close) = if bj.as_map().is_some() && aj.as_map().is_some() {
+                ("({", "})")
+            } else {
+                ("([", "])")
+            };
+            let _ = writeln!(
+                out,
+                "{}{} {label} = jsonencode{open}{force}",
+                pad(ind),
+                sym("~")
+            );
+            if open == "({" {
+                render_object_diff(out, &bj, &aj, ind + 4, &[], &mut Vec::new(), style);
+            } else {
+                render_seq_diff(
+                    out,
+                    bj.as_seq().unwrap_or_default(),
+                    aj.as_seq().unwrap_or_default(),
+                    ind + 4,
+                    &[],
+                    &mut Vec::new(),
+                    style,
+                );
+            }
+            let _ = writeln!(out, "{}{close}", pad(ind + 2));
         }
         (Value::String(bs), Value::String(as_)) if bs.contains('\n') || as_.contains('\n') => {
             let _ = writeln!(out, "{}{} {label} = <<-EOT{force}", pad(ind), sym("~"));
@@ -399,9 +453,9 @@ fn render_attr(
                     },
                     change.value().trim_end_matches('\n'),
                 );
-                let _ = writeln!(out, "{}{} {line}", pad(ind + 2), sym(s));
+                let _ = writeln!(out, "{}{} {line}", pad(ind + 4), sym(s));
             }
-            let _ = writeln!(out, "{}EOT", pad(ind + 4));
+            let _ = writeln!(out, "{}EOT", pad(ind + 2));
         }
         (b, a) => {
             let _ = writeln!(
@@ -416,44 +470,65 @@ fn render_attr(
     }
 }
 
-/// Sequence diff: unchanged elements hidden with a count, changed ones shown as -/+.
-fn render_seq_diff(out: &mut String, before: &[Value], after: &[Value], ind: usize, style: Style) {
-    let b: Vec<String> = before
-        .iter()
-        .map(|v| v.unmark_deep().0.to_json().to_string())
-        .collect();
-    let a: Vec<String> = after
-        .iter()
-        .map(|v| v.unmark_deep().0.to_json().to_string())
-        .collect();
-    let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &b, &a);
+/// Sequence diff: unchanged elements hidden with a count; equal-length lists of objects
+/// (nested blocks) diffed element by element; otherwise removed and added elements shown.
+/// `col` is the column of each element's symbol.
+fn render_seq_diff(
+    out: &mut String,
+    before: &[Value],
+    after: &[Value],
+    col: usize,
+    replace: &[Path],
+    path: &mut Path,
+    style: Style,
+) {
+    let objects = |l: &[Value]| l.iter().all(|v| v.as_map().is_some() && !v.is_sensitive());
     let mut hidden = 0;
-    for op in ops {
-        for (tag, old, new) in op
-            .iter_changes(&b, &a)
-            .map(|c| (c.tag(), c.old_index(), c.new_index()))
-        {
-            match tag {
-                similar::ChangeTag::Equal => hidden += 1,
-                similar::ChangeTag::Delete => {
-                    let v = &before[old.unwrap_or(0)];
-                    let _ = writeln!(
-                        out,
-                        "{}{} {},",
-                        pad(ind - 2),
-                        style.symbol("-"),
-                        inline(v, ind)
-                    );
-                }
-                similar::ChangeTag::Insert => {
-                    let v = &after[new.unwrap_or(0)];
-                    let _ = writeln!(
-                        out,
-                        "{}{} {},",
-                        pad(ind - 2),
-                        style.symbol("+"),
-                        inline(v, ind)
-                    );
+    if before.len() == after.len() && objects(before) && objects(after) && !before.is_empty() {
+        for (i, (b, a)) in before.iter().zip(after).enumerate() {
+            if same(b, a) {
+                hidden += 1;
+                continue;
+            }
+            path.push(PathStep::Index(i as i64));
+            let _ = writeln!(out, "{}{} {{", pad(col), style.symbol("~"));
+            render_object_diff(out, b, a, col + 4, replace, path, style);
+            let _ = writeln!(out, "{}}},", pad(col + 2));
+            path.pop();
+        }
+    } else {
+        let key = |v: &Value| v.unmark_deep().0.to_json().to_string();
+        let b: Vec<String> = before.iter().map(key).collect();
+        let a: Vec<String> = after.iter().map(key).collect();
+        let diff = similar::capture_diff_slices(similar::Algorithm::Myers, &b, &a);
+        for op in diff {
+            for change in op.iter_changes(&b, &a) {
+                let (sym, v) = match change.tag() {
+                    similar::ChangeTag::Equal => {
+                        hidden += 1;
+                        continue;
+                    }
+                    similar::ChangeTag::Delete => ("-", &before[change.old_index().unwrap_or(0)]),
+                    similar::ChangeTag::Insert => ("+", &after[change.new_index().unwrap_or(0)]),
+                };
+                match v {
+                    Value::Map(m) if !m.is_empty() => {
+                        let _ = writeln!(out, "{}{} {{", pad(col), style.symbol(sym));
+                        let w = m.keys().map(String::len).max().unwrap_or(0);
+                        for (k, x) in m.iter().filter(|(_, x)| !x.is_null()) {
+                            render_whole(out, sym, &format!("{k:<w$}"), x, col + 4, "", style);
+                        }
+                        let _ = writeln!(out, "{}}},", pad(col + 2));
+                    }
+                    _ => {
+                        let _ = writeln!(
+                            out,
+                            "{}{} {},",
+                            pad(col),
+                            style.symbol(sym),
+                            inline(v, col + 2)
+                        );
+                    }
                 }
             }
         }
@@ -462,7 +537,7 @@ fn render_seq_diff(out: &mut String, before: &[Value], after: &[Value], ind: usi
         let _ = writeln!(
             out,
             "{}# ({hidden} unchanged element{} hidden)",
-            pad(ind),
+            pad(col + 2),
             if hidden == 1 { "" } else { "s" }
         );
     }
@@ -479,9 +554,36 @@ fn render_whole(
 ) {
     let tail = if sym == "-" { " -> null" } else { "" };
     match v {
+        Value::List(l) | Value::Set(l)
+            if !l.is_empty() && l.iter().all(|x| matches!(x, Value::Map(_))) =>
+        {
+            // Nested blocks: one `{ ... }` per element, each attribute with its symbol.
+            let _ = writeln!(out, "{}{} {label} = [{force}", pad(ind), style.symbol(sym));
+            for item in l.iter() {
+                let _ = writeln!(out, "{}{} {{", pad(ind + 4), style.symbol(sym));
+                if let Value::Map(m) = item {
+                    let w = m
+                        .iter()
+                        .filter(|(_, x)| !x.is_null())
+                        .map(|(k, _)| k.len())
+                        .max()
+                        .unwrap_or(0);
+                    for (k, x) in m.iter().filter(|(_, x)| !x.is_null()) {
+                        render_whole(out, sym, &format!("{k:<w$}"), x, ind + 8, "", style);
+                    }
+                }
+                let _ = writeln!(out, "{}}},", pad(ind + 6));
+            }
+            let _ = writeln!(out, "{}]{tail}", pad(ind + 2));
+        }
         Value::Map(m) if !m.is_empty() => {
             let _ = writeln!(out, "{}{} {label} = {{{force}", pad(ind), style.symbol(sym));
-            let w = m.keys().map(String::len).max().unwrap_or(0);
+            let w = m
+                .iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, _)| k.len())
+                .max()
+                .unwrap_or(0);
             for (k, x) in m.iter() {
                 if x.is_null() {
                     continue;

@@ -21,6 +21,8 @@ struct Ctx {
     ws: Workspace,
     style: Style,
     vars: Vec<VarArg>,
+    /// `-json`: machine-readable lines on stdout instead of human text.
+    json: bool,
 }
 
 fn main() -> ExitCode {
@@ -39,11 +41,20 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     }
+    let json = match &cli.cmd {
+        Cmd::Plan(a) => a.json,
+        Cmd::Apply(a) | Cmd::Destroy(a) | Cmd::Refresh(a) => a.plan.json,
+        _ => false,
+    };
     let ctx = Ctx {
         ws: Workspace::new(".", gantry::default_registry()),
-        style: ui::style(cli.no_color),
+        style: ui::style(cli.no_color || json),
         vars,
+        json,
     };
+    if json {
+        ui::json::version();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -57,6 +68,10 @@ fn main() -> ExitCode {
     let result = runtime.block_on(run(&ctx, cli.cmd));
     match result {
         Ok(code) => ExitCode::from(code),
+        Err(f) if ctx.json => {
+            ui::json::diagnostics(&f);
+            ExitCode::from(1)
+        }
         Err(f) => {
             eprint!("{}", f.render(ctx.style.color));
             ExitCode::from(1)
@@ -326,6 +341,18 @@ async fn make_plan(
 async fn plan_cmd(ctx: &Ctx, a: PlanArgs) -> Outcome {
     let (plan, _loaded, _backend, _guard) =
         make_plan(ctx, &a, PlanMode::Normal, "OperationTypePlan").await?;
+    let code = if a.detailed_exitcode && plan.has_changes() {
+        2
+    } else {
+        0
+    };
+    if ctx.json {
+        ui::json::plan(&plan);
+        if let Some(out) = &a.out {
+            write_plan_file(out, &plan)?;
+        }
+        return Ok(code);
+    }
     print!("{}", render_plan(&plan, ctx.style));
     if let Some(out) = &a.out {
         write_plan_file(out, &plan)?;
@@ -370,6 +397,9 @@ fn read_plan_file(path: &Path) -> Result<Plan, Failure> {
 }
 
 async fn apply_cmd(ctx: &Ctx, a: ApplyArgs, mode: PlanMode) -> Outcome {
+    if ctx.json && !a.auto_approve && a.plan_file.is_none() {
+        return Err(Failure::from(Diagnostic::error("Plan file or auto-approve required", "gantry cannot ask for interactive approval when -json is set. To apply, either use -auto-approve or give a saved plan file.")));
+    }
     let op = if mode == PlanMode::Destroy {
         "OperationTypeDestroy"
     } else {
@@ -411,10 +441,20 @@ async fn apply_cmd(ctx: &Ctx, a: ApplyArgs, mode: PlanMode) -> Outcome {
             (plan, loaded, backend, guard, false)
         }
     };
-    if !from_file || plan.has_changes() {
+    if ctx.json {
+        ui::json::plan(&plan);
+    } else if !from_file || plan.has_changes() {
         print!("{}", render_plan(&plan, ctx.style));
     }
     if !plan.has_changes() {
+        if ctx.json {
+            ui::json::applied(
+                Default::default(),
+                plan.mode == PlanMode::Destroy,
+                &plan.prior_state.outputs,
+            );
+            return Ok(0);
+        }
         if plan.mode == PlanMode::Destroy {
             println!(
                 "\n{}",
@@ -450,15 +490,22 @@ async fn apply_cmd(ctx: &Ctx, a: ApplyArgs, mode: PlanMode) -> Outcome {
             )));
         }
     }
-    println!();
+    if !ctx.json {
+        println!();
+    }
     let journal = backend.journal().map_err(state_err)?;
-    let observer = ui::Progress { style: ctx.style };
+    let human = ui::Progress { style: ctx.style };
+    let observer: &dyn gantry::plans::ApplyObserver = if ctx.json {
+        &ui::json::Progress
+    } else {
+        &human
+    };
     let sources = loaded.engine.config.sources.clone();
     let outcome = gantry::plans::apply(
         &loaded.engine,
         &plan,
         Box::new(journal),
-        &observer,
+        observer,
         a.plan.parallelism.max(1),
     )
     .await
@@ -479,6 +526,10 @@ async fn apply_cmd(ctx: &Ctx, a: ApplyArgs, mode: PlanMode) -> Outcome {
         return Err(Failure::new(&sources, diags));
     }
     let s = outcome.applied;
+    if ctx.json {
+        ui::json::applied(s, plan.mode == PlanMode::Destroy, &state.outputs);
+        return Ok(0);
+    }
     match plan.mode {
         PlanMode::Destroy => println!(
             "\n{}",

@@ -135,3 +135,266 @@ pub fn instance_text(addr: &str, rtype: &str, name: &str, data: bool, v: &Value)
     s.push_str("}\n");
     s
 }
+
+/// Terraform's machine-readable UI (`-json`): one JSON object per line on stdout.
+pub mod json {
+    use gantry::core::addr::InstanceAddr;
+    use gantry::core::diag::Diagnostic;
+    use gantry::core::state::OutputValue;
+    use gantry::plans::apply::{ApplyEvent, ApplyObserver};
+    use gantry::plans::{Action, Failure, Plan};
+    use serde_json::{json, Value as Json};
+    use std::collections::BTreeMap;
+    use std::io::Write;
+
+    pub fn emit(level: &str, message: &str, kind: &str, extra: Json) {
+        let mut o = json!({
+            "@level": level,
+            "@message": message,
+            "@module": "gantry.ui",
+            "@timestamp": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+            "type": kind,
+        });
+        if let (Some(m), Json::Object(e)) = (o.as_object_mut(), extra) {
+            m.extend(e);
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{o}");
+    }
+
+    pub fn version() {
+        let v = env!("CARGO_PKG_VERSION");
+        emit(
+            "info",
+            &format!("gantry {v}"),
+            "version",
+            json!({"terraform": v, "ui": "1.2"}),
+        );
+    }
+
+    fn resource(addr: &InstanceAddr) -> Json {
+        json!({
+            "addr": addr.to_string(),
+            "module": "",
+            "resource": addr.to_string(),
+            "implied_provider": addr.resource.implied_provider(),
+            "resource_type": addr.resource.rtype,
+            "resource_name": addr.resource.name,
+            "resource_key": addr.key.to_json(),
+        })
+    }
+
+    fn action_word(a: Action) -> &'static str {
+        match a {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+            Action::DeleteThenCreate | Action::CreateThenDelete => "replace",
+            Action::Read => "read",
+            Action::NoOp => "noop",
+        }
+    }
+
+    pub fn diagnostics(f: &Failure) {
+        for d in &f.diags.0 {
+            diagnostic(f, d);
+        }
+    }
+
+    fn diagnostic(f: &Failure, d: &Diagnostic) {
+        let severity = if d.is_error() { "error" } else { "warning" };
+        let mut diag = json!({"severity": severity, "summary": d.summary, "detail": d.detail});
+        if let Some(r) = d.span.as_ref().and_then(|s| f.sources.range_json(s)) {
+            diag["range"] = r;
+        }
+        emit(
+            severity,
+            &format!(
+                "{}: {}",
+                if d.is_error() { "Error" } else { "Warning" },
+                d.summary
+            ),
+            "diagnostic",
+            json!({"diagnostic": diag}),
+        );
+    }
+
+    pub fn plan(plan: &Plan) {
+        for c in &plan.drift {
+            let what = if c.action == Action::Delete {
+                "Deleted"
+            } else {
+                "Drift detected"
+            };
+            emit(
+                "info",
+                &format!("{}: {what} ({})", c.addr, action_word(c.action)),
+                "resource_drift",
+                json!({"change": {"resource": resource(&c.addr), "action": action_word(c.action)}}),
+            );
+        }
+        for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
+            let mut change =
+                json!({"resource": resource(&c.addr), "action": action_word(c.action)});
+            if let Some(r) = &c.reason {
+                change["reason"] = json!(r.json());
+            }
+            emit(
+                "info",
+                &format!("{}: Plan to {}", c.addr, action_word(c.action)),
+                "planned_change",
+                json!({"change": change}),
+            );
+        }
+        let s = plan.summary();
+        let op = match plan.mode {
+            gantry::plans::PlanMode::Destroy => "destroy",
+            _ => "plan",
+        };
+        emit(
+            "info",
+            &format!(
+                "Plan: {} to add, {} to change, {} to destroy.",
+                s.add, s.change, s.destroy
+            ),
+            "change_summary",
+            json!({"changes": {"add": s.add, "change": s.change, "import": 0, "remove": s.destroy, "operation": op}}),
+        );
+        let outs: serde_json::Map<String, Json> = plan
+            .outputs
+            .iter()
+            .map(|o| {
+                (
+                    o.name.clone(),
+                    json!({"sensitive": o.sensitive, "action": action_word(o.action)}),
+                )
+            })
+            .collect();
+        if !outs.is_empty() {
+            emit(
+                "info",
+                &format!("Outputs: {}", outs.len()),
+                "outputs",
+                json!({"outputs": outs}),
+            );
+        }
+    }
+
+    pub fn applied(
+        summary: gantry::plans::Summary,
+        destroy: bool,
+        outputs: &BTreeMap<String, OutputValue>,
+    ) {
+        let msg = if destroy {
+            format!(
+                "Destroy complete! Resources: {} destroyed.",
+                summary.destroy
+            )
+        } else {
+            format!(
+                "Apply complete! Resources: {} added, {} changed, {} destroyed.",
+                summary.add, summary.change, summary.destroy
+            )
+        };
+        emit(
+            "info",
+            &msg,
+            "change_summary",
+            json!({"changes": {"add": summary.add, "change": summary.change, "import": 0, "remove": summary.destroy, "operation": if destroy { "destroy" } else { "apply" }}}),
+        );
+        let outs: serde_json::Map<String, Json> = outputs
+            .iter()
+            .map(|(k, o)| {
+                let sensitive = o.sensitive || o.value.contains_sensitive();
+                let mut j = json!({"sensitive": sensitive, "type": gantry::core::state::type_json(&o.value)});
+                if !sensitive {
+                    j["value"] = o.value.to_json();
+                }
+                (k.clone(), j)
+            })
+            .collect();
+        emit(
+            "info",
+            &format!("Outputs: {}", outs.len()),
+            "outputs",
+            json!({"outputs": outs}),
+        );
+    }
+
+    /// Apply hooks as JSON lines.
+    pub struct Progress;
+
+    impl ApplyObserver for Progress {
+        fn event(&self, e: ApplyEvent<'_>) {
+            match e {
+                ApplyEvent::Start { addr, action } => emit(
+                    "info",
+                    &format!("{addr}: {}...", verb(action)),
+                    "apply_start",
+                    json!({"hook": {"resource": resource(addr), "action": action_word(action)}}),
+                ),
+                ApplyEvent::Status {
+                    addr,
+                    action,
+                    elapsed,
+                    ..
+                } => emit(
+                    "info",
+                    &format!(
+                        "{addr}: Still {}... [{}s elapsed]",
+                        verb(action).to_lowercase(),
+                        elapsed.as_secs()
+                    ),
+                    "apply_progress",
+                    json!({"hook": {"resource": resource(addr), "action": action_word(action), "elapsed_seconds": elapsed.as_secs()}}),
+                ),
+                ApplyEvent::Done {
+                    addr,
+                    action,
+                    elapsed,
+                    id,
+                } => {
+                    let mut hook = json!({"resource": resource(addr), "action": action_word(action), "elapsed_seconds": elapsed.as_secs()});
+                    if let Some(id) = &id {
+                        hook["id_key"] = json!("id");
+                        hook["id_value"] = json!(id);
+                    }
+                    emit(
+                        "info",
+                        &format!(
+                            "{addr}: {} complete after {}s",
+                            done(action),
+                            elapsed.as_secs()
+                        ),
+                        "apply_complete",
+                        json!({"hook": hook}),
+                    )
+                }
+                ApplyEvent::Failed { addr, action, .. } => emit(
+                    "error",
+                    &format!("{addr}: {} errored", done(action)),
+                    "apply_errored",
+                    json!({"hook": {"resource": resource(addr), "action": action_word(action)}}),
+                ),
+            }
+        }
+    }
+
+    fn verb(a: Action) -> &'static str {
+        match a {
+            Action::Delete => "Destroying",
+            Action::Update => "Modifying",
+            Action::Read => "Reading",
+            _ => "Creating",
+        }
+    }
+
+    fn done(a: Action) -> &'static str {
+        match a {
+            Action::Delete => "Destruction",
+            Action::Update => "Modifications",
+            Action::Read => "Read",
+            _ => "Creation",
+        }
+    }
+}
