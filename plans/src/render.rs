@@ -334,7 +334,9 @@ fn render_object_diff(
             bm.get(k).unwrap_or(&Value::Null),
             am.get(k).unwrap_or(&Value::Null),
         );
-        !(b.is_null() && a.is_null()) && !(updating && same(b, a))
+        let both_null = b.is_null() && a.is_null();
+        let unchanged = updating && same(b, a);
+        !(both_null || unchanged)
     };
     let width = keys
         .iter()
