@@ -229,6 +229,7 @@ pub fn build(cfg: &Config) -> Result<ConfigGraph, Diagnostics> {
         }
     }
 
+    let mut seen = std::collections::HashSet::new();
     for (from, r, span) in edges {
         let target = match &r {
             Reference::Var(n) => Node::Variable(n.clone()),
@@ -261,7 +262,9 @@ pub fn build(cfg: &Config) -> Result<ConfigGraph, Diagnostics> {
             );
             continue;
         }
-        if !g.graph.contains_edge(ti, fi) {
+        // A set, not `contains_edge`: that scans the node's edges, which is quadratic when
+        // thousands of resources refer to one local.
+        if seen.insert((ti, fi)) {
             g.graph.add_edge(ti, fi, ());
         }
     }

@@ -7,6 +7,7 @@
 
 use crate::decode::{decode_body, remark};
 use crate::engine::Engine;
+use crate::journal::GroupCommit;
 use crate::plan::{Action, Plan, PlanMode, Summary};
 use crate::scope::{expand, Expansion, InstanceScope, Scope};
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -72,7 +73,7 @@ pub struct ApplyOutcome {
 }
 
 /// Where completed operations go: the in-memory state and the journal.
-pub trait StateSink: Send {
+pub trait StateSink: Send + 'static {
     fn record(&mut self, entries: &[JournalEntry]) -> std::io::Result<()>;
 }
 
@@ -113,7 +114,7 @@ struct Ctx<'a> {
     each: Mutex<HashMap<ResourceAddr, BTreeMap<String, Value>>>,
     values: Mutex<HashMap<ResourceAddr, BTreeMap<InstanceKey, Value>>>,
     state: Mutex<State>,
-    sink: Mutex<Box<dyn StateSink + 'a>>,
+    journal: GroupCommit,
     outputs: Mutex<BTreeMap<String, OutputValue>>,
     applied: Mutex<Summary>,
     observer: &'a dyn ApplyObserver,
@@ -127,7 +128,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub async fn apply(
     engine: &Engine,
     plan: &Plan,
-    sink: Box<dyn StateSink + '_>,
+    sink: Box<dyn StateSink>,
     observer: &dyn ApplyObserver,
     parallelism: usize,
 ) -> Result<ApplyOutcome, Diagnostics> {
@@ -187,7 +188,7 @@ pub async fn apply(
         each: Mutex::new(HashMap::new()),
         values: Mutex::new(values),
         state: Mutex::new(state),
-        sink: Mutex::new(sink),
+        journal: GroupCommit::start(sink),
         outputs: Mutex::new(outputs),
         applied: Mutex::new(Summary::default()),
         observer,
@@ -213,7 +214,10 @@ pub async fn apply(
     let entry = JournalEntry::Outputs {
         outputs: state.to_json("")["outputs"].clone(),
     };
-    if let Err(e) = lock(&ctx.sink).record(&[entry]) {
+    let committed = ctx.journal.commit(vec![entry]).await;
+    let stats = ctx.journal.finish();
+    tracing::debug!(entries = stats.entries, flushes = stats.flushes, "journal written");
+    if let Err(e) = committed {
         return Err(Diagnostic::error(
             "Failed to persist state",
             format!("writing the state journal: {e}"),
@@ -479,15 +483,13 @@ fn fail(
     Diagnostic::error(summary, format!("{addr}: {message}"))
 }
 
-fn record(ctx: &Ctx<'_>, entry: JournalEntry) -> Result<(), Diagnostic> {
-    lock(&ctx.sink)
-        .record(std::slice::from_ref(&entry))
-        .map_err(|e| {
-            Diagnostic::error(
-                "Failed to persist state",
-                format!("writing the state journal: {e}"),
-            )
-        })?;
+async fn record(ctx: &Ctx<'_>, entry: JournalEntry) -> Result<(), Diagnostic> {
+    ctx.journal.commit(vec![entry.clone()]).await.map_err(|e| {
+        Diagnostic::error(
+            "Failed to persist state",
+            format!("writing the state journal: {e}"),
+        )
+    })?;
     lock(&ctx.state)
         .apply_entry(&entry)
         .map_err(|e| Diagnostic::error("Failed to persist state", e))
@@ -616,7 +618,7 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         schema_version: schema.version,
         create_before_destroy: c.create_before_destroy,
     };
-    record(ctx, JournalEntry::set(addr, &inst))?;
+    record(ctx, JournalEntry::set(addr, &inst)).await?;
     lock(&ctx.values)
         .entry(addr.resource.clone())
         .or_default()
@@ -687,12 +689,7 @@ async fn destroy_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         )
     })?;
     if c.action != Action::CreateThenDelete {
-        record(
-            ctx,
-            JournalEntry::Remove {
-                addr: addr.to_string(),
-            },
-        )?;
+        record(ctx, JournalEntry::Remove { addr: addr.to_string() }).await?;
     }
     lock(&ctx.applied).destroy += 1;
     ctx.observer.event(ApplyEvent::Done {

@@ -664,15 +664,11 @@ impl Engine {
             )
         })?;
         let provider_addr = self.provider_addr(pname, alias.as_deref());
-        let deps: Vec<String> = self
+        let dep_blocks = self
             .graph
-            .resource_dependencies(&Node::Resource(res.addr.clone()))
-            .iter()
-            .map(|r| r.to_string())
-            .collect();
-        let depends_on_changes = deps
-            .iter()
-            .any(|d| changed_blocks.iter().any(|c| &c.to_string() == d));
+            .resource_dependencies(&Node::Resource(res.addr.clone()));
+        let depends_on_changes = dep_blocks.iter().any(|d| changed_blocks.contains(d));
+        let deps: Vec<String> = dep_blocks.iter().map(|r| r.to_string()).collect();
         let mut values: BTreeMap<InstanceKey, Value> = BTreeMap::new();
         let mut diags = Diagnostics::default();
         let mut changed = false;

@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod decode;
 pub mod engine;
+pub mod journal;
 pub mod json;
 pub mod plan;
 pub mod planfile;
