@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Mode {
@@ -23,12 +24,13 @@ impl Mode {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ResourceAddr {
     pub mode: Mode,
-    pub rtype: String,
-    pub name: String,
+    /// Shared, not copied: every instance address of a block points at the same strings.
+    pub rtype: Arc<str>,
+    pub name: Arc<str>,
 }
 
 impl ResourceAddr {
-    pub fn managed(rtype: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn managed(rtype: impl Into<Arc<str>>, name: impl Into<Arc<str>>) -> Self {
         ResourceAddr {
             mode: Mode::Managed,
             rtype: rtype.into(),
@@ -138,8 +140,8 @@ impl FromStr for InstanceAddr {
         let resource = match parts.as_slice() {
             ["data", t, n] => ResourceAddr {
                 mode: Mode::Data,
-                rtype: t.to_string(),
-                name: n.to_string(),
+                rtype: (*t).into(),
+                name: (*n).into(),
             },
             [t, n] => ResourceAddr::managed(*t, *n),
             _ => return Err(err()),

@@ -99,8 +99,8 @@ impl Engine {
             };
             let s = factory.schema();
             let known = match r.addr.mode {
-                Mode::Managed => s.resources.contains_key(&r.addr.rtype),
-                Mode::Data => s.data_sources.contains_key(&r.addr.rtype),
+                Mode::Managed => s.resources.contains_key(&*r.addr.rtype),
+                Mode::Data => s.data_sources.contains_key(&*r.addr.rtype),
             };
             if !known {
                 let what = if r.addr.mode == Mode::Data {
@@ -134,8 +134,8 @@ impl Engine {
     pub fn schema(&self, addr: &ResourceAddr, provider_name: &str) -> Option<&ResourceSchema> {
         let s = self.registry.get(provider_name)?.schema();
         match addr.mode {
-            Mode::Managed => s.resources.get(&addr.rtype),
-            Mode::Data => s.data_sources.get(&addr.rtype),
+            Mode::Managed => s.resources.get(&*addr.rtype),
+            Mode::Data => s.data_sources.get(&*addr.rtype),
         }
     }
 
@@ -259,7 +259,7 @@ impl Engine {
             }
             let (name, alias) = self.provider_of(&addr.resource, inst);
             groups
-                .entry((name, alias, addr.resource.rtype.clone()))
+                .entry((name, alias, addr.resource.rtype.to_string()))
                 .or_default()
                 .push((addr, inst));
         }

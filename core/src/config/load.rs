@@ -255,7 +255,7 @@ impl Loader<'_> {
                     }
                 }
             }
-            "resource" | "data" => self.resource(&b),
+            "resource" | "data" => self.resource(b),
             "output" => self.output(&b),
             "moved" | "import" | "check" | "removed" | "module" => self.error(
                 "Unsupported block type",
@@ -410,20 +410,20 @@ impl Loader<'_> {
         self.cfg.variables.insert(name, var);
     }
 
-    fn resource(&mut self, b: &Block) {
+    fn resource(&mut self, b: Block) {
         let data = b.ident.as_str() == "data";
         let what = if data {
             "the data source type and name"
         } else {
             "the resource type and name"
         };
-        let Some(l) = self.labels(b, 2, what) else {
+        let Some(l) = self.labels(&b, 2, what) else {
             return;
         };
         let addr = ResourceAddr {
             mode: if data { Mode::Data } else { Mode::Managed },
-            rtype: l[0].clone(),
-            name: l[1].clone(),
+            rtype: l[0].as_str().into(),
+            name: l[1].as_str().into(),
         };
         if self.cfg.resources.contains_key(&addr) {
             self.error("Duplicate resource configuration", format!("A {addr} block was already declared. Resource names must be unique per type in each module."), b.ident.span());
@@ -442,30 +442,32 @@ impl Loader<'_> {
             },
             span: self.span(b.span()),
         };
+        // The body is moved, not copied: large configurations hold one AST, not two.
+        let ident_span = b.ident.span();
         let mut body = Body::new();
-        for s in b.body.iter() {
+        for s in b.body.into_iter() {
             match s {
                 Structure::Attribute(a) => match a.key.as_str() {
-                    "count" => res.count = Some(self.expr(&a.value)),
-                    "for_each" => res.for_each = Some(self.expr(&a.value)),
-                    "depends_on" => res.depends_on = self.depends_on(a),
+                    "count" => res.count = Some(Expr { file: self.file, expr: a.value }),
+                    "for_each" => res.for_each = Some(Expr { file: self.file, expr: a.value }),
+                    "depends_on" => res.depends_on = self.depends_on(&a),
                     "provider" => match provider_ref(&a.value) {
                         Some(p) => res.provider = p,
                         None => self.error("Invalid provider reference", "The provider argument requires a provider type name, optionally followed by a period and then a configuration alias.", a.value.span()),
                     },
-                    _ => body.push(a.clone()),
+                    _ => body.push(a),
                 },
                 Structure::Block(lc) if lc.ident.as_str() == "lifecycle" && !data => {
-                    res.lifecycle = self.lifecycle(lc);
+                    res.lifecycle = self.lifecycle(&lc);
                 }
                 Structure::Block(bl) if matches!(bl.ident.as_str(), "provisioner" | "connection") => {
                     self.error("Unsupported block type", "Provisioners are not supported: gantry manages infrastructure declaratively.", bl.ident.span());
                 }
-                Structure::Block(bl) => body.push(bl.clone()),
+                Structure::Block(bl) => body.push(bl),
             }
         }
         if res.count.is_some() && res.for_each.is_some() {
-            self.error("Invalid combination of \"count\" and \"for_each\"", "The \"count\" and \"for_each\" meta-arguments are mutually-exclusive, only one should be used to be explicit about the number of resources to be created.", b.ident.span());
+            self.error("Invalid combination of \"count\" and \"for_each\"", "The \"count\" and \"for_each\" meta-arguments are mutually-exclusive, only one should be used to be explicit about the number of resources to be created.", ident_span);
         }
         res.body.body = body;
         self.cfg.resources.insert(addr, res);

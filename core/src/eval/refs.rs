@@ -95,8 +95,8 @@ impl Reference {
                 (
                     Reference::Resource(ResourceAddr {
                         mode: Mode::Data,
-                        rtype: t.to_string(),
-                        name: n.to_string(),
+                        rtype: (*t).into(),
+                        name: (*n).into(),
                     }),
                     2,
                 )

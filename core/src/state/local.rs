@@ -104,13 +104,12 @@ impl LocalBackend {
                     path: self.path.display().to_string(),
                     reason,
                 };
-                let j: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+                State::from_slice(&bytes).map_err(|e| {
                     corrupt(format!(
-                        "{e} (the file may be truncated; the previous snapshot is in {})",
+                        "{e} (the file may be truncated or edited by hand; the previous snapshot is in {})",
                         self.backup_path().display()
                     ))
-                })?;
-                State::from_json(&j).map_err(corrupt)?
+                })?
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::new(),
             Err(e) => {
@@ -147,15 +146,16 @@ impl LocalBackend {
     /// whose entries the snapshot now contains.
     pub fn write_snapshot(&self, state: &mut State) -> Result<(), StateError> {
         state.serial += 1;
-        let text = serde_json::to_string_pretty(&state.to_json(&self.version))
-            .map_err(|e| StateError::Io(e.to_string()))?;
         if self.path.exists() {
             std::fs::copy(&self.path, self.backup_path())
                 .map_err(|e| StateError::Io(format!("writing backup: {e}")))?;
             set_private(&self.backup_path());
         }
-        write_atomic(&self.path, format!("{text}\n").as_bytes())
-            .map_err(|e| StateError::Io(format!("writing {}: {e}", self.path.display())))?;
+        write_atomic_with(&self.path, |w| {
+            state.write_json(&mut *w, &self.version)?;
+            w.write_all(b"\n")
+        })
+        .map_err(|e| StateError::Io(format!("writing {}: {e}", self.path.display())))?;
         match std::fs::remove_file(self.journal_path()) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -297,16 +297,21 @@ fn set_private(_path: &Path) {}
 /// Writes a file so that readers see either the old or the new content, never a mix:
 /// temp file in the same directory, fsync, rename over, fsync the directory. Mode 0600.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// [`write_atomic`] with the content produced by a writer callback (buffered).
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut std::io::BufWriter<&File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
-    {
+    let written = (|| {
         let mut opts = OpenOptions::new();
         opts.write(true).create(true).truncate(true);
         #[cfg(unix)]
@@ -314,9 +319,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
             use std::os::unix::fs::OpenOptionsExt;
             opts.mode(0o600);
         }
-        let mut f = opts.open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+        let f = opts.open(&tmp)?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, &f);
+        fill(&mut w)?;
+        w.flush()?;
+        drop(w);
+        f.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
     if let Err(e) = std::fs::rename(&tmp, path) {
         let _ = std::fs::remove_file(&tmp);

@@ -25,7 +25,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
     /// Prepare the working directory: check the configuration and its providers.
-    Init,
+    Init(InitArgs),
     /// Check whether the configuration is valid.
     Validate,
     /// Rewrite configuration files to the canonical format.
@@ -52,6 +52,13 @@ pub enum Cmd {
     ForceUnlock(ForceUnlockArgs),
     /// Adopt an existing object into the state.
     Import(ImportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Accepted for Terraform compatibility.
+    #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
+    pub input: bool,
 }
 
 #[derive(Args, Debug)]
@@ -119,6 +126,10 @@ pub struct PlanArgs {
     /// Machine-readable output: one JSON object per line.
     #[arg(long)]
     pub json: bool,
+    /// Ask for input (accepted for Terraform compatibility; gantry never prompts for
+    /// variables, only for approval).
+    #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
+    pub input: bool,
 }
 
 #[derive(Args, Debug, Clone)]
