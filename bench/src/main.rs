@@ -48,21 +48,38 @@ fn generate(shape: Shape, n: usize) -> String {
                         break;
                     }
                     let input = if l == 0 {
-                        if i == 0 { "var.change".to_string() } else { format!("\"seed-{i}\"") }
+                        if i == 0 {
+                            "var.change".to_string()
+                        } else {
+                            format!("\"seed-{i}\"")
+                        }
                     } else if i % 2 == 0 {
                         format!("\"${{terraform_data.l{}_{i}.id}}\"", l - 1)
                     } else {
-                        format!("\"${{terraform_data.l{}_{i}.id}}/${{terraform_data.l{}_{}.id}}\"", l - 1, l - 1, (i + 1) % width)
+                        format!(
+                            "\"${{terraform_data.l{}_{i}.id}}/${{terraform_data.l{}_{}.id}}\"",
+                            l - 1,
+                            l - 1,
+                            (i + 1) % width
+                        )
                     };
-                    s.push_str(&format!("resource \"terraform_data\" \"l{l}_{i}\" {{\n  input = {input}\n}}\n"));
+                    s.push_str(&format!(
+                        "resource \"terraform_data\" \"l{l}_{i}\" {{\n  input = {input}\n}}\n"
+                    ));
                     made += 1;
                 }
             }
         }
         Shape::Chain => {
             for i in 0..n {
-                let input = if i == 0 { "var.change".to_string() } else { format!("terraform_data.r{}.id", i - 1) };
-                s.push_str(&format!("resource \"terraform_data\" \"r{i}\" {{\n  input = {input}\n}}\n"));
+                let input = if i == 0 {
+                    "var.change".to_string()
+                } else {
+                    format!("terraform_data.r{}.id", i - 1)
+                };
+                s.push_str(&format!(
+                    "resource \"terraform_data\" \"r{i}\" {{\n  input = {input}\n}}\n"
+                ));
             }
         }
         Shape::Count => {
@@ -72,7 +89,11 @@ fn generate(shape: Shape, n: usize) -> String {
             for b in 0..blocks {
                 let c = left.min(per);
                 left -= c;
-                let cond = if b == 0 { "count.index == 0 ? var.change : " } else { "" };
+                let cond = if b == 0 {
+                    "count.index == 0 ? var.change : "
+                } else {
+                    ""
+                };
                 s.push_str(&format!("resource \"terraform_data\" \"c{b}\" {{\n  count = {c}\n  input = {cond}\"c-${{count.index}}\"\n}}\n"));
                 let e = left.min(per);
                 left -= e;
@@ -94,9 +115,20 @@ struct Measure {
 /// Runs a command to completion (or until `timeout`), measuring wall time and peak RSS.
 fn run(cmd: &mut Command, timeout: Duration, detailed: bool) -> Measure {
     let start = Instant::now();
-    let child = match cmd.stdout(Stdio::null()).stderr(Stdio::null()).stdin(Stdio::null()).spawn() {
+    let child = match cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .stdin(Stdio::null())
+        .spawn()
+    {
         Ok(c) => c,
-        Err(_) => return Measure { wall: Duration::ZERO, rss_kib: 0, ok: false },
+        Err(_) => {
+            return Measure {
+                wall: Duration::ZERO,
+                rss_kib: 0,
+                ok: false,
+            }
+        }
     };
     let pid = child.id() as libc::pid_t;
     loop {
@@ -107,23 +139,42 @@ fn run(cmd: &mut Command, timeout: Duration, detailed: bool) -> Measure {
         if r == pid {
             let code = libc::WEXITSTATUS(status);
             let ok = libc::WIFEXITED(status) && (code == 0 || (detailed && code == 2));
-            return Measure { wall: start.elapsed(), rss_kib: usage.ru_maxrss as u64, ok };
+            return Measure {
+                wall: start.elapsed(),
+                rss_kib: usage.ru_maxrss as u64,
+                ok,
+            };
         }
         if r < 0 {
-            return Measure { wall: start.elapsed(), rss_kib: 0, ok: false };
+            return Measure {
+                wall: start.elapsed(),
+                rss_kib: 0,
+                ok: false,
+            };
         }
         if start.elapsed() > timeout {
             // SAFETY: killing our own child process.
             unsafe { libc::kill(pid, libc::SIGKILL) };
             let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
             unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-            return Measure { wall: timeout, rss_kib: usage.ru_maxrss as u64, ok: false };
+            return Measure {
+                wall: timeout,
+                rss_kib: usage.ru_maxrss as u64,
+                ok: false,
+            };
         }
         std::thread::sleep(Duration::from_millis(5));
     }
 }
 
-const STEPS: [&str; 6] = ["init", "plan (fresh)", "apply", "plan (no-op)", "plan (1 change)", "destroy"];
+const STEPS: [&str; 6] = [
+    "init",
+    "plan (fresh)",
+    "apply",
+    "plan (no-op)",
+    "plan (1 change)",
+    "destroy",
+];
 
 fn step_args(step: usize) -> Vec<&'static str> {
     match step {
@@ -148,7 +199,11 @@ fn run_tool(exe: &Path, config: &str, timeout: Duration) -> Vec<Option<Measure>>
             continue;
         }
         let mut c = Command::new(exe);
-        c.args(step_args(step)).current_dir(dir.path()).env("CHECKPOINT_DISABLE", "1").env("TF_IN_AUTOMATION", "1").env("NO_COLOR", "1");
+        c.args(step_args(step))
+            .current_dir(dir.path())
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .env("NO_COLOR", "1");
         let m = run(&mut c, timeout, step == 3);
         failed = !m.ok;
         out.push(Some(m));
@@ -171,7 +226,11 @@ fn fmt_time(m: &Option<Measure>, timeout: Duration) -> String {
     match m {
         Some(m) if m.ok => {
             let s = m.wall.as_secs_f64();
-            if s < 1.0 { format!("{:.0} ms", s * 1000.0) } else { format!("{s:.2} s") }
+            if s < 1.0 {
+                format!("{:.0} ms", s * 1000.0)
+            } else {
+                format!("{s:.2} s")
+            }
         }
         Some(m) if m.wall >= timeout => format!("> {} s (killed)", timeout.as_secs()),
         Some(_) => "failed".into(),
@@ -188,10 +247,12 @@ fn fmt_rss(m: &Option<Measure>) -> String {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let mut gantry = std::env::var("GANTRY").map(PathBuf::from).unwrap_or_else(|_| {
-        let me = std::env::current_exe().unwrap_or_default();
-        me.with_file_name("gantry")
-    });
+    let mut gantry = std::env::var("GANTRY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            let me = std::env::current_exe().unwrap_or_default();
+            me.with_file_name("gantry")
+        });
     let mut sizes = vec![1000usize, 10000];
     let mut shapes = vec![Shape::Wide, Shape::Chain, Shape::Count];
     let mut repeat = 3;
@@ -200,7 +261,14 @@ fn main() {
     while let Some(a) = args.next() {
         match a.as_str() {
             "--gantry" => gantry = args.next().map(PathBuf::from).unwrap_or(gantry),
-            "--sizes" => sizes = args.next().unwrap_or_default().split(',').filter_map(|x| x.parse().ok()).collect(),
+            "--sizes" => {
+                sizes = args
+                    .next()
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter_map(|x| x.parse().ok())
+                    .collect()
+            }
             "--shapes" => {
                 shapes = args
                     .next()
@@ -216,14 +284,22 @@ fn main() {
             }
             "--repeat" => repeat = args.next().and_then(|x| x.parse().ok()).unwrap_or(3),
             "--terraform" => with_tf = true,
-            "--terraform-timeout" => tf_timeout = Duration::from_secs(args.next().and_then(|x| x.parse().ok()).unwrap_or(600)),
+            "--terraform-timeout" => {
+                tf_timeout =
+                    Duration::from_secs(args.next().and_then(|x| x.parse().ok()).unwrap_or(600))
+            }
             other => {
                 eprintln!("unknown argument {other}; see the doc comment in bench/src/main.rs");
                 std::process::exit(2);
             }
         }
     }
-    let terraform = with_tf.then(|| PathBuf::from("terraform")).filter(|t| Command::new(t).arg("version").output().is_ok_and(|o| o.status.success()));
+    let terraform = with_tf.then(|| PathBuf::from("terraform")).filter(|t| {
+        Command::new(t)
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
     if with_tf && terraform.is_none() {
         println!("terraform is not on PATH: only gantry is measured");
     }
@@ -233,7 +309,9 @@ fn main() {
     for &n in &sizes {
         for &shape in &shapes {
             let config = generate(shape, n);
-            let mut runs: Vec<Vec<Option<Measure>>> = (0..repeat).map(|_| run_tool(&gantry, &config, Duration::from_secs(3600))).collect();
+            let mut runs: Vec<Vec<Option<Measure>>> = (0..repeat)
+                .map(|_| run_tool(&gantry, &config, Duration::from_secs(3600)))
+                .collect();
             let g: Vec<Option<Measure>> = (0..STEPS.len())
                 .map(|s| median(runs.iter_mut().filter_map(|r| r[s].take()).collect()))
                 .collect();
@@ -243,12 +321,18 @@ fn main() {
             };
             for (i, step) in STEPS.iter().enumerate() {
                 let ratio = match (&g[i], &t[i]) {
-                    (Some(a), Some(b)) if a.ok && b.ok && a.wall.as_secs_f64() > 0.0 => format!("{:.0}×", b.wall.as_secs_f64() / a.wall.as_secs_f64()),
-                    (Some(a), Some(b)) if a.ok && !b.ok && b.wall >= tf_timeout => format!("> {:.0}×", tf_timeout.as_secs_f64() / a.wall.as_secs_f64()),
+                    (Some(a), Some(b)) if a.ok && b.ok && a.wall.as_secs_f64() > 0.0 => {
+                        format!("{:.0}×", b.wall.as_secs_f64() / a.wall.as_secs_f64())
+                    }
+                    (Some(a), Some(b)) if a.ok && !b.ok && b.wall >= tf_timeout => {
+                        format!("> {:.0}×", tf_timeout.as_secs_f64() / a.wall.as_secs_f64())
+                    }
                     _ => "—".into(),
                 };
                 let rss_ratio = match (&g[i], &t[i]) {
-                    (Some(a), Some(b)) if a.rss_kib > 0 && b.rss_kib > 0 => format!("{:.1}×", b.rss_kib as f64 / a.rss_kib as f64),
+                    (Some(a), Some(b)) if a.rss_kib > 0 && b.rss_kib > 0 => {
+                        format!("{:.1}×", b.rss_kib as f64 / a.rss_kib as f64)
+                    }
                     _ => "—".into(),
                 };
                 println!(

@@ -216,7 +216,11 @@ pub async fn apply(
     };
     let committed = ctx.journal.commit(vec![entry]).await;
     let stats = ctx.journal.finish();
-    tracing::debug!(entries = stats.entries, flushes = stats.flushes, "journal written");
+    tracing::debug!(
+        entries = stats.entries,
+        flushes = stats.flushes,
+        "journal written"
+    );
     if let Err(e) = committed {
         return Err(Diagnostic::error(
             "Failed to persist state",
@@ -531,6 +535,8 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         started,
     };
     let type_name = &addr.resource.rtype;
+    let key = gantry_core::config::Config::provider_key(&res.provider.0, res.provider.1.as_deref());
+    let _permits = ctx.engine.limits.acquire(&key, type_name).await;
     let new_value = if action == Action::Read {
         with_ticker(
             ctx,
@@ -661,6 +667,14 @@ async fn destroy_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         addr,
         action: Action::Delete,
     });
+    let _permits = ctx
+        .engine
+        .limits
+        .acquire(
+            &gantry_core::config::Config::provider_key(&key.0, key.1.as_deref()),
+            &addr.resource.rtype,
+        )
+        .await;
     let progress = StepProgress {
         observer: ctx.observer,
         addr,
@@ -689,7 +703,13 @@ async fn destroy_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         )
     })?;
     if c.action != Action::CreateThenDelete {
-        record(ctx, JournalEntry::Remove { addr: addr.to_string() }).await?;
+        record(
+            ctx,
+            JournalEntry::Remove {
+                addr: addr.to_string(),
+            },
+        )
+        .await?;
     }
     lock(&ctx.applied).destroy += 1;
     ctx.observer.event(ApplyEvent::Done {

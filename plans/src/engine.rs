@@ -53,6 +53,8 @@ pub struct Engine {
     pub graph: ConfigGraph,
     pub registry: Registry,
     pub variables: BTreeMap<String, Value>,
+    /// `max_concurrency` / `rate_limit` of provider blocks.
+    pub limits: crate::limits::Limiters,
     providers: Mutex<HashMap<String, Arc<dyn Provider>>>,
 }
 
@@ -122,11 +124,13 @@ impl Engine {
             }
         }
         diags.into_result()?;
+        let limits = crate::limits::Limiters::from_config(&config);
         Ok(Engine {
             config: Arc::new(config),
             graph,
             registry,
             variables,
+            limits,
             providers: Mutex::new(HashMap::new()),
         })
     }
@@ -270,7 +274,8 @@ impl Engine {
                 .await
                 .map_err(Diagnostics::from)?;
             for chunk in items.chunks(BATCH) {
-                batches.push((provider.clone(), rtype.clone(), chunk.to_vec()));
+                let key = Config::provider_key(name, alias.as_deref());
+                batches.push((provider.clone(), key, rtype.clone(), chunk.to_vec()));
             }
         }
         let mut refreshed = state.clone();
@@ -280,10 +285,12 @@ impl Engine {
         let mut running = FuturesUnordered::new();
         loop {
             while running.len() < parallelism.max(1) {
-                let Some((provider, rtype, chunk)) = pending.next() else {
+                let Some((provider, key, rtype, chunk)) = pending.next() else {
                     break;
                 };
+                let limits = &self.limits;
                 running.push(async move {
+                    let _permits = limits.acquire(&key, &rtype).await;
                     let priors: Vec<Value> =
                         chunk.iter().map(|(_, i)| i.value.unmark_deep().0).collect();
                     let results = provider.read_many(&rtype, &priors).await;

@@ -34,7 +34,8 @@ impl GroupCommit {
                 while let Ok(more) = rx.try_recv() {
                     batch.push(more);
                 }
-                let entries: Vec<JournalEntry> = batch.iter().flat_map(|(e, _)| e.iter().cloned()).collect();
+                let entries: Vec<JournalEntry> =
+                    batch.iter().flat_map(|(e, _)| e.iter().cloned()).collect();
                 let result = sink.record(&entries).map_err(|e| e.to_string());
                 stats.entries += entries.len();
                 stats.flushes += 1;
@@ -44,7 +45,10 @@ impl GroupCommit {
             }
             stats
         });
-        GroupCommit { tx: Some(tx), writer: Some(writer) }
+        GroupCommit {
+            tx: Some(tx),
+            writer: Some(writer),
+        }
     }
 
     /// Returns once `entries` are durable.
@@ -55,13 +59,17 @@ impl GroupCommit {
             .ok_or("journal closed")?
             .send((entries, ack))
             .map_err(|_| "the journal writer stopped".to_string())?;
-        done.await.map_err(|_| "the journal writer stopped".to_string())?
+        done.await
+            .map_err(|_| "the journal writer stopped".to_string())?
     }
 
     /// Stops the writer after everything submitted is written.
     pub fn finish(mut self) -> BatchStats {
         self.tx.take();
-        self.writer.take().and_then(|w| w.join().ok()).unwrap_or_default()
+        self.writer
+            .take()
+            .and_then(|w| w.join().ok())
+            .unwrap_or_default()
     }
 }
 

@@ -7,6 +7,7 @@ pub mod decode;
 pub mod engine;
 pub mod journal;
 pub mod json;
+pub mod limits;
 pub mod plan;
 pub mod planfile;
 pub mod render;

@@ -218,11 +218,16 @@ impl Loader<'_> {
                     .get_attribute("alias")
                     .and_then(|a| self.const_string(a));
                 let span = self.span(b.span());
+                let limits = self.limits(&b);
                 let mut body = b.body.clone();
-                body.remove_attribute("alias");
+                // Engine-level arguments, not the provider's own configuration.
+                for k in ["alias", "max_concurrency", "rate_limit", "resource_limits"] {
+                    body.remove_attribute(k);
+                }
                 self.cfg.providers.push(ProviderBlock {
                     name: l[0].clone(),
                     alias,
+                    limits,
                     body: BodyRef {
                         file: self.file,
                         body,
@@ -270,6 +275,77 @@ impl Loader<'_> {
                 format!("Blocks of type {other:?} are not expected here."),
                 b.ident.span(),
             ),
+        }
+    }
+
+    /// `max_concurrency`, `rate_limit` and `resource_limits` of a provider block.
+    fn limits(&mut self, b: &Block) -> Limits {
+        let mut out = Limits::default();
+        if let Some(a) = b.body.get_attribute("max_concurrency") {
+            out.provider.max_concurrency = self.const_count(a);
+        }
+        if let Some(a) = b.body.get_attribute("rate_limit") {
+            out.provider.rate = self.const_rate(a);
+        }
+        if let Some(a) = b.body.get_attribute("resource_limits") {
+            let Some(v) = self.constant(a) else {
+                return out;
+            };
+            let Some(m) = v.as_map() else {
+                self.error(
+                    "Invalid resource_limits",
+                    "resource_limits must map resource types to { max_concurrency, rate_limit }.",
+                    a.value.span(),
+                );
+                return out;
+            };
+            for (t, l) in m {
+                let mut lim = Limit::default();
+                if let Some(n) = l.get_attr("max_concurrency") {
+                    match n.as_f64() {
+                        Some(x) if x >= 1.0 && x.fract() == 0.0 => lim.max_concurrency = Some(x as usize),
+                        _ => self.error("Invalid max_concurrency", format!("resource_limits.{t}.max_concurrency must be a whole number of at least 1."), a.value.span()),
+                    }
+                }
+                if let Some(r) = l.get_attr("rate_limit") {
+                    match r.as_str().map(Rate::parse) {
+                        Some(Ok(rate)) => lim.rate = Some(rate),
+                        Some(Err(m)) => self.error("Invalid rate_limit", m, a.value.span()),
+                        None => self.error(
+                            "Invalid rate_limit",
+                            "rate_limit must be a string such as \"50/s\".",
+                            a.value.span(),
+                        ),
+                    }
+                }
+                out.per_type.insert(t.clone(), lim);
+            }
+        }
+        out
+    }
+
+    fn const_count(&mut self, a: &Attribute) -> Option<usize> {
+        match self.constant(a)?.as_f64() {
+            Some(x) if x >= 1.0 && x.fract() == 0.0 => Some(x as usize),
+            _ => {
+                self.error(
+                    "Invalid max_concurrency",
+                    "max_concurrency must be a whole number of at least 1.",
+                    a.value.span(),
+                );
+                None
+            }
+        }
+    }
+
+    fn const_rate(&mut self, a: &Attribute) -> Option<Rate> {
+        let v = self.const_string(a)?;
+        match Rate::parse(&v) {
+            Ok(r) => Some(r),
+            Err(m) => {
+                self.error("Invalid rate_limit", m, a.value.span());
+                None
+            }
         }
     }
 

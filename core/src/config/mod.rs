@@ -71,8 +71,47 @@ pub struct Backend {
 pub struct ProviderBlock {
     pub name: String,
     pub alias: Option<String>,
+    /// Concurrency and request-rate limits the engine enforces for this provider.
+    pub limits: Limits,
     pub body: BodyRef,
     pub span: Option<SourceSpan>,
+}
+
+/// Limits on how hard gantry drives one provider's API (engine meta-arguments of a
+/// `provider` block: `max_concurrency`, `rate_limit = "50/s"`, and `resource_limits`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Limits {
+    pub provider: Limit,
+    pub per_type: BTreeMap<String, Limit>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Limit {
+    pub max_concurrency: Option<usize>,
+    pub rate: Option<Rate>,
+}
+
+/// Requests per second.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rate(pub f64);
+
+impl Rate {
+    /// `"50/s"`, `"600/m"`, `"10/h"`.
+    pub fn parse(s: &str) -> Result<Rate, String> {
+        let bad = || format!("rate_limit {s:?} must look like \"50/s\", \"600/m\" or \"10/h\"");
+        let (n, unit) = s.split_once('/').ok_or_else(bad)?;
+        let n: f64 = n.trim().parse().map_err(|_| bad())?;
+        let per = match unit.trim() {
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(bad()),
+        };
+        if n <= 0.0 {
+            return Err(bad());
+        }
+        Ok(Rate(n / per))
+    }
 }
 
 #[derive(Clone, Debug)]

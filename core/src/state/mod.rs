@@ -204,7 +204,10 @@ struct InstanceIn {
 impl StateFileIn {
     fn into_state(self) -> Result<State, String> {
         if self.version != STATE_VERSION {
-            return Err(format!("unsupported state version {}; gantry reads version 4", self.version));
+            return Err(format!(
+                "unsupported state version {}; gantry reads version 4",
+                self.version
+            ));
         }
         let mut st = State {
             lineage: self.lineage,
@@ -213,7 +216,13 @@ impl StateFileIn {
             outputs: BTreeMap::new(),
         };
         for (k, o) in self.outputs.unwrap_or_default() {
-            st.outputs.insert(k, OutputValue { value: o.value.mark_if(o.sensitive), sensitive: o.sensitive });
+            st.outputs.insert(
+                k,
+                OutputValue {
+                    value: o.value.mark_if(o.sensitive),
+                    sensitive: o.sensitive,
+                },
+            );
         }
         for (i, r) in self.resources.unwrap_or_default().into_iter().enumerate() {
             let mode = match r.mode.as_str() {
@@ -221,7 +230,11 @@ impl StateFileIn {
                 "data" => Mode::Data,
                 m => return Err(format!("resources[{i}] has unknown mode {m:?}")),
             };
-            let raddr = ResourceAddr { mode, rtype: r.rtype.into(), name: r.name.into() };
+            let raddr = ResourceAddr {
+                mode,
+                rtype: r.rtype.into(),
+                name: r.name.into(),
+            };
             for inst in r.instances {
                 let mut value = inst.attributes;
                 for p in &inst.sensitive_attributes {
@@ -296,7 +309,13 @@ impl serde::Serialize for Instances<'_> {
                 }
                 m.serialize_entry("schema_version", &self.1.schema_version)?;
                 m.serialize_entry("attributes", &ValueSer(&self.1.value))?;
-                let paths: Vec<Json> = self.1.value.sensitive_paths().iter().map(|p| path_to_json(p)).collect();
+                let paths: Vec<Json> = self
+                    .1
+                    .value
+                    .sensitive_paths()
+                    .iter()
+                    .map(|p| path_to_json(p))
+                    .collect();
                 m.serialize_entry("sensitive_attributes", &paths)?;
                 if !self.1.dependencies.is_empty() {
                     m.serialize_entry("dependencies", &self.1.dependencies)?;
@@ -322,7 +341,8 @@ impl serde::Serialize for StateFile<'_> {
         impl serde::Serialize for Resources<'_> {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 let mut seq = s.serialize_seq(None)?;
-                let all: Vec<(&InstanceAddr, &ResourceInstance)> = self.0.resources.iter().collect();
+                let all: Vec<(&InstanceAddr, &ResourceInstance)> =
+                    self.0.resources.iter().collect();
                 for group in all.chunk_by(|a, b| a.0.resource == b.0.resource) {
                     let r = &group[0].0.resource;
                     let mut m = serde_json::Map::new();
@@ -362,8 +382,18 @@ impl State {
     /// Writes the v4 state file, pretty-printed like Terraform's, streaming (no intermediate
     /// JSON tree: the snapshot of 100,000 objects does not double memory).
     pub fn write_json<W: std::io::Write>(&self, w: W, version: &str) -> std::io::Result<()> {
-        let mut ser = serde_json::Serializer::with_formatter(w, serde_json::ser::PrettyFormatter::with_indent(b"  "));
-        serde::Serialize::serialize(&StateFile { state: self, version }, &mut ser).map_err(std::io::Error::other)
+        let mut ser = serde_json::Serializer::with_formatter(
+            w,
+            serde_json::ser::PrettyFormatter::with_indent(b"  "),
+        );
+        serde::Serialize::serialize(
+            &StateFile {
+                state: self,
+                version,
+            },
+            &mut ser,
+        )
+        .map_err(std::io::Error::other)
     }
 }
 
@@ -584,7 +614,10 @@ mod tests {
                 ResourceAddr::managed("terraform_data", "a").instance(InstanceKey::Int(i)),
                 ResourceInstance {
                     provider: "provider[\"terraform.io/builtin/terraform\"]".into(),
-                    value: Value::from_json(&json!({"id": format!("x{i}"), "n": 1.5, "l": [1, {"k": null}]})).mark_path(&[PathStep::Key("id".into())]),
+                    value: Value::from_json(
+                        &json!({"id": format!("x{i}"), "n": 1.5, "l": [1, {"k": null}]}),
+                    )
+                    .mark_path(&[PathStep::Key("id".into())]),
                     dependencies: vec!["terraform_data.b".into()],
                     schema_version: 0,
                     create_before_destroy: i == 1,
