@@ -205,6 +205,17 @@ pub trait Progress: Send + Sync {
     fn status(&self, message: &str);
 }
 
+/// What the engine passes with every create, update and delete.
+pub struct Op<'a> {
+    /// The resource instance address, for messages and tags.
+    pub addr: &'a str,
+    /// An idempotency token recorded in the journal before the call: providers pass it to the
+    /// cloud (EC2 `ClientToken`, a `gantry:token` tag, a request id) so that an interrupted
+    /// create can be found again by [`Provider::find_by_token`] instead of being created twice.
+    pub token: &'a str,
+    pub progress: &'a dyn Progress,
+}
+
 /// A progress sink that drops everything.
 pub struct NoProgress;
 
@@ -248,27 +259,30 @@ pub trait Provider: Send + Sync {
         })
     }
 
-    async fn create(
-        &self,
-        type_name: &str,
-        planned: &Value,
-        progress: &dyn Progress,
-    ) -> ProviderResult<Value>;
+    async fn create(&self, type_name: &str, planned: &Value, op: &Op<'_>) -> ProviderResult<Value>;
 
     async fn update(
         &self,
         type_name: &str,
         prior: &Value,
         planned: &Value,
-        progress: &dyn Progress,
+        op: &Op<'_>,
     ) -> ProviderResult<Value>;
 
-    async fn delete(
+    async fn delete(&self, type_name: &str, prior: &Value, op: &Op<'_>) -> ProviderResult<()>;
+
+    /// After a crash between sending a create and recording its result: finds the object the
+    /// create with `token` made (by the token or the object's deterministic identity in
+    /// `planned`, such as a bucket or role name). `Ok(None)`: it was never created.
+    async fn find_by_token(
         &self,
         type_name: &str,
-        prior: &Value,
-        progress: &dyn Progress,
-    ) -> ProviderResult<()>;
+        token: &str,
+        planned: &Value,
+    ) -> ProviderResult<Option<Value>> {
+        let _ = (type_name, token, planned);
+        Ok(None)
+    }
 
     /// Reads an existing object by its cloud id, to adopt it into state.
     async fn import(&self, type_name: &str, id: &str) -> ProviderResult<Option<Value>> {

@@ -15,7 +15,7 @@ use gantry_core::addr::{InstanceAddr, InstanceKey, ResourceAddr};
 use gantry_core::diag::{Diagnostic, Diagnostics};
 use gantry_core::eval::Evaluator;
 use gantry_core::graph::Node;
-use gantry_core::provider::{Progress, Provider};
+use gantry_core::provider::{Op, Progress, Provider};
 use gantry_core::state::{Journal, JournalEntry, OutputValue, ResourceInstance, State};
 use gantry_core::value::{Map, Value};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -487,6 +487,44 @@ fn fail(
     Diagnostic::error(summary, format!("{addr}: {message}"))
 }
 
+/// Makes an entry durable without applying it to the in-memory state (intents).
+async fn commit(ctx: &Ctx<'_>, entry: JournalEntry) -> Result<(), Diagnostic> {
+    ctx.journal.commit(vec![entry]).await.map_err(|e| {
+        Diagnostic::error(
+            "Failed to persist state",
+            format!("writing the state journal: {e}"),
+        )
+    })
+}
+
+/// Retries throttling and transient errors with jittered exponential backoff (at most 6
+/// attempts, waits from 250 ms up to 20 s); other errors surface at once. The operation keeps
+/// its idempotency token across attempts, so a retried create cannot create twice.
+pub async fn retrying<T, F, Fut>(mut call: F) -> gantry_core::provider::ProviderResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = gantry_core::provider::ProviderResult<T>>,
+{
+    const ATTEMPTS: u32 = 6;
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Err(e) if e.is_retryable() && attempt + 1 < ATTEMPTS => {
+                let base = Duration::from_millis(250)
+                    .saturating_mul(1 << attempt)
+                    .min(Duration::from_secs(20));
+                // Full jitter: a random wait in [base/2, base].
+                let jitter = (uuid::Uuid::new_v4().as_u128() % 1000) as u32;
+                let wait = base / 2 + base / 2 * jitter / 1000;
+                tracing::debug!(attempt, ?wait, kind = ?e.kind, "retrying after a retryable provider error");
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 async fn record(ctx: &Ctx<'_>, entry: JournalEntry) -> Result<(), Diagnostic> {
     ctx.journal.commit(vec![entry.clone()]).await.map_err(|e| {
         Diagnostic::error(
@@ -568,31 +606,45 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
             return Err(fail(ctx, addr, action, "Provider produced inconsistent final plan", "the final plan requires replacing this object, but the reviewed plan said it would be updated in place; run plan again".into()));
         }
         let plain = planned.unmark_deep().0;
-        let result = match action {
-            Action::Update => {
-                let before = c
-                    .before
-                    .as_ref()
-                    .map(|b| b.unmark_deep().0)
-                    .unwrap_or_default();
-                with_ticker(
-                    ctx,
-                    addr,
-                    action,
-                    provider.update(type_name, &before, &plain, &progress),
-                )
-                .await
-            }
-            _ => {
-                with_ticker(
-                    ctx,
-                    addr,
-                    action,
-                    provider.create(type_name, &plain, &progress),
-                )
-                .await
-            }
+        let token = uuid::Uuid::new_v4().to_string();
+        let verb = if action == Action::Update {
+            "update"
+        } else {
+            "create"
         };
+        commit(
+            ctx,
+            JournalEntry::Intent {
+                addr: addr.to_string(),
+                action: verb.into(),
+                token: token.clone(),
+                planned: plain.to_json(),
+            },
+        )
+        .await?;
+        let addr_text = addr.to_string();
+        let op = Op {
+            addr: &addr_text,
+            token: &token,
+            progress: &progress,
+        };
+        let before = c
+            .before
+            .as_ref()
+            .map(|b| b.unmark_deep().0)
+            .unwrap_or_default();
+        let result = with_ticker(
+            ctx,
+            addr,
+            action,
+            retrying(|| async {
+                match action {
+                    Action::Update => provider.update(type_name, &before, &plain, &op).await,
+                    _ => provider.create(type_name, &plain, &op).await,
+                }
+            }),
+        )
+        .await;
         let v = result.map_err(|e| {
             fail(
                 ctx,
@@ -686,11 +738,28 @@ async fn destroy_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         .as_ref()
         .map(|b| b.unmark_deep().0)
         .unwrap_or_default();
+    let token = uuid::Uuid::new_v4().to_string();
+    commit(
+        ctx,
+        JournalEntry::Intent {
+            addr: addr.to_string(),
+            action: "delete".into(),
+            token: token.clone(),
+            planned: serde_json::Value::Null,
+        },
+    )
+    .await?;
+    let addr_text = addr.to_string();
+    let op = Op {
+        addr: &addr_text,
+        token: &token,
+        progress: &progress,
+    };
     with_ticker(
         ctx,
         addr,
         Action::Delete,
-        provider.delete(&addr.resource.rtype, &before, &progress),
+        retrying(|| provider.delete(&addr.resource.rtype, &before, &op)),
     )
     .await
     .map_err(|e| {

@@ -58,7 +58,7 @@ impl Provider for Slow {
     async fn read(&self, _t: &str, prior: &Value) -> ProviderResult<Option<Value>> {
         Ok(Some(prior.clone()))
     }
-    async fn create(&self, _t: &str, planned: &Value, _p: &dyn Progress) -> ProviderResult<Value> {
+    async fn create(&self, _t: &str, planned: &Value, _p: &Op<'_>) -> ProviderResult<Value> {
         self.0.starts.lock().unwrap().push(Instant::now());
         let now = self.0.inflight.fetch_add(1, Ordering::SeqCst) + 1;
         self.0.max.fetch_max(now, Ordering::SeqCst);
@@ -79,11 +79,11 @@ impl Provider for Slow {
         _t: &str,
         _p: &Value,
         planned: &Value,
-        _g: &dyn Progress,
+        _g: &Op<'_>,
     ) -> ProviderResult<Value> {
         Ok(planned.clone())
     }
-    async fn delete(&self, _t: &str, _p: &Value, _g: &dyn Progress) -> ProviderResult<()> {
+    async fn delete(&self, _t: &str, _p: &Value, _g: &Op<'_>) -> ProviderResult<()> {
         Ok(())
     }
 }

@@ -29,6 +29,16 @@ pub enum JournalEntry {
     Remove { addr: String },
     /// The root module's outputs were re-evaluated.
     Outputs { outputs: serde_json::Value },
+    /// An operation is about to be sent. Until a `Set` or `Remove` of the same address
+    /// follows, a later run must reconcile it (see `Provider::find_by_token`).
+    Intent {
+        addr: String,
+        action: String,
+        token: String,
+        /// The planned object (creates): what to look for.
+        #[serde(default)]
+        planned: serde_json::Value,
+    },
 }
 
 impl JournalEntry {
@@ -133,7 +143,12 @@ impl LocalBackend {
                             path: self.journal_path().display().to_string(),
                             reason,
                         })?;
-                    recovered += 1;
+                    if matches!(
+                        entry,
+                        JournalEntry::Set { .. } | JournalEntry::Remove { .. }
+                    ) {
+                        recovered += 1;
+                    }
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -156,10 +171,28 @@ impl LocalBackend {
             w.write_all(b"\n")
         })
         .map_err(|e| StateError::Io(format!("writing {}: {e}", self.path.display())))?;
-        match std::fs::remove_file(self.journal_path()) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(StateError::Io(format!("removing journal: {e}"))),
+        // The snapshot now holds every finished operation. Unreconciled intents must survive
+        // it, so the journal is replaced by one holding just those (usually: removed).
+        if state.pending.is_empty() {
+            match std::fs::remove_file(self.journal_path()) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StateError::Io(format!("removing journal: {e}"))),
+            }
+        } else {
+            let mut lines = Vec::new();
+            for (a, p) in &state.pending {
+                let e = JournalEntry::Intent {
+                    addr: a.to_string(),
+                    action: p.action.clone(),
+                    token: p.token.clone(),
+                    planned: p.planned.to_json(),
+                };
+                serde_json::to_writer(&mut lines, &e).map_err(|e| StateError::Io(e.to_string()))?;
+                lines.push(b'\n');
+            }
+            write_atomic(&self.journal_path(), &lines)
+                .map_err(|e| StateError::Io(format!("rewriting journal: {e}")))?;
         }
         Ok(())
     }

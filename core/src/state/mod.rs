@@ -39,6 +39,17 @@ pub struct State {
     pub serial: u64,
     pub resources: BTreeMap<InstanceAddr, ResourceInstance>,
     pub outputs: BTreeMap<String, OutputValue>,
+    /// Operations sent but never recorded as finished (the process died in between). Kept in
+    /// the journal across snapshots until reconciled.
+    pub pending: BTreeMap<InstanceAddr, PendingOp>,
+}
+
+/// An operation whose outcome is unknown: it was sent, then the process died.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingOp {
+    pub action: String,
+    pub token: String,
+    pub planned: Value,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +84,7 @@ impl State {
             serial: 0,
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
+            pending: BTreeMap::new(),
         }
     }
 
@@ -97,11 +109,29 @@ impl State {
             JournalEntry::Set { addr, instance } => {
                 let a: InstanceAddr = addr.parse().map_err(|e| format!("{e}"))?;
                 let inst = instance_from_json(instance)?;
+                self.pending.remove(&a);
                 self.resources.insert(a, inst);
             }
             JournalEntry::Remove { addr } => {
                 let a: InstanceAddr = addr.parse().map_err(|e| format!("{e}"))?;
+                self.pending.remove(&a);
                 self.resources.remove(&a);
+            }
+            JournalEntry::Intent {
+                addr,
+                action,
+                token,
+                planned,
+            } => {
+                let a: InstanceAddr = addr.parse().map_err(|e| format!("{e}"))?;
+                self.pending.insert(
+                    a,
+                    PendingOp {
+                        action: action.clone(),
+                        token: token.clone(),
+                        planned: Value::from_json(planned),
+                    },
+                );
             }
             JournalEntry::Outputs { outputs } => {
                 self.outputs = outputs_from_json(outputs)?;
@@ -214,6 +244,7 @@ impl StateFileIn {
             serial: self.serial,
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
+            pending: BTreeMap::new(),
         };
         for (k, o) in self.outputs.unwrap_or_default() {
             st.outputs.insert(

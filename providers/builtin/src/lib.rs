@@ -8,7 +8,7 @@
 
 use async_trait::async_trait;
 use gantry_core::provider::{
-    AttributeSchema, ErrorKind, PlanRequest, PlanResponse, Progress, Provider, ProviderError,
+    AttributeSchema, ErrorKind, Op, PlanRequest, PlanResponse, Provider, ProviderError,
     ProviderFactory, ProviderResult, ProviderSchema, ResourceSchema,
 };
 use gantry_core::types::Type;
@@ -131,7 +131,7 @@ impl Provider for Builtin {
         &self,
         type_name: &str,
         planned: &Value,
-        _progress: &dyn Progress,
+        _op: &Op<'_>,
     ) -> ProviderResult<Value> {
         check_type(type_name)?;
         let id = Value::string(uuid::Uuid::new_v4().to_string());
@@ -146,7 +146,7 @@ impl Provider for Builtin {
         type_name: &str,
         prior: &Value,
         planned: &Value,
-        _progress: &dyn Progress,
+        _op: &Op<'_>,
     ) -> ProviderResult<Value> {
         check_type(type_name)?;
         Ok(with(
@@ -158,12 +158,7 @@ impl Provider for Builtin {
         ))
     }
 
-    async fn delete(
-        &self,
-        type_name: &str,
-        _prior: &Value,
-        _progress: &dyn Progress,
-    ) -> ProviderResult<()> {
+    async fn delete(&self, type_name: &str, _prior: &Value, _op: &Op<'_>) -> ProviderResult<()> {
         check_type(type_name)
     }
 

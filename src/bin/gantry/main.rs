@@ -60,7 +60,7 @@ fn main() -> ExitCode {
     if json {
         ui::json::version();
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
@@ -331,9 +331,22 @@ async fn make_plan(
     print_warnings(ctx, &loaded);
     let backend = ctx.ws.backend(Some(&loaded.engine.config))?;
     let guard = take_lock(&backend, &a.lock, op)?;
-    let state = load_state(&backend, guard.is_some())?;
-    let opts = plan_options(a, mode)?;
+    let mut state = load_state(&backend, guard.is_some())?;
     let sources = loaded.engine.config.sources.clone();
+    if !state.pending.is_empty() && guard.is_some() {
+        // Operations an interrupted run sent but never recorded: settle them before planning,
+        // so nothing is created twice and nothing is lost.
+        let notes = loaded
+            .engine
+            .reconcile(&mut state)
+            .await
+            .map_err(|d| Failure::new(&sources, d))?;
+        for n in notes {
+            eprintln!("Reconciled {n}");
+        }
+        backend.write_snapshot(&mut state).map_err(state_err)?;
+    }
+    let opts = plan_options(a, mode)?;
     let mut plan = loaded
         .engine
         .plan(&state, &opts)
