@@ -18,14 +18,17 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Providers are cargo features: `builtin` (always useful: `terraform_data`); cloud providers
-//! are added as their crates land.
+//! Providers are cargo features, so an embedder compiles only the clouds it uses: `builtin`
+//! (`terraform_data`) and `aws` (EC2, S3, IAM, SageMaker), both on by default.
 
 pub use gantry_core as core;
 pub use gantry_plans as plans;
 
 #[cfg(feature = "builtin")]
 pub use gantry_provider_builtin as builtin;
+
+#[cfg(feature = "aws")]
+pub use gantry_provider_aws as aws;
 
 use gantry_core::provider::Registry;
 
@@ -35,5 +38,7 @@ pub fn default_registry() -> Registry {
     let mut r = Registry::new();
     #[cfg(feature = "builtin")]
     gantry_provider_builtin::register(&mut r);
+    #[cfg(feature = "aws")]
+    gantry_provider_aws::register(&mut r);
     r
 }

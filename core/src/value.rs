@@ -49,8 +49,8 @@ impl PartialEq for Value {
 }
 
 impl Value {
-    pub fn string(s: impl Into<Arc<str>>) -> Value {
-        Value::String(s.into())
+    pub fn string(s: impl AsRef<str>) -> Value {
+        Value::String(Arc::from(s.as_ref()))
     }
 
     pub fn list(items: Vec<Value>) -> Value {
@@ -459,45 +459,6 @@ impl fmt::Display for Value {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sensitive_paths_round_trip_through_marking() {
-        let mut m = Map::new();
-        m.insert("a".into(), Value::string("x").mark_if(true));
-        m.insert("b".into(), Value::Number(1.0));
-        let v = Value::map(m);
-        let paths = v.sensitive_paths();
-        assert_eq!(paths, vec![vec![PathStep::Key("a".into())]]);
-        let plain = v.unmark_deep().0;
-        assert!(!plain.contains_sensitive());
-        let remarked = paths.iter().fold(plain, |v, p| v.mark_path(p));
-        assert_eq!(remarked, v);
-    }
-
-    #[test]
-    fn redacted_json_hides_sensitive_parts() {
-        let v = Value::list(vec![
-            Value::string("ok"),
-            Value::string("secret").mark_if(true),
-        ]);
-        assert_eq!(v.to_json_redacted().to_string(), r#"["ok",null]"#);
-        assert_eq!(v.sensitive_shape().to_string(), "[false,true]");
-    }
-
-    #[test]
-    fn sets_are_sorted_and_deduplicated() {
-        let s = Value::set(vec![
-            Value::string("b"),
-            Value::string("a"),
-            Value::string("b"),
-        ]);
-        assert_eq!(s.to_json().to_string(), r#"["a","b"]"#);
-    }
-}
-
 /// Reads plain JSON straight into a `Value` (no `serde_json::Value` in between), so loading a
 /// large state file does not hold two copies of it.
 impl<'de> serde::Deserialize<'de> for Value {
@@ -554,5 +515,44 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
             m.insert(k, v);
         }
         Ok(Value::map(m))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sensitive_paths_round_trip_through_marking() {
+        let mut m = Map::new();
+        m.insert("a".into(), Value::string("x").mark_if(true));
+        m.insert("b".into(), Value::Number(1.0));
+        let v = Value::map(m);
+        let paths = v.sensitive_paths();
+        assert_eq!(paths, vec![vec![PathStep::Key("a".into())]]);
+        let plain = v.unmark_deep().0;
+        assert!(!plain.contains_sensitive());
+        let remarked = paths.iter().fold(plain, |v, p| v.mark_path(p));
+        assert_eq!(remarked, v);
+    }
+
+    #[test]
+    fn redacted_json_hides_sensitive_parts() {
+        let v = Value::list(vec![
+            Value::string("ok"),
+            Value::string("secret").mark_if(true),
+        ]);
+        assert_eq!(v.to_json_redacted().to_string(), r#"["ok",null]"#);
+        assert_eq!(v.sensitive_shape().to_string(), "[false,true]");
+    }
+
+    #[test]
+    fn sets_are_sorted_and_deduplicated() {
+        let s = Value::set(vec![
+            Value::string("b"),
+            Value::string("a"),
+            Value::string("b"),
+        ]);
+        assert_eq!(s.to_json().to_string(), r#"["a","b"]"#);
     }
 }

@@ -198,6 +198,12 @@ pub async fn apply(
 
     let mut state = ctx.state.into_inner().unwrap_or_else(|e| e.into_inner());
     let evaluated = ctx.outputs.into_inner().unwrap_or_else(|e| e.into_inner());
+    if plan.mode == PlanMode::Destroy && failures.is_empty() {
+        // Data sources are only cached reads: a destroyed configuration keeps none.
+        state
+            .resources
+            .retain(|a, _| a.resource.mode != gantry_core::addr::Mode::Data);
+    }
     state.outputs = match plan.mode {
         PlanMode::Destroy => BTreeMap::new(),
         _ => {

@@ -91,3 +91,13 @@ impl Dir {
         r.stdout.lines().map(String::from).collect()
     }
 }
+
+pub mod moto;
+
+impl Dir {
+    /// Runs gantry with extra environment given as owned strings.
+    pub fn gantry_with(&self, args: &[&str], env: &[(&'static str, String)]) -> Run {
+        let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.gantry_env(args, &pairs)
+    }
+}

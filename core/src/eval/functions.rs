@@ -572,7 +572,7 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
             if find.len() > 1 && find.starts_with('/') && find.ends_with('/') {
                 let re = regex::Regex::new(&find[1..find.len() - 1]).map_err(|e| e.to_string())?;
                 // Terraform uses $1 / ${name}, which the regex crate understands as well.
-                Value::string(re.replace_all(&text, with.as_str()).into_owned())
+                Value::string(re.replace_all(&text, with.as_str()))
             } else {
                 Value::string(text.replace(&find, &with))
             }
@@ -755,7 +755,7 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
             } else {
                 std::env::current_dir().map_err(|e| e.to_string())?.join(p)
             };
-            Value::string(abs.to_string_lossy().into_owned())
+            Value::string(abs.to_string_lossy())
         }
         "basename" => Value::string(
             std::path::Path::new(&s(&one(a)?)?)

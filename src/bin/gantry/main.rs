@@ -512,7 +512,7 @@ async fn apply_cmd(ctx: &Ctx, a: ApplyArgs, mode: PlanMode) -> Outcome {
         println!();
     }
     let journal = backend.journal().map_err(state_err)?;
-    let human = ui::Progress { style: ctx.style };
+    let human = ui::Progress::new(ctx.style);
     let observer: &dyn gantry::plans::ApplyObserver = if ctx.json {
         &ui::json::Progress
     } else {

@@ -23,9 +23,20 @@ pub fn elapsed(d: Duration) -> String {
     }
 }
 
-/// Prints Terraform-style progress lines as operations start and finish.
+/// Prints Terraform-style progress lines as operations start and finish. A provider's own
+/// status ("Creating", "InService") is printed when it changes, not on every poll.
 pub struct Progress {
     pub style: Style,
+    pub last_status: std::sync::Mutex<std::collections::HashMap<String, String>>,
+}
+
+impl Progress {
+    pub fn new(style: Style) -> Progress {
+        Progress {
+            style,
+            last_status: Default::default(),
+        }
+    }
 }
 
 impl ApplyObserver for Progress {
@@ -46,6 +57,13 @@ impl ApplyObserver for Progress {
                 elapsed: t,
                 status,
             } => {
+                if let Some(s) = status {
+                    let mut seen = self.last_status.lock().unwrap_or_else(|e| e.into_inner());
+                    if seen.get(&addr.to_string()).map(String::as_str) == Some(s) {
+                        return;
+                    }
+                    seen.insert(addr.to_string(), s.to_string());
+                }
                 let verb = match action {
                     Action::Delete => "destroying",
                     Action::Update => "modifying",

@@ -1,0 +1,210 @@
+//! Provider configuration and the SDK clients built from it.
+
+use crate::error::sdk;
+use crate::util::{attr_str, tags_of};
+use gantry_core::provider::{
+    AttributeSchema, BlockSchema, NestedBlock, Nesting, ProviderResult, ResourceSchema,
+};
+use gantry_core::types::Type;
+use gantry_core::value::{Map, Value};
+use std::collections::BTreeMap;
+use tokio::sync::OnceCell;
+
+pub struct Clients {
+    pub region: String,
+    pub ec2: aws_sdk_ec2::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub sagemaker: aws_sdk_sagemaker::Client,
+    pub sts: aws_sdk_sts::Client,
+    /// `default_tags { tags = {...} }`: merged into every taggable resource's `tags_all`.
+    pub default_tags: BTreeMap<String, String>,
+    account: OnceCell<String>,
+    /// Instance type facts, cached per run (one DescribeInstanceTypes per type).
+    pub instance_types:
+        tokio::sync::Mutex<BTreeMap<String, Option<aws_sdk_ec2::types::InstanceTypeInfo>>>,
+}
+
+pub fn provider_block_schema() -> BlockSchema {
+    let mut b = BlockSchema::default();
+    let a = &mut b.attributes;
+    a.insert("region".into(), AttributeSchema::optional(Type::String));
+    a.insert("profile".into(), AttributeSchema::optional(Type::String));
+    a.insert(
+        "access_key".into(),
+        AttributeSchema::optional(Type::String).sensitive(),
+    );
+    a.insert(
+        "secret_key".into(),
+        AttributeSchema::optional(Type::String).sensitive(),
+    );
+    a.insert(
+        "s3_use_path_style".into(),
+        AttributeSchema::optional(Type::Bool),
+    );
+    a.insert(
+        "max_retries".into(),
+        AttributeSchema::optional(Type::Number),
+    );
+    a.insert(
+        "skip_credentials_validation".into(),
+        AttributeSchema::optional(Type::Bool),
+    );
+    let mut endpoints = BlockSchema::default();
+    for s in ["ec2", "s3", "sagemaker", "iam", "sts"] {
+        endpoints
+            .attributes
+            .insert(s.into(), AttributeSchema::optional(Type::String));
+    }
+    b.blocks.insert(
+        "endpoints".into(),
+        NestedBlock {
+            nesting: Nesting::Single,
+            block: endpoints,
+            min_items: 0,
+            max_items: 1,
+            force_new: false,
+        },
+    );
+    let mut dt = BlockSchema::default();
+    dt.attributes.insert(
+        "tags".into(),
+        AttributeSchema::optional(Type::map(Type::String)),
+    );
+    b.blocks.insert(
+        "default_tags".into(),
+        NestedBlock {
+            nesting: Nesting::Single,
+            block: dt,
+            min_items: 0,
+            max_items: 1,
+            force_new: false,
+        },
+    );
+    b
+}
+
+impl Clients {
+    pub async fn from_config(config: &Value) -> ProviderResult<Clients> {
+        let plain = config.unmark_deep().0;
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        let region = attr_str(&plain, "region")
+            .or_else(|| std::env::var("AWS_REGION").ok())
+            .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+            .unwrap_or_else(|| "us-east-1".to_string());
+        loader = loader.region(aws_config::Region::new(region.clone()));
+        if let Some(p) = attr_str(&plain, "profile") {
+            loader = loader.profile_name(p);
+        }
+        if let (Some(k), Some(s)) = (
+            attr_str(&plain, "access_key"),
+            attr_str(&plain, "secret_key"),
+        ) {
+            loader = loader.credentials_provider(aws_sdk_sts::config::Credentials::new(
+                k,
+                s,
+                None,
+                None,
+                "gantry-provider-block",
+            ));
+        }
+        // Throttling and 5xx are retried by the SDK's standard retry with jittered backoff.
+        let attempts = plain
+            .get_attr("max_retries")
+            .and_then(Value::as_f64)
+            .map(|n| n as u32 + 1)
+            .unwrap_or(5);
+        loader = loader.retry_config(
+            aws_config::retry::RetryConfig::standard().with_max_attempts(attempts.max(1)),
+        );
+        let shared = loader.load().await;
+        let endpoint = |service: &str| -> Option<String> {
+            plain
+                .get_attr("endpoints")
+                .and_then(|e| attr_str(e, service))
+        };
+        let path_style = plain
+            .get_attr("s3_use_path_style")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+
+        let mut ec2 = aws_sdk_ec2::config::Builder::from(&shared);
+        if let Some(u) = endpoint("ec2") {
+            ec2 = ec2.endpoint_url(u);
+        }
+        let mut s3 = aws_sdk_s3::config::Builder::from(&shared).force_path_style(path_style);
+        if let Some(u) = endpoint("s3") {
+            s3 = s3.endpoint_url(u);
+        }
+        let mut iam = aws_sdk_iam::config::Builder::from(&shared);
+        if let Some(u) = endpoint("iam") {
+            iam = iam.endpoint_url(u);
+        }
+        let mut sagemaker = aws_sdk_sagemaker::config::Builder::from(&shared);
+        if let Some(u) = endpoint("sagemaker") {
+            sagemaker = sagemaker.endpoint_url(u);
+        }
+        let mut sts = aws_sdk_sts::config::Builder::from(&shared);
+        if let Some(u) = endpoint("sts") {
+            sts = sts.endpoint_url(u);
+        }
+        let default_tags = plain
+            .get_attr("default_tags")
+            .and_then(|d| d.get_attr("tags"))
+            .and_then(Value::as_map)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Clients {
+            region,
+            ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
+            s3: aws_sdk_s3::Client::from_conf(s3.build()),
+            iam: aws_sdk_iam::Client::from_conf(iam.build()),
+            sagemaker: aws_sdk_sagemaker::Client::from_conf(sagemaker.build()),
+            sts: aws_sdk_sts::Client::from_conf(sts.build()),
+            default_tags,
+            account: OnceCell::new(),
+            instance_types: tokio::sync::Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    /// The account id (STS GetCallerIdentity, once).
+    pub async fn account_id(&self) -> ProviderResult<String> {
+        self.account
+            .get_or_try_init(|| async {
+                let r = self.sts.get_caller_identity().send().await.map_err(sdk)?;
+                Ok(r.account().unwrap_or("000000000000").to_string())
+            })
+            .await
+            .cloned()
+    }
+
+    /// `tags_all` = provider default tags overlaid with the resource's own `tags`.
+    pub fn with_tags_all(&self, schema: &ResourceSchema, planned: Value) -> Value {
+        if !schema.block.attributes.contains_key("tags_all") {
+            return planned;
+        }
+        let tags = planned.get_attr("tags").cloned().unwrap_or(Value::Null);
+        if !tags.is_wholly_known() {
+            return set(planned, "tags_all", Value::Unknown);
+        }
+        let mut all: Map = self
+            .default_tags
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::string(v.as_str())))
+            .collect();
+        for (k, v) in tags_of(&planned) {
+            all.insert(k, Value::string(v));
+        }
+        set(planned, "tags_all", Value::map(all))
+    }
+}
+
+fn set(v: Value, k: &str, x: Value) -> Value {
+    let mut m = v.as_map().cloned().unwrap_or_default();
+    m.insert(k.into(), x);
+    Value::map(m)
+}

@@ -1,0 +1,277 @@
+//! `aws_iam_role`: e.g. the execution role SageMaker assumes. Policies are JSON documents
+//! compared by structure: a key reorder or whitespace change is not a change.
+
+use crate::clients::Clients;
+use crate::error::sdk;
+use crate::util::*;
+use crate::ResourceType;
+use async_trait::async_trait;
+use aws_sdk_iam::types::Tag;
+use gantry_core::provider::{
+    BlockSchema, ErrorKind, Op, ProviderError, ProviderResult, ResourceSchema,
+};
+use gantry_core::types::Type;
+use gantry_core::value::Value;
+use std::collections::BTreeMap;
+
+pub struct Role;
+
+/// Same JSON document?
+pub fn same_json(a: &str, b: &str) -> bool {
+    a == b
+        || matches!((serde_json::from_str::<serde_json::Value>(a), serde_json::from_str::<serde_json::Value>(b)), (Ok(x), Ok(y)) if x == y)
+}
+
+/// IAM returns policy documents URL-encoded.
+fn decode_policy(s: &str) -> String {
+    if s.trim_start().starts_with('{') {
+        return s.to_string();
+    }
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+fn iam_tags(t: &BTreeMap<String, String>) -> Vec<Tag> {
+    t.iter()
+        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+        .collect()
+}
+
+#[async_trait]
+impl ResourceType for Role {
+    fn name(&self) -> &'static str {
+        "aws_iam_role"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        let mut b = BlockSchema::default();
+        let a = &mut b.attributes;
+        a.insert("name".into(), req(Type::String).force_new());
+        a.insert("assume_role_policy".into(), req(Type::String));
+        a.insert("description".into(), opt(Type::String));
+        a.insert(
+            "path".into(),
+            opt(Type::String)
+                .with_default(Value::string("/"))
+                .force_new(),
+        );
+        a.insert(
+            "max_session_duration".into(),
+            opt(Type::Number).with_default(Value::Number(3600.0)),
+        );
+        for c in ["id", "arn", "unique_id", "create_date"] {
+            a.insert(c.into(), comp(Type::String));
+        }
+        tags_schema(&mut b);
+        ResourceSchema {
+            version: 0,
+            block: b,
+            description: "An IAM role.".into(),
+        }
+    }
+
+    async fn create(&self, c: &Clients, planned: &Value, _op: &Op<'_>) -> ProviderResult<Value> {
+        let name = need_str(planned, "name")?;
+        let policy = need_str(planned, "assume_role_policy")?;
+        if serde_json::from_str::<serde_json::Value>(&policy).is_err() {
+            return Err(ProviderError::new(
+                ErrorKind::Validation,
+                "assume_role_policy is not valid JSON",
+            ));
+        }
+        c.iam
+            .create_role()
+            .role_name(&name)
+            .assume_role_policy_document(policy)
+            .set_description(attr_str(planned, "description"))
+            .path(attr_str(planned, "path").unwrap_or_else(|| "/".into()))
+            .max_session_duration(attr_num(planned, "max_session_duration").unwrap_or(3600.0) as i32)
+            .set_tags(Some(iam_tags(&send_tags(planned))))
+            .send()
+            .await
+            .map_err(sdk)?;
+        let v = self
+            .read(c, &fill(planned, vec![("id", Value::string(&name))]))
+            .await?;
+        v.ok_or_else(|| {
+            ProviderError::new(
+                ErrorKind::NotFound,
+                format!("role {name} vanished after create"),
+            )
+        })
+    }
+
+    async fn read(&self, c: &Clients, prior: &Value) -> ProviderResult<Option<Value>> {
+        let name = attr_str(prior, "id")
+            .or_else(|| attr_str(prior, "name"))
+            .unwrap_or_default();
+        let r = match c.iam.get_role().role_name(&name).send().await.map_err(sdk) {
+            Ok(r) => r,
+            Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let Some(role) = r.role() else {
+            return Ok(None);
+        };
+        let live_policy = role
+            .assume_role_policy_document()
+            .map(decode_policy)
+            .unwrap_or_default();
+        let policy = match attr_str(prior, "assume_role_policy") {
+            Some(p) if same_json(&p, &live_policy) => p,
+            _ => live_policy,
+        };
+        let tags: BTreeMap<String, String> = role
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect();
+        let mut pairs = vec![
+            ("id", Value::string(&name)),
+            ("name", Value::string(role.role_name())),
+            ("arn", Value::string(role.arn())),
+            ("unique_id", Value::string(role.role_id())),
+            ("path", Value::string(role.path())),
+            ("assume_role_policy", Value::string(policy)),
+            ("description", opt_str(role.description())),
+            (
+                "max_session_duration",
+                Value::Number(role.max_session_duration().unwrap_or(3600) as f64),
+            ),
+            ("create_date", Value::string(role.create_date().to_string())),
+        ];
+        pairs.extend(tag_attrs(prior, &tags));
+        Ok(Some(fill(prior, pairs)))
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        prior: &Value,
+        planned: &Value,
+        _op: &Op<'_>,
+    ) -> ProviderResult<Value> {
+        let name = need_str(prior, "id")?;
+        let (old, new) = (
+            attr_str(prior, "assume_role_policy").unwrap_or_default(),
+            need_str(planned, "assume_role_policy")?,
+        );
+        if !same_json(&old, &new) {
+            c.iam
+                .update_assume_role_policy()
+                .role_name(&name)
+                .policy_document(new)
+                .send()
+                .await
+                .map_err(sdk)?;
+        }
+        if attr_str(prior, "description") != attr_str(planned, "description")
+            || attr_num(prior, "max_session_duration") != attr_num(planned, "max_session_duration")
+        {
+            c.iam
+                .update_role()
+                .role_name(&name)
+                .description(attr_str(planned, "description").unwrap_or_default())
+                .max_session_duration(
+                    attr_num(planned, "max_session_duration").unwrap_or(3600.0) as i32
+                )
+                .send()
+                .await
+                .map_err(sdk)?;
+        }
+        let (before, after) = (tags_attr(prior, "tags_all"), send_tags(planned));
+        let removed: Vec<String> = before
+            .keys()
+            .filter(|k| !after.contains_key(*k))
+            .cloned()
+            .collect();
+        if !removed.is_empty() {
+            c.iam
+                .untag_role()
+                .role_name(&name)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .map_err(sdk)?;
+        }
+        let changed: BTreeMap<String, String> = after
+            .into_iter()
+            .filter(|(k, v)| before.get(k) != Some(v))
+            .collect();
+        if !changed.is_empty() {
+            c.iam
+                .tag_role()
+                .role_name(&name)
+                .set_tags(Some(iam_tags(&changed)))
+                .send()
+                .await
+                .map_err(sdk)?;
+        }
+        let v = self
+            .read(c, &fill(planned, vec![("id", Value::string(&name))]))
+            .await?;
+        v.ok_or_else(|| {
+            ProviderError::new(
+                ErrorKind::NotFound,
+                format!("role {name} vanished during update"),
+            )
+        })
+    }
+
+    async fn delete(&self, c: &Clients, prior: &Value, _op: &Op<'_>) -> ProviderResult<()> {
+        let name = need_str(prior, "id")?;
+        // A role with attached policies cannot be deleted: detach first, as Terraform does.
+        let attached = match c
+            .iam
+            .list_attached_role_policies()
+            .role_name(&name)
+            .send()
+            .await
+            .map_err(sdk)
+        {
+            Ok(r) => r
+                .attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn().map(String::from))
+                .collect::<Vec<_>>(),
+            Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        for arn in attached {
+            c.iam
+                .detach_role_policy()
+                .role_name(&name)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(sdk)?;
+        }
+        match c
+            .iam
+            .delete_role()
+            .role_name(&name)
+            .send()
+            .await
+            .map_err(sdk)
+        {
+            Err(e) if e.kind != ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    async fn import(&self, c: &Clients, id: &str) -> ProviderResult<Option<Value>> {
+        self.read(c, &obj(vec![("id", Value::string(id))])).await
+    }
+
+    async fn find_by_token(
+        &self,
+        c: &Clients,
+        _token: &str,
+        planned: &Value,
+    ) -> ProviderResult<Option<Value>> {
+        let name = attr_str(planned, "name").unwrap_or_default();
+        self.read(c, &fill(planned, vec![("id", Value::string(name))]))
+            .await
+    }
+}

@@ -1,0 +1,215 @@
+//! gantry's AWS provider: GPU instances (EC2), S3 buckets, IAM roles and SageMaker endpoints,
+//! through the official AWS SDK for Rust. Resource and attribute names follow the Terraform
+//! AWS provider, so existing configurations run unchanged.
+//!
+//! Credentials, region and endpoints come from aws-config's standard chain (environment,
+//! profile, `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`), overridable in the `provider`
+//! block. One file per resource type; each implements [`ResourceType`].
+
+mod clients;
+mod data_sources;
+mod error;
+mod iam_role;
+mod iam_role_policy_attachment;
+mod instance;
+mod s3_bucket;
+mod s3_bucket_settings;
+mod sagemaker_endpoint;
+mod sagemaker_endpoint_configuration;
+mod sagemaker_model;
+mod util;
+
+use async_trait::async_trait;
+use clients::Clients;
+use gantry_core::provider::{
+    ErrorKind, Op, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
+    ProviderResult, ProviderSchema, ResourceSchema,
+};
+use gantry_core::value::Value;
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+pub const NAME: &str = "aws";
+
+/// What every managed resource type implements.
+#[async_trait]
+pub(crate) trait ResourceType: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn schema(&self) -> ResourceSchema;
+
+    /// Plan-time checks and notes; the default keeps the proposed object.
+    async fn plan(&self, _c: &Clients, req: &PlanRequest<'_>) -> ProviderResult<PlanResponse> {
+        Ok(PlanResponse {
+            planned: req.proposed.clone(),
+            requires_replace: vec![],
+            notes: vec![],
+        })
+    }
+    async fn create(&self, c: &Clients, planned: &Value, op: &Op<'_>) -> ProviderResult<Value>;
+    async fn read(&self, c: &Clients, prior: &Value) -> ProviderResult<Option<Value>>;
+    async fn read_many(&self, c: &Clients, priors: &[Value]) -> Vec<ProviderResult<Option<Value>>> {
+        let mut out = Vec::with_capacity(priors.len());
+        for p in priors {
+            out.push(self.read(c, p).await);
+        }
+        out
+    }
+    async fn update(
+        &self,
+        c: &Clients,
+        prior: &Value,
+        planned: &Value,
+        op: &Op<'_>,
+    ) -> ProviderResult<Value>;
+    async fn delete(&self, c: &Clients, prior: &Value, op: &Op<'_>) -> ProviderResult<()>;
+    /// Adopt an existing object by its id.
+    async fn import(&self, c: &Clients, id: &str) -> ProviderResult<Option<Value>>;
+    /// Find what an interrupted create made (by token or by its unique name).
+    async fn find_by_token(
+        &self,
+        c: &Clients,
+        token: &str,
+        planned: &Value,
+    ) -> ProviderResult<Option<Value>> {
+        let _ = token;
+        // Named objects (buckets, roles, SageMaker objects): the name is the identity.
+        match planned.get_attr("id").filter(|v| !v.is_null()) {
+            Some(_) => self.read(c, planned).await,
+            None => Ok(None),
+        }
+    }
+}
+
+fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
+    static R: OnceLock<BTreeMap<&'static str, Arc<dyn ResourceType>>> = OnceLock::new();
+    R.get_or_init(|| {
+        let all: Vec<Arc<dyn ResourceType>> = vec![
+            Arc::new(instance::Instance),
+            Arc::new(s3_bucket::Bucket),
+            Arc::new(s3_bucket_settings::Versioning),
+            Arc::new(s3_bucket_settings::Encryption),
+            Arc::new(s3_bucket_settings::PublicAccessBlock),
+            Arc::new(iam_role::Role),
+            Arc::new(iam_role_policy_attachment::Attachment),
+            Arc::new(sagemaker_model::Model),
+            Arc::new(sagemaker_endpoint_configuration::EndpointConfiguration),
+            Arc::new(sagemaker_endpoint::Endpoint),
+        ];
+        all.into_iter().map(|r| (r.name(), r)).collect()
+    })
+}
+
+fn schema() -> &'static ProviderSchema {
+    static S: OnceLock<ProviderSchema> = OnceLock::new();
+    S.get_or_init(|| ProviderSchema {
+        provider: clients::provider_block_schema(),
+        resources: resources()
+            .iter()
+            .map(|(k, r)| (k.to_string(), r.schema()))
+            .collect(),
+        data_sources: data_sources::schemas(),
+    })
+}
+
+/// Registers the AWS provider.
+pub fn register(registry: &mut gantry_core::provider::Registry) {
+    registry.register(NAME, Arc::new(Factory));
+}
+
+pub struct Factory;
+
+#[async_trait]
+impl ProviderFactory for Factory {
+    fn schema(&self) -> &ProviderSchema {
+        schema()
+    }
+
+    async fn configure(&self, config: &Value) -> ProviderResult<Arc<dyn Provider>> {
+        Ok(Arc::new(Aws {
+            clients: Clients::from_config(config).await?,
+        }))
+    }
+}
+
+pub struct Aws {
+    clients: Clients,
+}
+
+fn resource(type_name: &str) -> ProviderResult<&'static Arc<dyn ResourceType>> {
+    resources().get(type_name).ok_or_else(|| {
+        ProviderError::new(
+            ErrorKind::Validation,
+            format!("the aws provider has no resource type {type_name:?}"),
+        )
+    })
+}
+
+#[async_trait]
+impl Provider for Aws {
+    fn schema(&self) -> &ProviderSchema {
+        schema()
+    }
+
+    async fn read(&self, type_name: &str, prior: &Value) -> ProviderResult<Option<Value>> {
+        resource(type_name)?.read(&self.clients, prior).await
+    }
+
+    async fn read_many(
+        &self,
+        type_name: &str,
+        priors: &[Value],
+    ) -> Vec<ProviderResult<Option<Value>>> {
+        match resource(type_name) {
+            Ok(r) => r.read_many(&self.clients, priors).await,
+            Err(e) => priors.iter().map(|_| Err(e.clone())).collect(),
+        }
+    }
+
+    async fn plan(&self, req: PlanRequest<'_>) -> ProviderResult<PlanResponse> {
+        let r = resource(req.type_name)?;
+        let mut resp = r.plan(&self.clients, &req).await?;
+        resp.planned = self.clients.with_tags_all(&r.schema(), resp.planned);
+        Ok(resp)
+    }
+
+    async fn create(&self, type_name: &str, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {
+        resource(type_name)?
+            .create(&self.clients, planned, op)
+            .await
+    }
+
+    async fn update(
+        &self,
+        type_name: &str,
+        prior: &Value,
+        planned: &Value,
+        op: &Op<'_>,
+    ) -> ProviderResult<Value> {
+        resource(type_name)?
+            .update(&self.clients, prior, planned, op)
+            .await
+    }
+
+    async fn delete(&self, type_name: &str, prior: &Value, op: &Op<'_>) -> ProviderResult<()> {
+        resource(type_name)?.delete(&self.clients, prior, op).await
+    }
+
+    async fn import(&self, type_name: &str, id: &str) -> ProviderResult<Option<Value>> {
+        resource(type_name)?.import(&self.clients, id).await
+    }
+
+    async fn find_by_token(
+        &self,
+        type_name: &str,
+        token: &str,
+        planned: &Value,
+    ) -> ProviderResult<Option<Value>> {
+        resource(type_name)?
+            .find_by_token(&self.clients, token, planned)
+            .await
+    }
+
+    async fn read_data(&self, type_name: &str, config: &Value) -> ProviderResult<Value> {
+        data_sources::read(&self.clients, type_name, config).await
+    }
+}

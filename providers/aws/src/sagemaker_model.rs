@@ -1,0 +1,301 @@
+//! `aws_sagemaker_model`: a model (container image + artifacts in S3 + execution role).
+//! SageMaker models cannot be changed: every argument but tags forces replacement.
+
+use crate::clients::Clients;
+use crate::error::{is_missing, sdk};
+use crate::util::*;
+use crate::ResourceType;
+use async_trait::async_trait;
+use aws_sdk_sagemaker::types::{ContainerDefinition, ContainerMode, Tag, VpcConfig};
+use gantry_core::provider::{
+    BlockSchema, ErrorKind, Nesting, Op, ProviderError, ProviderResult, ResourceSchema,
+};
+use gantry_core::types::Type;
+use gantry_core::value::Value;
+use std::collections::BTreeMap;
+
+pub struct Model;
+
+pub fn sm_tags(t: &BTreeMap<String, String>) -> Vec<Tag> {
+    t.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// Tags of a SageMaker object, by ARN.
+pub async fn live_tags(c: &Clients, arn: &str) -> ProviderResult<BTreeMap<String, String>> {
+    let r = c
+        .sagemaker
+        .list_tags()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(sdk)?;
+    Ok(r.tags()
+        .iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect())
+}
+
+/// Brings the object's tags to `planned`'s.
+pub async fn sync_tags(
+    c: &Clients,
+    arn: &str,
+    prior: &Value,
+    planned: &Value,
+) -> ProviderResult<()> {
+    let (before, after) = (tags_attr(prior, "tags_all"), send_tags(planned));
+    let removed: Vec<String> = before
+        .keys()
+        .filter(|k| !after.contains_key(*k))
+        .cloned()
+        .collect();
+    if !removed.is_empty() {
+        c.sagemaker
+            .delete_tags()
+            .resource_arn(arn)
+            .set_tag_keys(Some(removed))
+            .send()
+            .await
+            .map_err(sdk)?;
+    }
+    let changed: BTreeMap<String, String> = after
+        .into_iter()
+        .filter(|(k, v)| before.get(k) != Some(v))
+        .collect();
+    if !changed.is_empty() {
+        c.sagemaker
+            .add_tags()
+            .resource_arn(arn)
+            .set_tags(Some(sm_tags(&changed)))
+            .send()
+            .await
+            .map_err(sdk)?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl ResourceType for Model {
+    fn name(&self) -> &'static str {
+        "aws_sagemaker_model"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        let mut b = BlockSchema::default();
+        let a = &mut b.attributes;
+        a.insert("name".into(), req(Type::String).force_new());
+        a.insert("execution_role_arn".into(), req(Type::String).force_new());
+        a.insert(
+            "enable_network_isolation".into(),
+            opt(Type::Bool).with_default(Value::Bool(false)).force_new(),
+        );
+        a.insert("id".into(), comp(Type::String));
+        a.insert("arn".into(), comp(Type::String));
+        tags_schema(&mut b);
+        let mut pc = BlockSchema::default();
+        pc.attributes.insert("image".into(), req(Type::String));
+        pc.attributes
+            .insert("model_data_url".into(), opt(Type::String));
+        pc.attributes
+            .insert("environment".into(), opt(Type::map(Type::String)));
+        pc.attributes.insert(
+            "mode".into(),
+            opt(Type::String).with_default(Value::string("SingleModel")),
+        );
+        b.blocks.insert(
+            "primary_container".into(),
+            block(Nesting::List, pc, 1, true),
+        );
+        let mut vpc = BlockSchema::default();
+        vpc.attributes
+            .insert("security_group_ids".into(), req(Type::set(Type::String)));
+        vpc.attributes
+            .insert("subnets".into(), req(Type::set(Type::String)));
+        b.blocks
+            .insert("vpc_config".into(), block(Nesting::List, vpc, 1, true));
+        ResourceSchema {
+            version: 0,
+            block: b,
+            description: "A SageMaker model.".into(),
+        }
+    }
+
+    async fn create(&self, c: &Clients, planned: &Value, _op: &Op<'_>) -> ProviderResult<Value> {
+        let name = need_str(planned, "name")?;
+        let mut req = c
+            .sagemaker
+            .create_model()
+            .model_name(&name)
+            .execution_role_arn(need_str(planned, "execution_role_arn")?)
+            .enable_network_isolation(
+                attr_bool(planned, "enable_network_isolation").unwrap_or(false),
+            )
+            .set_tags(Some(sm_tags(&send_tags(planned))));
+        if let Some(pc) = planned
+            .get_attr("primary_container")
+            .and_then(Value::as_seq)
+            .and_then(|l| l.first())
+        {
+            let env = tags_attr(pc, "environment").into_iter().collect();
+            req = req.primary_container(
+                ContainerDefinition::builder()
+                    .image(need_str(pc, "image")?)
+                    .set_model_data_url(attr_str(pc, "model_data_url"))
+                    .set_environment(Some(env))
+                    .mode(ContainerMode::from(
+                        attr_str(pc, "mode")
+                            .unwrap_or_else(|| "SingleModel".into())
+                            .as_str(),
+                    ))
+                    .build(),
+            );
+        }
+        if let Some(v) = planned
+            .get_attr("vpc_config")
+            .and_then(Value::as_seq)
+            .and_then(|l| l.first())
+        {
+            let strs = |k: &str| {
+                v.get_attr(k).and_then(Value::as_seq).map(|l| {
+                    l.iter()
+                        .filter_map(|x| x.as_str().map(String::from))
+                        .collect()
+                })
+            };
+            req = req.vpc_config(
+                VpcConfig::builder()
+                    .set_security_group_ids(strs("security_group_ids"))
+                    .set_subnets(strs("subnets"))
+                    .build(),
+            );
+        }
+        req.send().await.map_err(sdk)?;
+        let v = self
+            .read(c, &fill(planned, vec![("id", Value::string(&name))]))
+            .await?;
+        v.ok_or_else(|| {
+            ProviderError::new(
+                ErrorKind::NotFound,
+                format!("model {name} vanished after create"),
+            )
+        })
+    }
+
+    async fn read(&self, c: &Clients, prior: &Value) -> ProviderResult<Option<Value>> {
+        let name = attr_str(prior, "id")
+            .or_else(|| attr_str(prior, "name"))
+            .unwrap_or_default();
+        let m = match c
+            .sagemaker
+            .describe_model()
+            .model_name(&name)
+            .send()
+            .await
+            .map_err(sdk)
+        {
+            Ok(m) => m,
+            Err(e) if is_missing(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let arn = m.model_arn().unwrap_or_default().to_string();
+        let container = m.primary_container().map(|pc| {
+            let env: gantry_core::value::Map = pc
+                .environment()
+                .map(|e| {
+                    e.iter()
+                        .map(|(k, v)| (k.clone(), Value::string(v.as_str())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            obj(vec![
+                ("image", opt_str(pc.image())),
+                ("model_data_url", opt_str(pc.model_data_url())),
+                (
+                    "environment",
+                    if env.is_empty()
+                        && prior
+                            .get_attr("primary_container")
+                            .and_then(Value::as_seq)
+                            .and_then(|l| l.first())
+                            .and_then(|p| p.get_attr("environment"))
+                            .is_none_or(Value::is_null)
+                    {
+                        Value::Null
+                    } else {
+                        Value::map(env)
+                    },
+                ),
+                (
+                    "mode",
+                    Value::string(pc.mode().map(|m| m.as_str()).unwrap_or("SingleModel")),
+                ),
+            ])
+        });
+        let tags = live_tags(c, &arn).await?;
+        let mut pairs = vec![
+            ("id", Value::string(&name)),
+            ("name", Value::string(&name)),
+            ("arn", Value::string(&arn)),
+            ("execution_role_arn", opt_str(m.execution_role_arn())),
+            (
+                "enable_network_isolation",
+                Value::Bool(m.enable_network_isolation().unwrap_or(false)),
+            ),
+            (
+                "primary_container",
+                Value::list(container.into_iter().collect()),
+            ),
+        ];
+        pairs.extend(tag_attrs(prior, &tags));
+        Ok(Some(fill(prior, pairs)))
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        prior: &Value,
+        planned: &Value,
+        _op: &Op<'_>,
+    ) -> ProviderResult<Value> {
+        let arn = need_str(prior, "arn")?;
+        sync_tags(c, &arn, prior, planned).await?;
+        let v = self.read(c, prior).await?;
+        v.ok_or_else(|| ProviderError::new(ErrorKind::NotFound, "model vanished during update"))
+    }
+
+    async fn delete(&self, c: &Clients, prior: &Value, _op: &Op<'_>) -> ProviderResult<()> {
+        let name = need_str(prior, "id")?;
+        match c
+            .sagemaker
+            .delete_model()
+            .model_name(name)
+            .send()
+            .await
+            .map_err(sdk)
+        {
+            Err(e) if !is_missing(&e) => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    async fn import(&self, c: &Clients, id: &str) -> ProviderResult<Option<Value>> {
+        self.read(c, &obj(vec![("id", Value::string(id))])).await
+    }
+
+    async fn find_by_token(
+        &self,
+        c: &Clients,
+        _token: &str,
+        planned: &Value,
+    ) -> ProviderResult<Option<Value>> {
+        let name = attr_str(planned, "name").unwrap_or_default();
+        self.read(c, &fill(planned, vec![("id", Value::string(name))]))
+            .await
+    }
+}

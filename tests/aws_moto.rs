@@ -1,0 +1,366 @@
+//! The AWS provider against moto server (tests/moto/gantry_moto.py): the SageMaker example's
+//! whole lifecycle, checked with the AWS SDK, and batched refresh.
+
+mod common;
+use common::moto::Moto;
+use common::Dir;
+
+fn example_dir() -> Dir {
+    let d = Dir::new();
+    let src = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/aws-sagemaker/main.tf"
+    );
+    d.write("main.tf", &std::fs::read_to_string(src).unwrap());
+    d
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn sagemaker_stack_applies_updates_in_place_corrects_drift_and_destroys() {
+    let moto = Moto::start();
+    let env = moto.env();
+    let d = example_dir();
+    let rt = rt();
+    let conf = rt.block_on(moto.sdk());
+    let s3 = aws_sdk_s3::Client::new(&conf);
+    let iam = aws_sdk_iam::Client::new(&conf);
+    let sm = aws_sdk_sagemaker::Client::new(&conf);
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+
+    // Plan shows the GPU facts from DescribeInstanceTypes.
+    let plan = d.gantry_with(&["plan"], &env);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(
+        plan.stdout.contains("p4d.24xlarge: 8 × NVIDIA A100 40 GiB"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 10 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+
+    let apply = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert!(
+        apply
+            .stdout
+            .contains("aws_sagemaker_endpoint.serving: Still creating")
+            || apply
+                .stdout
+                .contains("aws_sagemaker_endpoint.serving: Creation complete"),
+        "{}",
+        apply.stdout
+    );
+
+    // Everything exists in moto with the planned attributes.
+    let bucket = d.gantry(&["output", "-raw", "artifact_bucket"]).stdout;
+    rt.block_on(async {
+        s3.head_bucket()
+            .bucket(&bucket)
+            .send()
+            .await
+            .expect("bucket exists");
+        let v = s3
+            .get_bucket_versioning()
+            .bucket(&bucket)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(v.status().map(|s| s.as_str()), Some("Enabled"));
+        let tags = s3
+            .get_bucket_tagging()
+            .bucket(&bucket)
+            .send()
+            .await
+            .unwrap();
+        let tag = |k: &str| {
+            tags.tag_set()
+                .iter()
+                .find(|t| t.key() == k)
+                .map(|t| t.value().to_string())
+        };
+        assert_eq!(tag("purpose").as_deref(), Some("model-artifacts"));
+        assert_eq!(
+            tag("managed-by").as_deref(),
+            Some("gantry"),
+            "provider default_tags applied"
+        );
+        let role = iam
+            .get_role()
+            .role_name("llama-serving-sagemaker")
+            .send()
+            .await
+            .unwrap();
+        assert!(role
+            .role()
+            .unwrap()
+            .arn()
+            .contains("llama-serving-sagemaker"));
+        let attached = iam
+            .list_attached_role_policies()
+            .role_name("llama-serving-sagemaker")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(attached.attached_policies().len(), 1);
+        let model = sm
+            .describe_model()
+            .model_name("llama-serving-model")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            model.primary_container().unwrap().environment().unwrap()["SM_NUM_GPUS"],
+            "1"
+        );
+        let ep = sm
+            .describe_endpoint()
+            .endpoint_name("llama-serving-endpoint")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ep.endpoint_config_name(), Some("llama-serving-config-1"));
+        assert_eq!(ep.endpoint_status().map(|s| s.as_str()), Some("InService"));
+        let cfg = sm
+            .describe_endpoint_config()
+            .endpoint_config_name("llama-serving-config-1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            cfg.production_variants()[0].initial_instance_count(),
+            Some(1)
+        );
+        assert_eq!(
+            cfg.production_variants()[0]
+                .instance_type()
+                .map(|t| t.as_str()),
+            Some("ml.g4dn.xlarge")
+        );
+        let id = d.gantry(&["output", "-raw", "training_instance"]).stdout;
+        let r = ec2
+            .describe_instances()
+            .instance_ids(&id)
+            .send()
+            .await
+            .unwrap();
+        let inst = &r.reservations()[0].instances()[0];
+        assert_eq!(
+            inst.instance_type().map(|t| t.as_str()),
+            Some("p4d.24xlarge")
+        );
+        assert!(inst
+            .tags()
+            .iter()
+            .any(|t| t.key() == Some("role") && t.value() == Some("training")));
+    });
+    let again = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(again.code, 0, "second plan must be empty:\n{}", again.all());
+
+    // Scale the endpoint: the configuration is replaced (create before destroy) and the
+    // endpoint is updated in place; nothing else changes.
+    let scale = d.gantry_with(&["plan", "-var", "serving_instance_count=2"], &env);
+    assert_eq!(scale.code, 0, "{}", scale.all());
+    assert!(
+        scale
+            .stdout
+            .contains("# aws_sagemaker_endpoint_configuration.serving must be replaced"),
+        "{}",
+        scale.stdout
+    );
+    assert!(
+        scale
+            .stdout
+            .contains("+/- resource \"aws_sagemaker_endpoint_configuration\""),
+        "{}",
+        scale.stdout
+    );
+    assert!(
+        scale
+            .stdout
+            .contains("# aws_sagemaker_endpoint.serving will be updated in-place"),
+        "{}",
+        scale.stdout
+    );
+    assert!(
+        scale
+            .stdout
+            .contains("Plan: 1 to add, 1 to change, 1 to destroy."),
+        "{}",
+        scale.stdout
+    );
+    let applied = d.gantry_with(
+        &["apply", "-auto-approve", "-var", "serving_instance_count=2"],
+        &env,
+    );
+    assert_eq!(applied.code, 0, "{}", applied.all());
+    rt.block_on(async {
+        let ep = sm
+            .describe_endpoint()
+            .endpoint_name("llama-serving-endpoint")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ep.endpoint_config_name(), Some("llama-serving-config-2"));
+        assert_eq!(ep.endpoint_status().map(|s| s.as_str()), Some("InService"));
+        assert!(
+            sm.describe_endpoint_config()
+                .endpoint_config_name("llama-serving-config-1")
+                .send()
+                .await
+                .is_err(),
+            "old config deleted"
+        );
+    });
+
+    // A tag changed out of band is reported as drift, then corrected.
+    let id = d.gantry(&["output", "-raw", "training_instance"]).stdout;
+    rt.block_on(async {
+        ec2.create_tags()
+            .resources(&id)
+            .tags(
+                aws_sdk_ec2::types::Tag::builder()
+                    .key("role")
+                    .value("hijacked")
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    });
+    let drift = d.gantry_with(&["plan", "-var", "serving_instance_count=2"], &env);
+    assert!(
+        drift
+            .stdout
+            .contains("Objects have changed outside of gantry"),
+        "{}",
+        drift.stdout
+    );
+    assert!(drift.stdout.contains("\"hijacked\""), "{}", drift.stdout);
+    assert!(
+        drift
+            .stdout
+            .contains("# aws_instance.training will be updated in-place"),
+        "{}",
+        drift.stdout
+    );
+    assert!(
+        drift
+            .stdout
+            .contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{}",
+        drift.stdout
+    );
+    let fix = d.gantry_with(
+        &["apply", "-auto-approve", "-var", "serving_instance_count=2"],
+        &env,
+    );
+    assert_eq!(fix.code, 0, "{}", fix.all());
+    rt.block_on(async {
+        let r = ec2
+            .describe_instances()
+            .instance_ids(&id)
+            .send()
+            .await
+            .unwrap();
+        let inst = &r.reservations()[0].instances()[0];
+        assert!(inst
+            .tags()
+            .iter()
+            .any(|t| t.key() == Some("role") && t.value() == Some("training")));
+    });
+
+    // Destroy leaves nothing behind.
+    let destroy = d.gantry_with(
+        &[
+            "destroy",
+            "-auto-approve",
+            "-var",
+            "serving_instance_count=2",
+        ],
+        &env,
+    );
+    assert_eq!(destroy.code, 0, "{}", destroy.all());
+    rt.block_on(async {
+        assert!(s3.list_buckets().send().await.unwrap().buckets().is_empty());
+        assert!(sm
+            .list_endpoints()
+            .send()
+            .await
+            .unwrap()
+            .endpoints()
+            .is_empty());
+        assert!(sm
+            .list_endpoint_configs()
+            .send()
+            .await
+            .unwrap()
+            .endpoint_configs()
+            .is_empty());
+        assert!(sm.list_models().send().await.unwrap().models().is_empty());
+        assert!(iam
+            .get_role()
+            .role_name("llama-serving-sagemaker")
+            .send()
+            .await
+            .is_err());
+        let r = ec2
+            .describe_instances()
+            .instance_ids(&id)
+            .send()
+            .await
+            .unwrap();
+        let state = r.reservations()[0].instances()[0]
+            .state()
+            .and_then(|s| s.name())
+            .map(|n| n.as_str().to_string());
+        assert_eq!(state.as_deref(), Some("terminated"));
+    });
+    assert!(d.addresses().is_empty());
+}
+
+#[test]
+fn refresh_of_300_instances_is_batched() {
+    let moto = Moto::start();
+    let env = moto.env();
+    let d = Dir::new();
+    d.write("main.tf", "resource \"aws_instance\" \"worker\" {\n  count         = 300\n  ami           = \"ami-760aaa0f\"\n  instance_type = \"g5.xlarge\"\n  tags = {\n    Name = \"worker-${count.index}\"\n  }\n}\n");
+    let apply = d.gantry_with(&["apply", "-auto-approve", "-parallelism=20"], &env);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert_eq!(d.addresses().len(), 300);
+    moto.reset_counts();
+    let plan = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    let calls = moto.counts()["DescribeInstances"].as_u64().unwrap_or(0);
+    // One call per resource would be 300; the target is at most 1/50 of that.
+    assert!(
+        (1..=6).contains(&calls),
+        "DescribeInstances calls during refresh: {calls}"
+    );
+}
+
+#[test]
+fn unknown_instance_types_fail_at_plan_time() {
+    let moto = Moto::start();
+    let d = Dir::new();
+    d.write("main.tf", "resource \"aws_instance\" \"x\" {\n  ami           = \"ami-760aaa0f\"\n  instance_type = \"p9.mega\"\n}\n");
+    let r = d.gantry_with(&["plan"], &moto.env());
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr
+            .contains("instance_type \"p9.mega\" does not exist"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("aws_instance.x"), "{}", r.stderr);
+}

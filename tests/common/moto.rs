@@ -1,0 +1,90 @@
+//! Starts the project's moto launcher (tests/moto/gantry_moto.py) on a free loopback port.
+//! A missing moto is a test failure, not a skip: `scripts/setup` installs it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/moto/gantry_moto.py");
+        let mut child = Command::new("python3")
+            .args([script, "--host", "127.0.0.1", "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 is required to run moto (scripts/setup installs it)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .strip_prefix("ready ")
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "moto did not start (is `moto[server]` installed? run scripts/setup): {line:?}"
+                )
+            });
+        Moto { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Environment that points gantry's AWS provider at this moto.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.url()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ]
+    }
+
+    fn get(&self, path: &str, method: &str) -> String {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            s,
+            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out.split("\r\n\r\n").nth(1).unwrap_or_default().to_string()
+    }
+
+    /// Requests served per API action since the last reset.
+    pub fn counts(&self) -> serde_json::Value {
+        serde_json::from_str(&self.get("/_gantry/counts", "GET")).unwrap()
+    }
+
+    pub fn reset_counts(&self) {
+        self.get("/_gantry/reset", "POST");
+    }
+
+    /// An SDK configuration for checking what exists.
+    pub async fn sdk(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(self.url())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "testing", "testing", None, None, "tests",
+            ))
+            .load()
+            .await
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

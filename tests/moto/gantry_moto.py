@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""moto's own server, with the SageMaker behaviour real AWS has and moto 5.2 lacks.
+
+This is test harness, not provider code: gantry's AWS provider never special-cases moto.
+What is added (documented in the README's emulator table):
+
+- UpdateEndpoint (moto answers HTTP 500): the endpoint goes to "Updating", then switches to
+  the new configuration and returns to "InService".
+- Realistic status transitions: a new endpoint reports "Creating" and an updated one
+  "Updating" for the next TRANSITION_DESCRIBES DescribeEndpoint calls, then "InService".
+  An endpoint whose name starts with "fail-" ends in "Failed" with a FailureReason.
+- Duplicate SageMaker model / endpoint configuration / endpoint names are rejected with a
+  ValidationException, as AWS does (moto silently overwrites).
+- GetBucketVersioning answers with S3's documented XML root (moto uses a wrong one that the
+  Rust SDK rejects).
+- /_gantry/counts (GET) returns how many requests of each API action were served, and
+  /_gantry/reset (POST) zeroes them: tests use it to count DescribeInstances calls.
+
+Usage: gantry_moto.py [--host 127.0.0.1] [--port 5000]; prints "ready <port>" when serving.
+"""
+
+import argparse
+import collections
+import io
+import json
+import os
+import socket
+import sys
+import threading
+import urllib.parse
+
+# AWS managed policies (arn:aws:iam::aws:policy/...) exist in every real account; moto loads
+# them only when asked.
+os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+
+from moto.core.responses import ActionResult
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.sagemaker import models as sm
+from moto.sagemaker import responses as smr
+from moto.s3 import responses as s3r
+from moto.sagemaker.exceptions import ValidationError
+from werkzeug.serving import make_server
+
+TRANSITION_DESCRIBES = 2
+
+
+def _reject_duplicate(store, name, kind, arn_kind, backend):
+    if name in store:
+        arn = sm.arn_formatter(arn_kind, name, backend.account_id, backend.region_name)
+        raise ValidationError(message=f'Cannot create already existing {kind} "{arn}".')
+
+
+_orig_create_model = sm.SageMakerModelBackend.create_model
+_orig_create_config = sm.SageMakerModelBackend.create_endpoint_config
+_orig_create_endpoint = sm.SageMakerModelBackend.create_endpoint
+_orig_describe_endpoint = sm.SageMakerModelBackend.describe_endpoint
+
+
+def create_model(self, *args, **kwargs):
+    name = kwargs.get("model_name", args[0] if args else None)
+    _reject_duplicate(self._models, name, "model", "model", self)
+    return _orig_create_model(self, *args, **kwargs)
+
+
+def create_endpoint_config(self, endpoint_config_name, *args, **kwargs):
+    _reject_duplicate(self.endpoint_configs, endpoint_config_name, "endpoint configuration", "endpoint-config", self)
+    return _orig_create_config(self, endpoint_config_name, *args, **kwargs)
+
+
+def create_endpoint(self, endpoint_name, endpoint_config_name, tags):
+    _reject_duplicate(self.endpoints, endpoint_name, "endpoint", "endpoint", self)
+    ep = _orig_create_endpoint(self, endpoint_name, endpoint_config_name, tags)
+    ep.endpoint_status = "Creating"
+    ep._gantry_pending = TRANSITION_DESCRIBES
+    return ep
+
+
+def _settle(ep):
+    nxt = getattr(ep, "_gantry_next", None)
+    if nxt is not None:
+        ep.endpoint_config_name, variants = nxt
+        ep.production_variants = ep._process_production_variants(variants)
+        ep._gantry_next = None
+    if ep.endpoint_name.startswith("fail-"):
+        ep.endpoint_status = "Failed"
+        ep.failure_reason = "Simulated by the test harness: insufficient capacity for the requested instance type."
+    else:
+        ep.endpoint_status = "InService"
+
+
+def describe_endpoint(self, endpoint_name):
+    response = _orig_describe_endpoint(self, endpoint_name)
+    ep = self.endpoints.get(endpoint_name)
+    pending = getattr(ep, "_gantry_pending", 0) if ep is not None else 0
+    if pending > 0:
+        ep._gantry_pending = pending - 1
+        if ep._gantry_pending == 0:
+            _settle(ep)
+    return response
+
+
+def update_endpoint(self, endpoint_name, endpoint_config_name):
+    if endpoint_name not in self.endpoints:
+        arn = sm.FakeEndpoint.arn_formatter(endpoint_name, self.account_id, self.region_name)
+        raise ValidationError(message=f"Could not find endpoint '{arn}'.")
+    config = self.describe_endpoint_config(endpoint_config_name)
+    ep = self.endpoints[endpoint_name]
+    ep.endpoint_status = "Updating"
+    ep._gantry_next = (endpoint_config_name, config["ProductionVariants"])
+    ep._gantry_pending = TRANSITION_DESCRIBES
+    return ep
+
+
+def update_endpoint_response(self):
+    ep = self.sagemaker_backend.update_endpoint(self._get_param("EndpointName"), self._get_param("EndpointConfigName"))
+    return ActionResult({"EndpointArn": ep.arn})
+
+
+sm.SageMakerModelBackend.create_model = create_model
+sm.SageMakerModelBackend.create_endpoint_config = create_endpoint_config
+sm.SageMakerModelBackend.create_endpoint = create_endpoint
+sm.SageMakerModelBackend.describe_endpoint = describe_endpoint
+sm.SageMakerModelBackend.update_endpoint = update_endpoint
+smr.SageMakerResponse.update_endpoint = update_endpoint_response
+
+
+def get_bucket_versioning(self):
+    """moto 5.2 names the XML root GetBucketVersioningResponse; S3 (and the SDKs) use
+    VersioningConfiguration."""
+    status = self.backend.get_bucket_versioning(self.bucket_name)
+    inner = f"<Status>{status}</Status>" if status else ""
+    body = f'<?xml version="1.0" encoding="UTF-8"?>\n<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{inner}</VersioningConfiguration>'
+    return 200, {"Content-Type": "application/xml"}, body
+
+
+s3r.S3Response.get_bucket_versioning = get_bucket_versioning
+
+
+class Counting:
+    """WSGI middleware counting requests per API action."""
+
+    def __init__(self, app):
+        self.app = app
+        self.counts = collections.Counter()
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path == "/_gantry/counts":
+            with self.lock:
+                body = json.dumps(dict(self.counts)).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        if path == "/_gantry/reset":
+            with self.lock:
+                self.counts.clear()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "2")])
+            return [b"{}"]
+        action = None
+        target = environ.get("HTTP_X_AMZ_TARGET")
+        if target:
+            action = target.split(".")[-1]
+        else:
+            query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+            action = (query.get("Action") or [None])[0]
+            if action is None and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                body = environ["wsgi.input"].read(length) if length else b""
+                environ["wsgi.input"] = io.BytesIO(body)
+                action = (urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action") or [None])[0]
+        if action is None:
+            action = f"{environ.get('REQUEST_METHOD')} {path.split('/')[1] if '/' in path else path}"
+        with self.lock:
+            self.counts[action] += 1
+        return self.app(environ, start_response)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    a = ap.parse_args()
+    port = a.port
+    if port == 0:
+        with socket.socket() as s:
+            s.bind((a.host, 0))
+            port = s.getsockname()[1]
+    app = Counting(DomainDispatcherApplication(create_backend_app))
+    server = make_server(a.host, port, app, threaded=True)
+    print(f"ready {port}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
