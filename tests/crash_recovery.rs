@@ -129,3 +129,54 @@ fn sigkill_mid_apply_recovers_every_completed_operation() {
         "the journal is compacted into the snapshot"
     );
 }
+
+#[test]
+fn sigint_stops_scheduling_finishes_in_flight_work_and_exits_130() {
+    let d = Dir::new();
+    d.write("main.tf", &format!("resource \"terraform_data\" \"node\" {{\n  count = {N}\n  input = \"node-${{count.index}}\"\n}}\n"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .args(["apply", "-auto-approve", "-parallelism=4"])
+        .current_dir(d.path())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut seen = 0;
+    let mut line = String::new();
+    while seen < 200 {
+        line.clear();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        if line.contains(": Creation complete") {
+            seen += 1;
+        }
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    for _ in reader.lines() {}
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("Interrupt received"), "{stderr}");
+    // Everything finished was persisted as a snapshot, the journal compacted, the lock freed.
+    assert!(!d.path().join("gantry.tfstate.journal").exists());
+    let done = ids(&d).len();
+    assert!(done >= 200 && done < N, "{done} objects recorded");
+    let plan = d.gantry(&["plan"]);
+    assert_eq!(plan.code, 0, "the lock was released: {}", plan.all());
+    assert!(
+        plan.stdout.contains(&format!(
+            "Plan: {} to add, 0 to change, 0 to destroy.",
+            N - done
+        )),
+        "{}",
+        plan.stdout
+    );
+}

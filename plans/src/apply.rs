@@ -361,12 +361,29 @@ async fn run(ctx: &Ctx<'_>, g: &DiGraph<Step, ()>, parallelism: usize) -> (Vec<D
     let mut running = FuturesUnordered::new();
     let mut failures = Vec::new();
     let mut finished = 0usize;
+    let mut interrupts = interrupt::subscribe();
     loop {
-        while running.len() < parallelism.max(1) {
+        // After an interrupt nothing new starts; what is in flight finishes and is recorded.
+        while running.len() < parallelism.max(1) && interrupt::count() == 0 {
             let Some(i) = ready.pop() else { break };
             running.push(async move { (i, execute(ctx, &g[i]).await) });
         }
-        let Some((i, result)) = running.next().await else {
+        if running.is_empty() {
+            break;
+        }
+        let next = tokio::select! {
+            n = running.next() => n,
+            _ = interrupts.changed() => {
+                if interrupt::count() >= 2 {
+                    // A second interrupt stops waiting. Operations still in flight keep their
+                    // journaled intents, which the next run reconciles.
+                    failures.push(Diagnostic::error("Interrupted", format!("Stopped waiting for {} operation(s) still in flight; the next run reconciles them from the journal.", running.len())));
+                    break;
+                }
+                continue;
+            }
+        };
+        let Some((i, result)) = next else {
             break;
         };
         finished += 1;
@@ -382,8 +399,41 @@ async fn run(ctx: &Ctx<'_>, g: &DiGraph<Step, ()>, parallelism: usize) -> (Vec<D
             Err(d) => failures.push(d),
         }
     }
+    if interrupt::count() > 0 && !failures.iter().any(|d| d.summary == "Interrupted") {
+        failures.push(Diagnostic::error("Interrupted", "gantry was interrupted: operations in flight finished and were recorded; nothing new was started."));
+    }
     let skipped = g.node_count() - finished;
     (failures, skipped)
+}
+
+/// Graceful interrupts (SIGINT / SIGTERM, delivered by the CLI or an embedder): the first
+/// stops scheduling new operations, the second stops waiting for those in flight.
+pub mod interrupt {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::OnceLock;
+    use tokio::sync::watch;
+
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+
+    fn channel() -> &'static watch::Sender<usize> {
+        static TX: OnceLock<watch::Sender<usize>> = OnceLock::new();
+        TX.get_or_init(|| watch::channel(0).0)
+    }
+
+    /// Records one interrupt; returns how many there have been.
+    pub fn raise() -> usize {
+        let n = COUNT.fetch_add(1, Ordering::SeqCst) + 1;
+        channel().send_replace(n);
+        n
+    }
+
+    pub fn count() -> usize {
+        COUNT.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn subscribe() -> watch::Receiver<usize> {
+        channel().subscribe()
+    }
 }
 
 /// Reports "still creating" every 10 seconds while `op` runs.

@@ -70,7 +70,16 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let result = runtime.block_on(run(&ctx, cli.cmd));
+    let result = runtime.block_on(async {
+        tokio::spawn(watch_signals());
+        run(&ctx, cli.cmd).await
+    });
+    if gantry::plans::apply::interrupt::count() > 0 {
+        if let Err(f) = &result {
+            eprint!("{}", f.render(ctx.style.color));
+        }
+        return ExitCode::from(130);
+    }
     match result {
         Ok(code) => ExitCode::from(code),
         Err(f) if ctx.json => {
@@ -80,6 +89,31 @@ fn main() -> ExitCode {
         Err(f) => {
             eprint!("{}", f.render(ctx.style.color));
             ExitCode::from(1)
+        }
+    }
+}
+
+/// SIGINT / SIGTERM: the first asks for a graceful stop (in-flight operations finish and are
+/// recorded, the lock is released), the second stops waiting.
+async fn watch_signals() {
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    loop {
+        #[cfg(unix)]
+        let got = match term.as_mut() {
+            Some(t) => {
+                tokio::select! { r = tokio::signal::ctrl_c() => r.is_ok(), s = t.recv() => s.is_some() }
+            }
+            None => tokio::signal::ctrl_c().await.is_ok(),
+        };
+        #[cfg(not(unix))]
+        let got = tokio::signal::ctrl_c().await.is_ok();
+        if !got {
+            return;
+        }
+        match gantry::plans::apply::interrupt::raise() {
+            1 => eprintln!("\nInterrupt received.\nPlease wait for gantry to exit or data loss may occur.\nGracefully shutting down: operations in flight finish and are recorded; nothing new starts."),
+            _ => eprintln!("\nTwo interrupts received. Exiting immediately: operations still in flight are left to the next run, which reconciles them from the journal."),
         }
     }
 }
