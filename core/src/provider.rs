@@ -228,6 +228,13 @@ impl Progress for NoProgress {
 pub trait Provider: Send + Sync {
     fn schema(&self) -> &ProviderSchema;
 
+    /// Whether operations change something outside gantry's own state (default: yes). Only
+    /// then is an intent journaled (and fsynced) before each call: for a provider whose
+    /// objects live only in state, like `terraform_data`, there is nothing to lose.
+    fn remote(&self) -> bool {
+        true
+    }
+
     /// Extra checks of a resource's configuration beyond the schema. Returns messages.
     fn validate(&self, _type_name: &str, _config: &Value) -> Vec<String> {
         Vec::new()

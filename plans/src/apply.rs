@@ -668,16 +668,18 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         } else {
             "create"
         };
-        commit(
-            ctx,
-            JournalEntry::Intent {
-                addr: addr.to_string(),
-                action: verb.into(),
-                token: token.clone(),
-                planned: plain.to_json(),
-            },
-        )
-        .await?;
+        if provider.remote() {
+            commit(
+                ctx,
+                JournalEntry::Intent {
+                    addr: addr.to_string(),
+                    action: verb.into(),
+                    token: token.clone(),
+                    planned: plain.to_json(),
+                },
+            )
+            .await?;
+        }
         let addr_text = addr.to_string();
         let op = Op {
             addr: &addr_text,
@@ -795,16 +797,18 @@ async fn destroy_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         .map(|b| b.unmark_deep().0)
         .unwrap_or_default();
     let token = uuid::Uuid::new_v4().to_string();
-    commit(
-        ctx,
-        JournalEntry::Intent {
-            addr: addr.to_string(),
-            action: "delete".into(),
-            token: token.clone(),
-            planned: serde_json::Value::Null,
-        },
-    )
-    .await?;
+    if provider.remote() {
+        commit(
+            ctx,
+            JournalEntry::Intent {
+                addr: addr.to_string(),
+                action: "delete".into(),
+                token: token.clone(),
+                planned: serde_json::Value::Null,
+            },
+        )
+        .await?;
+    }
     let addr_text = addr.to_string();
     let op = Op {
         addr: &addr_text,

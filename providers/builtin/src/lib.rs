@@ -85,6 +85,10 @@ impl Provider for Builtin {
         schema()
     }
 
+    fn remote(&self) -> bool {
+        false
+    }
+
     async fn read(&self, type_name: &str, prior: &Value) -> ProviderResult<Option<Value>> {
         check_type(type_name)?;
         // The object lives only in state: it exists exactly as recorded.
