@@ -364,3 +364,143 @@ fn unknown_instance_types_fail_at_plan_time() {
     );
     assert!(r.stderr.contains("aws_instance.x"), "{}", r.stderr);
 }
+
+#[test]
+fn import_adopts_existing_objects_and_instance_type_changes_in_place() {
+    let moto = Moto::start();
+    let env = moto.env();
+    let rt = rt();
+    let conf = rt.block_on(moto.sdk());
+    let s3 = aws_sdk_s3::Client::new(&conf);
+    let iam = aws_sdk_iam::Client::new(&conf);
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+    rt.block_on(async {
+        s3.create_bucket().bucket("existing-weights").send().await.unwrap();
+        iam.create_role()
+            .role_name("adopted-role")
+            .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#)
+            .send()
+            .await
+            .unwrap();
+    });
+    let d = Dir::new();
+    d.write(
+        "main.tf",
+        r#"
+variable "gpu_type" {
+  default = "g5.xlarge"
+}
+import {
+  to = aws_s3_bucket.weights
+  id = "existing-weights"
+}
+resource "aws_s3_bucket" "weights" {
+  bucket = "existing-weights"
+  tags   = { team = "ml" }
+}
+resource "aws_iam_role" "adopted" {
+  name               = "adopted-role"
+  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Action = "sts:AssumeRole", Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" } }] })
+}
+resource "aws_instance" "gpu" {
+  ami           = "ami-760aaa0f"
+  instance_type = var.gpu_type
+}
+"#,
+    );
+    // The CLI import adopts the role; its policy (same JSON, other key order) is no change.
+    let imp = d.gantry_with(&["import", "aws_iam_role.adopted", "adopted-role"], &env);
+    assert_eq!(imp.code, 0, "{}", imp.all());
+    let plan = d.gantry_with(&["plan"], &env);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(
+        plan.stdout
+            .contains("# aws_s3_bucket.weights will be updated in-place"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("(imported from \"existing-weights\")"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        !plan.stdout.contains("aws_iam_role.adopted will"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 1 to import, 1 to add, 1 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    let apply = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert!(
+        apply
+            .stdout
+            .contains("Resources: 1 imported, 1 added, 1 changed, 0 destroyed."),
+        "{}",
+        apply.stdout
+    );
+    rt.block_on(async {
+        let tags = s3
+            .get_bucket_tagging()
+            .bucket("existing-weights")
+            .send()
+            .await
+            .unwrap();
+        assert!(tags
+            .tag_set()
+            .iter()
+            .any(|t| t.key() == "team" && t.value() == "ml"));
+    });
+    let id = {
+        let st = d.state_json();
+        st["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["type"] == "aws_instance")
+            .unwrap()["instances"][0]["attributes"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // A bigger GPU type: stop → modify → start, the same instance.
+    let resize = d.gantry_with(&["plan", "-var", "gpu_type=g5.2xlarge"], &env);
+    assert!(
+        resize
+            .stdout
+            .contains("# aws_instance.gpu will be updated in-place"),
+        "{}",
+        resize.stdout
+    );
+    assert!(
+        resize
+            .stdout
+            .contains("instance_type = \"g5.xlarge\" -> \"g5.2xlarge\""),
+        "{}",
+        resize.stdout
+    );
+    let applied = d.gantry_with(
+        &["apply", "-auto-approve", "-var", "gpu_type=g5.2xlarge"],
+        &env,
+    );
+    assert_eq!(applied.code, 0, "{}", applied.all());
+    rt.block_on(async {
+        let r = ec2
+            .describe_instances()
+            .instance_ids(&id)
+            .send()
+            .await
+            .unwrap();
+        let inst = &r.reservations()[0].instances()[0];
+        assert_eq!(inst.instance_type().map(|t| t.as_str()), Some("g5.2xlarge"));
+        assert_eq!(
+            inst.state().and_then(|s| s.name()).map(|n| n.as_str()),
+            Some("running")
+        );
+    });
+}

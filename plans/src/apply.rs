@@ -193,6 +193,20 @@ pub async fn apply(
         applied: Mutex::new(Summary::default()),
         observer,
     };
+    // Objects adopted by import blocks become durable before anything else runs.
+    for (addr, _) in &plan.imports {
+        if let Some(inst) = plan.prior_state.resources.get(addr) {
+            let entry = JournalEntry::set(addr, inst);
+            if let Err(e) = ctx.journal.commit(vec![entry]).await {
+                return Err(Diagnostic::error(
+                    "Failed to persist state",
+                    format!("writing the state journal: {e}"),
+                )
+                .into());
+            }
+            lock(&ctx.applied).import += 1;
+        }
+    }
     let graph = build_graph(engine, plan)?;
     let (failures, skipped) = run(&ctx, &graph, parallelism).await;
 

@@ -145,11 +145,14 @@ pub struct Plan {
     pub relevant_attributes: serde_json::Value,
     /// Instances targeted by `-target`, if any (apply must honour the same restriction).
     pub targets: Vec<String>,
+    /// Objects adopted by `import` blocks: address and cloud id. They are in `prior_state`.
+    pub imports: Vec<(InstanceAddr, String)>,
 }
 
 /// Counts for the summary line.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
+    pub import: usize,
     pub add: usize,
     pub change: usize,
     pub destroy: usize,
@@ -185,7 +188,8 @@ impl Plan {
     /// True when applying would change anything at all: resources, outputs or (refresh-only)
     /// drift to record.
     pub fn has_changes(&self) -> bool {
-        self.has_resource_changes()
+        !self.imports.is_empty()
+            || self.has_resource_changes()
             || self.outputs.iter().any(|o| o.action != Action::NoOp)
             || (self.mode == PlanMode::RefreshOnly && !self.drift.is_empty())
     }

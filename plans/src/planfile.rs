@@ -268,6 +268,7 @@ pub fn to_json(plan: &Plan) -> Json {
         "prior_state": plan.prior_state.to_json("gantry"),
         "configuration": plan.configuration,
         "relevant_attributes": plan.relevant_attributes,
+        "imports": plan.imports.iter().map(|(a, id)| json!({"to": a.to_string(), "id": id})).collect::<Vec<_>>(),
     })
 }
 
@@ -316,8 +317,27 @@ pub fn from_json(j: &Json) -> Result<Plan, String> {
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
+    let imports = list("imports")
+        .iter()
+        .map(|i| {
+            let to: InstanceAddr = i
+                .get("to")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .parse()
+                .map_err(|e| format!("{e}"))?;
+            Ok((
+                to,
+                i.get("id")
+                    .and_then(Json::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+            ))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
     Ok(Plan {
         mode,
+        imports,
         changes: list("changes")
             .iter()
             .map(change_from_json)

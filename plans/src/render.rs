@@ -57,10 +57,16 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
     if !plan.drift.is_empty() {
         out.push_str(&render_drift(plan, style));
     }
+    let imported = |c: &ResourceChange| {
+        plan.imports
+            .iter()
+            .find(|(a, _)| a == &c.addr)
+            .map(|(_, id)| id.clone())
+    };
     let changes: Vec<&ResourceChange> = plan
         .changes
         .iter()
-        .filter(|c| c.action != Action::NoOp)
+        .filter(|c| c.action != Action::NoOp || imported(c).is_some())
         .collect();
     let output_changes: Vec<&OutputChange> = plan
         .outputs
@@ -108,7 +114,19 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
                     .drift
                     .iter()
                     .any(|d| d.addr == c.addr && d.action == Action::Delete);
-            let text = render_change(c, style);
+            let mut text = render_change(c, style);
+            if let Some(id) = imported(c) {
+                // Adopted by an import block: say so, with the id it was found by.
+                let note = format!("  # (imported from \"{id}\")\n");
+                text = if c.action == Action::NoOp {
+                    text.replacen("has no changes\n", &format!("will be imported\n{note}"), 1)
+                } else {
+                    match text.find('\n') {
+                        Some(i) => format!("{}{note}{}", &text[..=i], &text[i + 1..]),
+                        None => text,
+                    }
+                };
+            }
             if gone {
                 // Deleted outside gantry, so planned again as a create.
                 out.push_str(&text.replacen(
@@ -121,9 +139,14 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
             }
         }
         let s = plan.summary();
+        let imports = if plan.imports.is_empty() {
+            String::new()
+        } else {
+            format!("{} to import, ", plan.imports.len())
+        };
         let _ = writeln!(
             out,
-            "\n{} {} to add, {} to change, {} to destroy.",
+            "\n{} {imports}{} to add, {} to change, {} to destroy.",
             style.bold("Plan:"),
             s.add,
             s.change,

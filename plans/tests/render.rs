@@ -52,6 +52,7 @@ fn plan(changes: Vec<ResourceChange>) -> Plan {
         configuration: json!({}),
         relevant_attributes: json!([]),
         targets: vec![],
+        imports: vec![],
     }
 }
 

@@ -61,6 +61,7 @@ pub fn load_sources(dir: &FsPath, files: Vec<SourceFile>) -> (Config, Diagnostic
         locals: IndexMap::new(),
         resources: IndexMap::new(),
         outputs: IndexMap::new(),
+        imports: Vec::new(),
     };
     let mut diags = Diagnostics::default();
     for f in files {
@@ -262,7 +263,8 @@ impl Loader<'_> {
             }
             "resource" | "data" => self.resource(b),
             "output" => self.output(&b),
-            "moved" | "import" | "check" | "removed" | "module" => self.error(
+            "import" => self.import(&b),
+            "moved" | "check" | "removed" | "module" => self.error(
                 "Unsupported block type",
                 format!(
                     "{:?} blocks are not supported by this version of gantry yet.",
@@ -618,6 +620,31 @@ impl Loader<'_> {
             }
         }
         lc
+    }
+
+    fn import(&mut self, b: &Block) {
+        let span = self.span(b.span());
+        let (Some(to), Some(id)) = (b.body.get_attribute("to"), b.body.get_attribute("id")) else {
+            self.error("Missing required argument", "An import block needs both \"to\" (the resource address) and \"id\" (the object's id in the cloud).", b.ident.span());
+            return;
+        };
+        let text = match &to.value {
+            Expression::Traversal(_) | Expression::Variable(_) => {
+                let src = &self.cfg.sources.files[self.file].text;
+                to.value
+                    .span()
+                    .and_then(|r| src.get(r))
+                    .map(|t| t.split_whitespace().collect::<String>())
+            }
+            _ => None,
+        };
+        match text.as_deref().map(str::parse::<crate::addr::InstanceAddr>) {
+            Some(Ok(addr)) => {
+                let id = self.expr(&id.value);
+                self.cfg.imports.push(Import { to: addr, id, span });
+            }
+            _ => self.error("Invalid import address", "The \"to\" argument must be a resource address such as aws_s3_bucket.artifacts or aws_instance.gpu[0].", to.value.span()),
+        }
     }
 
     fn output(&mut self, b: &Block) {

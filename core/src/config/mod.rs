@@ -58,6 +58,15 @@ pub struct Config {
     pub locals: IndexMap<String, Local>,
     pub resources: IndexMap<ResourceAddr, Resource>,
     pub outputs: IndexMap<String, Output>,
+    /// `import { to = ADDR, id = "..." }` blocks: existing objects to adopt.
+    pub imports: Vec<Import>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Import {
+    pub to: crate::addr::InstanceAddr,
+    pub id: Expr,
+    pub span: Option<SourceSpan>,
 }
 
 #[derive(Clone, Debug)]

@@ -593,8 +593,15 @@ async fn apply_cmd(ctx: &Ctx, a: ApplyArgs, mode: PlanMode) -> Outcome {
         _ => println!(
             "\n{}",
             ctx.style.bold(&format!(
-                "Apply complete! Resources: {} added, {} changed, {} destroyed.",
-                s.add, s.change, s.destroy
+                "Apply complete! Resources: {}{} added, {} changed, {} destroyed.",
+                if s.import > 0 {
+                    format!("{} imported, ", s.import)
+                } else {
+                    String::new()
+                },
+                s.add,
+                s.change,
+                s.destroy
             ))
         ),
     }

@@ -276,7 +276,7 @@ pub mod json {
                 s.add, s.change, s.destroy
             ),
             "change_summary",
-            json!({"changes": {"add": s.add, "change": s.change, "import": 0, "remove": s.destroy, "operation": op}}),
+            json!({"changes": {"add": s.add, "change": s.change, "import": plan.imports.len(), "remove": s.destroy, "operation": op}}),
         );
         let outs: serde_json::Map<String, Json> = plan
             .outputs
@@ -318,7 +318,7 @@ pub mod json {
             "info",
             &msg,
             "change_summary",
-            json!({"changes": {"add": summary.add, "change": summary.change, "import": 0, "remove": summary.destroy, "operation": if destroy { "destroy" } else { "apply" }}}),
+            json!({"changes": {"add": summary.add, "change": summary.change, "import": summary.import, "remove": summary.destroy, "operation": if destroy { "destroy" } else { "apply" }}}),
         );
         let outs: serde_json::Map<String, Json> = outputs
             .iter()
