@@ -434,6 +434,29 @@ fn sensitive_variables_never_reach_output() {
             r.all()
         );
     }
+    // Trace-level logging (the engine's and every crate's) and error output leak nothing.
+    let traced = d.gantry_env(
+        &["apply", "-auto-approve", "-var", "token=rotated-XYZZY"],
+        &[("GANTRY_LOG", "trace")],
+    );
+    assert_eq!(traced.code, 0, "{}", traced.all());
+    assert!(
+        !traced.all().contains("XYZZY"),
+        "trace log leaked:\n{}",
+        traced.all()
+    );
+    d.write(
+        "broken.tf",
+        "resource \"terraform_data\" \"y\" {\n  input = var.token + 1\n}\n",
+    );
+    let failed = d.gantry_env(&["plan"], &env);
+    assert_eq!(failed.code, 1, "{}", failed.all());
+    assert!(
+        !failed.all().contains(secret) && !failed.all().contains("XYZZY"),
+        "error output leaked:\n{}",
+        failed.all()
+    );
+    d.remove("broken.tf");
     let p = d.gantry_env(&["plan", "-var", "token=other"], &env);
     assert!(p.stdout.contains("(sensitive value)"), "{}", p.stdout);
     // The state keeps the value (it must, to diff) and marks it sensitive.

@@ -49,6 +49,14 @@ pub fn decode_body(
                         Ok(v) => {
                             out.insert(name.to_string(), v.mark_if(attr.sensitive));
                         }
+                        // The conversion message quotes the value: not for a sensitive one.
+                        Err(_) if v.contains_sensitive() => diags.push(
+                            Diagnostic::error(
+                                "Incorrect attribute value type",
+                                format!("Inappropriate value for attribute {name:?}: it must be of type {} (the value is sensitive, so it is not shown).", attr.ty.name()),
+                            )
+                            .at(span(a.value.span(), ev.file)),
+                        ),
                         Err(m) => diags.push(
                             Diagnostic::error(
                                 "Incorrect attribute value type",

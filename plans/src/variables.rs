@@ -125,6 +125,11 @@ pub fn collect(
         };
         let mut v = match var.ty.convert(&raw) {
             Ok(v) => v,
+            // The conversion message quotes the value: not for a sensitive variable.
+            Err(_) if var.sensitive => {
+                diags.push(Diagnostic::error("Invalid value for input variable", format!("The given value is not suitable for var.{}: it is not of type {} (the value is sensitive, so it is not shown).", var.name, var.ty.name())).at(at));
+                continue;
+            }
             Err(m) => {
                 let from = match origin {
                     Origin::Env => " (from the environment)",

@@ -136,7 +136,14 @@ pub fn call(name: &str, args: Vec<Value>, ev: &Evaluator) -> R {
     {
         return Ok(Value::Unknown.mark_if(sensitive));
     }
-    Ok(dispatch(name, &args, ev)?.mark_if(sensitive))
+    match dispatch(name, &args, ev) {
+        Ok(v) => Ok(v.mark_if(sensitive)),
+        // Messages quote argument values; a sensitive one must not reach the user.
+        Err(_) if sensitive => {
+            Err("an argument is sensitive, so the details of the error are hidden".into())
+        }
+        Err(m) => Err(m),
+    }
 }
 
 fn one_arg(mut args: Vec<Value>) -> R {

@@ -150,7 +150,9 @@ impl<'a> Evaluator<'a> {
                     return Ok(Value::Unknown.mark_if(s));
                 }
                 let r = match u.operator.value() {
-                    UnaryOperator::Neg => Value::Number(-self.number(v, here())?),
+                    UnaryOperator::Neg => {
+                        Value::Number(-self.number(v, here()).map_err(|d| hide_if(d, s))?)
+                    }
                     UnaryOperator::Not => Value::Bool(!self.boolean(v, here())?),
                 };
                 r.mark_if(s)
@@ -420,8 +422,12 @@ impl<'a> Evaluator<'a> {
                 Value::Bool(if op == And { x && y } else { x || y })
             }
             _ => {
-                let x = self.number(lv, self.span(b.lhs_expr.span()))?;
-                let y = self.number(rv, self.span(b.rhs_expr.span()))?;
+                let x = self
+                    .number(lv, self.span(b.lhs_expr.span()))
+                    .map_err(|d| hide_if(d, ls))?;
+                let y = self
+                    .number(rv, self.span(b.rhs_expr.span()))
+                    .map_err(|d| hide_if(d, rs))?;
                 match op {
                     Plus => Value::Number(x + y),
                     Minus => Value::Number(x - y),
@@ -631,6 +637,14 @@ impl<'a> Evaluator<'a> {
     }
 }
 
+/// An operand error about a sensitive value, without the value.
+fn hide_if(mut d: Diagnostic, sensitive: bool) -> Diagnostic {
+    if sensitive {
+        d.detail = "Unsuitable value for operand: the value is sensitive, so it is not shown; a number is required.".into();
+    }
+    d
+}
+
 /// The strip markers of an element: (strips the literal before it, strips the literal after).
 fn strip_of(el: &Element) -> (bool, bool) {
     let s: Strip = match el {
@@ -728,6 +742,17 @@ pub fn get_attr(v: &Value, name: &str, span: Option<SourceSpan>) -> Result<Value
 }
 
 pub fn index(v: &Value, key: &Value, span: Option<SourceSpan>) -> Result<Value, Diagnostic> {
+    let sensitive_key = key.contains_sensitive();
+    index_inner(v, key, span).map_err(|d| {
+        if sensitive_key {
+            Diagnostic { detail: "The given key does not identify an element in this collection value (the key is sensitive, so it is not shown).".into(), ..d }
+        } else {
+            d
+        }
+    })
+}
+
+fn index_inner(v: &Value, key: &Value, span: Option<SourceSpan>) -> Result<Value, Diagnostic> {
     let (inner, s1) = v.unmark();
     let (key, s2) = key.unmark();
     let s = s1 || s2;
@@ -861,6 +886,21 @@ mod tests {
             eval_with("false && var.u", &vars).unwrap(),
             Value::Bool(false)
         );
+    }
+
+    #[test]
+    fn errors_about_sensitive_values_do_not_quote_them() {
+        let vars = [("s", Value::string("hunter2").mark_if(true))];
+        for src in [
+            "var.s + 1",
+            "-var.s",
+            "tonumber(var.s)",
+            "{a = 1}[var.s]",
+            "upper(var.s, 1)",
+        ] {
+            let e = eval_with(src, &vars).unwrap_err();
+            assert!(!e.detail.contains("hunter2"), "{src}: {}", e.detail);
+        }
     }
 
     #[test]

@@ -34,7 +34,30 @@ fn main() -> ExitCode {
     let (argv, vars) = args::normalize(std::env::args());
     let cli = Cli::parse_from(argv);
     if std::env::var_os("GANTRY_LOG").is_some() {
-        let filter = tracing_subscriber::EnvFilter::try_from_env("GANTRY_LOG").unwrap_or_default();
+        // Wire-level crates log request and response bodies at debug/trace, and bodies can
+        // carry sensitive values: they are capped at info whatever GANTRY_LOG asks for.
+        let mut filter =
+            tracing_subscriber::EnvFilter::try_from_env("GANTRY_LOG").unwrap_or_default();
+        for quiet in [
+            "aws_smithy_runtime",
+            "aws_smithy_http",
+            "aws_smithy_http_client",
+            "aws_runtime",
+            "aws_sdk_ec2",
+            "aws_sdk_s3",
+            "aws_sdk_iam",
+            "aws_sdk_sagemaker",
+            "aws_sdk_sts",
+            "aws_config",
+            "hyper",
+            "hyper_util",
+            "h2",
+            "rustls",
+        ] {
+            if let Ok(d) = format!("{quiet}=info").parse() {
+                filter = filter.add_directive(d);
+            }
+        }
         tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(std::io::stderr)
