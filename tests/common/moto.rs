@@ -11,9 +11,15 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Moto {
+        Moto::start_with(&[])
+    }
+
+    /// Starts moto with extra launcher arguments (e.g. `--fault-rate 0.1`).
+    pub fn start_with(extra: &[&str]) -> Moto {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/moto/gantry_moto.py");
         let mut child = Command::new("python3")
             .args([script, "--host", "127.0.0.1", "--port", "0"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

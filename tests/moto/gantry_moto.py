@@ -13,6 +13,12 @@ What is added (documented in the README's emulator table):
   ValidationException, as AWS does (moto silently overwrites).
 - GetBucketVersioning answers with S3's documented XML root (moto uses a wrong one that the
   Rust SDK rejects).
+- EC2 RunInstances honours ClientToken: a retry with the same token returns the first
+  response instead of launching again (moto launches twice).
+- Fault injection (--fault-rate R, or GANTRY_FAULT_RATE): a fraction R of API requests fail —
+  a third with the service's own throttling error, a third with a 500 InternalError before
+  the request is processed, a third processed and then the connection dropped so the
+  response is lost. Counts appear as "injected:<kind>".
 - /_gantry/counts (GET) returns how many requests of each API action were served, and
   /_gantry/reset (POST) zeroes them: tests use it to count DescribeInstances calls.
 
@@ -24,6 +30,7 @@ import collections
 import io
 import json
 import os
+import random
 import socket
 import sys
 import threading
@@ -136,13 +143,50 @@ def get_bucket_versioning(self):
 s3r.S3Response.get_bucket_versioning = get_bucket_versioning
 
 
-class Counting:
-    """WSGI middleware counting requests per API action."""
+def _service(environ):
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    marker = "Credential="
+    if marker in auth:
+        parts = auth.split(marker, 1)[1].split(",")[0].split("/")
+        if len(parts) >= 4:
+            return parts[3]
+    return ""
 
-    def __init__(self, app):
+
+def _error(environ, service, kind):
+    """A protocol-correct error response for the service: throttling or internal error."""
+    if environ.get("HTTP_X_AMZ_TARGET"):
+        code = "ThrottlingException" if kind == "throttle" else "InternalFailure"
+        body = json.dumps({"__type": code, "message": f"injected {kind}"}).encode()
+        return ("400 Bad Request" if kind == "throttle" else "500 Internal Server Error"), "application/x-amz-json-1.1", body
+    if service == "s3":
+        code = "SlowDown" if kind == "throttle" else "InternalError"
+        body = f"<Error><Code>{code}</Code><Message>injected {kind}</Message><RequestId>gantry</RequestId></Error>".encode()
+        return ("503 Slow Down" if kind == "throttle" else "500 Internal Server Error"), "application/xml", body
+    if service == "ec2":
+        code = "RequestLimitExceeded" if kind == "throttle" else "InternalError"
+        body = f"<Response><Errors><Error><Code>{code}</Code><Message>injected {kind}</Message></Error></Errors><RequestID>gantry</RequestID></Response>".encode()
+        return ("503 Service Unavailable" if kind == "throttle" else "500 Internal Server Error"), "text/xml", body
+    code = "Throttling" if kind == "throttle" else "InternalFailure"
+    body = f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected {kind}</Message></Error><RequestId>gantry</RequestId></ErrorResponse>".encode()
+    return ("400 Bad Request" if kind == "throttle" else "500 Internal Server Error"), "text/xml", body
+
+
+class Counting:
+    """WSGI middleware: counts requests per API action, makes RunInstances idempotent on
+    ClientToken, and injects faults."""
+
+    def __init__(self, app, fault_rate=0.0, seed=None):
         self.app = app
         self.counts = collections.Counter()
         self.lock = threading.Lock()
+        self.fault_rate = fault_rate
+        self.random = random.Random(seed)
+        self.launched = {}
+
+    def _count(self, key):
+        with self.lock:
+            self.counts[key] += 1
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -157,6 +201,7 @@ class Counting:
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "2")])
             return [b"{}"]
         action = None
+        form = {}
         target = environ.get("HTTP_X_AMZ_TARGET")
         if target:
             action = target.split(".")[-1]
@@ -167,25 +212,70 @@ class Counting:
                 length = int(environ.get("CONTENT_LENGTH") or 0)
                 body = environ["wsgi.input"].read(length) if length else b""
                 environ["wsgi.input"] = io.BytesIO(body)
-                action = (urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action") or [None])[0]
+                form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+                action = (form.get("Action") or [None])[0]
         if action is None:
             action = f"{environ.get('REQUEST_METHOD')} {path.split('/')[1] if '/' in path else path}"
-        with self.lock:
-            self.counts[action] += 1
-        return self.app(environ, start_response)
+        self._count(action)
+
+        fault = None
+        if self.fault_rate and not path.startswith("/moto-api"):
+            with self.lock:
+                if self.random.random() < self.fault_rate:
+                    fault = self.random.choice(["throttle", "internal", "drop"])
+        if fault in ("throttle", "internal"):
+            self._count(f"injected:{fault}")
+            status, ctype, body = _error(environ, _service(environ), fault)
+            start_response(status, [("Content-Type", ctype), ("Content-Length", str(len(body)))])
+            return [body]
+
+        token = (form.get("ClientToken") or [None])[0] if action == "RunInstances" else None
+        if token is not None:
+            with self.lock:
+                cached = self.launched.get(token)
+            if cached is not None:
+                status, headers, body = cached
+                start_response(status, headers)
+                return [body]
+
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        body = b"".join(self.app(environ, capture))
+        if token is not None and captured.get("status", "").startswith("200"):
+            with self.lock:
+                self.launched[token] = (captured["status"], captured["headers"], body)
+        if fault == "drop":
+            # Processed, but the client never hears back.
+            self._count("injected:drop")
+            sock = environ.get("werkzeug.socket")
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            start_response("500 Internal Server Error", [("Content-Length", "0")])
+            return [b""]
+        start_response(captured["status"], captured["headers"])
+        return [body]
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--fault-rate", type=float, default=float(os.environ.get("GANTRY_FAULT_RATE", "0")))
+    ap.add_argument("--fault-seed", type=int, default=None)
     a = ap.parse_args()
     port = a.port
     if port == 0:
         with socket.socket() as s:
             s.bind((a.host, 0))
             port = s.getsockname()[1]
-    app = Counting(DomainDispatcherApplication(create_backend_app))
+    app = Counting(DomainDispatcherApplication(create_backend_app), a.fault_rate, a.fault_seed)
     server = make_server(a.host, port, app, threaded=True)
     print(f"ready {port}", flush=True)
     server.serve_forever()

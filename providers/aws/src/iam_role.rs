@@ -16,6 +16,9 @@ use std::collections::BTreeMap;
 
 pub struct Role;
 
+/// Tag carrying the idempotency token of the create that made the role.
+const TOKEN_TAG: &str = "gantry:token";
+
 /// Same JSON document?
 pub fn same_json(a: &str, b: &str) -> bool {
     a == b
@@ -71,7 +74,7 @@ impl ResourceType for Role {
         }
     }
 
-    async fn create(&self, c: &Clients, planned: &Value, _op: &Op<'_>) -> ProviderResult<Value> {
+    async fn create(&self, c: &Clients, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {
         let name = need_str(planned, "name")?;
         let policy = need_str(planned, "assume_role_policy")?;
         if serde_json::from_str::<serde_json::Value>(&policy).is_err() {
@@ -80,17 +83,45 @@ impl ResourceType for Role {
                 "assume_role_policy is not valid JSON",
             ));
         }
-        c.iam
-            .create_role()
-            .role_name(&name)
-            .assume_role_policy_document(policy)
-            .set_description(attr_str(planned, "description"))
-            .path(attr_str(planned, "path").unwrap_or_else(|| "/".into()))
-            .max_session_duration(attr_num(planned, "max_session_duration").unwrap_or(3600.0) as i32)
-            .set_tags(Some(iam_tags(&send_tags(planned))))
-            .send()
-            .await
-            .map_err(sdk)?;
+        let mut tags = iam_tags(&send_tags(planned));
+        tags.extend(Tag::builder().key(TOKEN_TAG).value(op.token).build().ok());
+        let created =
+            c.iam
+                .create_role()
+                .role_name(&name)
+                .assume_role_policy_document(policy)
+                .set_description(attr_str(planned, "description"))
+                .path(attr_str(planned, "path").unwrap_or_else(|| "/".into()))
+                .max_session_duration(
+                    attr_num(planned, "max_session_duration").unwrap_or(3600.0) as i32
+                )
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .map_err(sdk);
+        match created {
+            Ok(_) => {}
+            // A role of that name exists: it is ours only if it carries this operation's token
+            // (an earlier attempt whose response was lost).
+            Err(e) if e.kind == ErrorKind::Conflict => {
+                let live = c
+                    .iam
+                    .get_role()
+                    .role_name(&name)
+                    .send()
+                    .await
+                    .map_err(sdk)?;
+                let ours = live.role().is_some_and(|r| {
+                    r.tags()
+                        .iter()
+                        .any(|t| t.key() == TOKEN_TAG && t.value() == op.token)
+                });
+                if !ours {
+                    return Err(e);
+                }
+            }
+            Err(e) => return Err(e),
+        }
         let v = self
             .read(c, &fill(planned, vec![("id", Value::string(&name))]))
             .await?;
@@ -125,6 +156,7 @@ impl ResourceType for Role {
         let tags: BTreeMap<String, String> = role
             .tags()
             .iter()
+            .filter(|t| t.key() != TOKEN_TAG)
             .map(|t| (t.key().to_string(), t.value().to_string()))
             .collect();
         let mut pairs = vec![

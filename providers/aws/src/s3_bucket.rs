@@ -166,7 +166,12 @@ impl ResourceType for Bucket {
                     .build(),
             );
         }
-        req.send().await.map_err(sdk)?;
+        match req.send().await.map_err(sdk) {
+            Ok(_) => {}
+            // Our own earlier attempt succeeded but its response was lost: the bucket is ours.
+            Err(e) if e.code.as_deref() == Some("BucketAlreadyOwnedByYou") => {}
+            Err(e) => return Err(e),
+        }
         let tags = send_tags(planned);
         if !tags.is_empty() {
             self.put_tags(c, &name, tags).await?;
