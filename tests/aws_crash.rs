@@ -87,73 +87,22 @@ fn twenty_kills_lose_nothing_and_duplicate_nothing() {
     let again = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
     assert_eq!(again.code, 0, "converged: {}", again.all());
 
-    let st = d.state_json();
-    let in_state = |t: &str, attr: &str| -> BTreeSet<String> {
-        st["resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["type"] == t)
-            .flat_map(|r| {
-                r["instances"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|i| i["attributes"][attr].as_str().unwrap().to_string())
-            })
-            .collect()
-    };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let conf = rt.block_on(moto.sdk());
-    let (buckets, roles, instances) = rt.block_on(async {
-        let s3 = aws_sdk_s3::Client::new(&conf);
-        let iam = aws_sdk_iam::Client::new(&conf);
-        let ec2 = aws_sdk_ec2::Client::new(&conf);
-        let buckets: BTreeSet<String> = s3
-            .list_buckets()
-            .send()
-            .await
-            .unwrap()
-            .buckets()
-            .iter()
-            .filter_map(|b| b.name().map(String::from))
-            .collect();
-        let roles: BTreeSet<String> = iam
-            .list_roles()
-            .max_items(1000)
-            .send()
-            .await
-            .unwrap()
-            .roles()
-            .iter()
-            .map(|r| r.role_name().to_string())
-            .filter(|n| n.starts_with("crash-"))
-            .collect();
-        let mut instances = Vec::new();
-        for r in ec2
-            .describe_instances()
-            .send()
-            .await
-            .unwrap()
-            .reservations()
-        {
-            for i in r.instances() {
-                if i.state().and_then(|s| s.name()).map(|n| n.as_str()) != Some("terminated") {
-                    instances.push(i.instance_id().unwrap().to_string());
-                }
-            }
-        }
-        (buckets, roles, instances)
-    });
-    assert_eq!(buckets, in_state("aws_s3_bucket", "id"));
-    assert_eq!(buckets.len(), 80);
-    assert_eq!(roles, in_state("aws_iam_role", "id"));
-    assert_eq!(roles.len(), 60);
-    let unique: BTreeSet<String> = instances.iter().cloned().collect();
-    assert_eq!(unique.len(), instances.len());
-    assert_eq!(instances.len(), 60, "no orphaned or duplicated instance");
-    assert_eq!(unique, in_state("aws_instance", "id"));
+    let live = moto.live("crash-");
+    assert_eq!(live.buckets, d.ids_of("aws_s3_bucket"));
+    assert_eq!(live.buckets.len(), 80);
+    assert_eq!(live.roles, d.ids_of("aws_iam_role"));
+    assert_eq!(live.roles.len(), 60);
+    let unique: BTreeSet<String> = live.instances.iter().cloned().collect();
+    assert_eq!(
+        unique.len(),
+        live.instances.len(),
+        "an instance id appears twice"
+    );
+    assert_eq!(
+        live.instances.len(),
+        60,
+        "no orphaned or duplicated instance: {:?}",
+        live.instances
+    );
+    assert_eq!(unique, d.ids_of("aws_instance"));
 }

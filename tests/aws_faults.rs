@@ -50,75 +50,22 @@ fn apply_converges_through_injected_faults_without_duplicates() {
         );
     }
 
-    let st = d.state_json();
-    let in_state = |t: &str| -> BTreeSet<String> {
-        st["resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["type"] == t)
-            .flat_map(|r| {
-                r["instances"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|i| i["attributes"]["id"].as_str().unwrap().to_string())
-            })
-            .collect()
-    };
-    // Check with a fault-free view: a second moto would be empty, so read through this one
-    // with the SDK's own retries absorbing the injected faults.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let conf = rt.block_on(moto.sdk());
-    let (buckets, roles, instances) = rt.block_on(async {
-        let s3 = aws_sdk_s3::Client::new(&conf);
-        let iam = aws_sdk_iam::Client::new(&conf);
-        let ec2 = aws_sdk_ec2::Client::new(&conf);
-        let buckets: BTreeSet<String> = s3
-            .list_buckets()
-            .send()
-            .await
-            .unwrap()
-            .buckets()
-            .iter()
-            .filter_map(|b| b.name().map(String::from))
-            .collect();
-        let roles: BTreeSet<String> = iam
-            .list_roles()
-            .send()
-            .await
-            .unwrap()
-            .roles()
-            .iter()
-            .map(|r| r.role_name().to_string())
-            .filter(|n| n.starts_with("faulty-"))
-            .collect();
-        let mut instances = Vec::new();
-        for r in ec2
-            .describe_instances()
-            .send()
-            .await
-            .unwrap()
-            .reservations()
-        {
-            for i in r.instances() {
-                if i.state().and_then(|s| s.name()).map(|n| n.as_str()) != Some("terminated") {
-                    instances.push(i.instance_id().unwrap().to_string());
-                }
-            }
-        }
-        (buckets, roles, instances)
-    });
-    assert_eq!(buckets, in_state("aws_s3_bucket"));
-    assert_eq!(buckets.len(), 20);
-    assert_eq!(roles, in_state("aws_iam_role"));
-    assert_eq!(roles.len(), 20);
-    assert_eq!(instances.len(), 20, "no duplicate instance: {instances:?}");
+    let live = moto.live("faulty-");
+    assert_eq!(live.buckets, d.ids_of("aws_s3_bucket"));
+    assert_eq!(live.buckets.len(), 20);
+    assert_eq!(live.roles, d.ids_of("aws_iam_role"));
+    assert_eq!(live.roles.len(), 20);
+    let unique: BTreeSet<String> = live.instances.iter().cloned().collect();
     assert_eq!(
-        instances.iter().cloned().collect::<BTreeSet<_>>(),
-        in_state("aws_instance")
+        unique.len(),
+        live.instances.len(),
+        "an instance id appears twice"
     );
+    assert_eq!(
+        live.instances.len(),
+        20,
+        "no orphaned or duplicated instance: {:?}",
+        live.instances
+    );
+    assert_eq!(unique, d.ids_of("aws_instance"));
 }

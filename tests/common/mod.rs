@@ -101,3 +101,23 @@ impl Dir {
         self.gantry_env(args, &pairs)
     }
 }
+
+impl Dir {
+    /// The `id` of every instance of a resource type in the state file.
+    pub fn ids_of(&self, rtype: &str) -> std::collections::BTreeSet<String> {
+        let st = self.state_json();
+        st["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["type"] == rtype)
+            .flat_map(|r| {
+                r["instances"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i["attributes"]["id"].as_str().unwrap().to_string())
+            })
+            .collect()
+    }
+}

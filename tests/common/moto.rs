@@ -88,6 +88,67 @@ impl Moto {
     }
 }
 
+/// Buckets, roles (with a name prefix) and live instance ids in moto, read with the SDK.
+pub struct Live {
+    pub buckets: std::collections::BTreeSet<String>,
+    pub roles: std::collections::BTreeSet<String>,
+    pub instances: Vec<String>,
+}
+
+impl Moto {
+    pub fn live(&self, role_prefix: &str) -> Live {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let conf = self.sdk().await;
+            let s3 = aws_sdk_s3::Client::new(&conf);
+            let iam = aws_sdk_iam::Client::new(&conf);
+            let ec2 = aws_sdk_ec2::Client::new(&conf);
+            let buckets = s3
+                .list_buckets()
+                .send()
+                .await
+                .unwrap()
+                .buckets()
+                .iter()
+                .filter_map(|b| b.name().map(String::from))
+                .collect();
+            let roles = iam
+                .list_roles()
+                .max_items(1000)
+                .send()
+                .await
+                .unwrap()
+                .roles()
+                .iter()
+                .map(|r| r.role_name().to_string())
+                .filter(|n| n.starts_with(role_prefix))
+                .collect();
+            let mut instances = Vec::new();
+            for r in ec2
+                .describe_instances()
+                .send()
+                .await
+                .unwrap()
+                .reservations()
+            {
+                for i in r.instances() {
+                    if i.state().and_then(|s| s.name()).map(|n| n.as_str()) != Some("terminated") {
+                        instances.push(i.instance_id().unwrap().to_string());
+                    }
+                }
+            }
+            Live {
+                buckets,
+                roles,
+                instances,
+            }
+        })
+    }
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -64,7 +64,8 @@ pub(crate) trait ResourceType: Send + Sync {
     async fn delete(&self, c: &Clients, prior: &Value, op: &Op<'_>) -> ProviderResult<()>;
     /// Adopt an existing object by its id.
     async fn import(&self, c: &Clients, id: &str) -> ProviderResult<Option<Value>>;
-    /// Find what an interrupted create made (by token or by its unique name).
+    /// Find what an interrupted create made. The default serves named objects (buckets,
+    /// roles, SageMaker objects), whose unique name is their identity: read by that name.
     async fn find_by_token(
         &self,
         c: &Clients,
@@ -72,9 +73,12 @@ pub(crate) trait ResourceType: Send + Sync {
         planned: &Value,
     ) -> ProviderResult<Option<Value>> {
         let _ = token;
-        // Named objects (buckets, roles, SageMaker objects): the name is the identity.
-        match planned.get_attr("id").filter(|v| !v.is_null()) {
-            Some(_) => self.read(c, planned).await,
+        let name = util::attr_str(planned, "name").or_else(|| util::attr_str(planned, "bucket"));
+        match name {
+            Some(n) => {
+                self.read(c, &util::fill(planned, vec![("id", Value::string(n))]))
+                    .await
+            }
             None => Ok(None),
         }
     }

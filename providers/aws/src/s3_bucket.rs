@@ -263,16 +263,4 @@ impl ResourceType for Bucket {
         )
         .await
     }
-
-    async fn find_by_token(
-        &self,
-        c: &Clients,
-        _token: &str,
-        planned: &Value,
-    ) -> ProviderResult<Option<Value>> {
-        // The bucket name is the identity.
-        let name = attr_str(planned, "bucket").unwrap_or_default();
-        self.read(c, &fill(planned, vec![("id", Value::string(name))]))
-            .await
-    }
 }

@@ -214,15 +214,4 @@ impl ResourceType for Endpoint {
     async fn import(&self, c: &Clients, id: &str) -> ProviderResult<Option<Value>> {
         self.read(c, &obj(vec![("id", Value::string(id))])).await
     }
-
-    async fn find_by_token(
-        &self,
-        c: &Clients,
-        _token: &str,
-        planned: &Value,
-    ) -> ProviderResult<Option<Value>> {
-        let name = attr_str(planned, "name").unwrap_or_default();
-        self.read(c, &fill(planned, vec![("id", Value::string(name))]))
-            .await
-    }
 }
