@@ -559,3 +559,47 @@ fn chdir_and_terraform_style_flags() {
     ]);
     assert_eq!(r.code, 0, "{}", r.all());
 }
+
+#[test]
+fn bad_state_and_var_files_are_clear_errors_and_change_nothing() {
+    let d = Dir::new();
+    d.write("main.tf", "variable \"n\" {\n  type = number\n}\nresource \"terraform_data\" \"x\" {\n  input = var.n\n}\n");
+    assert_eq!(d.gantry(&["apply", "-auto-approve", "-var", "n=1"]).code, 0);
+    assert_eq!(d.gantry(&["apply", "-auto-approve", "-var", "n=2"]).code, 0);
+    // A truncated state file is refused, never overwritten, and the message points at the backup.
+    let good = d.state_bytes();
+    let truncated = &good[..good.len() / 2];
+    std::fs::write(d.state_path(), truncated).unwrap();
+    for args in [
+        &["plan", "-var", "n=3"][..],
+        &["apply", "-auto-approve", "-var", "n=3"][..],
+    ] {
+        let r = d.gantry(args);
+        assert_eq!(r.code, 1, "{}", r.all());
+        assert!(
+            r.stderr.contains("gantry.tfstate") && r.stderr.contains("gantry.tfstate.backup"),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(
+            d.state_bytes(),
+            truncated,
+            "a corrupt state is never overwritten"
+        );
+    }
+    let backup = std::fs::read(d.path().join("gantry.tfstate.backup")).unwrap();
+    assert!(
+        serde_json::from_slice::<serde_json::Value>(&backup).is_ok(),
+        "the backup is the previous good snapshot"
+    );
+    std::fs::write(d.state_path(), &good).unwrap();
+    // A missing var file and a var file with a wrong type: located errors, no state change.
+    let missing = d.gantry(&["plan", "-var-file=nope.tfvars"]);
+    assert_eq!(missing.code, 1);
+    assert!(missing.stderr.contains("nope.tfvars"), "{}", missing.stderr);
+    d.write("bad.tfvars", "n = \"many\"\n");
+    let wrong = d.gantry(&["apply", "-auto-approve", "-var-file=bad.tfvars"]);
+    assert_eq!(wrong.code, 1, "{}", wrong.all());
+    assert!(wrong.stderr.contains("bad.tfvars:1:5"), "{}", wrong.stderr);
+    assert_eq!(d.state_bytes(), good);
+}
