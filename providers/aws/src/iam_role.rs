@@ -279,17 +279,14 @@ impl ResourceType for Role {
                 .await
                 .map_err(sdk)?;
         }
-        match c
-            .iam
-            .delete_role()
-            .role_name(&name)
-            .send()
-            .await
-            .map_err(sdk)
-        {
-            Err(e) if e.kind != ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
-        }
+        gone_is_ok(
+            c.iam
+                .delete_role()
+                .role_name(&name)
+                .send()
+                .await
+                .map_err(sdk),
+        )
     }
 
     async fn import(&self, c: &Clients, id: &str) -> ProviderResult<Option<Value>> {

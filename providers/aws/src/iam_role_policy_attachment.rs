@@ -83,18 +83,15 @@ impl ResourceType for Attachment {
 
     async fn delete(&self, c: &Clients, prior: &Value, _op: &Op<'_>) -> ProviderResult<()> {
         let (role, arn) = (need_str(prior, "role")?, need_str(prior, "policy_arn")?);
-        match c
-            .iam
-            .detach_role_policy()
-            .role_name(role)
-            .policy_arn(arn)
-            .send()
-            .await
-            .map_err(sdk)
-        {
-            Err(e) if e.kind != ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
-        }
+        gone_is_ok(
+            c.iam
+                .detach_role_policy()
+                .role_name(role)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(sdk),
+        )
     }
 
     async fn import(&self, c: &Clients, id: &str) -> ProviderResult<Option<Value>> {

@@ -108,22 +108,18 @@ impl ResourceType for Versioning {
     async fn delete(&self, c: &Clients, prior: &Value, _op: &Op<'_>) -> ProviderResult<()> {
         // A bucket cannot go back to "never versioned"; Terraform suspends it.
         let bucket = need_str(prior, "bucket")?;
-        match c
-            .s3
-            .put_bucket_versioning()
-            .bucket(&bucket)
-            .versioning_configuration(
-                VersioningConfiguration::builder()
-                    .status(BucketVersioningStatus::Suspended)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(sdk)
-        {
-            Err(e) if !missing(&e) => Err(e),
-            _ => Ok(()),
-        }
+        gone_is_ok(
+            c.s3.put_bucket_versioning()
+                .bucket(&bucket)
+                .versioning_configuration(
+                    VersioningConfiguration::builder()
+                        .status(BucketVersioningStatus::Suspended)
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(sdk),
+        )
     }
     async fn import(&self, c: &Clients, id: &str) -> ProviderResult<Option<Value>> {
         self.read(c, &obj(vec![("bucket", Value::string(id))]))
@@ -291,17 +287,13 @@ impl ResourceType for Encryption {
     }
     async fn delete(&self, c: &Clients, prior: &Value, _op: &Op<'_>) -> ProviderResult<()> {
         let bucket = need_str(prior, "bucket")?;
-        match c
-            .s3
-            .delete_bucket_encryption()
-            .bucket(&bucket)
-            .send()
-            .await
-            .map_err(sdk)
-        {
-            Err(e) if !missing(&e) => Err(e),
-            _ => Ok(()),
-        }
+        gone_is_ok(
+            c.s3.delete_bucket_encryption()
+                .bucket(&bucket)
+                .send()
+                .await
+                .map_err(sdk),
+        )
     }
     async fn import(&self, c: &Clients, id: &str) -> ProviderResult<Option<Value>> {
         self.read(c, &obj(vec![("bucket", Value::string(id))]))
@@ -400,17 +392,13 @@ impl ResourceType for PublicAccessBlock {
     }
     async fn delete(&self, c: &Clients, prior: &Value, _op: &Op<'_>) -> ProviderResult<()> {
         let bucket = need_str(prior, "bucket")?;
-        match c
-            .s3
-            .delete_public_access_block()
-            .bucket(&bucket)
-            .send()
-            .await
-            .map_err(sdk)
-        {
-            Err(e) if !missing(&e) => Err(e),
-            _ => Ok(()),
-        }
+        gone_is_ok(
+            c.s3.delete_public_access_block()
+                .bucket(&bucket)
+                .send()
+                .await
+                .map_err(sdk),
+        )
     }
     async fn import(&self, c: &Clients, id: &str) -> ProviderResult<Option<Value>> {
         self.read(c, &obj(vec![("bucket", Value::string(id))]))

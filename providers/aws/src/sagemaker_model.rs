@@ -271,17 +271,14 @@ impl ResourceType for Model {
 
     async fn delete(&self, c: &Clients, prior: &Value, _op: &Op<'_>) -> ProviderResult<()> {
         let name = need_str(prior, "id")?;
-        match c
-            .sagemaker
-            .delete_model()
-            .model_name(name)
-            .send()
-            .await
-            .map_err(sdk)
-        {
-            Err(e) if !is_missing(&e) => Err(e),
-            _ => Ok(()),
-        }
+        gone_is_ok(
+            c.sagemaker
+                .delete_model()
+                .model_name(name)
+                .send()
+                .await
+                .map_err(sdk),
+        )
     }
 
     async fn import(&self, c: &Clients, id: &str) -> ProviderResult<Option<Value>> {

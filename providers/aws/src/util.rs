@@ -194,3 +194,12 @@ where
         delay = (delay * 2).min(Duration::from_secs(10));
     }
 }
+
+/// A delete whose object is already gone succeeded.
+pub fn gone_is_ok<T>(r: ProviderResult<T>) -> ProviderResult<()> {
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if crate::error::is_missing(&e) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
