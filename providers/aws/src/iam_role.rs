@@ -122,15 +122,12 @@ impl ResourceType for Role {
             }
             Err(e) => return Err(e),
         }
-        let v = self
-            .read(c, &fill(planned, vec![("id", Value::string(&name))]))
-            .await?;
-        v.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::NotFound,
-                format!("role {name} vanished after create"),
-            )
-        })
+        self.read_back(
+            c,
+            &fill(planned, vec![("id", Value::string(&name))]),
+            "after create",
+        )
+        .await
     }
 
     async fn read(&self, c: &Clients, prior: &Value) -> ProviderResult<Option<Value>> {
@@ -240,15 +237,12 @@ impl ResourceType for Role {
                 .await
                 .map_err(sdk)?;
         }
-        let v = self
-            .read(c, &fill(planned, vec![("id", Value::string(&name))]))
-            .await?;
-        v.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::NotFound,
-                format!("role {name} vanished during update"),
-            )
-        })
+        self.read_back(
+            c,
+            &fill(planned, vec![("id", Value::string(&name))]),
+            "during update",
+        )
+        .await
     }
 
     async fn delete(&self, c: &Clients, prior: &Value, _op: &Op<'_>) -> ProviderResult<()> {

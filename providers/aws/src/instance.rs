@@ -333,15 +333,12 @@ impl ResourceType for Instance {
             op,
         )
         .await?;
-        let v = self
-            .read(c, &fill(planned, vec![("id", Value::string(&id))]))
-            .await?;
-        v.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::NotFound,
-                format!("instance {id} vanished after create"),
-            )
-        })
+        self.read_back(
+            c,
+            &fill(planned, vec![("id", Value::string(&id))]),
+            "after create",
+        )
+        .await
     }
 
     async fn read(&self, c: &Clients, prior: &Value) -> ProviderResult<Option<Value>> {
@@ -492,15 +489,12 @@ impl ResourceType for Instance {
                 .await
                 .map_err(sdk)?;
         }
-        let v = self
-            .read(c, &fill(planned, vec![("id", Value::string(&id))]))
-            .await?;
-        v.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::NotFound,
-                format!("instance {id} vanished during update"),
-            )
-        })
+        self.read_back(
+            c,
+            &fill(planned, vec![("id", Value::string(&id))]),
+            "during update",
+        )
+        .await
     }
 
     async fn delete(&self, c: &Clients, prior: &Value, op: &Op<'_>) -> ProviderResult<()> {

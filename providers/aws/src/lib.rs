@@ -47,6 +47,20 @@ pub(crate) trait ResourceType: Send + Sync {
     }
     async fn create(&self, c: &Clients, planned: &Value, op: &Op<'_>) -> ProviderResult<Value>;
     async fn read(&self, c: &Clients, prior: &Value) -> ProviderResult<Option<Value>>;
+    /// Reads the object just created or updated (`base` carries its id); gone is an error.
+    async fn read_back(&self, c: &Clients, base: &Value, when: &str) -> ProviderResult<Value> {
+        match self.read(c, base).await? {
+            Some(v) => Ok(v),
+            None => Err(ProviderError::new(
+                ErrorKind::NotFound,
+                format!(
+                    "{} {} vanished {when}",
+                    self.name(),
+                    util::attr_str(base, "id").unwrap_or_default()
+                ),
+            )),
+        }
+    }
     async fn read_many(&self, c: &Clients, priors: &[Value]) -> Vec<ProviderResult<Option<Value>>> {
         let mut out = Vec::with_capacity(priors.len());
         for p in priors {

@@ -176,15 +176,12 @@ impl ResourceType for Bucket {
         if !tags.is_empty() {
             self.put_tags(c, &name, tags).await?;
         }
-        let v = self
-            .read(c, &fill(planned, vec![("id", Value::string(&name))]))
-            .await?;
-        v.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::NotFound,
-                format!("bucket {name} vanished after create"),
-            )
-        })
+        self.read_back(
+            c,
+            &fill(planned, vec![("id", Value::string(&name))]),
+            "after create",
+        )
+        .await
     }
 
     async fn read(&self, c: &Clients, prior: &Value) -> ProviderResult<Option<Value>> {
@@ -229,15 +226,12 @@ impl ResourceType for Bucket {
         if tags_attr(prior, "tags_all") != send_tags(planned) {
             self.put_tags(c, &name, send_tags(planned)).await?;
         }
-        let v = self
-            .read(c, &fill(planned, vec![("id", Value::string(&name))]))
-            .await?;
-        v.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::NotFound,
-                format!("bucket {name} vanished during update"),
-            )
-        })
+        self.read_back(
+            c,
+            &fill(planned, vec![("id", Value::string(&name))]),
+            "during update",
+        )
+        .await
     }
 
     async fn delete(&self, c: &Clients, prior: &Value, _op: &Op<'_>) -> ProviderResult<()> {

@@ -96,15 +96,12 @@ impl ResourceType for Endpoint {
             .map_err(sdk)?;
         self.wait_in_service(c, &name, timeout(planned, "create"), op)
             .await?;
-        let v = self
-            .read(c, &fill(planned, vec![("id", Value::string(&name))]))
-            .await?;
-        v.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::NotFound,
-                format!("endpoint {name} vanished after create"),
-            )
-        })
+        self.read_back(
+            c,
+            &fill(planned, vec![("id", Value::string(&name))]),
+            "after create",
+        )
+        .await
     }
 
     async fn read(&self, c: &Clients, prior: &Value) -> ProviderResult<Option<Value>> {
@@ -160,15 +157,12 @@ impl ResourceType for Endpoint {
                 .await?;
         }
         sync_tags(c, &need_str(prior, "arn")?, prior, planned).await?;
-        let v = self
-            .read(c, &fill(planned, vec![("id", Value::string(&name))]))
-            .await?;
-        v.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::NotFound,
-                format!("endpoint {name} vanished during update"),
-            )
-        })
+        self.read_back(
+            c,
+            &fill(planned, vec![("id", Value::string(&name))]),
+            "during update",
+        )
+        .await
     }
 
     async fn delete(&self, c: &Clients, prior: &Value, op: &Op<'_>) -> ProviderResult<()> {

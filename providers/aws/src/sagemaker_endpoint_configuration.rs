@@ -11,9 +11,7 @@ use async_trait::async_trait;
 use aws_sdk_sagemaker::types::{
     ProductionVariant, ProductionVariantInstanceType, ProductionVariantServerlessConfig,
 };
-use gantry_core::provider::{
-    BlockSchema, ErrorKind, Nesting, Op, ProviderError, ProviderResult, ResourceSchema,
-};
+use gantry_core::provider::{BlockSchema, Nesting, Op, ProviderResult, ResourceSchema};
 use gantry_core::types::Type;
 use gantry_core::value::Value;
 
@@ -115,15 +113,12 @@ impl ResourceType for EndpointConfiguration {
             .send()
             .await
             .map_err(sdk)?;
-        let v = self
-            .read(c, &fill(planned, vec![("id", Value::string(&name))]))
-            .await?;
-        v.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::NotFound,
-                format!("endpoint configuration {name} vanished after create"),
-            )
-        })
+        self.read_back(
+            c,
+            &fill(planned, vec![("id", Value::string(&name))]),
+            "after create",
+        )
+        .await
     }
 
     async fn read(&self, c: &Clients, prior: &Value) -> ProviderResult<Option<Value>> {
@@ -199,13 +194,7 @@ impl ResourceType for EndpointConfiguration {
     ) -> ProviderResult<Value> {
         let arn = need_str(prior, "arn")?;
         sync_tags(c, &arn, prior, planned).await?;
-        let v = self.read(c, prior).await?;
-        v.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::NotFound,
-                "endpoint configuration vanished during update",
-            )
-        })
+        self.read_back(c, prior, "during update").await
     }
 
     async fn delete(&self, c: &Clients, prior: &Value, _op: &Op<'_>) -> ProviderResult<()> {

@@ -7,9 +7,7 @@ use crate::util::*;
 use crate::ResourceType;
 use async_trait::async_trait;
 use aws_sdk_sagemaker::types::{ContainerDefinition, ContainerMode, Tag, VpcConfig};
-use gantry_core::provider::{
-    BlockSchema, ErrorKind, Nesting, Op, ProviderError, ProviderResult, ResourceSchema,
-};
+use gantry_core::provider::{BlockSchema, Nesting, Op, ProviderResult, ResourceSchema};
 use gantry_core::types::Type;
 use gantry_core::value::Value;
 use std::collections::BTreeMap;
@@ -176,15 +174,12 @@ impl ResourceType for Model {
             );
         }
         req.send().await.map_err(sdk)?;
-        let v = self
-            .read(c, &fill(planned, vec![("id", Value::string(&name))]))
-            .await?;
-        v.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::NotFound,
-                format!("model {name} vanished after create"),
-            )
-        })
+        self.read_back(
+            c,
+            &fill(planned, vec![("id", Value::string(&name))]),
+            "after create",
+        )
+        .await
     }
 
     async fn read(&self, c: &Clients, prior: &Value) -> ProviderResult<Option<Value>> {
@@ -265,8 +260,7 @@ impl ResourceType for Model {
     ) -> ProviderResult<Value> {
         let arn = need_str(prior, "arn")?;
         sync_tags(c, &arn, prior, planned).await?;
-        let v = self.read(c, prior).await?;
-        v.ok_or_else(|| ProviderError::new(ErrorKind::NotFound, "model vanished during update"))
+        self.read_back(c, prior, "during update").await
     }
 
     async fn delete(&self, c: &Clients, prior: &Value, _op: &Op<'_>) -> ProviderResult<()> {
