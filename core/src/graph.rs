@@ -5,31 +5,47 @@
 //!
 //! Building it is linear in the size of the configuration: one pass over the references.
 
-use crate::addr::ResourceAddr;
+use crate::addr::{ModuleInstance, ResourceAddr};
 use crate::config::{Config, Expr};
-use crate::diag::{Diagnostic, Diagnostics, SourceSpan};
+use crate::diag::{Diagnostic, Diagnostics, SourceSpan, Sources};
 use crate::eval::refs::references;
 use crate::eval::Reference;
+use crate::modules::ModuleTree;
 use hcl_edit::structure::{Body, Structure};
 use petgraph::graph::{DiGraph, NodeIndex};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
+/// One object of one module instance. Resource addresses are absolute (they carry their
+/// module instance).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Node {
-    Variable(String),
-    Local(String),
+    Variable(ModuleInstance, String),
+    Local(ModuleInstance, String),
     Resource(ResourceAddr),
-    Output(String),
+    Output(ModuleInstance, String),
+}
+
+impl Node {
+    pub fn module(&self) -> &ModuleInstance {
+        match self {
+            Node::Variable(m, _) | Node::Local(m, _) | Node::Output(m, _) => m,
+            Node::Resource(r) => &r.module,
+        }
+    }
 }
 
 impl fmt::Display for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = self.module();
+        if !m.is_root() && !matches!(self, Node::Resource(_)) {
+            write!(f, "{m}.")?;
+        }
         match self {
-            Node::Variable(n) => write!(f, "var.{n}"),
-            Node::Local(n) => write!(f, "local.{n}"),
+            Node::Variable(_, n) => write!(f, "var.{n}"),
+            Node::Local(_, n) => write!(f, "local.{n}"),
             Node::Resource(r) => write!(f, "{r}"),
-            Node::Output(n) => write!(f, "output.{n}"),
+            Node::Output(_, n) => write!(f, "output.{n}"),
         }
     }
 }
@@ -63,11 +79,11 @@ impl ConfigGraph {
             .unwrap_or_default()
     }
 
-    /// Resource blocks `node` depends on, directly or through locals and variables (for the
-    /// state's `dependencies` and for destroy order).
+    /// Resource blocks `node` depends on, directly or through locals, variables and module
+    /// outputs (for the state's `dependencies`, targeting and destroy order).
     pub fn resource_dependencies(&self, node: &Node) -> Vec<ResourceAddr> {
         let mut out = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::new();
         let mut stack: Vec<NodeIndex> = self.index.get(node).copied().into_iter().collect();
         while let Some(i) = stack.pop() {
             for j in self
@@ -84,6 +100,19 @@ impl ConfigGraph {
             }
         }
         out.sort();
+        out
+    }
+
+    /// What Terraform records as an instance's `dependencies`: configuration addresses of the
+    /// resources it depends on (module calls without instance keys), sorted, each once.
+    pub fn state_dependencies(&self, node: &Node) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .resource_dependencies(node)
+            .iter()
+            .map(|r| r.config_addr().to_string())
+            .collect();
+        out.sort();
+        out.dedup();
         out
     }
 }
@@ -104,26 +133,29 @@ pub fn body_exprs(body: &Body) -> Vec<&hcl_edit::expr::Expression> {
 }
 
 /// Where a node is declared, for messages.
-fn node_span(cfg: &Config, n: &Node) -> Option<SourceSpan> {
+fn node_span(tree: &ModuleTree, n: &Node) -> Option<SourceSpan> {
+    let cfg = tree.config(n.module())?;
     match n {
-        Node::Variable(v) => cfg.variables.get(v).and_then(|x| x.span.clone()),
-        Node::Local(l) => cfg.locals.get(l).and_then(|x| x.expr.span()),
-        Node::Resource(r) => cfg.resources.get(r).and_then(|x| x.span.clone()),
-        Node::Output(o) => cfg.outputs.get(o).and_then(|x| x.span.clone()),
+        Node::Variable(_, v) => cfg.variables.get(v).and_then(|x| x.span.clone()),
+        Node::Local(_, l) => cfg.locals.get(l).and_then(|x| x.expr.span()),
+        Node::Resource(r) => tree.resource(r).and_then(|x| x.span.clone()),
+        Node::Output(_, o) => cfg.outputs.get(o).and_then(|x| x.span.clone()),
     }
 }
 
-/// A reference from a dependent node, with where it was written.
-type Edge = (Node, Reference, Option<SourceSpan>);
+/// A reference from a dependent node, with the module instance it is resolved in and where
+/// it was written.
+type Edge = (Node, ModuleInstance, Reference, Option<SourceSpan>);
 
 fn of(e: &Expr) -> (&hcl_edit::expr::Expression, usize) {
     (&e.expr, e.file)
 }
 
-/// Collects the references of `exprs` as edges into `from`. `meta` says whether `count.index`
-/// and `each.*` are allowed here.
+/// Collects the references of `exprs` as edges into `from`, resolved in module instance
+/// `ctx`. `meta` says whether `count.index` and `each.*` are allowed here.
 fn scan(
     from: &Node,
+    ctx: &ModuleInstance,
     exprs: Vec<(&hcl_edit::expr::Expression, usize)>,
     meta: (bool, bool),
     edges: &mut Vec<Edge>,
@@ -139,133 +171,297 @@ fn scan(
             match f.reference {
                 Err(b) => diags.push(Diagnostic::error("Invalid reference", b.message).at(span)),
                 Ok(Reference::CountIndex) if !count_ok => diags.push(
-                    Diagnostic::error("Reference to \"count\" in non-counted context", "The \"count\" object can only be used in \"resource\" and \"data\" blocks, and only when the \"count\" argument is set.").at(span),
+                    Diagnostic::error("Reference to \"count\" in non-counted context", "The \"count\" object can only be used in \"module\", \"resource\", and \"data\" blocks, and only when the \"count\" argument is set.").at(span),
                 ),
                 Ok(Reference::EachKey | Reference::EachValue) if !each_ok => diags.push(
-                    Diagnostic::error("Reference to \"each\" in context without for_each", "The \"each\" object can be used only in \"resource\" and \"data\" blocks, and only when the \"for_each\" argument is set.").at(span),
+                    Diagnostic::error("Reference to \"each\" in context without for_each", "The \"each\" object can be used only in \"module\" or \"resource\" blocks, and only when the \"for_each\" argument is set.").at(span),
                 ),
-                Ok(r) => edges.push((from.clone(), r, span)),
+                Ok(r) => edges.push((from.clone(), ctx.clone(), r, span)),
             }
         }
     }
 }
 
-/// Builds the graph, reporting undeclared references and cycles.
+/// Builds the graph of the root module alone (configurations without module calls, tests).
 pub fn build(cfg: &Config) -> Result<ConfigGraph, Diagnostics> {
-    let mut g = ConfigGraph::default();
-    let mut diags = Diagnostics::default();
-    let add = |g: &mut ConfigGraph, n: Node| {
+    let tree = ModuleTree::root_only(std::sync::Arc::new(cfg.clone()));
+    build_tree(&tree, &cfg.sources)
+}
+
+/// Adds one module instance's objects and the edges out of them.
+fn add_instance(
+    g: &mut ConfigGraph,
+    tree: &ModuleTree,
+    m: &ModuleInstance,
+    cfg: &Config,
+    edges: &mut Vec<Edge>,
+    diags: &mut Diagnostics,
+    checked_calls: &mut HashSet<(ModuleInstance, String)>,
+) {
+    let mut add = |n: Node| {
         let i = g.graph.add_node(n.clone());
         g.index.insert(n, i);
     };
     for v in cfg.variables.keys() {
-        add(&mut g, Node::Variable(v.clone()));
+        add(Node::Variable(m.clone(), v.clone()));
     }
     for l in cfg.locals.keys() {
-        add(&mut g, Node::Local(l.clone()));
+        add(Node::Local(m.clone(), l.clone()));
     }
     for r in cfg.resources.keys() {
-        add(&mut g, Node::Resource(r.clone()));
+        add(Node::Resource(if m.is_root() {
+            r.clone()
+        } else {
+            r.in_module(m)
+        }));
     }
     for o in cfg.outputs.keys() {
-        add(&mut g, Node::Output(o.clone()));
+        add(Node::Output(m.clone(), o.clone()));
     }
 
-    let mut edges: Vec<Edge> = Vec::new();
     for v in cfg.variables.values() {
         let exprs = v
             .validations
             .iter()
             .flat_map(|val| [of(&val.condition), of(&val.error_message)])
             .collect();
-        scan(
-            &Node::Variable(v.name.clone()),
-            exprs,
-            (false, false),
-            &mut edges,
-            &mut diags,
-        );
+        let node = Node::Variable(m.clone(), v.name.clone());
+        scan(&node, m, exprs, (false, false), edges, diags);
     }
     for l in cfg.locals.values() {
-        scan(
-            &Node::Local(l.name.clone()),
-            vec![of(&l.expr)],
-            (false, false),
-            &mut edges,
-            &mut diags,
-        );
+        let node = Node::Local(m.clone(), l.name.clone());
+        scan(&node, m, vec![of(&l.expr)], (false, false), edges, diags);
     }
     for r in cfg.resources.values() {
-        let node = Node::Resource(r.addr.clone());
+        let node = Node::Resource(if m.is_root() {
+            r.addr.clone()
+        } else {
+            r.addr.in_module(m)
+        });
         let meta: Vec<_> = r.count.iter().chain(r.for_each.iter()).map(of).collect();
-        scan(&node, meta, (false, false), &mut edges, &mut diags);
+        scan(&node, m, meta, (false, false), edges, diags);
         let mut exprs: Vec<_> = body_exprs(&r.body.body)
             .into_iter()
             .map(|e| (e, r.body.file))
             .collect();
         exprs.extend(r.lifecycle.replace_triggered_by.iter().map(of));
+        exprs.extend(
+            r.lifecycle
+                .conditions
+                .iter()
+                .flat_map(|c| [of(&c.condition), of(&c.error_message)]),
+        );
         scan(
             &node,
+            m,
             exprs,
             (r.count.is_some(), r.for_each.is_some()),
-            &mut edges,
-            &mut diags,
+            edges,
+            diags,
         );
         for (d, span) in &r.depends_on {
-            edges.push((node.clone(), d.clone(), span.clone()));
+            edges.push((node.clone(), m.clone(), d.clone(), span.clone()));
         }
     }
     for o in cfg.outputs.values() {
-        let node = Node::Output(o.name.clone());
-        scan(
-            &node,
-            vec![of(&o.value)],
-            (false, false),
-            &mut edges,
-            &mut diags,
+        let node = Node::Output(m.clone(), o.name.clone());
+        let mut exprs = vec![of(&o.value)];
+        exprs.extend(
+            o.preconditions
+                .iter()
+                .flat_map(|c| [of(&c.condition), of(&c.error_message)]),
         );
+        scan(&node, m, exprs, (false, false), edges, diags);
         for (d, span) in &o.depends_on {
-            edges.push((node.clone(), d.clone(), span.clone()));
+            edges.push((node.clone(), m.clone(), d.clone(), span.clone()));
         }
     }
 
-    let mut seen = std::collections::HashSet::new();
-    for (from, r, span) in edges {
-        let target = match &r {
-            Reference::Var(n) => Node::Variable(n.clone()),
-            Reference::Local(n) => Node::Local(n.clone()),
-            Reference::Resource(a) => Node::Resource(a.clone()),
+    // A module instance's variables come from its call's arguments, evaluated in the caller.
+    let Some((call, site)) = tree.call_of(m) else {
+        return;
+    };
+    let meta = (call.count.is_some(), call.for_each.is_some());
+    if checked_calls.insert((site.parent.config_path(), call.name.clone())) {
+        for (k, e) in &call.inputs {
+            if !cfg.variables.contains_key(k) {
+                diags.push(Diagnostic::error("Unsupported argument", format!("An argument named {k:?} is not expected here: module {:?} declares no variable {k:?}.", call.name)).at(e.span()));
+            }
+        }
+        for v in cfg.variables.values() {
+            if v.default.is_none() && !call.inputs.contains_key(&v.name) {
+                diags.push(
+                    Diagnostic::error(
+                        "Missing required argument",
+                        format!(
+                            "The argument {:?} is required, but no definition was found.",
+                            v.name
+                        ),
+                    )
+                    .at(call.span.clone()),
+                );
+            }
+        }
+    }
+    for v in cfg.variables.values() {
+        let node = Node::Variable(m.clone(), v.name.clone());
+        let mut exprs: Vec<_> = call
+            .count
+            .iter()
+            .chain(call.for_each.iter())
+            .map(of)
+            .collect();
+        scan(
+            &node,
+            &site.parent,
+            std::mem::take(&mut exprs),
+            (false, false),
+            edges,
+            diags,
+        );
+        if let Some(e) = call.inputs.get(&v.name) {
+            scan(&node, &site.parent, vec![of(e)], meta, edges, diags);
+        }
+    }
+    // `depends_on` of a module call: every object in the module waits for the dependencies.
+    if !call.depends_on.is_empty() {
+        for r in cfg.resources.keys() {
+            let node = Node::Resource(r.in_module(m));
+            for (d, span) in &call.depends_on {
+                edges.push((node.clone(), site.parent.clone(), d.clone(), span.clone()));
+            }
+        }
+    }
+}
+
+/// Builds the graph over every module instance of `tree`, reporting undeclared references
+/// and cycles (`sources` locates them).
+pub fn build_tree(tree: &ModuleTree, sources: &Sources) -> Result<ConfigGraph, Diagnostics> {
+    let mut g = ConfigGraph::default();
+    let mut diags = Diagnostics::default();
+    let mut edges: Vec<Edge> = Vec::new();
+    let mut checked_calls = HashSet::new();
+    for (m, info) in &tree.instances {
+        add_instance(
+            &mut g,
+            tree,
+            m,
+            &info.config,
+            &mut edges,
+            &mut diags,
+            &mut checked_calls,
+        );
+    }
+    // A call whose instances inherit `depends_on` from an outer call: nested modules wait too.
+    let mut outer: Vec<Edge> = Vec::new();
+    for (m, _) in &tree.instances {
+        let mut cur = m.clone();
+        while let Some((call, site)) = tree.call_of(&cur) {
+            if cur != *m && !call.depends_on.is_empty() {
+                if let Some(cfg) = tree.config(m) {
+                    for r in cfg.resources.keys() {
+                        for (d, span) in &call.depends_on {
+                            outer.push((
+                                Node::Resource(r.in_module(m)),
+                                site.parent.clone(),
+                                d.clone(),
+                                span.clone(),
+                            ));
+                        }
+                    }
+                }
+            }
+            cur = site.parent.clone();
+        }
+    }
+    edges.extend(outer);
+
+    let mut seen = HashSet::new();
+    for (from, ctx, r, span) in edges {
+        let targets: Vec<Node> = match &r {
+            Reference::Var(n) => vec![Node::Variable(ctx.clone(), n.clone())],
+            Reference::Local(n) => vec![Node::Local(ctx.clone(), n.clone())],
+            Reference::Resource(a) => vec![Node::Resource(if ctx.is_root() {
+                a.clone()
+            } else {
+                a.in_module(&ctx)
+            })],
+            Reference::Module(name, output) => {
+                let Some(call) = tree.config(&ctx).and_then(|c| c.module_calls.get(name)) else {
+                    diags.push(
+                        Diagnostic::error(
+                            "Reference to undeclared module",
+                            format!(
+                                "No module call named {name:?} is declared in {}.",
+                                if ctx.is_root() {
+                                    "the root module".to_string()
+                                } else {
+                                    ctx.to_string()
+                                }
+                            ),
+                        )
+                        .at(span),
+                    );
+                    continue;
+                };
+                let Some(child_cfg) = &call.config else {
+                    continue;
+                };
+                if let Some(o) = output {
+                    if !child_cfg.outputs.contains_key(o) {
+                        if call.count.is_none() && call.for_each.is_none() {
+                            diags.push(Diagnostic::error("Unsupported attribute", format!("This object (module.{name}) does not have an attribute named {o:?}.")).at(span));
+                        }
+                        continue;
+                    }
+                }
+                let mut out = Vec::new();
+                for (_, child) in tree.children(&ctx, name) {
+                    match output {
+                        Some(o) => out.push(Node::Output(child, o.clone())),
+                        None => out.extend(
+                            child_cfg
+                                .outputs
+                                .keys()
+                                .map(|o| Node::Output(child.clone(), o.clone())),
+                        ),
+                    }
+                }
+                out
+            }
             _ => continue,
         };
-        let Some(&ti) = g.index.get(&target) else {
-            let (summary, detail) = match &r {
-                Reference::Var(n) => ("Reference to undeclared input variable", format!("An input variable with the name {n:?} has not been declared. This variable can be declared with a variable \"{n}\" {{}} block.")),
-                Reference::Local(n) => ("Reference to undeclared local value", format!("A local value with the name {n:?} has not been declared.")),
-                Reference::Resource(a) => ("Reference to undeclared resource", format!("A {} resource \"{}\" \"{}\" has not been declared in the root module.", if a.mode == crate::addr::Mode::Data { "data" } else { "managed" }, a.rtype, a.name)),
-                _ => unreachable!(),
+        for target in targets {
+            let Some(&ti) = g.index.get(&target) else {
+                let (summary, detail) = match &r {
+                    Reference::Var(n) => ("Reference to undeclared input variable", format!("An input variable with the name {n:?} has not been declared. This variable can be declared with a variable \"{n}\" {{}} block.")),
+                    Reference::Local(n) => ("Reference to undeclared local value", format!("A local value with the name {n:?} has not been declared.")),
+                    Reference::Resource(a) => ("Reference to undeclared resource", format!("A {} resource \"{}\" \"{}\" has not been declared in {}.", if a.mode == crate::addr::Mode::Data { "data" } else { "managed" }, a.rtype, a.name, if ctx.is_root() { "the root module".to_string() } else { format!("{}", ctx.config_path()) })),
+                    _ => continue,
+                };
+                diags.push(Diagnostic::error(summary, detail).at(span.clone()));
+                continue;
             };
-            diags.push(Diagnostic::error(summary, detail).at(span));
-            continue;
-        };
-        let fi = g.index[&from];
-        if fi == ti {
-            // A variable's validation conditions naturally refer to the variable itself.
-            if matches!(from, Node::Variable(_)) {
+            let fi = g.index[&from];
+            if fi == ti {
+                // A variable's validation conditions naturally refer to the variable itself.
+                if matches!(from, Node::Variable(..)) {
+                    continue;
+                }
+                diags.push(
+                    Diagnostic::error(
+                        "Self-referential block",
+                        format!("Configuration for {from} may not refer to itself."),
+                    )
+                    .at(span.clone()),
+                );
                 continue;
             }
-            diags.push(
-                Diagnostic::error(
-                    "Self-referential block",
-                    format!("Configuration for {from} may not refer to itself."),
-                )
-                .at(span),
-            );
-            continue;
-        }
-        // A set, not `contains_edge`: that scans the node's edges, which is quadratic when
-        // thousands of resources refer to one local.
-        if seen.insert((ti, fi)) {
-            g.graph.add_edge(ti, fi, ());
+            // A set, not `contains_edge`: that scans the node's edges, which is quadratic when
+            // thousands of resources refer to one local.
+            if seen.insert((ti, fi)) {
+                g.graph.add_edge(ti, fi, ());
+            }
         }
     }
 
@@ -278,13 +474,13 @@ pub fn build(cfg: &Config) -> Result<ConfigGraph, Diagnostics> {
         members.sort();
         let listing = members
             .iter()
-            .map(|n| match node_span(cfg, n) {
-                Some(s) => format!("  - {n} ({})", cfg.sources.location(&s)),
+            .map(|n| match node_span(tree, n) {
+                Some(s) => format!("  - {n} ({})", sources.location(&s)),
                 None => format!("  - {n}"),
             })
             .collect::<Vec<_>>()
             .join("\n");
-        let first = members.first().and_then(|n| node_span(cfg, n));
+        let first = members.first().and_then(|n| node_span(tree, n));
         diags.push(
             Diagnostic::error(
                 "Cycle in configuration",
@@ -328,7 +524,7 @@ output "o" { value = terraform_data.b.id }
         assert!(pos("terraform_data.a") < pos("terraform_data.b"));
         assert!(pos("terraform_data.b") < pos("output.o"));
         assert_eq!(
-            g.resource_dependencies(&Node::Output("o".into())),
+            g.resource_dependencies(&Node::Output(ModuleInstance::root(), "o".into())),
             vec![ResourceAddr::managed("terraform_data", "b")]
         );
     }

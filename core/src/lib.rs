@@ -12,11 +12,12 @@ pub mod diag;
 pub mod eval;
 pub mod graph;
 pub mod ident;
+pub mod modules;
 pub mod provider;
 pub mod state;
 pub mod types;
 pub mod value;
 
-pub use addr::{InstanceAddr, InstanceKey, Mode, ResourceAddr};
+pub use addr::{InstanceAddr, InstanceKey, Mode, ModuleInstance, ResourceAddr};
 pub use diag::{Diagnostic, Diagnostics, Sources};
 pub use value::Value;

@@ -11,7 +11,8 @@ use crate::journal::GroupCommit;
 use crate::plan::{Action, Plan, PlanMode, Summary};
 use crate::scope::{expand, Expansion, InstanceScope, Scope};
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use gantry_core::addr::{InstanceAddr, InstanceKey, ResourceAddr};
+use gantry_core::addr::{InstanceAddr, InstanceKey, ModuleInstance, ResourceAddr};
+use gantry_core::config::ConditionKind;
 use gantry_core::diag::{Diagnostic, Diagnostics};
 use gantry_core::eval::Evaluator;
 use gantry_core::graph::Node;
@@ -94,8 +95,10 @@ impl StateSink for NoJournal {
 
 #[derive(Clone, Debug)]
 enum Step {
-    Local(String),
-    Output(String),
+    /// A child module instance's input variable.
+    Variable(ModuleInstance, String),
+    Local(ModuleInstance, String),
+    Output(ModuleInstance, String),
     /// All of a block's dependencies are done; evaluates for_each for `each.value`.
     Start(ResourceAddr),
     /// All of a block's instances are done; publishes the block's value.
@@ -147,8 +150,8 @@ pub async fn apply(
     let static_scope = engine.static_scope(false);
     let mut providers = HashMap::new();
     for c in &plan.changes {
-        let key = match engine.config.resources.get(&c.addr.resource) {
-            Some(r) => r.provider.clone(),
+        let key = match engine.resource(&c.addr.resource) {
+            Some(r) => engine.provider_for(&c.addr.resource, r),
             None => crate::engine::parse_provider_addr(&c.provider),
         };
         if let std::collections::hash_map::Entry::Vacant(e) = providers.entry(key.clone()) {
@@ -184,7 +187,7 @@ pub async fn apply(
         engine,
         plan,
         providers,
-        scope: Mutex::new(Scope::new(&engine.config, engine.variables.clone(), false)),
+        scope: Mutex::new(engine.new_scope(false)),
         each: Mutex::new(HashMap::new()),
         values: Mutex::new(values),
         state: Mutex::new(state),
@@ -259,6 +262,7 @@ pub async fn apply(
 
 fn build_graph(engine: &Engine, plan: &Plan) -> Result<DiGraph<Step, ()>, Diagnostics> {
     let mut g: DiGraph<Step, ()> = DiGraph::new();
+    let mut variable = HashMap::new();
     let mut local = HashMap::new();
     let mut output = HashMap::new();
     let mut start = HashMap::new();
@@ -267,12 +271,17 @@ fn build_graph(engine: &Engine, plan: &Plan) -> Result<DiGraph<Step, ()>, Diagno
     if !destroying {
         for node in engine.graph.order() {
             match node {
-                Node::Variable(_) => {}
-                Node::Local(n) => {
-                    local.insert(n.clone(), g.add_node(Step::Local(n.clone())));
+                Node::Variable(m, n) => {
+                    if !m.is_root() {
+                        let step = g.add_node(Step::Variable(m.clone(), n.clone()));
+                        variable.insert((m, n), step);
+                    }
                 }
-                Node::Output(n) => {
-                    output.insert(n.clone(), g.add_node(Step::Output(n.clone())));
+                Node::Local(m, n) => {
+                    local.insert((m, n), g.add_node(Step::Local(m.clone(), n.clone())));
+                }
+                Node::Output(m, n) => {
+                    output.insert((m, n), g.add_node(Step::Output(m.clone(), n.clone())));
                 }
                 Node::Resource(r) => {
                     let s = g.add_node(Step::Start(r.clone()));
@@ -285,16 +294,24 @@ fn build_graph(engine: &Engine, plan: &Plan) -> Result<DiGraph<Step, ()>, Diagno
         }
         for node in engine.graph.order() {
             let entry = match node {
-                Node::Local(n) => local[n],
-                Node::Output(n) => output[n],
+                Node::Local(m, n) => local[&(m, n)],
+                Node::Output(m, n) => output[&(m, n)],
                 Node::Resource(r) => start[r],
-                Node::Variable(_) => continue,
+                Node::Variable(m, n) => match variable.get(&(m, n)) {
+                    Some(&v) => v,
+                    None => continue,
+                },
             };
             for dep in engine.graph.dependencies(node) {
                 let done = match dep {
-                    Node::Local(n) => local[n],
+                    Node::Local(m, n) => local[&(m, n)],
                     Node::Resource(r) => barrier[r],
-                    Node::Variable(_) | Node::Output(_) => continue,
+                    Node::Variable(m, n) => match variable.get(&(m, n)) {
+                        Some(&v) => v,
+                        None => continue,
+                    },
+                    // Module outputs feed their callers; root outputs feed nothing.
+                    Node::Output(m, n) => output[&(m, n)],
                 };
                 g.add_edge(done, entry, ());
             }
@@ -306,6 +323,8 @@ fn build_graph(engine: &Engine, plan: &Plan) -> Result<DiGraph<Step, ()>, Diagno
         HashMap::new();
     for (i, c) in plan.changes.iter().enumerate() {
         let r = &c.addr.resource;
+        // Destroy order follows `dependencies`, which name configuration addresses.
+        let cr = r.config_addr();
         let apply_node = match c.action {
             Action::NoOp | Action::Delete => None,
             _ => {
@@ -320,10 +339,10 @@ fn build_graph(engine: &Engine, plan: &Plan) -> Result<DiGraph<Step, ()>, Diagno
         };
         if c.action.deletes() {
             let ds = *destroy_start
-                .entry(r.clone())
+                .entry(cr.clone())
                 .or_insert_with(|| g.add_node(Step::DestroyStart));
             let dd = *destroy_done
-                .entry(r.clone())
+                .entry(cr.clone())
                 .or_insert_with(|| g.add_node(Step::DestroyDone));
             let n = g.add_node(Step::Destroy(i));
             g.add_edge(ds, n, ());
@@ -334,7 +353,7 @@ fn build_graph(engine: &Engine, plan: &Plan) -> Result<DiGraph<Step, ()>, Diagno
                     _ => g.add_edge(n, a, ()),
                 };
             }
-            let deps = destroy_deps.entry(r.clone()).or_default();
+            let deps = destroy_deps.entry(cr).or_default();
             for d in &c.dependencies {
                 if let Ok(a) = d.parse::<InstanceAddr>() {
                     deps.insert(a.resource);
@@ -490,15 +509,43 @@ impl Progress for StepProgress<'_> {
 }
 
 async fn execute(ctx: &Ctx<'_>, step: &Step) -> Result<(), Diagnostic> {
-    let cfg = &ctx.engine.config;
+    let tree = &ctx.engine.tree;
     match step {
-        Step::Local(n) => {
-            let v = lock(&ctx.scope).eval(&cfg.locals[n].expr)?;
-            lock(&ctx.scope).locals.insert(n.clone(), v);
+        Step::Variable(m, n) => {
+            let v = lock(&ctx.scope).module_variable(m, n)?;
+            lock(&ctx.scope).set_var(m, n, v);
         }
-        Step::Output(n) => {
-            let o = &cfg.outputs[n];
-            let v = lock(&ctx.scope).eval(&o.value)?;
+        Step::Local(m, n) => {
+            let Some(l) = tree.config(m).and_then(|c| c.locals.get(n)) else {
+                return Ok(());
+            };
+            let v = lock(&ctx.scope).eval_in(m, &l.expr)?;
+            lock(&ctx.scope).set_local(m, n, v);
+        }
+        Step::Output(m, n) => {
+            let Some(o) = tree.config(m).and_then(|c| c.outputs.get(n)) else {
+                return Ok(());
+            };
+            let v = {
+                let scope = lock(&ctx.scope);
+                let mut diags = Diagnostics::default();
+                crate::conditions::check_all(
+                    &o.preconditions,
+                    gantry_core::config::ConditionKind::Precondition,
+                    &scope.at(m),
+                    &scope.dir,
+                    "Module output value",
+                    &mut diags,
+                );
+                if let Some(d) = diags.0.into_iter().next() {
+                    return Err(d);
+                }
+                scope.eval_in(m, &o.value)?
+            };
+            if !m.is_root() {
+                lock(&ctx.scope).set_output(m, n, v.mark_if(o.sensitive));
+                return Ok(());
+            }
             let sensitive = o.sensitive || v.contains_sensitive();
             lock(&ctx.outputs).insert(
                 n.clone(),
@@ -509,16 +556,20 @@ async fn execute(ctx: &Ctx<'_>, step: &Step) -> Result<(), Diagnostic> {
             );
         }
         Step::Start(r) => {
-            let res = &cfg.resources[r];
+            let Some(res) = tree.resource(r) else {
+                return Ok(());
+            };
             if res.for_each.is_some() {
-                let exp = expand(res, &lock(&ctx.scope))?;
+                let exp = expand(res, lock(&ctx.scope).at(&r.module))?;
                 if let Expansion::ForEach(m) = exp {
                     lock(&ctx.each).insert(r.clone(), m);
                 }
             }
         }
         Step::Barrier(r) => {
-            let res = &cfg.resources[r];
+            let Some(res) = tree.resource(r) else {
+                return Ok(());
+            };
             let values = lock(&ctx.values).get(r).cloned().unwrap_or_default();
             let v = if res.count.is_some() {
                 Value::list(values.into_values().collect())
@@ -610,11 +661,15 @@ async fn record(ctx: &Ctx<'_>, entry: JournalEntry) -> Result<(), Diagnostic> {
 async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
     let c = &ctx.plan.changes[i];
     let addr = &c.addr;
-    let res = &ctx.engine.config.resources[&addr.resource];
-    let provider = ctx.providers[&res.provider].clone();
+    let res = ctx
+        .engine
+        .resource(&addr.resource)
+        .ok_or_else(|| Diagnostic::error("Resource configuration gone", addr.to_string()))?;
+    let provider_key = ctx.engine.provider_for(&addr.resource, res);
+    let provider = ctx.providers[&provider_key].clone();
     let schema = ctx
         .engine
-        .schema(&addr.resource, &res.provider.0)
+        .schema(&addr.resource, &provider_key.0)
         .ok_or_else(|| Diagnostic::error("Invalid resource type", addr.to_string()))?;
     let action = c.action;
     ctx.observer.event(ApplyEvent::Start { addr, action });
@@ -628,10 +683,23 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
             _ => None,
         };
         let iscope = InstanceScope {
-            base: &scope,
+            base: scope.at(&addr.resource.module),
             key: &addr.key,
             each_value,
         };
+        // Preconditions that were unknown at plan time are decided now, before the call.
+        let mut failed = Diagnostics::default();
+        crate::conditions::check_all(
+            &res.lifecycle.conditions,
+            ConditionKind::Precondition,
+            &iscope,
+            &scope.dir,
+            "Resource",
+            &mut failed,
+        );
+        if let Some(d) = failed.0.into_iter().next() {
+            return Err(d);
+        }
         let ev = Evaluator::new(&iscope, &scope.dir, res.body.file);
         decode_body(&ev, &res.body.body, &schema.block, res.span.clone())
             .map_err(|mut d| d.0.remove(0))?
@@ -643,7 +711,7 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         started,
     };
     let type_name = &addr.resource.rtype;
-    let key = gantry_core::config::Config::provider_key(&res.provider.0, res.provider.1.as_deref());
+    let key = gantry_core::config::Config::provider_key(&provider_key.0, provider_key.1.as_deref());
     let _permits = ctx.engine.limits.acquire(&key, type_name).await;
     let new_value = if action == Action::Read {
         with_ticker(
@@ -749,6 +817,41 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         create_before_destroy: c.create_before_destroy,
     };
     record(ctx, JournalEntry::set(addr, &inst)).await?;
+    if res
+        .lifecycle
+        .conditions
+        .iter()
+        .any(|c| c.kind == ConditionKind::Postcondition)
+    {
+        // The object exists and is recorded; a failed postcondition stops its dependents.
+        let scope = lock(&ctx.scope);
+        let each = lock(&ctx.each);
+        let each_value = match &addr.key {
+            InstanceKey::Str(k) => each.get(&addr.resource).and_then(|m| m.get(k)),
+            _ => None,
+        };
+        let iscope = InstanceScope {
+            base: scope.at(&addr.resource.module),
+            key: &addr.key,
+            each_value,
+        };
+        let with_self = crate::conditions::WithSelf {
+            base: &iscope,
+            value: &new_value,
+        };
+        let mut failed = Diagnostics::default();
+        crate::conditions::check_all(
+            &res.lifecycle.conditions,
+            ConditionKind::Postcondition,
+            &with_self,
+            &scope.dir,
+            "Resource",
+            &mut failed,
+        );
+        if let Some(d) = failed.0.into_iter().next() {
+            return Err(d);
+        }
+    }
     lock(&ctx.values)
         .entry(addr.resource.clone())
         .or_default()
@@ -781,8 +884,8 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
 async fn destroy_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
     let c = &ctx.plan.changes[i];
     let addr = &c.addr;
-    let key = match ctx.engine.config.resources.get(&addr.resource) {
-        Some(r) => r.provider.clone(),
+    let key = match ctx.engine.resource(&addr.resource) {
+        Some(r) => ctx.engine.provider_for(&addr.resource, r),
         None => crate::engine::parse_provider_addr(&c.provider),
     };
     let provider = ctx.providers[&key].clone();

@@ -3,11 +3,13 @@
 //! ([`apply`]). It knows no cloud: providers come in through `gantry_core::provider`.
 
 pub mod apply;
+pub mod conditions;
 pub mod decode;
 pub mod engine;
 pub mod journal;
 pub mod json;
 pub mod limits;
+pub mod modules;
 pub mod plan;
 pub mod planfile;
 pub mod render;

@@ -147,6 +147,9 @@ pub struct Plan {
     pub targets: Vec<String>,
     /// Objects adopted by `import` blocks: address and cloud id. They are in `prior_state`.
     pub imports: Vec<(InstanceAddr, String)>,
+    /// Warnings found while planning (failed `check` assertions). Not saved in plan files:
+    /// apply evaluates checks again.
+    pub warnings: Vec<gantry_core::diag::Diagnostic>,
 }
 
 /// Counts for the summary line.

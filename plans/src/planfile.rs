@@ -370,6 +370,7 @@ pub fn from_json(j: &Json) -> Result<Plan, String> {
             .iter()
             .filter_map(|t| t.as_str().map(String::from))
             .collect(),
+        warnings: Vec::new(),
     })
 }
 

@@ -1,38 +1,176 @@
 //! Evaluation scopes: what references resolve to while planning and applying.
+//!
+//! One [`Scope`] holds the values of every module instance; a [`ModuleScope`] resolves
+//! references as written inside one module instance, and an [`InstanceScope`] adds
+//! `count.index` / `each.*` for one resource or module instance.
 
-use gantry_core::addr::{InstanceKey, ResourceAddr};
-use gantry_core::config::{Config, Expr, Resource};
+use gantry_core::addr::{InstanceKey, ModuleInstance, ResourceAddr};
+use gantry_core::config::{Expr, Resource};
 use gantry_core::diag::Diagnostic;
 use gantry_core::eval::{Evaluator, Reference, Resolver};
+pub use gantry_core::modules::Expansion;
+use gantry_core::modules::ModuleTree;
 use gantry_core::value::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 
-/// Values of variables, locals and resource blocks known so far in the walk.
+/// Values of one module instance known so far in the walk.
 #[derive(Clone, Debug, Default)]
-pub struct Scope {
-    pub dir: PathBuf,
+pub struct ModuleValues {
     pub vars: BTreeMap<String, Value>,
     pub locals: HashMap<String, Value>,
-    /// Whole resource blocks: an object, a list (count) or a map (for_each).
+    pub outputs: BTreeMap<String, Value>,
+}
+
+/// Values of variables, locals, module outputs and resource blocks known so far in the walk.
+#[derive(Clone, Debug)]
+pub struct Scope {
+    /// The root module's directory: `path.root`, and where file functions look.
+    pub dir: PathBuf,
+    pub tree: Arc<ModuleTree>,
+    pub modules: HashMap<ModuleInstance, ModuleValues>,
+    /// Whole resource blocks (absolute addresses): an object, a list (count) or a map
+    /// (for_each).
     pub resources: HashMap<ResourceAddr, Value>,
     /// True while planning: impure functions yield unknown.
     pub planning: bool,
 }
 
 impl Scope {
-    pub fn new(cfg: &Config, vars: BTreeMap<String, Value>, planning: bool) -> Scope {
+    /// A scope with the root module's variables set.
+    pub fn new(
+        tree: Arc<ModuleTree>,
+        dir: PathBuf,
+        vars: BTreeMap<String, Value>,
+        planning: bool,
+    ) -> Scope {
+        let mut modules = HashMap::new();
+        modules.insert(
+            ModuleInstance::root(),
+            ModuleValues {
+                vars,
+                ..Default::default()
+            },
+        );
         Scope {
-            dir: cfg.dir.clone(),
-            vars,
+            dir,
+            tree,
+            modules,
+            resources: HashMap::new(),
             planning,
-            ..Default::default()
         }
     }
 
-    /// Evaluates an expression outside any resource instance.
+    /// References as written in module instance `module`.
+    pub fn at<'a>(&'a self, module: &'a ModuleInstance) -> ModuleScope<'a> {
+        ModuleScope {
+            scope: self,
+            module,
+        }
+    }
+
+    /// Evaluates an expression of the root module outside any resource instance.
     pub fn eval(&self, e: &Expr) -> Result<Value, Diagnostic> {
-        Evaluator::new(self, &self.dir, e.file).eval(&e.expr)
+        let root = ModuleInstance::root();
+        self.at(&root).eval(e)
+    }
+
+    /// Evaluates an expression of module instance `module` outside any resource instance.
+    pub fn eval_in(&self, module: &ModuleInstance, e: &Expr) -> Result<Value, Diagnostic> {
+        self.at(module).eval(e)
+    }
+
+    fn values_mut(&mut self, module: &ModuleInstance) -> &mut ModuleValues {
+        if !self.modules.contains_key(module) {
+            self.modules.insert(module.clone(), ModuleValues::default());
+        }
+        self.modules.get_mut(module).expect("inserted above")
+    }
+
+    pub fn set_var(&mut self, module: &ModuleInstance, name: &str, v: Value) {
+        self.values_mut(module).vars.insert(name.to_string(), v);
+    }
+
+    pub fn set_local(&mut self, module: &ModuleInstance, name: &str, v: Value) {
+        self.values_mut(module).locals.insert(name.to_string(), v);
+    }
+
+    pub fn set_output(&mut self, module: &ModuleInstance, name: &str, v: Value) {
+        self.values_mut(module).outputs.insert(name.to_string(), v);
+    }
+
+    pub fn local(&self, module: &ModuleInstance, name: &str) -> Option<&Value> {
+        self.modules.get(module)?.locals.get(name)
+    }
+
+    /// Evaluates the value a child module instance's variable `name` receives: its call's
+    /// argument (evaluated in the caller, with the call's `count.index` / `each.*`), or its
+    /// default; converted to the variable's type and marked when the variable is sensitive.
+    pub fn module_variable(
+        &self,
+        module: &ModuleInstance,
+        name: &str,
+    ) -> Result<Value, Diagnostic> {
+        let (call, site) = self.tree.call_of(module).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown module",
+                format!("{module} is not a module instance of this configuration."),
+            )
+        })?;
+        let cfg = self
+            .tree
+            .config(module)
+            .ok_or_else(|| Diagnostic::error("Unknown module", module.to_string()))?;
+        let var = cfg
+            .variables
+            .get(name)
+            .ok_or_else(|| Diagnostic::error("Unknown variable", format!("{module}.var.{name}")))?;
+        let raw = match call.inputs.get(name) {
+            Some(e) => {
+                let caller = self.at(&site.parent);
+                let inst = InstanceScope {
+                    base: caller,
+                    key: &site.key,
+                    each_value: site.each_value.as_ref(),
+                };
+                Evaluator::new(&inst, &self.dir, e.file).eval(&e.expr)?
+            }
+            None => var.default.clone().unwrap_or(Value::Null),
+        };
+        let at = call
+            .inputs
+            .get(name)
+            .and_then(|e| e.span())
+            .or_else(|| call.span.clone());
+        let mut v = var.ty.convert(&raw).map_err(|m| {
+            let m = if var.sensitive || raw.contains_sensitive() {
+                "the value is sensitive, so it is not shown".to_string()
+            } else {
+                m
+            };
+            Diagnostic::error(
+                "Invalid value for input variable",
+                format!(
+                    "The given value is not suitable for {module}.var.{name} declared at {}: {m}.",
+                    var.span
+                        .as_ref()
+                        .map(|s| self.tree.instances[&ModuleInstance::root()]
+                            .config
+                            .sources
+                            .location(s))
+                        .unwrap_or_default()
+                ),
+            )
+            .at(at.clone())
+        })?;
+        if v.is_null() && !var.nullable {
+            match &var.default {
+                Some(d) if !d.is_null() => v = d.clone(),
+                _ => return Err(Diagnostic::error("Invalid value for input variable", format!("The given value is not suitable for {module}.var.{name}: required variable may not be set to null.")).at(at)),
+            }
+        }
+        Ok(v.mark_if(var.sensitive))
     }
 }
 
@@ -41,23 +179,97 @@ fn path_string(p: &std::path::Path) -> Value {
     Value::string(if s.is_empty() { ".".to_string() } else { s })
 }
 
-impl Resolver for Scope {
+/// References resolved as written inside one module instance.
+#[derive(Clone, Copy)]
+pub struct ModuleScope<'a> {
+    pub scope: &'a Scope,
+    pub module: &'a ModuleInstance,
+}
+
+impl ModuleScope<'_> {
+    pub fn eval(&self, e: &Expr) -> Result<Value, Diagnostic> {
+        Evaluator::new(self, &self.scope.dir, e.file).eval(&e.expr)
+    }
+
+    fn values(&self) -> Option<&ModuleValues> {
+        self.scope.modules.get(self.module)
+    }
+
+    /// `module.NAME`: an object of the call's outputs, or a list / map of them with count /
+    /// for_each.
+    fn module_value(&self, name: &str, output: Option<&str>) -> Result<Value, String> {
+        let tree = &self.scope.tree;
+        let call = tree
+            .config(self.module)
+            .and_then(|c| c.module_calls.get(name))
+            .ok_or_else(|| format!("No module call named {name:?} is declared here."))?;
+        let Some(exp) = tree.calls.get(&(self.module.clone(), name.to_string())) else {
+            return Err(format!("module.{name} is not available here."));
+        };
+        let outputs: Vec<&String> = call
+            .config
+            .as_ref()
+            .map(|c| c.outputs.keys().collect())
+            .unwrap_or_default();
+        let mut objects: BTreeMap<InstanceKey, Value> = BTreeMap::new();
+        for (key, _) in exp.instances() {
+            let child = self.module.child(name, key.clone());
+            let vals = self.scope.modules.get(&child);
+            let mut m = Map::new();
+            for o in &outputs {
+                let v = vals
+                    .and_then(|v| v.outputs.get(*o))
+                    .cloned()
+                    .unwrap_or(Value::Unknown);
+                m.insert((*o).clone(), v);
+            }
+            objects.insert(key, Value::map(m));
+        }
+        let whole = exp.aggregate(|k| objects.get(k));
+        match output {
+            None => Ok(whole),
+            Some(o) if *exp == Expansion::Single => whole
+                .get_attr(o)
+                .cloned()
+                .ok_or_else(|| format!("This object (module.{name}) does not have an attribute named {o:?}.")),
+            Some(_) => Err(format!("Missing module instance key: because module.{name} has \"count\" or \"for_each\" set, its outputs must be accessed on a specific instance, such as module.{name}[0].")),
+        }
+    }
+}
+
+impl Resolver for ModuleScope<'_> {
     fn resolve(&self, r: &Reference) -> Result<Value, String> {
         match r {
-            Reference::Var(n) => self.vars.get(n).cloned().ok_or_else(|| {
-                format!("An input variable with the name {n:?} has not been declared.")
-            }),
-            Reference::Local(n) => {
-                self.locals.get(n).cloned().ok_or_else(|| {
-                    format!("A local value with the name {n:?} is not available here.")
-                })
-            }
+            Reference::Var(n) => self
+                .values()
+                .and_then(|v| v.vars.get(n))
+                .cloned()
+                .ok_or_else(|| {
+                    format!("An input variable with the name {n:?} has not been declared.")
+                }),
+            Reference::Local(n) => self
+                .values()
+                .and_then(|v| v.locals.get(n))
+                .cloned()
+                .ok_or_else(|| format!("A local value with the name {n:?} is not available here.")),
             Reference::Resource(a) => {
-                self.resources.get(a).cloned().ok_or_else(|| {
+                let found = if self.module.is_root() {
+                    self.scope.resources.get(a)
+                } else {
+                    self.scope.resources.get(&a.in_module(self.module))
+                };
+                found.cloned().ok_or_else(|| {
                     format!("The resource {a} is not declared or not available here.")
                 })
             }
-            Reference::PathModule | Reference::PathRoot => Ok(path_string(&self.dir)),
+            Reference::Module(name, output) => self.module_value(name, output.as_deref()),
+            Reference::PathModule => Ok(self
+                .scope
+                .tree
+                .config(self.module)
+                .map(|c| path_string(&c.dir))
+                .unwrap_or_else(|| path_string(&self.scope.dir))),
+            Reference::PathRoot => Ok(path_string(&self.scope.dir)),
             Reference::PathCwd => Ok(std::env::current_dir()
                 .map(|d| path_string(&d))
                 .unwrap_or(Value::Null)),
@@ -68,17 +280,21 @@ impl Resolver for Scope {
             Reference::EachKey | Reference::EachValue => {
                 Err("each is only available in a resource with for_each.".into())
             }
+            Reference::SelfObject => {
+                Err("The \"self\" object is only available in postcondition blocks.".into())
+            }
         }
     }
 
     fn impure_unknown(&self) -> bool {
-        self.planning
+        self.scope.planning
     }
 }
 
-/// A scope for one resource instance: adds `count.index` or `each.key` / `each.value`.
+/// A scope for one resource or module instance: adds `count.index` or `each.key` /
+/// `each.value`.
 pub struct InstanceScope<'a> {
-    pub base: &'a Scope,
+    pub base: ModuleScope<'a>,
     pub key: &'a InstanceKey,
     pub each_value: Option<&'a Value>,
 }
@@ -96,68 +312,30 @@ impl Resolver for InstanceScope<'_> {
     }
 
     fn impure_unknown(&self) -> bool {
-        self.base.planning
+        self.base.scope.planning
     }
 }
 
-/// How a resource block expands into instances.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Expansion {
-    Single,
-    Count(usize),
-    /// for_each keys with their `each.value`.
-    ForEach(BTreeMap<String, Value>),
-}
-
-impl Expansion {
-    /// Instance keys with `each.value` where there is one.
-    pub fn instances(&self) -> Vec<(InstanceKey, Option<Value>)> {
-        match self {
-            Expansion::Single => vec![(InstanceKey::None, None)],
-            Expansion::Count(n) => (0..*n)
-                .map(|i| (InstanceKey::Int(i as i64), None))
-                .collect(),
-            Expansion::ForEach(m) => m
-                .iter()
-                .map(|(k, v)| (InstanceKey::Str(k.clone()), Some(v.clone())))
-                .collect(),
-        }
-    }
-
-    /// The value a reference to the whole block yields.
-    pub fn aggregate<'a>(
-        &self,
-        mut value_of: impl FnMut(&InstanceKey) -> Option<&'a Value>,
-    ) -> Value {
-        match self {
-            Expansion::Single => value_of(&InstanceKey::None).cloned().unwrap_or(Value::Null),
-            Expansion::Count(n) => Value::list(
-                (0..*n)
-                    .map(|i| {
-                        value_of(&InstanceKey::Int(i as i64))
-                            .cloned()
-                            .unwrap_or(Value::Unknown)
-                    })
-                    .collect(),
-            ),
-            Expansion::ForEach(m) => {
-                let mut out = Map::new();
-                for k in m.keys() {
-                    let v = value_of(&InstanceKey::Str(k.clone()))
-                        .cloned()
-                        .unwrap_or(Value::Unknown);
-                    out.insert(k.clone(), v);
-                }
-                Value::map(out)
-            }
-        }
-    }
+/// Evaluates a resource block's `count` / `for_each` in its module instance.
+pub fn expand(res: &Resource, scope: ModuleScope) -> Result<Expansion, Diagnostic> {
+    expand_with(
+        res.count.as_ref(),
+        res.for_each.as_ref(),
+        &scope,
+        &scope.scope.dir,
+    )
 }
 
 /// Evaluates `count` / `for_each`. Both must be known while planning and not sensitive.
-pub fn expand(res: &Resource, scope: &Scope) -> Result<Expansion, Diagnostic> {
-    if let Some(c) = &res.count {
-        let v = scope.eval(c)?;
+pub fn expand_with(
+    count: Option<&Expr>,
+    for_each: Option<&Expr>,
+    resolver: &dyn Resolver,
+    dir: &std::path::Path,
+) -> Result<Expansion, Diagnostic> {
+    let eval = |e: &Expr| Evaluator::new(resolver, dir, e.file).eval(&e.expr);
+    if let Some(c) = count {
+        let v = eval(c)?;
         let bad = |detail: &str| {
             Diagnostic::error("Invalid count argument", detail.to_string()).at(c.span())
         };
@@ -188,8 +366,8 @@ pub fn expand(res: &Resource, scope: &Scope) -> Result<Expansion, Diagnostic> {
         }
         return Ok(Expansion::Count(n as usize));
     }
-    if let Some(f) = &res.for_each {
-        let v = scope.eval(f)?;
+    if let Some(f) = for_each {
+        let v = eval(f)?;
         let bad =
             |detail: String| Diagnostic::error("Invalid for_each argument", detail).at(f.span());
         if v.is_sensitive() {

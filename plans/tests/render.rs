@@ -1,7 +1,7 @@
 //! Snapshot tests of the human plan rendering (insta; snapshots in tests/snapshots/).
 //! Review changes with `cargo insta review` or by reading the .snap diff.
 
-use gantry_core::addr::{InstanceAddr, InstanceKey, Mode, ResourceAddr};
+use gantry_core::addr::{InstanceAddr, InstanceKey, ResourceAddr};
 use gantry_core::state::State;
 use gantry_core::value::{PathStep, Value};
 use gantry_plans::plan::{Action, OutputChange, Plan, PlanMode, Reason, ResourceChange};
@@ -53,6 +53,7 @@ fn plan(changes: Vec<ResourceChange>) -> Plan {
         relevant_attributes: json!([]),
         targets: vec![],
         imports: vec![],
+        warnings: vec![],
     }
 }
 
@@ -178,11 +179,7 @@ fn delete_and_read_and_sensitive_update() {
     gone.reason = Some(Reason::DeleteBecauseNoResourceConfig);
     let mut read = change(
         InstanceAddr {
-            resource: ResourceAddr {
-                mode: Mode::Data,
-                rtype: "aws_ami".into(),
-                name: "base".into(),
-            },
+            resource: ResourceAddr::data("aws_ami", "base"),
             key: InstanceKey::None,
         },
         Action::Read,

@@ -2,7 +2,7 @@
 
 use super::typeexpr::parse_type;
 use super::*;
-use crate::addr::Mode;
+use crate::addr::{Mode, ModuleInstance};
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::eval::refs::references;
 use crate::eval::{Evaluator, NoReferences};
@@ -11,11 +11,55 @@ use hcl_edit::expr::TraversalOperator;
 use hcl_edit::structure::{Attribute, Block, Structure};
 use std::path::Path as FsPath;
 
-/// Reads every `*.tf` file of `dir` (sorted by name). Always returns a configuration (partial
-/// when there were errors) together with the diagnostics.
+/// How deep module calls may nest before gantry assumes a module calls itself.
+const MAX_MODULE_DEPTH: usize = 32;
+
+/// Reads every `*.tf` file of `dir` (sorted by name) and every module it calls, into one
+/// configuration tree that shares one set of sources. Always returns a configuration
+/// (partial when there were errors) together with the diagnostics.
 pub fn load_dir(dir: &FsPath) -> (Config, Diagnostics) {
-    let mut files = Vec::new();
     let mut diags = Diagnostics::default();
+    let mut sources = Sources::default();
+    let files = read_tf_files(dir, &mut diags);
+    let mut config = load_files(dir, files, &mut sources, &mut diags);
+    load_children(
+        &mut config,
+        dir,
+        &ModuleInstance::root(),
+        &mut sources,
+        &mut diags,
+    );
+    config.sources = sources;
+    (config, diags)
+}
+
+/// Builds a configuration from already-read files (used by tests and embedders that keep
+/// configurations in memory). Local module sources are read from disk relative to `dir`.
+pub fn load_sources(dir: &FsPath, files: Vec<SourceFile>) -> (Config, Diagnostics) {
+    let mut diags = Diagnostics::default();
+    let mut sources = Sources::default();
+    let mut config = load_files(dir, files, &mut sources, &mut diags);
+    load_children(
+        &mut config,
+        dir,
+        &ModuleInstance::root(),
+        &mut sources,
+        &mut diags,
+    );
+    config.sources = sources;
+    (config, diags)
+}
+
+/// Where `gantry init` records installed remote modules (Terraform's layout).
+pub fn modules_manifest_path(root: &FsPath) -> std::path::PathBuf {
+    let data = std::env::var_os("TF_DATA_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join(".terraform"));
+    data.join("modules").join("modules.json")
+}
+
+fn read_tf_files(dir: &FsPath, diags: &mut Diagnostics) -> Vec<SourceFile> {
+    let mut files = Vec::new();
     match std::fs::read_dir(dir) {
         Ok(rd) => {
             let mut paths: Vec<_> = rd
@@ -43,14 +87,15 @@ pub fn load_dir(dir: &FsPath) -> (Config, Diagnostics) {
             format!("The directory {} could not be read: {e}", dir.display()),
         )),
     }
-    let (config, more) = load_sources(dir, files);
-    diags.extend(more);
-    (config, diags)
+    files
 }
 
-/// Builds a configuration from already-read files (used by tests and embedders that keep
-/// configurations in memory).
-pub fn load_sources(dir: &FsPath, files: Vec<SourceFile>) -> (Config, Diagnostics) {
+fn load_files(
+    dir: &FsPath,
+    files: Vec<SourceFile>,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Config {
     let mut cfg = Config {
         dir: dir.to_path_buf(),
         sources: Sources::default(),
@@ -62,17 +107,19 @@ pub fn load_sources(dir: &FsPath, files: Vec<SourceFile>) -> (Config, Diagnostic
         resources: IndexMap::new(),
         outputs: IndexMap::new(),
         imports: Vec::new(),
+        module_calls: IndexMap::new(),
+        checks: Vec::new(),
     };
-    let mut diags = Diagnostics::default();
-    for f in files {
-        let text = f.text.clone();
-        let id = cfg.sources.add(f);
-        match hcl_edit::parser::parse_body(&text) {
+    let ids: Vec<FileId> = files.into_iter().map(|f| sources.add(f)).collect();
+    for id in ids {
+        let text: &str = &sources.files[id].text;
+        match hcl_edit::parser::parse_body(text) {
             Ok(body) => {
                 let mut l = Loader {
                     cfg: &mut cfg,
-                    diags: &mut diags,
+                    diags,
                     file: id,
+                    text,
                 };
                 l.top_level(body);
             }
@@ -89,13 +136,104 @@ pub fn load_sources(dir: &FsPath, files: Vec<SourceFile>) -> (Config, Diagnostic
             }
         }
     }
-    (cfg, diags)
+    cfg
+}
+
+/// `a/./b/../c` → `a/c`, without touching the file system (module paths as Terraform shows
+/// them in `path.module`).
+fn clean_path(p: &FsPath) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+/// The directory an installed remote module was unpacked into, from `modules.json`.
+fn installed_module_dir(root: &FsPath, key: &str) -> Option<std::path::PathBuf> {
+    let text = std::fs::read_to_string(modules_manifest_path(root)).ok()?;
+    let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let entry = manifest["Modules"]
+        .as_array()?
+        .iter()
+        .find(|m| m["Key"].as_str() == Some(key))?;
+    let dir = entry["Dir"].as_str()?;
+    Some(clean_path(&root.join(dir)))
+}
+
+/// Loads the configuration of every module `cfg` calls, depth first.
+fn load_children(
+    cfg: &mut Config,
+    root: &FsPath,
+    path: &ModuleInstance,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) {
+    if path.steps().len() >= MAX_MODULE_DEPTH {
+        diags.push(Diagnostic::error(
+            "Module calls nest too deeply",
+            format!(
+                "{path} is {MAX_MODULE_DEPTH} module calls deep; a module probably calls itself."
+            ),
+        ));
+        return;
+    }
+    let dir = cfg.dir.clone();
+    for call in cfg.module_calls.values_mut() {
+        let child_path = path.child(&call.name, crate::addr::InstanceKey::None);
+        let local = call.source.starts_with("./") || call.source.starts_with("../");
+        let child_dir = if local {
+            clean_path(&dir.join(&call.source))
+        } else {
+            match installed_module_dir(root, &child_path.dotted()) {
+                Some(d) => d,
+                None => {
+                    diags.push(Diagnostic::error("Module not installed", format!("This module ({:?}) is not yet installed. Run \"gantry init\" to install all modules required by this configuration.", call.source)).at(call.span.clone()));
+                    continue;
+                }
+            }
+        };
+        if !child_dir.is_dir() {
+            diags.push(
+                Diagnostic::error(
+                    "Unreadable module directory",
+                    format!(
+                        "The directory {} for module {:?} does not exist or cannot be read.",
+                        child_dir.display(),
+                        call.name
+                    ),
+                )
+                .at(call.span.clone()),
+            );
+            continue;
+        }
+        let files = read_tf_files(&child_dir, diags);
+        let mut child = load_files(&child_dir, files, sources, diags);
+        load_children(&mut child, root, &child_path, sources, diags);
+        call.config = Some(Arc::new(child));
+    }
 }
 
 struct Loader<'a> {
     cfg: &'a mut Config,
     diags: &'a mut Diagnostics,
     file: FileId,
+    /// The text of `file`.
+    text: &'a str,
 }
 
 impl Loader<'_> {
@@ -264,7 +402,9 @@ impl Loader<'_> {
             "resource" | "data" => self.resource(b),
             "output" => self.output(&b),
             "import" => self.import(&b),
-            "moved" | "check" | "removed" | "module" => self.error(
+            "module" => self.module_call(b),
+            "check" => self.check(b),
+            "moved" | "removed" => self.error(
                 "Unsupported block type",
                 format!(
                     "{:?} blocks are not supported by this version of gantry yet.",
@@ -356,16 +496,38 @@ impl Loader<'_> {
             match s {
                 Structure::Block(rp) if rp.ident.as_str() == "required_providers" => {
                     for a in rp.body.attributes() {
-                        let source = match self.constant(a) {
-                            Some(v) => v
-                                .get_attr("source")
-                                .and_then(|s| s.as_str().map(String::from))
-                                .or_else(|| {
-                                    v.as_str()
-                                        .is_none()
-                                        .then(|| format!("hashicorp/{}", a.key.as_str()))
-                                }),
-                            None => None,
+                        // Only `source` matters here; `configuration_aliases` holds provider
+                        // references, which are not constant values.
+                        let source = match &a.value {
+                            Expression::Object(o) => {
+                                let src = o.iter().find_map(|(k, v)| {
+                                    let key = match k {
+                                        hcl_edit::expr::ObjectKey::Ident(i) => i.as_str(),
+                                        hcl_edit::expr::ObjectKey::Expression(
+                                            Expression::String(s),
+                                        ) => s.value().as_str(),
+                                        _ => "",
+                                    };
+                                    (key == "source").then_some(v.expr())
+                                });
+                                match src {
+                                    Some(e) => match Evaluator::new(
+                                        &NoReferences,
+                                        &self.cfg.dir.clone(),
+                                        self.file,
+                                    )
+                                    .eval(e)
+                                    {
+                                        Ok(v) => v.as_str().map(String::from),
+                                        Err(d) => {
+                                            self.diags.push(d);
+                                            None
+                                        }
+                                    },
+                                    None => Some(format!("hashicorp/{}", a.key.as_str())),
+                                }
+                            }
+                            _ => self.constant(a).and_then(|v| v.as_str().map(String::from)),
                         };
                         if let Some(src) = source {
                             self.cfg
@@ -489,24 +651,31 @@ impl Loader<'_> {
     }
 
     fn resource(&mut self, b: Block) {
+        let span = b.ident.span();
+        let Some(res) = self.resource_block(b) else {
+            return;
+        };
+        if self.cfg.resources.contains_key(&res.addr) {
+            self.error("Duplicate resource configuration", format!("A {} block was already declared. Resource names must be unique per type in each module.", res.addr), span);
+            return;
+        }
+        self.cfg.resources.insert(res.addr.clone(), res);
+    }
+
+    fn resource_block(&mut self, b: Block) -> Option<Resource> {
         let data = b.ident.as_str() == "data";
         let what = if data {
             "the data source type and name"
         } else {
             "the resource type and name"
         };
-        let Some(l) = self.labels(&b, 2, what) else {
-            return;
-        };
+        let l = self.labels(&b, 2, what)?;
         let addr = ResourceAddr {
+            module: ModuleInstance::root(),
             mode: if data { Mode::Data } else { Mode::Managed },
             rtype: l[0].as_str().into(),
             name: l[1].as_str().into(),
         };
-        if self.cfg.resources.contains_key(&addr) {
-            self.error("Duplicate resource configuration", format!("A {addr} block was already declared. Resource names must be unique per type in each module."), b.ident.span());
-            return;
-        }
         let mut res = Resource {
             provider: (addr.implied_provider().to_string(), None),
             addr: addr.clone(),
@@ -548,7 +717,114 @@ impl Loader<'_> {
             self.error("Invalid combination of \"count\" and \"for_each\"", "The \"count\" and \"for_each\" meta-arguments are mutually-exclusive, only one should be used to be explicit about the number of resources to be created.", ident_span);
         }
         res.body.body = body;
-        self.cfg.resources.insert(addr, res);
+        Some(res)
+    }
+
+    fn module_call(&mut self, b: Block) {
+        let Some(l) = self.labels(&b, 1, "the module call name") else {
+            return;
+        };
+        let name = l[0].clone();
+        if self.cfg.module_calls.contains_key(&name) {
+            self.error(
+                "Duplicate module call",
+                format!("A module call named {name:?} was already defined. Module calls must have unique names within a module."),
+                b.ident.span(),
+            );
+            return;
+        }
+        let mut call = ModuleCall {
+            name: name.clone(),
+            source: String::new(),
+            version: None,
+            count: None,
+            for_each: None,
+            depends_on: Vec::new(),
+            providers: Vec::new(),
+            inputs: IndexMap::new(),
+            span: self.span(b.span()),
+            config: None,
+        };
+        let ident_span = b.ident.span();
+        let mut has_source = false;
+        for s in b.body.into_iter() {
+            match s {
+                Structure::Attribute(a) => match a.key.as_str() {
+                    "source" => {
+                        has_source = true;
+                        call.source = self.const_string(&a).unwrap_or_default();
+                    }
+                    "version" => call.version = self.const_string(&a),
+                    "count" => {
+                        call.count = Some(Expr {
+                            file: self.file,
+                            expr: a.value,
+                        })
+                    }
+                    "for_each" => {
+                        call.for_each = Some(Expr {
+                            file: self.file,
+                            expr: a.value,
+                        })
+                    }
+                    "depends_on" => call.depends_on = self.depends_on(&a),
+                    "providers" => call.providers = self.provider_map(&a),
+                    _ => {
+                        let key = a.key.as_str().to_string();
+                        call.inputs.insert(
+                            key,
+                            Expr {
+                                file: self.file,
+                                expr: a.value,
+                            },
+                        );
+                    }
+                },
+                Structure::Block(bl) => self.error(
+                    "Unsupported block type",
+                    format!(
+                        "Blocks of type {:?} are not expected in a module block.",
+                        bl.ident.as_str()
+                    ),
+                    bl.ident.span(),
+                ),
+            }
+        }
+        if !has_source {
+            self.error(
+                "Missing required argument",
+                "The argument \"source\" is required, but no definition was found.",
+                ident_span.clone(),
+            );
+        }
+        if call.count.is_some() && call.for_each.is_some() {
+            self.error("Invalid combination of \"count\" and \"for_each\"", "The \"count\" and \"for_each\" meta-arguments are mutually-exclusive, only one should be used to be explicit about the number of resources to be created.", ident_span);
+        }
+        if has_source {
+            self.cfg.module_calls.insert(name, call);
+        }
+    }
+
+    /// `providers = { aws = aws.west, "aws.east" = aws }` of a module call.
+    fn provider_map(&mut self, a: &Attribute) -> Vec<(String, (String, Option<String>))> {
+        let Expression::Object(o) = &a.value else {
+            self.error("Invalid providers argument", "providers must be a map from provider names in the module to provider configurations here, such as { aws = aws.west }.", a.value.span());
+            return vec![];
+        };
+        let mut out = Vec::new();
+        for (k, v) in o.iter() {
+            let key = match k {
+                hcl_edit::expr::ObjectKey::Ident(i) => Some((i.as_str().to_string(), None)),
+                hcl_edit::expr::ObjectKey::Expression(e) => provider_ref(e),
+            };
+            match (key, provider_ref(v.expr())) {
+                (Some((kn, ka)), Some(target)) => {
+                    out.push((Config::provider_key(&kn, ka.as_deref()), target))
+                }
+                _ => self.error("Invalid providers argument", "Each entry of providers must map a provider name such as aws or aws.east to a provider configuration such as aws.west.", v.expr().span()),
+            }
+        }
+        out
     }
 
     fn depends_on(&mut self, a: &Attribute) -> Vec<(Reference, Option<SourceSpan>)> {
@@ -576,8 +852,94 @@ impl Loader<'_> {
         out
     }
 
+    /// A `precondition`, `postcondition` or `assert` block.
+    fn condition(&mut self, b: &Block, kind: ConditionKind) -> Option<Condition> {
+        let cond = b.body.get_attribute("condition");
+        let msg = b.body.get_attribute("error_message");
+        match (cond, msg) {
+            (Some(c), Some(m)) => Some(Condition {
+                kind,
+                condition: self.expr(&c.value),
+                error_message: self.expr(&m.value),
+                span: self.span(b.span()),
+            }),
+            _ => {
+                self.error(
+                    "Missing required argument",
+                    format!(
+                        "A {} block needs both condition and error_message.",
+                        b.ident.as_str()
+                    ),
+                    b.ident.span(),
+                );
+                None
+            }
+        }
+    }
+
+    fn check(&mut self, b: Block) {
+        let Some(l) = self.labels(&b, 1, "the check name") else {
+            return;
+        };
+        let mut check = Check {
+            name: l[0].clone(),
+            asserts: vec![],
+            data: None,
+            span: self.span(b.span()),
+        };
+        for s in b.body.into_iter() {
+            match s {
+                Structure::Block(bl) if bl.ident.as_str() == "assert" => {
+                    if let Some(c) = self.condition(&bl, ConditionKind::Assert) {
+                        check.asserts.push(c);
+                    }
+                }
+                Structure::Block(bl) if bl.ident.as_str() == "data" && check.data.is_none() => {
+                    if let Some(r) = self.resource_block(bl) {
+                        check.data = Some(r);
+                    }
+                }
+                Structure::Block(bl) => self.error(
+                    "Unsupported block type",
+                    format!("Blocks of type {:?} are not expected in a check block (one data block and assert blocks are).", bl.ident.as_str()),
+                    bl.ident.span(),
+                ),
+                Structure::Attribute(a) => self.error(
+                    "Unsupported argument",
+                    format!("An argument named {:?} is not expected in a check block.", a.key.as_str()),
+                    a.key.span(),
+                ),
+            }
+        }
+        if check.asserts.is_empty() {
+            self.error(
+                "Missing required block",
+                "A check block needs at least one assert block.",
+                b.ident.span(),
+            );
+        }
+        self.cfg.checks.push(check);
+    }
+
     fn lifecycle(&mut self, b: &Block) -> Lifecycle {
         let mut lc = Lifecycle::default();
+        for bl in b.body.blocks() {
+            let kind = match bl.ident.as_str() {
+                "precondition" => ConditionKind::Precondition,
+                "postcondition" => ConditionKind::Postcondition,
+                other => {
+                    self.error(
+                        "Unsupported block type",
+                        format!("Blocks of type {other:?} are not expected in a lifecycle block."),
+                        bl.ident.span(),
+                    );
+                    continue;
+                }
+            };
+            if let Some(c) = self.condition(bl, kind) {
+                lc.conditions.push(c);
+            }
+        }
         for a in b.body.attributes() {
             match a.key.as_str() {
                 "create_before_destroy" => lc.create_before_destroy = self.const_bool(a),
@@ -629,13 +991,11 @@ impl Loader<'_> {
             return;
         };
         let text = match &to.value {
-            Expression::Traversal(_) | Expression::Variable(_) => {
-                let src = &self.cfg.sources.files[self.file].text;
-                to.value
-                    .span()
-                    .and_then(|r| src.get(r))
-                    .map(|t| t.split_whitespace().collect::<String>())
-            }
+            Expression::Traversal(_) | Expression::Variable(_) => to
+                .value
+                .span()
+                .and_then(|r| self.text.get(r))
+                .map(|t| t.split_whitespace().collect::<String>()),
             _ => None,
         };
         match text.as_deref().map(str::parse::<crate::addr::InstanceAddr>) {
@@ -666,8 +1026,23 @@ impl Loader<'_> {
             sensitive: false,
             description: None,
             depends_on: vec![],
+            preconditions: vec![],
             span: self.span(b.span()),
         };
+        for bl in b.body.blocks() {
+            match bl.ident.as_str() {
+                "precondition" => {
+                    if let Some(c) = self.condition(bl, ConditionKind::Precondition) {
+                        out.preconditions.push(c);
+                    }
+                }
+                other => self.error(
+                    "Unsupported block type",
+                    format!("Blocks of type {other:?} are not expected in an output block."),
+                    bl.ident.span(),
+                ),
+            }
+        }
         for a in b.body.attributes() {
             match a.key.as_str() {
                 "value" => {}

@@ -8,7 +8,7 @@ pub mod fmt;
 mod load;
 mod typeexpr;
 
-pub use load::{load_dir, load_sources};
+pub use load::{load_dir, load_sources, modules_manifest_path};
 
 use crate::addr::ResourceAddr;
 use crate::diag::{FileId, SourceSpan, Sources};
@@ -21,6 +21,7 @@ use hcl_edit::Span;
 use indexmap::IndexMap;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// An expression together with the file it came from.
 #[derive(Clone, Debug)]
@@ -60,6 +61,30 @@ pub struct Config {
     pub outputs: IndexMap<String, Output>,
     /// `import { to = ADDR, id = "..." }` blocks: existing objects to adopt.
     pub imports: Vec<Import>,
+    /// `module "NAME" {}` calls, each with the called module's configuration.
+    pub module_calls: IndexMap<String, ModuleCall>,
+    /// `check` blocks.
+    pub checks: Vec<Check>,
+}
+
+/// A `module` block: which configuration to instantiate, how many times, with which inputs.
+#[derive(Clone, Debug)]
+pub struct ModuleCall {
+    pub name: String,
+    pub source: String,
+    pub version: Option<String>,
+    pub count: Option<Expr>,
+    pub for_each: Option<Expr>,
+    pub depends_on: Vec<(Reference, Option<SourceSpan>)>,
+    /// `providers = { aws = aws.west }`: the child's provider key (`aws`, `aws.east`) → the
+    /// caller's provider configuration (name, alias).
+    pub providers: Vec<(String, (String, Option<String>))>,
+    /// Every other argument: the child's input variables.
+    pub inputs: IndexMap<String, Expr>,
+    pub span: Option<SourceSpan>,
+    /// The called module's configuration (`None` when it could not be loaded; the loader
+    /// reported why).
+    pub config: Option<Arc<Config>>,
 }
 
 #[derive(Clone, Debug)]
@@ -166,6 +191,35 @@ pub struct Lifecycle {
     pub prevent_destroy: bool,
     pub ignore_changes: IgnoreChanges,
     pub replace_triggered_by: Vec<Expr>,
+    /// `precondition` and `postcondition` blocks.
+    pub conditions: Vec<Condition>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConditionKind {
+    Precondition,
+    Postcondition,
+    /// A `check` block's `assert`: failures are warnings.
+    Assert,
+}
+
+/// A custom condition: `condition` must be true, or `error_message` says why not.
+#[derive(Clone, Debug)]
+pub struct Condition {
+    pub kind: ConditionKind,
+    pub condition: Expr,
+    pub error_message: Expr,
+    pub span: Option<SourceSpan>,
+}
+
+/// A `check` block: assertions reported as warnings, with an optional scoped data source.
+#[derive(Clone, Debug)]
+pub struct Check {
+    pub name: String,
+    pub asserts: Vec<Condition>,
+    /// The nested `data` block, read only for this check (its address is local to it).
+    pub data: Option<Resource>,
+    pub span: Option<SourceSpan>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -183,6 +237,7 @@ pub struct Output {
     pub sensitive: bool,
     pub description: Option<String>,
     pub depends_on: Vec<(Reference, Option<SourceSpan>)>,
+    pub preconditions: Vec<Condition>,
     pub span: Option<SourceSpan>,
 }
 

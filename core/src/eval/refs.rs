@@ -3,7 +3,7 @@
 //! The graph builder uses [`references`] to find edges; the evaluator uses [`Reference::parse`]
 //! to resolve traversals.
 
-use crate::addr::{Mode, ResourceAddr};
+use crate::addr::ResourceAddr;
 use hcl_edit::expr::{Expression, TraversalOperator};
 use hcl_edit::template::{Directive, Element, Template};
 use hcl_edit::Span;
@@ -15,6 +15,11 @@ pub enum Reference {
     Var(String),
     Local(String),
     Resource(ResourceAddr),
+    /// `module.NAME` (the whole call) or `module.NAME.OUTPUT` (one output of an unexpanded
+    /// call).
+    Module(String, Option<String>),
+    /// `self` in a postcondition: the object as planned or applied.
+    SelfObject,
     CountIndex,
     EachKey,
     EachValue,
@@ -30,6 +35,9 @@ impl fmt::Display for Reference {
             Reference::Var(n) => write!(f, "var.{n}"),
             Reference::Local(n) => write!(f, "local.{n}"),
             Reference::Resource(a) => write!(f, "{a}"),
+            Reference::Module(m, None) => write!(f, "module.{m}"),
+            Reference::Module(m, Some(o)) => write!(f, "module.{m}.{o}"),
+            Reference::SelfObject => f.write_str("self"),
             Reference::CountIndex => f.write_str("count.index"),
             Reference::EachKey => f.write_str("each.key"),
             Reference::EachValue => f.write_str("each.value"),
@@ -92,18 +100,16 @@ impl Reference {
             "data" => {
                 let t = need(0, "a data source type")?;
                 let n = need(1, "a data source name")?;
-                (
-                    Reference::Resource(ResourceAddr {
-                        mode: Mode::Data,
-                        rtype: (*t).into(),
-                        name: (*n).into(),
-                    }),
-                    2,
-                )
+                (Reference::Resource(ResourceAddr::data(t, n)), 2)
             }
-            "module" | "self" => {
-                return Err(bad(format!("{root} references are not supported yet")));
+            "module" => {
+                let m = need(0, "a module call")?.to_string();
+                match attr(1) {
+                    Some(o) => (Reference::Module(m, Some(o.to_string())), 2),
+                    None => (Reference::Module(m, None), 1),
+                }
             }
+            "self" => (Reference::SelfObject, 0),
             t => match attr(0) {
                 Some(n) => (Reference::Resource(ResourceAddr::managed(t, n)), 1),
                 None if t.contains('_') => {

@@ -146,13 +146,16 @@ impl State {
         let mut current: Option<(&ResourceAddr, Vec<Json>, &str)> = None;
         let flush = |cur: Option<(&ResourceAddr, Vec<Json>, &str)>, out: &mut Vec<Json>| {
             if let Some((r, instances, provider)) = cur {
-                out.push(json!({
-                    "mode": r.mode.as_str(),
-                    "type": r.rtype,
-                    "name": r.name,
-                    "provider": provider,
-                    "instances": instances,
-                }));
+                let mut m = serde_json::Map::new();
+                if !r.module.is_root() {
+                    m.insert("module".into(), json!(r.module.to_string()));
+                }
+                m.insert("mode".into(), json!(r.mode.as_str()));
+                m.insert("type".into(), json!(r.rtype));
+                m.insert("name".into(), json!(r.name));
+                m.insert("provider".into(), json!(provider));
+                m.insert("instances".into(), json!(instances));
+                out.push(Json::Object(m));
             }
         };
         for (addr, inst) in &self.resources {
@@ -208,6 +211,8 @@ struct OutputIn {
 
 #[derive(serde::Deserialize)]
 struct ResourceIn {
+    #[serde(default)]
+    module: Option<String>,
     mode: String,
     #[serde(rename = "type")]
     rtype: String,
@@ -261,7 +266,14 @@ impl StateFileIn {
                 "data" => Mode::Data,
                 m => return Err(format!("resources[{i}] has unknown mode {m:?}")),
             };
+            let module = match r.module.as_deref() {
+                None | Some("") => crate::addr::ModuleInstance::root(),
+                Some(m) => m
+                    .parse()
+                    .map_err(|_| format!("resources[{i}] has an invalid module address {m:?}"))?,
+            };
             let raddr = ResourceAddr {
+                module,
                 mode,
                 rtype: r.rtype.into(),
                 name: r.name.into(),
@@ -377,6 +389,9 @@ impl serde::Serialize for StateFile<'_> {
                 for group in all.chunk_by(|a, b| a.0.resource == b.0.resource) {
                     let r = &group[0].0.resource;
                     let mut m = serde_json::Map::new();
+                    if !r.module.is_root() {
+                        m.insert("module".into(), json!(r.module.to_string()));
+                    }
                     m.insert("mode".into(), json!(r.mode.as_str()));
                     m.insert("type".into(), json!(r.rtype));
                     m.insert("name".into(), json!(r.name));
@@ -659,6 +674,53 @@ mod tests {
         st.write_json(&mut buf, "t").unwrap();
         let back = State::from_json(&serde_json::from_slice(&buf).unwrap()).unwrap();
         assert_eq!(back, st);
+    }
+
+    #[test]
+    fn module_instances_stay_distinct() {
+        // Terraform's layout: the same type and name in the root, in module.x and in two
+        // instances of module.many are four resources, none of which may be merged.
+        let inst = |k: Option<&str>| {
+            let mut o =
+                json!({"schema_version": 0, "attributes": {"id": "i"}, "sensitive_attributes": []});
+            if let Some(k) = k {
+                o["index_key"] = json!(k);
+            }
+            o
+        };
+        let res = |module: Option<&str>, keys: Vec<Option<&str>>| {
+            let mut r = json!({"mode": "managed", "type": "terraform_data", "name": "r",
+                "provider": "provider[\"terraform.io/builtin/terraform\"]",
+                "instances": keys.into_iter().map(inst).collect::<Vec<_>>()});
+            if let Some(m) = module {
+                r["module"] = json!(m);
+            }
+            r
+        };
+        let j = json!({"version": 4, "serial": 3, "lineage": "l", "outputs": {}, "resources": [
+            res(None, vec![None]),
+            res(Some("module.x"), vec![None]),
+            res(Some("module.many[\"p\"]"), vec![None]),
+            res(Some("module.many[\"q\"].module.inner"), vec![Some("k")]),
+        ]});
+        let st = State::from_json(&j).unwrap();
+        let addrs: Vec<String> = st.resources.keys().map(|a| a.to_string()).collect();
+        assert_eq!(
+            addrs,
+            [
+                "terraform_data.r",
+                "module.many[\"p\"].terraform_data.r",
+                "module.x.terraform_data.r",
+                "module.many[\"q\"].module.inner.terraform_data.r[\"k\"]",
+            ]
+        );
+        let mut buf = Vec::new();
+        st.write_json(&mut buf, "t").unwrap();
+        let written: Json = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(written["resources"][2]["module"], json!("module.x"));
+        assert!(written["resources"][0].get("module").is_none());
+        assert_eq!(State::from_slice(&buf).unwrap(), st);
+        assert_eq!(State::from_json(&st.to_json("t")).unwrap(), st);
     }
 
     #[test]

@@ -12,7 +12,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use args::{ApplyArgs, Cli, Cmd, LockFlags, PlanArgs, StateCmd};
 use clap::Parser;
 use gantry::core::addr::InstanceAddr;
-use gantry::core::diag::Diagnostic;
+use gantry::core::diag::{Diagnostic, Diagnostics};
 use gantry::core::state::{LocalBackend, LockGuard, State, StateError};
 use gantry::plans::render::{render_plan, Style};
 use gantry::plans::{planfile, Failure, Loaded, Plan, PlanMode, PlanOptions, VarArg, Workspace};
@@ -410,6 +410,10 @@ async fn make_plan(
         .await
         .map_err(|d| Failure::new(&sources, d))?;
     plan.config_digest = loaded.digest.clone();
+    if !plan.warnings.is_empty() {
+        let warnings = Failure::new(&sources, Diagnostics(plan.warnings.clone()));
+        eprint!("{}", warnings.render(ctx.style.color));
+    }
     Ok((plan, loaded, backend, guard))
 }
 
@@ -910,7 +914,7 @@ async fn import(ctx: &Ctx, a: args::ImportArgs) -> Outcome {
             .map_err(|e: gantry::core::addr::AddrParseError| {
                 Failure::from(Diagnostic::error("Invalid address", e.to_string()))
             })?;
-    let Some(res) = engine.config.resources.get(&addr.resource) else {
+    let Some(res) = engine.resource(&addr.resource) else {
         return Err(Failure::from(Diagnostic::error("Configuration for import target does not exist", format!("The configuration does not contain a resource {}. Before importing, add a resource block for it.", addr.resource))));
     };
     let backend = ctx.ws.backend(Some(&engine.config))?;
@@ -919,7 +923,7 @@ async fn import(ctx: &Ctx, a: args::ImportArgs) -> Outcome {
     if state.resources.contains_key(&addr) {
         return Err(Failure::from(Diagnostic::error("Resource already managed by gantry", format!("gantry is already managing a remote object for {addr}. To import to this address you must first remove the existing object from the state."))));
     }
-    let (name, alias) = res.provider.clone();
+    let (name, alias) = engine.provider_for(&addr.resource, res);
     let provider = engine
         .provider(&name, alias.as_deref(), &engine.static_scope(false))
         .await
@@ -932,10 +936,7 @@ async fn import(ctx: &Ctx, a: args::ImportArgs) -> Outcome {
         .ok_or_else(|| Failure::from(Diagnostic::error("Cannot import non-existent remote object", format!("While attempting to import an existing object to {addr}, the provider detected that no object exists with the given id. Only pre-existing objects can be imported; check that the id is correct."))))?;
     let deps = engine
         .graph
-        .resource_dependencies(&gantry::core::graph::Node::Resource(addr.resource.clone()))
-        .iter()
-        .map(|r| r.to_string())
-        .collect();
+        .state_dependencies(&gantry::core::graph::Node::Resource(addr.resource.clone()));
     let schema_version = engine
         .schema(&addr.resource, &name)
         .map(|s| s.version)

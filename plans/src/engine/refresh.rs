@@ -1,0 +1,112 @@
+//! Refresh: reading every managed object from its provider, batched.
+
+use super::*;
+
+impl Engine {
+    /// Reads every managed object in state from its provider, batched per resource type
+    /// through `read_many`, with at most `parallelism` batches in flight. Returns the
+    /// refreshed state and the drift found.
+    pub async fn refresh(
+        &self,
+        state: &State,
+        parallelism: usize,
+    ) -> Result<(State, Vec<ResourceChange>), Diagnostics> {
+        const BATCH: usize = 1000;
+        let scope = self.static_scope(true);
+        let mut groups: BTreeMap<(String, Option<String>, String), Vec<StateEntry>> =
+            BTreeMap::new();
+        for (addr, inst) in &state.resources {
+            if addr.resource.mode != Mode::Managed {
+                continue;
+            }
+            let (name, alias) = self.provider_of(&addr.resource, inst);
+            groups
+                .entry((name, alias, addr.resource.rtype.to_string()))
+                .or_default()
+                .push((addr, inst));
+        }
+        let mut batches = Vec::new();
+        for ((name, alias, rtype), items) in &groups {
+            let provider = self
+                .provider(name, alias.as_deref(), &scope)
+                .await
+                .map_err(Diagnostics::from)?;
+            for chunk in items.chunks(BATCH) {
+                let key = Config::provider_key(name, alias.as_deref());
+                batches.push((provider.clone(), key, rtype.clone(), chunk.to_vec()));
+            }
+        }
+        let mut refreshed = state.clone();
+        let mut drift = Vec::new();
+        let mut diags = Diagnostics::default();
+        let mut pending = batches.into_iter();
+        let mut running = FuturesUnordered::new();
+        loop {
+            while running.len() < parallelism.max(1) {
+                let Some((provider, key, rtype, chunk)) = pending.next() else {
+                    break;
+                };
+                let limits = &self.limits;
+                running.push(async move {
+                    let _permits = limits.acquire(&key, &rtype).await;
+                    let priors: Vec<Value> =
+                        chunk.iter().map(|(_, i)| i.value.unmark_deep().0).collect();
+                    let results = provider.read_many(&rtype, &priors).await;
+                    (chunk, results)
+                });
+            }
+            let Some((chunk, results)) = running.next().await else {
+                break;
+            };
+            for ((addr, inst), result) in chunk.into_iter().zip(results) {
+                let schema = self.schema(&addr.resource, &self.provider_of(&addr.resource, inst).0);
+                match result {
+                    Ok(Some(v)) => {
+                        let v = match schema {
+                            Some(s) => remark(&s.block, v, &[&inst.value]),
+                            None => v,
+                        };
+                        if !crate::decode::semantically_equal(&v, &inst.value) {
+                            drift.push(self.drift_change(addr, inst, Some(v.clone())));
+                            if let Some(r) = refreshed.resources.get_mut(addr) {
+                                r.value = v;
+                            }
+                        }
+                    }
+                    Ok(None) => {
+                        drift.push(self.drift_change(addr, inst, None));
+                        refreshed.resources.remove(addr);
+                    }
+                    Err(e) => diags.push(error("Error refreshing state", format!("{addr}: {e}"))),
+                }
+            }
+        }
+        diags.into_result()?;
+        drift.sort_by(|a, b| a.addr.cmp(&b.addr));
+        Ok((refreshed, drift))
+    }
+
+    pub(super) fn drift_change(
+        &self,
+        addr: &InstanceAddr,
+        inst: &ResourceInstance,
+        after: Option<Value>,
+    ) -> ResourceChange {
+        ResourceChange {
+            addr: addr.clone(),
+            provider: inst.provider.clone(),
+            action: if after.is_some() {
+                Action::Update
+            } else {
+                Action::Delete
+            },
+            before: Some(inst.value.clone()),
+            after,
+            replace_paths: vec![],
+            reason: None,
+            dependencies: inst.dependencies.clone(),
+            create_before_destroy: inst.create_before_destroy,
+            notes: vec![],
+        }
+    }
+}
