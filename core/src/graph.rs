@@ -354,7 +354,7 @@ pub fn build_tree(tree: &ModuleTree, sources: &Sources) -> Result<ConfigGraph, D
     }
     // A call whose instances inherit `depends_on` from an outer call: nested modules wait too.
     let mut outer: Vec<Edge> = Vec::new();
-    for (m, _) in &tree.instances {
+    for m in tree.instances.keys() {
         let mut cur = m.clone();
         while let Some((call, site)) = tree.call_of(&cur) {
             if cur != *m && !call.depends_on.is_empty() {

@@ -7,7 +7,7 @@
 use crate::addr::{InstanceKey, ModuleInstance, ResourceAddr};
 use crate::config::{Config, ModuleCall, Resource};
 use crate::value::{Map, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 /// How a resource block or module call expands into instances.
@@ -86,6 +86,9 @@ pub struct ModuleTree {
     pub instances: BTreeMap<ModuleInstance, ModuleInfo>,
     /// Each module call's expansion, per calling instance.
     pub calls: HashMap<(ModuleInstance, String), Expansion>,
+    /// Calls whose instances could not be known (validation only): references to them are
+    /// unknown.
+    pub placeholders: HashSet<(ModuleInstance, String)>,
 }
 
 impl ModuleTree {
@@ -96,6 +99,7 @@ impl ModuleTree {
         ModuleTree {
             instances,
             calls: HashMap::new(),
+            placeholders: HashSet::new(),
         }
     }
 

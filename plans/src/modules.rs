@@ -10,7 +10,7 @@ use gantry_core::addr::{InstanceKey, ModuleInstance};
 use gantry_core::config::Config;
 use gantry_core::diag::Diagnostics;
 use gantry_core::eval::{Evaluator, Reference, Resolver};
-use gantry_core::modules::{CallSite, ModuleInfo, ModuleTree};
+use gantry_core::modules::{CallSite, Expansion, ModuleInfo, ModuleTree};
 use gantry_core::value::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -77,9 +77,13 @@ impl Resolver for StaticScope<'_> {
 }
 
 /// Expands every module call of `root` (recursively) into module instances.
+///
+/// With `validating`, a call whose count / for_each is unknown becomes one placeholder
+/// instance (`[0]` or `["*"]`) and references to the call evaluate to unknown.
 pub fn expand_tree(
     root: Arc<Config>,
     vars: &BTreeMap<String, Value>,
+    validating: bool,
 ) -> Result<ModuleTree, Diagnostics> {
     let mut tree = ModuleTree::root_only(root.clone());
     if root.module_calls.is_empty() {
@@ -102,6 +106,15 @@ pub fn expand_tree(
             };
             let exp = match expand_with(call.count.as_ref(), call.for_each.as_ref(), &scope, &dir) {
                 Ok(e) => e,
+                Err(_) if validating => {
+                    tree.placeholders
+                        .insert((module.clone(), call.name.clone()));
+                    if call.count.is_some() {
+                        Expansion::Count(1)
+                    } else {
+                        Expansion::ForEach(BTreeMap::from([("*".to_string(), Value::Unknown)]))
+                    }
+                }
                 Err(mut d) => {
                     d.detail = format!("{} (module \"{}\": count and for_each of a module call must be known from variables and locals before planning.)", d.detail, call.name);
                     diags.push(d);

@@ -217,6 +217,10 @@ fn header(c: &ResourceChange) -> String {
         (Some(Reason::DeleteBecauseNoResourceConfig), _) => {
             format!("\n  # (because {} is not in configuration)", c.addr)
         }
+        (Some(Reason::DeleteBecauseNoInstance), _) => format!(
+            "\n  # (because {} is not in configuration)",
+            c.addr.resource.module
+        ),
         (Some(Reason::DeleteBecauseCountIndex), _) => format!(
             "\n  # (because index {} is out of range for count)",
             c.addr.key.to_string().trim_matches(['[', ']'])

@@ -203,7 +203,11 @@ impl ModuleScope<'_> {
             .config(self.module)
             .and_then(|c| c.module_calls.get(name))
             .ok_or_else(|| format!("No module call named {name:?} is declared here."))?;
-        let Some(exp) = tree.calls.get(&(self.module.clone(), name.to_string())) else {
+        let key = (self.module.clone(), name.to_string());
+        if tree.placeholders.contains(&key) {
+            return Ok(Value::Unknown);
+        }
+        let Some(exp) = tree.calls.get(&key) else {
             return Err(format!("module.{name} is not available here."));
         };
         let outputs: Vec<&String> = call

@@ -123,7 +123,8 @@ impl Workspace {
             })
             .collect();
         let sources = cfg.sources.clone();
-        Engine::new(cfg, self.registry.clone(), values).map_err(|d| Failure::new(&sources, d))
+        Engine::for_validate(cfg, self.registry.clone(), values)
+            .map_err(|d| Failure::new(&sources, d))
     }
 
     /// The state backend: `backend "local" { path = ... }` or `gantry.tfstate`.

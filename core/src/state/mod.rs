@@ -168,6 +168,7 @@ impl State {
             }
         }
         flush(current, &mut resources);
+        resources.sort_by_key(state_order_json);
         json!({
             "version": STATE_VERSION,
             "terraform_version": version,
@@ -300,6 +301,22 @@ impl StateFileIn {
     }
 }
 
+/// Terraform's order of resources in a state file: module address as text, then mode as
+/// text (`data` before `managed`), type, name. (Not the order `state list` prints.)
+fn state_order(r: &ResourceAddr) -> (String, &'static str, &str, &str) {
+    let module = if r.module.is_root() {
+        String::new()
+    } else {
+        r.module.to_string()
+    };
+    (module, r.mode.as_str(), &r.rtype, &r.name)
+}
+
+fn state_order_json(j: &Json) -> (String, String, String, String) {
+    let s = |k: &str| j[k].as_str().unwrap_or_default().to_string();
+    (s("module"), s("mode"), s("type"), s("name"))
+}
+
 /// Streams a value as plain JSON (unknown as null, sensitive marks dropped) without building
 /// an intermediate `serde_json::Value`.
 struct ValueSer<'a>(&'a Value);
@@ -386,7 +403,12 @@ impl serde::Serialize for StateFile<'_> {
                 let mut seq = s.serialize_seq(None)?;
                 let all: Vec<(&InstanceAddr, &ResourceInstance)> =
                     self.0.resources.iter().collect();
-                for group in all.chunk_by(|a, b| a.0.resource == b.0.resource) {
+                let mut groups: Vec<_> = all
+                    .chunk_by(|a, b| a.0.resource == b.0.resource)
+                    .map(|g| (state_order(&g[0].0.resource), g))
+                    .collect();
+                groups.sort_by(|a, b| a.0.cmp(&b.0));
+                for (_, group) in groups {
                     let r = &group[0].0.resource;
                     let mut m = serde_json::Map::new();
                     if !r.module.is_root() {
@@ -717,7 +739,8 @@ mod tests {
         let mut buf = Vec::new();
         st.write_json(&mut buf, "t").unwrap();
         let written: Json = serde_json::from_slice(&buf).unwrap();
-        assert_eq!(written["resources"][2]["module"], json!("module.x"));
+        // The file's order is Terraform's: module address as text.
+        assert_eq!(written["resources"][3]["module"], json!("module.x"));
         assert!(written["resources"][0].get("module").is_none());
         assert_eq!(State::from_slice(&buf).unwrap(), st);
         assert_eq!(State::from_json(&st.to_json("t")).unwrap(), st);

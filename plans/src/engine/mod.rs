@@ -95,8 +95,27 @@ impl Engine {
         registry: Registry,
         variables: BTreeMap<String, Value>,
     ) -> Result<Engine, Diagnostics> {
+        Engine::build(config, registry, variables, false)
+    }
+
+    /// An engine for `validate`: variables may be unknown, so a module call whose count or
+    /// for_each is unknown stands for one instance whose value is unknown.
+    pub fn for_validate(
+        config: Config,
+        registry: Registry,
+        variables: BTreeMap<String, Value>,
+    ) -> Result<Engine, Diagnostics> {
+        Engine::build(config, registry, variables, true)
+    }
+
+    fn build(
+        config: Config,
+        registry: Registry,
+        variables: BTreeMap<String, Value>,
+        validating: bool,
+    ) -> Result<Engine, Diagnostics> {
         let config = Arc::new(config);
-        let tree = crate::modules::expand_tree(config.clone(), &variables)?;
+        let tree = crate::modules::expand_tree(config.clone(), &variables, validating)?;
         let graph = graph::build_tree(&tree, &config.sources)?;
         let mut diags = Diagnostics::default();
         let mut seen = HashSet::new();
