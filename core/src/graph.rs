@@ -161,9 +161,24 @@ fn scan(
     edges: &mut Vec<Edge>,
     diags: &mut Diagnostics,
 ) {
-    let (count_ok, each_ok) = meta;
     for (e, file) in exprs {
-        for f in references(e) {
+        scan_found(from, ctx, references(e), file, meta, edges, diags);
+    }
+}
+
+/// [`scan`] over references already found.
+fn scan_found(
+    from: &Node,
+    ctx: &ModuleInstance,
+    found: Vec<crate::eval::refs::FoundRef>,
+    file: usize,
+    meta: (bool, bool),
+    edges: &mut Vec<Edge>,
+    diags: &mut Diagnostics,
+) {
+    let (count_ok, each_ok) = meta;
+    {
+        for f in found {
             let span = Some(SourceSpan {
                 file,
                 bytes: f.bytes.clone(),
@@ -240,25 +255,17 @@ fn add_instance(
         });
         let meta: Vec<_> = r.count.iter().chain(r.for_each.iter()).map(of).collect();
         scan(&node, m, meta, (false, false), edges, diags);
-        let mut exprs: Vec<_> = body_exprs(&r.body.body)
-            .into_iter()
-            .map(|e| (e, r.body.file))
-            .collect();
-        exprs.extend(r.lifecycle.replace_triggered_by.iter().map(of));
+        let mut exprs: Vec<_> = r.lifecycle.replace_triggered_by.iter().map(of).collect();
         exprs.extend(
             r.lifecycle
                 .conditions
                 .iter()
                 .flat_map(|c| [of(&c.condition), of(&c.error_message)]),
         );
-        scan(
-            &node,
-            m,
-            exprs,
-            (r.count.is_some(), r.for_each.is_some()),
-            edges,
-            diags,
-        );
+        let meta = (r.count.is_some(), r.for_each.is_some());
+        scan(&node, m, exprs, meta, edges, diags);
+        let found = crate::eval::refs::body_references(&r.body.body);
+        scan_found(&node, m, found, r.body.file, meta, edges, diags);
         for (d, span) in &r.depends_on {
             edges.push((node.clone(), m.clone(), d.clone(), span.clone()));
         }

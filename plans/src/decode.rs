@@ -3,11 +3,123 @@
 
 use gantry_core::config::IgnoreChanges;
 use gantry_core::diag::{Diagnostic, Diagnostics, FileId, SourceSpan};
-use gantry_core::eval::Evaluator;
+use gantry_core::eval::{Evaluator, Reference, Resolver};
 use gantry_core::provider::{BlockSchema, Nesting};
 use gantry_core::value::{Map, Path, PathStep, Value};
 use hcl_edit::structure::{Body, Structure};
 use hcl_edit::Span;
+
+/// Adds a `dynamic` block's iterator to the names in scope.
+struct WithIterator<'a> {
+    base: &'a dyn Resolver,
+    name: &'a str,
+    value: Value,
+}
+
+impl Resolver for WithIterator<'_> {
+    fn resolve(&self, r: &Reference) -> Result<Value, String> {
+        self.base.resolve(r)
+    }
+
+    fn resolve_name(&self, name: &str) -> Option<Value> {
+        if name == self.name {
+            Some(self.value.clone())
+        } else {
+            self.base.resolve_name(name)
+        }
+    }
+
+    fn impure_unknown(&self) -> bool {
+        self.base.impure_unknown()
+    }
+}
+
+/// The blocks one `dynamic` block generates: its `content` once per element of `for_each`,
+/// with the iterator (`iterator`, or the label) bound to `{ key, value }`. `None` while
+/// `for_each` is unknown.
+fn dynamic_blocks(
+    ev: &Evaluator,
+    b: &hcl_edit::structure::Block,
+    nb: &gantry_core::provider::NestedBlock,
+) -> Result<Option<Vec<Value>>, Diagnostics> {
+    let at = |r: Option<std::ops::Range<usize>>| {
+        r.map(|bytes| SourceSpan {
+            file: ev.file,
+            bytes,
+        })
+    };
+    let missing = |what: &str| -> Diagnostics {
+        Diagnostic::error(
+            "Missing required argument",
+            format!("A dynamic block needs {what}."),
+        )
+        .at(at(b.ident.span()))
+        .into()
+    };
+    let for_each = b
+        .body
+        .get_attribute("for_each")
+        .ok_or_else(|| missing("a for_each argument"))?;
+    let content = b
+        .body
+        .blocks()
+        .find(|c| c.ident.as_str() == "content")
+        .ok_or_else(|| missing("a content block"))?;
+    let Some(iterator) = gantry_core::eval::refs::dynamic_iterator(b) else {
+        return Err(Diagnostic::error(
+            "Invalid dynamic iterator name",
+            "The iterator argument must be a single name, such as iterator = setting.",
+        )
+        .at(at(b
+            .body
+            .get_attribute("iterator")
+            .and_then(|a| a.value.span())))
+        .into());
+    };
+    for a in b.body.attributes() {
+        if !matches!(a.key.as_str(), "for_each" | "iterator" | "labels") {
+            return Err(Diagnostic::error(
+                "Unsupported argument",
+                format!(
+                    "An argument named {:?} is not expected in a dynamic block.",
+                    a.key.as_str()
+                ),
+            )
+            .at(at(a.key.span()))
+            .into());
+        }
+    }
+    let coll = ev.eval(&for_each.value)?;
+    if coll.contains_sensitive() {
+        return Err(Diagnostic::error("Invalid dynamic for_each value", "Sensitive values, or values derived from sensitive values, cannot be used as for_each arguments.").at(at(for_each.value.span())).into());
+    }
+    if !coll.is_wholly_known() && coll.is_unknown() {
+        return Ok(None);
+    }
+    let pairs =
+        gantry_core::eval::iter_pairs(&coll, at(for_each.value.span())).map_err(|mut d| {
+            d.summary = "Invalid dynamic for_each value".into();
+            Diagnostics::from(d)
+        })?;
+    let mut out = Vec::new();
+    let mut diags = Diagnostics::default();
+    for (k, v) in pairs {
+        let mut it = Map::new();
+        it.insert("key".into(), k);
+        it.insert("value".into(), v);
+        let scope = WithIterator {
+            base: ev.resolver,
+            name: &iterator,
+            value: Value::map(it),
+        };
+        let inner = Evaluator::new(&scope, ev.base_dir, ev.file);
+        match decode_body(&inner, &content.body, &nb.block, at(content.span())) {
+            Ok(v) => out.push(v),
+            Err(d) => diags.extend(d),
+        }
+    }
+    diags.into_result().map(|()| Some(out))
+}
 
 /// Evaluates `body` against `schema`: every schema attribute and block is present in the
 /// result (null when unset), values are converted to the attribute's type, schema-sensitive
@@ -68,6 +180,26 @@ pub fn decode_body(
                     Err(d) => diags.push(d),
                 }
             }
+            Structure::Block(b) if b.ident.as_str() == "dynamic" => {
+                let label = b.labels.first().map(|l| l.as_str().to_string());
+                match label {
+                    Some(l) if schema.blocks.contains_key(&l) => {}
+                    Some(l) => diags.push(
+                        Diagnostic::error(
+                            "Unsupported block type",
+                            format!("Blocks of type {l:?} are not expected here, so a dynamic block cannot generate them."),
+                        )
+                        .at(span(b.ident.span(), ev.file)),
+                    ),
+                    None => diags.push(
+                        Diagnostic::error(
+                            "Missing dynamic block label",
+                            "A dynamic block needs one label: the type of the blocks to generate.",
+                        )
+                        .at(span(b.ident.span(), ev.file)),
+                    ),
+                }
+            }
             Structure::Block(b) if !schema.blocks.contains_key(b.ident.as_str()) => {
                 diags.push(
                     Diagnostic::error(
@@ -104,11 +236,29 @@ pub fn decode_body(
     }
     for (name, nb) in &schema.blocks {
         let mut items = Vec::new();
-        for b in body.get_blocks(name) {
-            match decode_body(ev, &b.body, &nb.block, span(b.span(), ev.file)) {
-                Ok(v) => items.push(v),
-                Err(d) => diags.extend(d),
+        // Unknown when a dynamic block's for_each is not known yet.
+        let mut unknown = false;
+        for b in body.blocks() {
+            if b.ident.as_str() == name.as_str() {
+                match decode_body(ev, &b.body, &nb.block, span(b.span(), ev.file)) {
+                    Ok(v) => items.push(v),
+                    Err(d) => diags.extend(d),
+                }
+            } else if b.ident.as_str() == "dynamic"
+                && b.labels
+                    .first()
+                    .is_some_and(|l| l.as_str() == name.as_str())
+            {
+                match dynamic_blocks(ev, b, nb) {
+                    Ok(Some(mut v)) => items.append(&mut v),
+                    Ok(None) => unknown = true,
+                    Err(d) => diags.extend(d),
+                }
             }
+        }
+        if unknown {
+            out.insert(name.clone(), Value::Unknown);
+            continue;
         }
         if items.len() < nb.min_items || (nb.max_items > 0 && items.len() > nb.max_items) {
             let detail = if items.len() < nb.min_items {

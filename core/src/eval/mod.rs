@@ -668,8 +668,11 @@ fn strip_of(el: &Element) -> (bool, bool) {
     (s.strip_start(), s.strip_end())
 }
 
-/// Key/value pairs for iterating a collection in `for` expressions and directives.
-fn iter_pairs(coll: &Value, span: Option<SourceSpan>) -> Result<Vec<(Value, Value)>, Diagnostic> {
+/// Key / value pairs of a collection, as `for` expressions and `dynamic` blocks iterate it.
+pub fn iter_pairs(
+    coll: &Value,
+    span: Option<SourceSpan>,
+) -> Result<Vec<(Value, Value)>, Diagnostic> {
     match coll {
         Value::List(l) => Ok(l
             .iter()

@@ -137,9 +137,58 @@ pub struct FoundRef {
 
 /// Every reference in `expr`, skipping names bound by `for` expressions and directives.
 pub fn references(expr: &Expression) -> Vec<FoundRef> {
+    references_bound(expr, &[])
+}
+
+/// Every reference in `expr` except to the names in `bound` (iterators of enclosing
+/// `dynamic` blocks).
+pub fn references_bound(expr: &Expression, bound: &[String]) -> Vec<FoundRef> {
     let mut out = Vec::new();
-    let mut bound = Vec::new();
+    let mut bound = bound.to_vec();
     walk(expr, &mut bound, &mut out);
+    out
+}
+
+/// The iterator name of a `dynamic` block: its `iterator` argument, or its label.
+pub fn dynamic_iterator(b: &hcl_edit::structure::Block) -> Option<String> {
+    match b.body.get_attribute("iterator").map(|a| &a.value) {
+        Some(Expression::Variable(v)) => Some(v.as_str().to_string()),
+        Some(_) => None,
+        None => b.labels.first().map(|l| l.as_str().to_string()),
+    }
+}
+
+/// Every reference in a block body, nested blocks included, with `dynamic` blocks' iterators
+/// bound inside their `content` (and not in their own `for_each`).
+pub fn body_references(body: &hcl_edit::structure::Body) -> Vec<FoundRef> {
+    fn walk_body(
+        body: &hcl_edit::structure::Body,
+        bound: &mut Vec<String>,
+        out: &mut Vec<FoundRef>,
+    ) {
+        use hcl_edit::structure::Structure;
+        for s in body.iter() {
+            match s {
+                Structure::Attribute(a) => out.extend(references_bound(&a.value, bound)),
+                Structure::Block(b) if b.ident.as_str() == "dynamic" => {
+                    for a in b.body.attributes() {
+                        if matches!(a.key.as_str(), "for_each" | "labels") {
+                            out.extend(references_bound(&a.value, bound));
+                        }
+                    }
+                    let iterator = dynamic_iterator(b).unwrap_or_default();
+                    bound.push(iterator);
+                    for c in b.body.blocks().filter(|c| c.ident.as_str() == "content") {
+                        walk_body(&c.body, bound, out);
+                    }
+                    bound.pop();
+                }
+                Structure::Block(b) => walk_body(&b.body, bound, out),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk_body(body, &mut Vec::new(), &mut out);
     out
 }
 
