@@ -550,4 +550,119 @@ mod tests {
             &Value::string("{ x")
         ));
     }
+
+    fn decode(src: &str, vars: &[(&str, Value)]) -> Result<Value, Diagnostics> {
+        use gantry_core::provider::{AttributeSchema, BlockSchema, NestedBlock};
+        use gantry_core::types::Type;
+        struct Vars(Vec<(String, Value)>);
+        impl Resolver for Vars {
+            fn resolve(&self, r: &Reference) -> Result<Value, String> {
+                match r {
+                    Reference::Var(n) => self
+                        .0
+                        .iter()
+                        .find(|(k, _)| k == n)
+                        .map(|(_, v)| v.clone())
+                        .ok_or_else(|| format!("no var {n}")),
+                    other => Err(format!("not here: {other}")),
+                }
+            }
+        }
+        let rule = BlockSchema {
+            attributes: [
+                ("port".to_string(), AttributeSchema::optional(Type::Number)),
+                ("from".to_string(), AttributeSchema::optional(Type::String)),
+            ]
+            .into(),
+            blocks: Default::default(),
+        };
+        let ingress = BlockSchema {
+            attributes: [("name".to_string(), AttributeSchema::optional(Type::String))].into(),
+            blocks: [(
+                "rule".to_string(),
+                NestedBlock {
+                    nesting: Nesting::List,
+                    block: rule,
+                    min_items: 0,
+                    max_items: 0,
+                    force_new: false,
+                },
+            )]
+            .into(),
+        };
+        let schema = BlockSchema {
+            attributes: Default::default(),
+            blocks: [(
+                "ingress".to_string(),
+                NestedBlock {
+                    nesting: Nesting::List,
+                    block: ingress,
+                    min_items: 0,
+                    max_items: 0,
+                    force_new: false,
+                },
+            )]
+            .into(),
+        };
+        let body = hcl_edit::parser::parse_body(src).unwrap();
+        let resolver = Vars(
+            vars.iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        );
+        let ev = Evaluator::new(&resolver, std::path::Path::new("."), 0);
+        decode_body(&ev, &body, &schema, None)
+    }
+
+    #[test]
+    fn dynamic_blocks_expand_nested_with_iterators() {
+        let src = r#"
+ingress {
+  name = "static"
+}
+dynamic "ingress" {
+  for_each = var.groups
+  iterator = g
+  content {
+    name = g.key
+    dynamic "rule" {
+      for_each = g.value
+      content {
+        port = rule.value
+        from = "${g.key}:${rule.key}"
+      }
+    }
+  }
+}
+"#;
+        let groups = Value::from_json(&serde_json::json!({"web": [80, 443], "db": [5432]}));
+        let v = decode(src, &[("groups", groups)]).unwrap();
+        let json = v.to_json();
+        assert_eq!(
+            json["ingress"],
+            serde_json::json!([
+                {"name": "static", "rule": []},
+                {"name": "db", "rule": [{"port": 5432, "from": "db:0"}]},
+                {"name": "web", "rule": [{"port": 80, "from": "web:0"}, {"port": 443, "from": "web:1"}]},
+            ])
+        );
+        // A set iterates with key = value.
+        let set = Value::set(vec![Value::string("a")]);
+        let v = decode("dynamic \"ingress\" {\n  for_each = var.s\n  content {\n    name = \"${ingress.key}=${ingress.value}\"\n  }\n}\n", &[("s", set)]).unwrap();
+        assert_eq!(v.to_json()["ingress"][0]["name"], "a=a");
+        // Unknown for_each: the whole block list is unknown, not an error.
+        let v = decode(
+            "dynamic \"ingress\" {\n  for_each = var.s\n  content {}\n}\n",
+            &[("s", Value::Unknown)],
+        )
+        .unwrap();
+        assert!(v.get_attr("ingress").unwrap().is_unknown());
+        // No content block, or a label that is not a block type: errors, not panics.
+        assert!(decode("dynamic \"ingress\" {\n  for_each = []\n}\n", &[]).is_err());
+        assert!(decode(
+            "dynamic \"nope\" {\n  for_each = []\n  content {}\n}\n",
+            &[]
+        )
+        .is_err());
+    }
 }
