@@ -210,6 +210,31 @@ pub async fn apply(
             lock(&ctx.applied).import += 1;
         }
     }
+    // Objects moved or forgotten by refactoring blocks: durable before anything else runs.
+    let mut refactors = Vec::new();
+    for (from, to) in &plan.moves {
+        if let Some(inst) = plan.prior_state.resources.get(to) {
+            refactors.push(JournalEntry::Remove {
+                addr: from.to_string(),
+            });
+            refactors.push(JournalEntry::set(to, inst));
+        }
+    }
+    for a in &plan.forgets {
+        refactors.push(JournalEntry::Remove {
+            addr: a.to_string(),
+        });
+        lock(&ctx.state).resources.remove(a);
+    }
+    if !refactors.is_empty() {
+        if let Err(e) = ctx.journal.commit(refactors).await {
+            return Err(Diagnostic::error(
+                "Failed to persist state",
+                format!("writing the state journal: {e}"),
+            )
+            .into());
+        }
+    }
     let graph = build_graph(engine, plan)?;
     let (failures, skipped) = run(&ctx, &graph, parallelism).await;
 

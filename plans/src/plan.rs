@@ -150,6 +150,11 @@ pub struct Plan {
     /// Warnings found while planning (failed `check` assertions). Not saved in plan files:
     /// apply evaluates checks again.
     pub warnings: Vec<gantry_core::diag::Diagnostic>,
+    /// Objects `moved` blocks renamed in state: (from, to). `prior_state` already holds
+    /// them at `to`.
+    pub moves: Vec<(InstanceAddr, InstanceAddr)>,
+    /// Objects `removed` blocks (destroy = false) take out of state without destroying.
+    pub forgets: Vec<InstanceAddr>,
 }
 
 /// Counts for the summary line.
@@ -192,6 +197,8 @@ impl Plan {
     /// drift to record.
     pub fn has_changes(&self) -> bool {
         !self.imports.is_empty()
+            || !self.moves.is_empty()
+            || !self.forgets.is_empty()
             || self.has_resource_changes()
             || self.outputs.iter().any(|o| o.action != Action::NoOp)
             || (self.mode == PlanMode::RefreshOnly && !self.drift.is_empty())

@@ -269,6 +269,8 @@ pub fn to_json(plan: &Plan) -> Json {
         "configuration": plan.configuration,
         "relevant_attributes": plan.relevant_attributes,
         "imports": plan.imports.iter().map(|(a, id)| json!({"to": a.to_string(), "id": id})).collect::<Vec<_>>(),
+        "moves": plan.moves.iter().map(|(f, t)| json!({"from": f.to_string(), "to": t.to_string()})).collect::<Vec<_>>(),
+        "forgets": plan.forgets.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
     })
 }
 
@@ -335,9 +337,25 @@ pub fn from_json(j: &Json) -> Result<Plan, String> {
             ))
         })
         .collect::<Result<Vec<_>, String>>()?;
+    let addr = |v: Option<&Json>| -> Result<InstanceAddr, String> {
+        v.and_then(Json::as_str)
+            .unwrap_or_default()
+            .parse()
+            .map_err(|e| format!("{e}"))
+    };
+    let moves = list("moves")
+        .iter()
+        .map(|m| Ok((addr(m.get("from"))?, addr(m.get("to"))?)))
+        .collect::<Result<Vec<_>, String>>()?;
+    let forgets = list("forgets")
+        .iter()
+        .map(|a| addr(Some(a)))
+        .collect::<Result<Vec<_>, String>>()?;
     Ok(Plan {
         mode,
         imports,
+        moves,
+        forgets,
         changes: list("changes")
             .iter()
             .map(change_from_json)

@@ -63,10 +63,16 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
             .find(|(a, _)| a == &c.addr)
             .map(|(_, id)| id.clone())
     };
+    let moved_from = |c: &ResourceChange| {
+        plan.moves
+            .iter()
+            .find(|(_, to)| to == &c.addr)
+            .map(|(from, _)| from.clone())
+    };
     let changes: Vec<&ResourceChange> = plan
         .changes
         .iter()
-        .filter(|c| c.action != Action::NoOp || imported(c).is_some())
+        .filter(|c| c.action != Action::NoOp || imported(c).is_some() || moved_from(c).is_some())
         .collect();
     let output_changes: Vec<&OutputChange> = plan
         .outputs
@@ -81,13 +87,15 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         }
         return out;
     }
-    if changes.is_empty() && output_changes.is_empty() {
+    if changes.is_empty() && output_changes.is_empty() && plan.forgets.is_empty() {
         out.push_str("\nNo changes. Your infrastructure matches the configuration.\n\ngantry has compared your real infrastructure against your configuration and found no differences, so no changes are needed.\n");
         return out;
     }
     if !changes.is_empty() {
-        out.push_str("\ngantry used the selected providers to generate the following execution\nplan. Resource actions are indicated with the following symbols:\n");
         let mut used: Vec<Action> = changes.iter().map(|c| c.action).collect();
+        if used.iter().any(|a| *a != Action::NoOp) {
+            out.push_str("\ngantry used the selected providers to generate the following execution\nplan. Resource actions are indicated with the following symbols:\n");
+        }
         used.sort();
         used.dedup();
         for a in used {
@@ -127,6 +135,26 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
                     }
                 };
             }
+            if let Some(from) = moved_from(c) {
+                text = if c.action == Action::NoOp {
+                    text.replacen(
+                        &format!("{} has no changes\n", style.bold(&c.addr.to_string())),
+                        &format!(
+                            "{} has moved to {}\n",
+                            style.bold(&from.to_string()),
+                            style.bold(&c.addr.to_string())
+                        ),
+                        1,
+                    )
+                } else {
+                    match text.find('\n') {
+                        Some(i) => {
+                            format!("{}  # (moved from {from})\n{}", &text[..=i], &text[i + 1..])
+                        }
+                        None => text,
+                    }
+                };
+            }
             if gone {
                 // Deleted outside gantry, so planned again as a create.
                 out.push_str(&text.replacen(
@@ -138,15 +166,29 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
                 out.push_str(&text);
             }
         }
+    }
+    for a in &plan.forgets {
+        let _ = writeln!(
+            out,
+            "\n  # {} will no longer be managed by gantry\n  # (removed block with destroy = false: the object is kept, only forgotten)",
+            style.bold(&a.to_string())
+        );
+    }
+    if !changes.is_empty() || !plan.forgets.is_empty() {
         let s = plan.summary();
         let imports = if plan.imports.is_empty() {
             String::new()
         } else {
             format!("{} to import, ", plan.imports.len())
         };
+        let forget = if plan.forgets.is_empty() {
+            String::new()
+        } else {
+            format!(", {} to forget", plan.forgets.len())
+        };
         let _ = writeln!(
             out,
-            "\n{} {imports}{} to add, {} to change, {} to destroy.",
+            "\n{} {imports}{} to add, {} to change, {} to destroy{forget}.",
             style.bold("Plan:"),
             s.add,
             s.change,

@@ -54,6 +54,8 @@ fn plan(changes: Vec<ResourceChange>) -> Plan {
         targets: vec![],
         imports: vec![],
         warnings: vec![],
+        moves: vec![],
+        forgets: vec![],
     }
 }
 

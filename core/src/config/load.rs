@@ -109,6 +109,8 @@ fn load_files(
         imports: Vec::new(),
         module_calls: IndexMap::new(),
         checks: Vec::new(),
+        moved: Vec::new(),
+        removed: Vec::new(),
     };
     let ids: Vec<FileId> = files.into_iter().map(|f| sources.add(f)).collect();
     for id in ids {
@@ -404,14 +406,8 @@ impl Loader<'_> {
             "import" => self.import(&b),
             "module" => self.module_call(b),
             "check" => self.check(b),
-            "moved" | "removed" => self.error(
-                "Unsupported block type",
-                format!(
-                    "{:?} blocks are not supported by this version of gantry yet.",
-                    b.ident.as_str()
-                ),
-                b.ident.span(),
-            ),
+            "moved" => self.moved(&b),
+            "removed" => self.removed(&b),
             other => self.error(
                 "Unsupported block type",
                 format!("Blocks of type {other:?} are not expected here."),
@@ -982,6 +978,77 @@ impl Loader<'_> {
             }
         }
         lc
+    }
+
+    /// An address argument (`from`, `to`) as written, whitespace removed; `None` (reported)
+    /// when it is not a resource, instance or module address.
+    fn address_arg(&mut self, b: &Block, key: &str) -> Option<String> {
+        let Some(a) = b.body.get_attribute(key) else {
+            self.error(
+                "Missing required argument",
+                format!(
+                    "The argument {key:?} is required in a {} block.",
+                    b.ident.as_str()
+                ),
+                b.ident.span(),
+            );
+            return None;
+        };
+        let text = match &a.value {
+            Expression::Traversal(_) | Expression::Variable(_) => a
+                .value
+                .span()
+                .and_then(|r| self.text.get(r))
+                .map(|t| t.split_whitespace().collect::<String>()),
+            _ => None,
+        };
+        match text {
+            Some(t)
+                if t.parse::<crate::addr::InstanceAddr>().is_ok()
+                    || t.parse::<ModuleInstance>().is_ok() =>
+            {
+                Some(t)
+            }
+            _ => {
+                self.error("Invalid address", format!("The {key:?} argument must be a resource, resource instance or module address, such as aws_instance.gpu, aws_instance.gpu[0] or module.serving."), a.value.span());
+                None
+            }
+        }
+    }
+
+    fn moved(&mut self, b: &Block) {
+        let (from, to) = (self.address_arg(b, "from"), self.address_arg(b, "to"));
+        if let (Some(from), Some(to)) = (from, to) {
+            let module = |t: &str| t.parse::<ModuleInstance>().is_ok();
+            if module(&from) != module(&to) {
+                self.error(
+                    "Invalid \"moved\" addresses",
+                    "A moved block must move a module to a module, or a resource to a resource.",
+                    b.ident.span(),
+                );
+                return;
+            }
+            let span = self.span(b.span());
+            self.cfg.moved.push(Moved { from, to, span });
+        }
+    }
+
+    fn removed(&mut self, b: &Block) {
+        let Some(from) = self.address_arg(b, "from") else {
+            return;
+        };
+        let mut destroy = true;
+        for lc in b.body.blocks().filter(|x| x.ident.as_str() == "lifecycle") {
+            if let Some(a) = lc.body.get_attribute("destroy") {
+                destroy = self.const_bool(a);
+            }
+        }
+        let span = self.span(b.span());
+        self.cfg.removed.push(Removed {
+            from,
+            destroy,
+            span,
+        });
     }
 
     fn import(&mut self, b: &Block) {

@@ -65,6 +65,27 @@ pub struct Config {
     pub module_calls: IndexMap<String, ModuleCall>,
     /// `check` blocks.
     pub checks: Vec<Check>,
+    /// `moved` blocks, in declaration order.
+    pub moved: Vec<Moved>,
+    /// `removed` blocks.
+    pub removed: Vec<Removed>,
+}
+
+/// `moved { from = A, to = B }`: the object at `from` in state is now `to` (resource,
+/// instance or module addresses, as written).
+#[derive(Clone, Debug)]
+pub struct Moved {
+    pub from: String,
+    pub to: String,
+    pub span: Option<SourceSpan>,
+}
+
+/// `removed { from = A; lifecycle { destroy = false } }`.
+#[derive(Clone, Debug)]
+pub struct Removed {
+    pub from: String,
+    pub destroy: bool,
+    pub span: Option<SourceSpan>,
 }
 
 /// A `module` block: which configuration to instantiate, how many times, with which inputs.

@@ -2,11 +2,12 @@
 //! providers, able to refresh state and produce a [`Plan`]. One file per phase:
 //! [`reconcile`] (interrupted operations), [`refresh`], [`imports`], [`plan_walk`] (the
 //! graph walk that plans), [`instance`] (one resource block and its instances),
-//! [`validate`], [`checks`] (`check` blocks).
+//! [`validate`], [`checks`] (`check` blocks), [`moves`] (`moved` / `removed`).
 
 mod checks;
 mod imports;
 mod instance;
+mod moves;
 mod plan_walk;
 mod reconcile;
 mod refresh;

@@ -52,6 +52,16 @@ impl Engine {
 
     /// Makes a plan against `state`.
     pub async fn plan(&self, state: &State, opts: &PlanOptions) -> Result<Plan, Diagnostics> {
+        // `moved` blocks rename objects before anything reads them.
+        let mut moved_state;
+        let mut moves = Vec::new();
+        let state = if opts.mode != PlanMode::Destroy && !self.config.moved.is_empty() {
+            moved_state = state.clone();
+            moves = self.apply_moves(&mut moved_state)?;
+            &moved_state
+        } else {
+            state
+        };
         let (prior, drift) = if opts.refresh {
             self.refresh(state, opts.parallelism).await?
         } else {
@@ -73,6 +83,8 @@ impl Engine {
             targets: opts.targets.clone(),
             imports: Vec::new(),
             warnings: Vec::new(),
+            moves,
+            forgets: Vec::new(),
         };
         match opts.mode {
             PlanMode::RefreshOnly => {}
@@ -250,6 +262,10 @@ impl Engine {
                 if !blocks.contains(&addr.resource) {
                     continue;
                 }
+            }
+            if self.forgotten(addr) {
+                plan.forgets.push(addr.clone());
+                continue;
             }
             plan.changes.push(ResourceChange {
                 addr: addr.clone(),
