@@ -45,7 +45,10 @@ fn every_function_call_matches_terraform() {
     let tf = fixture();
     let r = terraform(tf.path(), &["init", "-input=false", "-no-color"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    let r = terraform(tf.path(), &["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let r = terraform(
+        tf.path(),
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+    );
     assert_eq!(r.code, 0, "{}", r.all());
     let want: serde_json::Value =
         serde_json::from_str(&terraform(tf.path(), &["output", "-json", "results"]).stdout)
@@ -62,7 +65,10 @@ fn every_function_call_matches_terraform() {
     let mut differ = Vec::new();
     for (k, w) in want {
         if got.get(k) != Some(w) {
-            differ.push(format!("{k}: terraform {w}, gantry {}", got.get(k).unwrap_or(&serde_json::Value::Null)));
+            differ.push(format!(
+                "{k}: terraform {w}, gantry {}",
+                got.get(k).unwrap_or(&serde_json::Value::Null)
+            ));
         }
     }
     assert!(

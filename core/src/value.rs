@@ -370,7 +370,8 @@ impl Value {
 }
 
 fn number_to_json(n: f64) -> serde_json::Value {
-    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+    // Whole numbers print without a fraction, as Terraform prints them.
+    if n.fract() == 0.0 && n.abs() < 9.2e18 {
         serde_json::Value::Number((n as i64).into())
     } else {
         serde_json::Number::from_f64(n)
@@ -379,9 +380,50 @@ fn number_to_json(n: f64) -> serde_json::Value {
     }
 }
 
+/// Terraform's type unification for a list of primitives: when strings meet numbers or
+/// bools, everything becomes a string (`tolist(["a", 1])` is `["a", "1"]`). Anything else is
+/// returned unchanged.
+pub fn unify_primitives(items: Vec<Value>) -> Vec<Value> {
+    let mut has_string = false;
+    let mut has_other = false;
+    for v in &items {
+        match v.unmark().0 {
+            Value::String(_) => has_string = true,
+            Value::Number(_) | Value::Bool(_) => has_other = true,
+            Value::Null | Value::Unknown => {}
+            _ => return items,
+        }
+    }
+    if !(has_string && has_other) {
+        return items;
+    }
+    items
+        .into_iter()
+        .map(|v| {
+            let (inner, sensitive) = v.unmark();
+            let out = match inner {
+                Value::Number(n) => Value::string(format_number(*n)),
+                Value::Bool(b) => Value::string(b.to_string()),
+                other => other.clone(),
+            };
+            out.mark_if(sensitive)
+        })
+        .collect()
+}
+
+/// Terraform computes with arbitrary-precision decimals, so `0.1 + 0.2` is `0.3` there. A
+/// binary sum or difference with a fraction is rounded to 15 significant digits (what an
+/// f64 holds exactly in decimal) to give the same results.
+pub fn decimal_round(x: f64) -> f64 {
+    if x.fract() == 0.0 || !x.is_finite() {
+        return x;
+    }
+    format!("{x:.14e}").parse().unwrap_or(x)
+}
+
 /// Terraform's number formatting: integers without a fraction.
 pub fn format_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+    if n.fract() == 0.0 && n.abs() < 9.2e18 {
         format!("{}", n as i64)
     } else {
         format!("{n}")

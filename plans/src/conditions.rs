@@ -26,6 +26,10 @@ impl Resolver for WithSelf<'_> {
     fn impure_unknown(&self) -> bool {
         self.base.impure_unknown()
     }
+
+    fn source_text(&self, file: gantry_core::diag::FileId) -> Option<&str> {
+        self.base.source_text(file)
+    }
 }
 
 /// What a condition says.

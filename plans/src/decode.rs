@@ -32,6 +32,10 @@ impl Resolver for WithIterator<'_> {
     fn impure_unknown(&self) -> bool {
         self.base.impure_unknown()
     }
+
+    fn source_text(&self, file: gantry_core::diag::FileId) -> Option<&str> {
+        self.base.source_text(file)
+    }
 }
 
 /// The blocks one `dynamic` block generates: its `content` once per element of `for_each`,

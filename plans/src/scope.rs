@@ -293,6 +293,11 @@ impl Resolver for ModuleScope<'_> {
     fn impure_unknown(&self) -> bool {
         self.scope.planning
     }
+
+    fn source_text(&self, file: gantry_core::diag::FileId) -> Option<&str> {
+        let root = self.scope.tree.config(&ModuleInstance::root())?;
+        root.sources.files.get(file).map(|f| &*f.text)
+    }
 }
 
 /// A scope for one resource or module instance: adds `count.index` or `each.key` /
@@ -317,6 +322,10 @@ impl Resolver for InstanceScope<'_> {
 
     fn impure_unknown(&self) -> bool {
         self.base.scope.planning
+    }
+
+    fn source_text(&self, file: gantry_core::diag::FileId) -> Option<&str> {
+        self.base.source_text(file)
     }
 }
 

@@ -2,6 +2,7 @@
 //! or a [`Diagnostic`] with the expression's span out. It never panics on user input.
 
 pub mod functions;
+pub mod heredoc;
 pub mod refs;
 
 use crate::diag::{Diagnostic, FileId, SourceSpan};
@@ -27,6 +28,12 @@ pub trait Resolver: Sync {
     /// True while planning: `timestamp()` and `uuid()` are then "known after apply".
     fn impure_unknown(&self) -> bool {
         false
+    }
+
+    /// The text of a configuration file, where the resolver knows it: `<<-` heredocs are
+    /// read from their source (see [`heredoc`]).
+    fn source_text(&self, _file: FileId) -> Option<&str> {
+        None
     }
 }
 
@@ -108,7 +115,27 @@ impl<'a> Evaluator<'a> {
                 Value::map(m).mark_if(sensitive_key)
             }
             Expression::StringTemplate(t) => self.template(t, scope)?,
-            Expression::HeredocTemplate(h) => self.template(&h.template, scope)?,
+            Expression::HeredocTemplate(h) => {
+                let text = match (self.resolver.source_text(self.file), expr.span()) {
+                    (Some(src), Some(r)) => src.get(r).unwrap_or_default().to_string(),
+                    _ => expr.to_string(),
+                };
+                match heredoc::flush_body(&text) {
+                    Some(raw) => {
+                        let tmpl = hcl_edit::parser::parse_template(&heredoc::flush(raw)).map_err(
+                            |e| {
+                                err(
+                                    "Invalid template",
+                                    e.message().to_string(),
+                                    self.span(expr.span()),
+                                )
+                            },
+                        )?;
+                        self.template(&tmpl, scope)?
+                    }
+                    None => self.template(&h.template, scope)?,
+                }
+            }
             Expression::Parenthesis(p) => self.eval_in(p.inner(), scope)?,
             Expression::Variable(v) => self.traverse_root(v.as_str(), &[], expr, scope)?,
             Expression::Conditional(c) => {
@@ -131,8 +158,23 @@ impl<'a> Evaluator<'a> {
                         ))
                     }
                 };
-                let branch = if b { &c.true_expr } else { &c.false_expr };
-                self.eval_in(branch, scope)?.mark_if(sensitive)
+                let (branch, other) = if b {
+                    (&c.true_expr, &c.false_expr)
+                } else {
+                    (&c.false_expr, &c.true_expr)
+                };
+                let v = self.eval_in(branch, scope)?;
+                // Both results share one type, as in HCL: `true ? 1 : "x"` is "1". The other
+                // branch's errors are not this expression's errors.
+                let v = match (primitive_kind(&v), self.eval_in(other, scope).ok()) {
+                    (Some(k), Some(o)) if k != "string" && primitive_kind(&o) == Some("string") => {
+                        crate::value::unify_primitives(vec![v])
+                            .pop()
+                            .unwrap_or_default()
+                    }
+                    _ => v,
+                };
+                v.mark_if(sensitive)
             }
             Expression::FuncCall(f) => self.call(f, scope, here())?,
             Expression::Traversal(t) => {
@@ -429,8 +471,8 @@ impl<'a> Evaluator<'a> {
                     .number(rv, self.span(b.rhs_expr.span()))
                     .map_err(|d| hide_if(d, rs))?;
                 match op {
-                    Plus => Value::Number(x + y),
-                    Minus => Value::Number(x - y),
+                    Plus => Value::Number(crate::value::decimal_round(x + y)),
+                    Minus => Value::Number(crate::value::decimal_round(x - y)),
                     Mul => Value::Number(x * y),
                     Div | Mod if y == 0.0 => {
                         return Err(err(
@@ -666,6 +708,16 @@ fn strip_of(el: &Element) -> (bool, bool) {
         },
     };
     (s.strip_start(), s.strip_end())
+}
+
+/// "string", "number" or "bool" for a known primitive (marks looked through).
+fn primitive_kind(v: &Value) -> Option<&'static str> {
+    match v.unmark().0 {
+        Value::String(_) => Some("string"),
+        Value::Number(_) => Some("number"),
+        Value::Bool(_) => Some("bool"),
+        _ => None,
+    }
 }
 
 /// Key / value pairs of a collection, as `for` expressions and `dynamic` blocks iterate it.

@@ -21,6 +21,10 @@ impl Resolver for WithScopedData<'_> {
     fn impure_unknown(&self) -> bool {
         self.base.impure_unknown()
     }
+
+    fn source_text(&self, file: gantry_core::diag::FileId) -> Option<&str> {
+        self.base.source_text(file)
+    }
 }
 
 fn as_warning(mut d: Diagnostic) -> Diagnostic {

@@ -19,6 +19,10 @@ impl Engine {
             fn impure_unknown(&self) -> bool {
                 true
             }
+
+            fn source_text(&self, file: gantry_core::diag::FileId) -> Option<&str> {
+                self.0.source_text(file)
+            }
         }
         let mut scope = self.new_scope(true);
         let mut diags = Diagnostics::default();

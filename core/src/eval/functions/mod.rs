@@ -5,8 +5,16 @@
 //! make the result unknown, except for functions that only look at structure (`length`,
 //! `concat`, `merge`, ...), which work on partially-known collections like Terraform's do.
 
+mod crypto;
+mod files;
+mod network;
+mod sets;
+mod text;
+mod time;
+mod yaml;
+
 use super::{to_string, Evaluator, Resolver};
-use crate::value::{format_number, Map, Value};
+use crate::value::{format_number, unify_primitives, Map, Value};
 use base64::Engine as _;
 
 type R = Result<Value, String>;
@@ -39,8 +47,11 @@ pub const NAMES: &[&str] = &[
     "anytrue",
     "base64decode",
     "base64encode",
+    "base64gzip",
     "base64sha256",
+    "base64sha512",
     "basename",
+    "bcrypt",
     "can",
     "ceil",
     "chomp",
@@ -48,23 +59,36 @@ pub const NAMES: &[&str] = &[
     "cidrhost",
     "cidrnetmask",
     "cidrsubnet",
+    "cidrsubnets",
     "coalesce",
     "coalescelist",
     "compact",
     "concat",
     "contains",
+    "csvdecode",
     "dirname",
     "distinct",
     "element",
     "endswith",
+    "ephemeralasnull",
     "file",
+    "filebase64",
+    "filebase64sha256",
+    "filebase64sha512",
     "fileexists",
+    "filemd5",
+    "fileset",
+    "filesha1",
+    "filesha256",
+    "filesha512",
     "flatten",
     "floor",
     "format",
+    "formatdate",
     "formatlist",
-    "index",
     "indent",
+    "index",
+    "issensitive",
     "join",
     "jsondecode",
     "jsonencode",
@@ -73,6 +97,7 @@ pub const NAMES: &[&str] = &[
     "log",
     "lookup",
     "lower",
+    "matchkeys",
     "max",
     "md5",
     "merge",
@@ -80,26 +105,38 @@ pub const NAMES: &[&str] = &[
     "nonsensitive",
     "one",
     "parseint",
+    "pathexpand",
+    "plantimestamp",
     "pow",
     "range",
     "regex",
     "regexall",
     "replace",
     "reverse",
+    "rsadecrypt",
     "sensitive",
     "setintersection",
+    "setproduct",
+    "setsubtract",
     "setunion",
     "sha1",
     "sha256",
+    "sha512",
     "signum",
     "slice",
     "sort",
     "split",
     "startswith",
+    "strcontains",
     "strrev",
     "substr",
     "sum",
     "templatefile",
+    "templatestring",
+    "textdecodebase64",
+    "textencodebase64",
+    "timeadd",
+    "timecmp",
     "timestamp",
     "title",
     "tobool",
@@ -108,6 +145,7 @@ pub const NAMES: &[&str] = &[
     "tonumber",
     "toset",
     "tostring",
+    "transpose",
     "trim",
     "trimprefix",
     "trimspace",
@@ -116,6 +154,7 @@ pub const NAMES: &[&str] = &[
     "upper",
     "urlencode",
     "uuid",
+    "uuidv5",
     "values",
     "yamldecode",
     "yamlencode",
@@ -126,6 +165,9 @@ pub fn call(name: &str, args: Vec<Value>, ev: &Evaluator) -> R {
     match name {
         "sensitive" => return Ok(one_arg(args)?.mark_if(true)),
         "nonsensitive" => return Ok(one_arg(args)?.unmark_deep().0),
+        "issensitive" => return Ok(Value::Bool(one_arg(args)?.contains_sensitive())),
+        // gantry has no ephemeral values: every value is kept as it is.
+        "ephemeralasnull" => return one_arg(args),
         _ => {}
     }
     let sensitive = args.iter().any(Value::contains_sensitive);
@@ -401,10 +443,9 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
             }
             Value::list(out)
         }
-        "coalesce" => a
-            .iter()
+        "coalesce" => unify_primitives(a.to_vec())
+            .into_iter()
             .find(|x| !x.is_null() && x.as_str() != Some(""))
-            .cloned()
             .ok_or("no non-null, non-empty-string arguments")?,
         "coalescelist" => a
             .iter()
@@ -470,15 +511,17 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
         }
         "tolist" => {
             arity(a, 1)?;
-            Value::list(seq(&a[0])?.to_vec())
+            Value::list(unify_primitives(seq(&a[0])?.to_vec()))
         }
         "toset" => {
             arity(a, 1)?;
-            Value::set(seq(&a[0])?.to_vec())
+            Value::set(unify_primitives(seq(&a[0])?.to_vec()))
         }
         "tomap" => {
             arity(a, 1)?;
-            Value::map(map(&a[0])?.clone())
+            let m = map(&a[0])?;
+            let values = unify_primitives(m.values().cloned().collect());
+            Value::map(m.keys().cloned().zip(values).collect())
         }
         // --- strings ---
         "join" => {
@@ -543,7 +586,8 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
                 } else {
                     out.push(c);
                 }
-                at_start = !c.is_alphanumeric();
+                // Go's strings.Title: letters, digits and underscores continue a word.
+                at_start = !(c.is_alphanumeric() || c == '_');
             }
             Value::string(out)
         }
@@ -651,6 +695,9 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
             for b in text.bytes() {
                 if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
                     out.push(b as char);
+                } else if b == b' ' {
+                    // Go's url.QueryEscape, which Terraform 1.11 uses.
+                    out.push('+');
                 } else {
                     out.push_str(&format!("%{b:02X}"));
                 }
@@ -661,7 +708,10 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
         "abs" => Value::Number(n(&one(a)?)?.abs()),
         "ceil" => Value::Number(n(&one(a)?)?.ceil()),
         "floor" => Value::Number(n(&one(a)?)?.floor()),
-        "signum" => Value::Number(n(&one(a)?)?.signum()),
+        "signum" => {
+            let x = n(&one(a)?)?;
+            Value::Number(if x == 0.0 { 0.0 } else { x.signum() })
+        }
         "log" => {
             arity(a, 2)?;
             Value::Number(n(&a[0])?.log(n(&a[1])?))
@@ -684,7 +734,11 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
             if l.is_empty() {
                 return Err("cannot sum an empty list".into());
             }
-            Value::Number(l.iter().map(n).sum::<Result<f64, _>>()?)
+            Value::Number(crate::value::decimal_round(l.iter().map(n).sum::<Result<
+                f64,
+                _,
+            >>(
+            )?))
         }
         "parseint" => {
             arity(a, 2)?;
@@ -714,9 +768,7 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
                 serde_json::from_str(&s(&one(a)?)?).map_err(|e| format!("invalid JSON: {e}"))?;
             Value::from_json(&j)
         }
-        "yamlencode" => {
-            Value::string(serde_yaml::to_string(&one(a)?.to_json()).map_err(|e| e.to_string())?)
-        }
+        "yamlencode" => Value::string(yaml::encode(&one(a)?)),
         "yamldecode" => {
             let j: serde_json::Value =
                 serde_yaml::from_str(&s(&one(a)?)?).map_err(|e| format!("invalid YAML: {e}"))?;
@@ -865,7 +917,34 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
                 Value::string(uuid::Uuid::new_v4().to_string())
             }
         }
-        _ => {
+        "templatestring" => {
+            arity(a, 2)?;
+            let text = s(&a[0])?;
+            let tmpl = hcl_edit::parser::parse_template(&text).map_err(|e| {
+                format!(
+                    "invalid template: {}:{}: {}",
+                    e.location().line(),
+                    e.location().column(),
+                    e.message()
+                )
+            })?;
+            let vars = TemplateVars(map(&a[1])?.clone());
+            let inner = Evaluator::new(&vars, ev.base_dir, ev.file);
+            let v = inner
+                .template(&tmpl, &mut Vec::new())
+                .map_err(|d| d.detail)?;
+            Value::string(s(&v)?)
+        }
+        other => {
+            if let Some(r) = time::dispatch(other, a)
+                .or_else(|| files::dispatch(other, a, ev.base_dir))
+                .or_else(|| sets::dispatch(other, a))
+                .or_else(|| text::dispatch(other, a))
+                .or_else(|| crypto::dispatch(other, a))
+                .or_else(|| network::dispatch(other, a))
+            {
+                return r;
+            }
             let hint = NAMES
                 .iter()
                 .find(|k| strsim_close(k, name))
@@ -909,6 +988,20 @@ impl Resolver for TemplateVars {
 
 /// Terraform's `format` verbs: %s %d %f %e %g %t %q %v %x %X %o %b %%, with flags, width and
 /// precision.
+/// Rust's `1.5e4` as Go prints it: `1.5e+04`.
+fn go_exponent(rust: &str) -> String {
+    match rust.split_once('e') {
+        Some((m, e)) => {
+            let (sign, digits) = match e.strip_prefix('-') {
+                Some(d) => ('-', d),
+                None => ('+', e),
+            };
+            format!("{m}e{sign}{digits:0>2}")
+        }
+        None => rust.to_string(),
+    }
+}
+
 fn format_verbs(f: &str, args: &[Value]) -> Result<String, String> {
     let mut out = String::new();
     let mut chars = f.chars().peekable();
@@ -955,7 +1048,12 @@ fn format_verbs(f: &str, args: &[Value]) -> Result<String, String> {
             .ok_or_else(|| format!("not enough arguments for format string (verb %{verb})"))?;
         next_arg += 1;
         let body = match verb {
-            's' => s(arg)?,
+            's' => match precision {
+                Some(p) => s(arg)?.chars().take(p).collect(),
+                None => s(arg)?,
+            },
+            // %#v is the value as JSON, strings included.
+            'v' if flags.contains('#') => serde_json::to_string(&arg.to_json()).unwrap_or_default(),
             'v' => match arg {
                 Value::String(_) | Value::Number(_) | Value::Bool(_) => s(arg)?,
                 other => serde_json::to_string(&other.to_json()).unwrap_or_default(),
@@ -971,7 +1069,7 @@ fn format_verbs(f: &str, args: &[Value]) -> Result<String, String> {
                 }
             }
             'f' => format!("{:.*}", precision.unwrap_or(6), n(arg)?),
-            'e' => format!("{:.*e}", precision.unwrap_or(6), n(arg)?),
+            'e' => go_exponent(&format!("{:.*e}", precision.unwrap_or(6), n(arg)?)),
             'g' => format_number(n(arg)?),
             'x' => format!("{:x}", int(arg)?),
             'X' => format!("{:X}", int(arg)?),
