@@ -301,3 +301,41 @@ check "capacity" {
     );
     assert!(r.stderr.contains("main.tf:11:"), "{}", r.stderr);
 }
+
+#[test]
+fn version_constraints_are_checked() {
+    let g = Dir::new();
+    g.write(
+        "main.tf",
+        "terraform {\n  required_version = \">= 1.5, < 2.0\"\n}\nresource \"terraform_data\" \"a\" {}\n",
+    );
+    let r = g.gantry(&["validate"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+
+    g.write(
+        "main.tf",
+        "terraform {\n  required_version = \">= 1.12\"\n}\nresource \"terraform_data\" \"a\" {}\n",
+    );
+    let r = g.gantry(&["plan"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr.contains("Unsupported Terraform Core version"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("main.tf:2:22"), "{}", r.stderr);
+
+    g.write(
+        "main.tf",
+        "terraform {\n  required_providers {\n    aws = {\n      source  = \"hashicorp/aws\"\n      version = \"~> 4.0\"\n    }\n  }\n}\nresource \"terraform_data\" \"a\" {}\n",
+    );
+    let r = g.gantry(&["plan"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr.contains("Incompatible provider version"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("5.100.0"), "{}", r.stderr);
+    assert!(r.stderr.contains("main.tf:5:17"), "{}", r.stderr);
+}

@@ -17,6 +17,7 @@ pub mod provider;
 pub mod state;
 pub mod types;
 pub mod value;
+pub mod version;
 
 pub use addr::{InstanceAddr, InstanceKey, Mode, ModuleInstance, ResourceAddr};
 pub use diag::{Diagnostic, Diagnostics, Sources};

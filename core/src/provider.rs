@@ -318,6 +318,12 @@ pub trait ProviderFactory: Send + Sync {
 
     /// A provider configured with the (evaluated) `provider` block, or its empty object.
     async fn configure(&self, config: &Value) -> ProviderResult<Arc<dyn Provider>>;
+
+    /// The version of the upstream provider whose schema this one follows, checked against
+    /// `required_providers` version constraints. `None`: not versioned (built in).
+    fn version(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// Provider factories by local name (`aws`, `google`, `azurerm`, `terraform`).

@@ -100,6 +100,8 @@ fn load_files(
         dir: dir.to_path_buf(),
         sources: Sources::default(),
         required_providers: BTreeMap::new(),
+        provider_versions: BTreeMap::new(),
+        required_version: Vec::new(),
         backend: None,
         providers: Vec::new(),
         variables: IndexMap::new(),
@@ -496,6 +498,23 @@ impl Loader<'_> {
                         // references, which are not constant values.
                         let source = match &a.value {
                             Expression::Object(o) => {
+                                let version = o.iter().find_map(|(k, v)| {
+                                    let key = match k {
+                                        hcl_edit::expr::ObjectKey::Ident(i) => i.as_str(),
+                                        hcl_edit::expr::ObjectKey::Expression(
+                                            Expression::String(s),
+                                        ) => s.value().as_str(),
+                                        _ => "",
+                                    };
+                                    (key == "version").then_some(v.expr())
+                                });
+                                if let Some(Expression::String(s)) = version {
+                                    let span = self.span(s.span());
+                                    self.cfg.provider_versions.insert(
+                                        a.key.as_str().to_string(),
+                                        (s.value().to_string(), span),
+                                    );
+                                }
                                 let src = o.iter().find_map(|(k, v)| {
                                     let key = match k {
                                         hcl_edit::expr::ObjectKey::Ident(i) => i.as_str(),
@@ -545,8 +564,13 @@ impl Loader<'_> {
                         span: self.span(be.span()),
                     });
                 }
-                Structure::Attribute(a)
-                    if matches!(a.key.as_str(), "required_version" | "experiments") => {}
+                Structure::Attribute(a) if a.key.as_str() == "required_version" => {
+                    if let Some(v) = self.const_string(a) {
+                        let span = self.span(a.value.span());
+                        self.cfg.required_version.push((v, span));
+                    }
+                }
+                Structure::Attribute(a) if a.key.as_str() == "experiments" => {}
                 Structure::Block(bl) if matches!(bl.ident.as_str(), "cloud" | "provider_meta") => {}
                 Structure::Attribute(a) => self.error(
                     "Unsupported argument",

@@ -53,6 +53,10 @@ pub struct Config {
     pub sources: Sources,
     /// `required_providers`: local name → source address.
     pub required_providers: BTreeMap<String, String>,
+    /// `required_providers` version constraints: local name → (constraint, where).
+    pub provider_versions: BTreeMap<String, (String, Option<SourceSpan>)>,
+    /// `terraform { required_version = "..." }`, with where it was written.
+    pub required_version: Vec<(String, Option<SourceSpan>)>,
     pub backend: Option<Backend>,
     pub providers: Vec<ProviderBlock>,
     pub variables: IndexMap<String, Variable>,

@@ -79,6 +79,43 @@ fn error(summary: &str, detail: impl Into<String>) -> Diagnostic {
     Diagnostic::error(summary, detail)
 }
 
+/// `required_version` of every module against the language version gantry implements, and
+/// `required_providers` versions against the built-in providers' versions.
+fn check_versions(root: &Config, registry: &Registry) -> Result<(), Diagnostics> {
+    use gantry_core::version::{Constraint, Version, LANGUAGE_VERSION};
+    let mut diags = Diagnostics::default();
+    let ours = Version::parse(LANGUAGE_VERSION).expect("a valid version");
+    let mut stack = vec![root];
+    while let Some(cfg) = stack.pop() {
+        stack.extend(
+            cfg.module_calls
+                .values()
+                .filter_map(|c| c.config.as_deref()),
+        );
+        for (c, span) in &cfg.required_version {
+            match Constraint::parse(c) {
+                Ok(k) if k.matches(&ours) => {}
+                Ok(_) => diags.push(Diagnostic::error("Unsupported Terraform Core version", format!("This configuration does not support Terraform version {LANGUAGE_VERSION}, the language version gantry implements. To proceed, either choose another supported version or update this version constraint ({c:?}).")).at(span.clone())),
+                Err(m) => diags.push(Diagnostic::error("Invalid required_version constraint", m).at(span.clone())),
+            }
+        }
+        for (name, (c, span)) in &cfg.provider_versions {
+            let Some(have) = registry.get(name).and_then(|f| f.version()) else {
+                continue;
+            };
+            let Some(v) = Version::parse(have) else {
+                continue;
+            };
+            match Constraint::parse(c) {
+                Ok(k) if k.matches(&v) => {}
+                Ok(_) => diags.push(Diagnostic::error("Incompatible provider version", format!("The built-in provider {} follows version {have}, which does not match the configured version constraint {c:?}. Change the constraint, or run the provider as a plugin.", root.provider_source(name))).at(span.clone())),
+                Err(m) => diags.push(Diagnostic::error("Invalid version constraint", m).at(span.clone())),
+            }
+        }
+    }
+    diags.into_result()
+}
+
 /// The provider name and alias recorded in a state file's provider address:
 /// `provider["registry.terraform.io/hashicorp/aws"].west` → (`aws`, `west`).
 pub fn parse_provider_addr(s: &str) -> (String, Option<String>) {
@@ -116,6 +153,7 @@ impl Engine {
         validating: bool,
     ) -> Result<Engine, Diagnostics> {
         let config = Arc::new(config);
+        check_versions(&config, &registry)?;
         let tree = crate::modules::expand_tree(config.clone(), &variables, validating)?;
         let graph = graph::build_tree(&tree, &config.sources)?;
         let mut diags = Diagnostics::default();

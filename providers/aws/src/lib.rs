@@ -147,6 +147,11 @@ impl ProviderFactory for Factory {
             clients: Clients::from_config(config).await?,
         }))
     }
+
+    /// Resource names, arguments and state shapes follow hashicorp/aws 5.100.0.
+    fn version(&self) -> Option<&str> {
+        Some("5.100.0")
+    }
 }
 
 pub struct Aws {
