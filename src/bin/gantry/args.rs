@@ -56,6 +56,9 @@ pub enum Cmd {
 
 #[derive(Args, Debug)]
 pub struct InitArgs {
+    /// Fetch remote modules again, choosing the newest versions the constraints allow.
+    #[arg(long)]
+    pub upgrade: bool,
     /// Accepted for Terraform compatibility.
     #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
     pub input: bool,

@@ -143,7 +143,7 @@ async fn watch_signals() {
 
 async fn run(ctx: &Ctx, cmd: Cmd) -> Outcome {
     match cmd {
-        Cmd::Init(_) => init(ctx),
+        Cmd::Init(a) => init(ctx, a).await,
         Cmd::Validate => validate(ctx),
         Cmd::Fmt(a) => fmt(ctx, a),
         Cmd::Plan(a) => plan_cmd(ctx, a).await,
@@ -223,7 +223,17 @@ fn load_state(backend: &LocalBackend, locked: bool) -> Result<State, Failure> {
     Ok(state)
 }
 
-fn init(ctx: &Ctx) -> Outcome {
+async fn init(ctx: &Ctx, a: args::InitArgs) -> Outcome {
+    println!("Initializing modules...");
+    let notes = gantry::plans::install::install_modules(&ctx.ws.dir, a.upgrade)
+        .await
+        .map_err(|d| {
+            let (cfg, _) = gantry::core::config::load_dir(&ctx.ws.dir);
+            Failure::new(&cfg.sources, d)
+        })?;
+    for n in notes {
+        println!("{n}");
+    }
     let (cfg, _) = ctx.ws.config()?;
     println!("\nInitializing the backend...");
     let backend = ctx.ws.backend(Some(&cfg))?;
