@@ -128,19 +128,21 @@ impl Drop for Registry {
 fn registry() -> Registry {
     let dir = tempfile::tempdir().unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/registry/server.py");
-    let child = Command::new("python3")
-        .arg(script)
-        .arg(dir.path())
-        .spawn()
-        .expect("python3 must be installed");
-    let port_file = dir.path().join("port");
+    // Dropping the guard kills and waits for the server on every path, panics included.
+    let mut reg = Registry {
+        child: Command::new("python3")
+            .arg(script)
+            .arg(dir.path())
+            .spawn()
+            .expect("python3 must be installed"),
+        dir,
+        port: String::new(),
+    };
+    let port_file = reg.dir.path().join("port");
     for _ in 0..300 {
         if let Ok(p) = std::fs::read_to_string(&port_file) {
-            return Registry {
-                child,
-                dir,
-                port: p,
-            };
+            reg.port = p;
+            return reg;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
