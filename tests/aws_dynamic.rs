@@ -128,3 +128,60 @@ fn dynamic_production_variants_reach_sagemaker() {
     let r = d.gantry_with(&["destroy", "-auto-approve"], &env);
     assert_eq!(r.code, 0, "{}", r.all());
 }
+
+#[test]
+fn import_blocks_with_for_each_adopt_every_bucket() {
+    let moto = Moto::start();
+    let env = moto.env();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let conf = rt.block_on(moto.sdk());
+    let s3 = aws_sdk_s3::Client::new(&conf);
+    for b in ["imp-a", "imp-b"] {
+        rt.block_on(s3.create_bucket().bucket(b).send()).unwrap();
+    }
+    let d = Dir::new();
+    d.write(
+        "main.tf",
+        r#"
+provider "aws" {
+  region = "us-east-1"
+}
+
+locals {
+  buckets = toset(["imp-a", "imp-b"])
+}
+
+resource "aws_s3_bucket" "b" {
+  for_each = local.buckets
+  bucket   = each.key
+}
+
+import {
+  for_each = local.buckets
+  to       = aws_s3_bucket.b[each.key]
+  id       = each.value
+}
+"#,
+    );
+    let r = d.gantry_with(&["plan"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout.contains("Plan: 2 to import, 0 to add"),
+        "{}",
+        r.stdout
+    );
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(
+        d.addresses(),
+        vec![
+            "aws_s3_bucket.b[\"imp-a\"]".to_string(),
+            "aws_s3_bucket.b[\"imp-b\"]".to_string()
+        ]
+    );
+    let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+}

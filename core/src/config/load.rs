@@ -1089,12 +1089,39 @@ impl Loader<'_> {
                 .map(|t| t.split_whitespace().collect::<String>()),
             _ => None,
         };
-        match text.as_deref().map(str::parse::<crate::addr::InstanceAddr>) {
-            Some(Ok(addr)) => {
+        let for_each = b
+            .body
+            .get_attribute("for_each")
+            .map(|a| self.expr(&a.value));
+        // `to = TYPE.NAME[expression]` (with for_each): the key is evaluated per element.
+        let dynamic_key = match &to.value {
+            Expression::Traversal(t) => match t.operators.last().map(|o| o.value()) {
+                Some(TraversalOperator::Index(e))
+                    if !matches!(e, Expression::String(_) | Expression::Number(_)) =>
+                {
+                    Some(self.expr(e))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        let parsed = match (&dynamic_key, text.as_deref()) {
+            (Some(_), Some(t)) => t
+                .rfind('[')
+                .and_then(|i| t[..i].parse::<crate::addr::InstanceAddr>().ok()),
+            (None, Some(t)) => t.parse::<crate::addr::InstanceAddr>().ok(),
+            _ => None,
+        };
+        match parsed {
+            Some(addr) => {
+                if dynamic_key.is_some() && for_each.is_none() {
+                    self.error("Invalid import address", "An import address may use an expression as its key only with for_each.", to.value.span());
+                    return;
+                }
                 let id = self.expr(&id.value);
-                self.cfg.imports.push(Import { to: addr, id, span });
+                self.cfg.imports.push(Import { to: addr, to_key: dynamic_key, for_each, id, span });
             }
-            _ => self.error("Invalid import address", "The \"to\" argument must be a resource address such as aws_s3_bucket.artifacts or aws_instance.gpu[0].", to.value.span()),
+            None => self.error("Invalid import address", "The \"to\" argument must be a resource address such as aws_s3_bucket.artifacts or aws_instance.gpu[0].", to.value.span()),
         }
     }
 

@@ -114,7 +114,11 @@ pub struct ModuleCall {
 
 #[derive(Clone, Debug)]
 pub struct Import {
+    /// The target; with `to_key`, its key is filled in per `for_each` element.
     pub to: crate::addr::InstanceAddr,
+    /// `to = aws_s3_bucket.b[each.key]`: the key expression.
+    pub to_key: Option<Expr>,
+    pub for_each: Option<Expr>,
     pub id: Expr,
     pub span: Option<SourceSpan>,
 }

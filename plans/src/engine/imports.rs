@@ -8,15 +8,64 @@ impl Engine {
     pub(super) async fn plan_imports(&self, plan: &mut Plan) -> Result<(), Diagnostics> {
         let mut diags = Diagnostics::default();
         let scope = self.static_scope(true);
+        let root = ModuleInstance::root();
+        // Every (target, id expression result) pair, for_each expanded.
+        let mut targets: Vec<(
+            InstanceAddr,
+            Result<Value, Diagnostic>,
+            &gantry_core::config::Import,
+        )> = Vec::new();
         for imp in &self.config.imports {
-            if plan.prior_state.resources.contains_key(&imp.to) {
-                continue; // already managed: the block is a no-op, as in Terraform
-            }
-            let Some(res) = self.resource(&imp.to.resource) else {
-                diags.push(Diagnostic::error("Configuration for import target does not exist", format!("The configuration for the given import target {} does not exist. Add a resource block for it.", imp.to)).at(imp.span.clone()));
+            let Some(fe) = &imp.for_each else {
+                targets.push((imp.to.clone(), scope.eval(&imp.id), imp));
                 continue;
             };
-            let id = match scope.eval(&imp.id) {
+            let at = scope.at(&root);
+            let exp = match crate::scope::expand_with(None, Some(fe), &at, &scope.dir) {
+                Ok(e) => e,
+                Err(d) => {
+                    diags.push(d);
+                    continue;
+                }
+            };
+            for (key, each) in exp.instances() {
+                let inst = InstanceScope {
+                    base: scope.at(&root),
+                    key: &key,
+                    each_value: each.as_ref(),
+                };
+                let to = match &imp.to_key {
+                    Some(k) => match Evaluator::new(&inst, &scope.dir, k.file).eval(&k.expr) {
+                        Ok(Value::String(s)) => {
+                            imp.to.resource.instance(InstanceKey::Str(s.to_string()))
+                        }
+                        Ok(Value::Number(n)) if n.fract() == 0.0 => {
+                            imp.to.resource.instance(InstanceKey::Int(n as i64))
+                        }
+                        Ok(_) => {
+                            diags.push(Diagnostic::error("Invalid import address", "The key of an import address must be a string or a whole number known before planning.").at(k.span()));
+                            continue;
+                        }
+                        Err(d) => {
+                            diags.push(d);
+                            continue;
+                        }
+                    },
+                    None => imp.to.clone(),
+                };
+                let id = Evaluator::new(&inst, &scope.dir, imp.id.file).eval(&imp.id.expr);
+                targets.push((to, id, imp));
+            }
+        }
+        for (to, id, imp) in targets {
+            if plan.prior_state.resources.contains_key(&to) {
+                continue; // already managed: the block is a no-op, as in Terraform
+            }
+            let Some(res) = self.resource(&to.resource) else {
+                diags.push(Diagnostic::error("Configuration for import target does not exist", format!("The configuration for the given import target {to} does not exist. Add a resource block for it.")).at(imp.span.clone()));
+                continue;
+            };
+            let id = match id {
                 Ok(v) if v.as_str().is_some() => v.as_str().unwrap_or_default().to_string(),
                 Ok(_) => {
                     diags.push(
@@ -33,23 +82,23 @@ impl Engine {
                     continue;
                 }
             };
-            let (name, alias) = self.provider_for(&imp.to.resource, res);
+            let (name, alias) = self.provider_for(&to.resource, res);
             let provider = self
                 .provider(&name, alias.as_deref(), &scope)
                 .await
                 .map_err(Diagnostics::from)?;
-            match crate::apply::retrying(|| provider.import(&imp.to.resource.rtype, &id)).await {
+            match crate::apply::retrying(|| provider.import(&to.resource.rtype, &id)).await {
                 Ok(Some(v)) => {
-                    let deps = self.graph.state_dependencies(&Node::Resource(imp.to.resource.clone()));
-                    let schema_version = self.schema(&imp.to.resource, &name).map(|s| s.version).unwrap_or(0);
+                    let deps = self.graph.state_dependencies(&Node::Resource(to.resource.clone()));
+                    let schema_version = self.schema(&to.resource, &name).map(|s| s.version).unwrap_or(0);
                     plan.prior_state.resources.insert(
-                        imp.to.clone(),
+                        to.clone(),
                         ResourceInstance { provider: self.provider_addr(&name, alias.as_deref()), value: v, dependencies: deps, schema_version, create_before_destroy: res.lifecycle.create_before_destroy },
                     );
-                    plan.imports.push((imp.to.clone(), id));
+                    plan.imports.push((to.clone(), id));
                 }
-                Ok(None) => diags.push(Diagnostic::error("Cannot import non-existent remote object", format!("While attempting to import an existing object to {}, the provider detected that no object exists with the id {id:?}. Only pre-existing objects can be imported; check that the id is correct.", imp.to)).at(imp.span.clone())),
-                Err(e) => diags.push(Diagnostic::error("Import failed", format!("{}: {e}", imp.to)).at(imp.span.clone())),
+                Ok(None) => diags.push(Diagnostic::error("Cannot import non-existent remote object", format!("While attempting to import an existing object to {}, the provider detected that no object exists with the id {id:?}. Only pre-existing objects can be imported; check that the id is correct.", to)).at(imp.span.clone())),
+                Err(e) => diags.push(Diagnostic::error("Import failed", format!("{}: {e}", to)).at(imp.span.clone())),
             }
         }
         diags.into_result()
