@@ -562,6 +562,28 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn unification_only_stringifies_when_strings_meet_primitives() {
+        let mixed = unify_primitives(vec![
+            Value::string("a"),
+            Value::Number(1.0),
+            Value::Bool(true),
+        ]);
+        assert_eq!(
+            mixed,
+            vec![
+                Value::string("a"),
+                Value::string("1"),
+                Value::string("true")
+            ]
+        );
+        let no_strings = vec![Value::Number(1.0), Value::Bool(true)];
+        assert_eq!(unify_primitives(no_strings.clone()), no_strings);
+        assert_eq!(decimal_round(0.1 + 0.2), 0.3);
+        assert_eq!(decimal_round(1e20), 1e20);
+    }
+
     use super::*;
 
     #[test]

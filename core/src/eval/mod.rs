@@ -168,9 +168,9 @@ impl<'a> Evaluator<'a> {
                 // branch's errors are not this expression's errors.
                 let v = match (primitive_kind(&v), self.eval_in(other, scope).ok()) {
                     (Some(k), Some(o)) if k != "string" && primitive_kind(&o) == Some("string") => {
-                        crate::value::unify_primitives(vec![v])
-                            .pop()
-                            .unwrap_or_default()
+                        // Unified with the string branch: the chosen value becomes a string.
+                        let mut both = crate::value::unify_primitives(vec![v, o]);
+                        both.swap_remove(0)
                     }
                     _ => v,
                 };
