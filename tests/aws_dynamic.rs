@@ -185,3 +185,60 @@ import {
     let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
     assert_eq!(r.code, 0, "{}", r.all());
 }
+
+#[test]
+fn generate_config_out_writes_blocks_for_undeclared_imports() {
+    let moto = Moto::start();
+    let env = moto.env();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let conf = rt.block_on(moto.sdk());
+    let s3 = aws_sdk_s3::Client::new(&conf);
+    rt.block_on(s3.create_bucket().bucket("gen-me").send())
+        .unwrap();
+    let d = Dir::new();
+    d.write(
+        "main.tf",
+        "provider \"aws\" {\n  region = \"us-east-1\"\n}\n\nimport {\n  to = aws_s3_bucket.gen\n  id = \"gen-me\"\n}\n",
+    );
+    let r = d.gantry_with(&["plan", "-generate-config-out=generated.tf"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let generated = d.read("generated.tf");
+    assert!(
+        generated.starts_with("# __generated__ by Terraform\n"),
+        "{generated}"
+    );
+    assert!(
+        generated.contains("# __generated__ by Terraform from \"gen-me\""),
+        "{generated}"
+    );
+    assert!(
+        generated.contains("resource \"aws_s3_bucket\" \"gen\" {"),
+        "{generated}"
+    );
+    assert!(generated.contains("bucket"), "{generated}");
+    assert!(
+        r.stdout
+            .contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy."),
+        "{}",
+        r.stdout
+    );
+
+    // The file exists now: generating into it again is refused, nothing overwritten.
+    let r = d.gantry_with(&["plan", "-generate-config-out=generated.tf"], &env);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("already exists"), "{}", r.stderr);
+    assert_eq!(d.read("generated.tf"), generated);
+
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(
+        r.code,
+        0,
+        "the generated block matches the object: {}",
+        r.all()
+    );
+}

@@ -106,15 +106,26 @@ impl ConfigGraph {
     /// What Terraform records as an instance's `dependencies`: configuration addresses of the
     /// resources it depends on (module calls without instance keys), sorted, each once.
     pub fn state_dependencies(&self, node: &Node) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .resource_dependencies(node)
-            .iter()
-            .map(|r| r.config_addr().to_string())
-            .collect();
-        out.sort();
-        out.dedup();
-        out
+        dependency_strings(&self.resource_dependencies(node))
     }
+}
+
+/// State `dependencies` for resource blocks already found (configuration addresses, sorted,
+/// each once).
+pub fn dependency_strings(blocks: &[ResourceAddr]) -> Vec<String> {
+    let mut out: Vec<String> = blocks
+        .iter()
+        .map(|r| {
+            if r.module.is_root() {
+                r.to_string()
+            } else {
+                r.config_addr().to_string()
+            }
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Every expression inside a block body, nested blocks included.

@@ -286,6 +286,10 @@ fn write_manifest(root: &Path, rows: &[Installed]) -> std::io::Result<()> {
 /// remote modules are fetched again (newest matching versions); otherwise ones already
 /// installed from the same source are kept. Returns one line per module for the user.
 pub async fn install_modules(root: &Path, upgrade: bool) -> Result<Vec<String>, Diagnostics> {
+    let (root_cfg, _) = load_dir(root);
+    if root_cfg.module_calls.is_empty() {
+        return Ok(Vec::new()); // nothing to install: no manifest, no HTTP client
+    }
     let previous = read_manifest(root);
     let mut builder =
         reqwest::Client::builder().user_agent(concat!("gantry/", env!("CARGO_PKG_VERSION")));

@@ -6,6 +6,7 @@ pub mod apply;
 pub mod conditions;
 pub mod decode;
 pub mod engine;
+pub mod generate;
 pub mod install;
 pub mod journal;
 pub mod json;

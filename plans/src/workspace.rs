@@ -74,6 +74,16 @@ impl Workspace {
     /// Loads the configuration only (no variables): for `validate` and `fmt`-like checks.
     pub fn config(&self) -> Result<(Config, Diagnostics), Failure> {
         let (cfg, diags) = load_dir(&self.dir);
+        self.checked(cfg, diags)
+    }
+
+    /// A configuration already loaded with `load_dir`, checked as [`Workspace::config`]
+    /// checks it.
+    pub fn checked(
+        &self,
+        cfg: Config,
+        diags: Diagnostics,
+    ) -> Result<(Config, Diagnostics), Failure> {
         if diags.has_errors() {
             return Err(Failure::new(&cfg.sources, diags));
         }

@@ -166,8 +166,9 @@ impl<'a> Evaluator<'a> {
                 let v = self.eval_in(branch, scope)?;
                 // Both results share one type, as in HCL: `true ? 1 : "x"` is "1". The other
                 // branch's errors are not this expression's errors.
-                let v = match (primitive_kind(&v), self.eval_in(other, scope).ok()) {
-                    (Some(k), Some(o)) if k != "string" && primitive_kind(&o) == Some("string") => {
+                let kind = primitive_kind(&v).filter(|k| *k != "string");
+                let v = match (kind, kind.and_then(|_| self.eval_in(other, scope).ok())) {
+                    (Some(_), Some(o)) if primitive_kind(&o) == Some("string") => {
                         // Unified with the string branch: the chosen value becomes a string.
                         let mut both = crate::value::unify_primitives(vec![v, o]);
                         both.swap_remove(0)

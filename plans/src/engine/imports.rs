@@ -2,12 +2,17 @@
 
 use super::*;
 
+/// One import target: the address, its evaluated id expression, and its block.
+type ImportTarget<'a> = (
+    InstanceAddr,
+    Result<Value, Diagnostic>,
+    &'a gantry_core::config::Import,
+);
+
 impl Engine {
-    /// `import` blocks: reads each object not yet in state from its provider and puts it in
-    /// the plan's prior state, so the plan diffs configuration against the real object.
-    pub(super) async fn plan_imports(&self, plan: &mut Plan) -> Result<(), Diagnostics> {
+    /// Every import target, `for_each` expanded, with its id evaluated.
+    fn import_targets(&self, scope: &Scope) -> (Vec<ImportTarget<'_>>, Diagnostics) {
         let mut diags = Diagnostics::default();
-        let scope = self.static_scope(true);
         let root = ModuleInstance::root();
         // Every (target, id expression result) pair, for_each expanded.
         let mut targets: Vec<(
@@ -57,6 +62,77 @@ impl Engine {
                 targets.push((to, id, imp));
             }
         }
+        (targets, diags)
+    }
+
+    /// HCL for the objects import blocks adopt whose resource blocks do not exist yet
+    /// (`plan -generate-config-out`); `None` when every target is declared.
+    pub async fn generate_import_config(
+        &self,
+        state: &State,
+    ) -> Result<Option<String>, Diagnostics> {
+        let scope = self.static_scope(true);
+        let (targets, diags) = self.import_targets(&scope);
+        diags.into_result()?;
+        let mut out = String::new();
+        let mut diags = Diagnostics::default();
+        for (to, id, imp) in targets {
+            if self.resource(&to.resource).is_some() || state.resources.contains_key(&to) {
+                continue;
+            }
+            if to.key != InstanceKey::None || !to.resource.module.is_root() {
+                diags.push(Diagnostic::error("Cannot generate configuration", format!("Configuration can be generated only for a resource in the root module without count or for_each, not {to}.")).at(imp.span.clone()));
+                continue;
+            }
+            let id = match id {
+                Ok(Value::String(s)) => s.to_string(),
+                Ok(_) => {
+                    diags.push(
+                        Diagnostic::error(
+                            "Invalid import id",
+                            "The import id must be a string known before planning.",
+                        )
+                        .at(imp.id.span()),
+                    );
+                    continue;
+                }
+                Err(d) => {
+                    diags.push(d);
+                    continue;
+                }
+            };
+            let pname = to.resource.implied_provider().to_string();
+            let Some(schema) = self.schema(&to.resource, &pname) else {
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid resource type",
+                        format!(
+                            "No provider in this gantry knows the resource type {:?}.",
+                            to.resource.rtype
+                        ),
+                    )
+                    .at(imp.span.clone()),
+                );
+                continue;
+            };
+            let provider = self
+                .provider(&pname, None, &scope)
+                .await
+                .map_err(Diagnostics::from)?;
+            match crate::apply::retrying(|| provider.import(&to.resource.rtype, &id)).await {
+                Ok(Some(v)) => out.push_str(&crate::generate::resource_block(&to.resource.rtype, &to.resource.name, &id, &schema.block, &v)),
+                Ok(None) => diags.push(Diagnostic::error("Cannot import non-existent remote object", format!("While attempting to import an existing object to {to}, the provider detected that no object exists with the id {id:?}.")).at(imp.span.clone())),
+                Err(e) => diags.push(Diagnostic::error("Import failed", format!("{to}: {e}")).at(imp.span.clone())),
+            }
+        }
+        diags.into_result()?;
+        Ok((!out.is_empty()).then(|| format!("{}{out}", crate::generate::HEADER)))
+    }
+    /// `import` blocks: reads each object not yet in state from its provider and puts it in
+    /// the plan's prior state, so the plan diffs configuration against the real object.
+    pub(super) async fn plan_imports(&self, plan: &mut Plan) -> Result<(), Diagnostics> {
+        let scope = self.static_scope(true);
+        let (targets, mut diags) = self.import_targets(&scope);
         for (to, id, imp) in targets {
             if plan.prior_state.resources.contains_key(&to) {
                 continue; // already managed: the block is a no-op, as in Terraform

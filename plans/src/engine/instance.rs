@@ -27,7 +27,7 @@ impl Engine {
         let node = Node::Resource(block.clone());
         let dep_blocks = self.graph.resource_dependencies(&node);
         let depends_on_changes = dep_blocks.iter().any(|d| changed_blocks.contains(d));
-        let deps: Vec<String> = self.graph.state_dependencies(&node);
+        let deps: Vec<String> = gantry_core::graph::dependency_strings(&dep_blocks);
         let mut values: BTreeMap<InstanceKey, Value> = BTreeMap::new();
         let mut diags = Diagnostics::default();
         let mut changed = false;

@@ -114,6 +114,10 @@ pub struct PlanArgs {
     /// Plan to destroy everything.
     #[arg(long)]
     pub destroy: bool,
+    /// Write resource blocks for import targets that have no configuration to this (new)
+    /// file, then plan with them.
+    #[arg(long = "generate-config-out", value_name = "FILE")]
+    pub generate_config_out: Option<PathBuf>,
     /// Read remote objects before planning (default true).
     #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
     pub refresh: bool,

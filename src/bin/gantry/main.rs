@@ -224,17 +224,22 @@ fn load_state(backend: &LocalBackend, locked: bool) -> Result<State, Failure> {
 }
 
 async fn init(ctx: &Ctx, a: args::InitArgs) -> Outcome {
-    println!("Initializing modules...");
-    let notes = gantry::plans::install::install_modules(&ctx.ws.dir, a.upgrade)
-        .await
-        .map_err(|d| {
-            let (cfg, _) = gantry::core::config::load_dir(&ctx.ws.dir);
-            Failure::new(&cfg.sources, d)
-        })?;
-    for n in notes {
-        println!("{n}");
+    // Parsed once when there is nothing to install (most directories).
+    let (probe, probe_diags) = gantry::core::config::load_dir(&ctx.ws.dir);
+    if !probe.module_calls.is_empty() {
+        println!("Initializing modules...");
+        let notes = gantry::plans::install::install_modules(&ctx.ws.dir, a.upgrade)
+            .await
+            .map_err(|d| Failure::new(&probe.sources, d))?;
+        for n in notes {
+            println!("{n}");
+        }
     }
-    let (cfg, _) = ctx.ws.config()?;
+    let (cfg, _) = if probe.module_calls.is_empty() {
+        ctx.ws.checked(probe, probe_diags)?
+    } else {
+        ctx.ws.config()?
+    };
     println!("\nInitializing the backend...");
     let backend = ctx.ws.backend(Some(&cfg))?;
     println!("Using local state at {}", backend.path().display());
@@ -427,7 +432,41 @@ async fn make_plan(
     Ok((plan, loaded, backend, guard))
 }
 
+/// `-generate-config-out`: writes HCL for undeclared import targets before planning.
+async fn generate_config(ctx: &Ctx, a: &PlanArgs, out: &Path) -> Result<(), Failure> {
+    let target = ctx.ws.dir.join(out);
+    if target.exists() {
+        return Err(Failure::from(Diagnostic::error("Target generated file already exists", format!("gantry can only write generated config into a new file. Either choose a different target location or move all existing configuration out of {}.", out.display()))));
+    }
+    let loaded = ctx.ws.load(&ctx.vars, &env_vars())?;
+    let backend = ctx.ws.backend(Some(&loaded.engine.config))?;
+    let _guard = take_lock(&backend, &a.lock, "OperationTypePlan")?;
+    let state = load_state(&backend, false)?;
+    let sources = loaded.engine.config.sources.clone();
+    let text = loaded
+        .engine
+        .generate_import_config(&state)
+        .await
+        .map_err(|d| Failure::new(&sources, d))?;
+    if let Some(text) = text {
+        gantry::core::state::write_atomic(&target, text.as_bytes()).map_err(|e| {
+            Failure::from(Diagnostic::error(
+                "Failed to write generated config",
+                format!("{}: {e}", out.display()),
+            ))
+        })?;
+        eprintln!(
+            "Generated configuration written to {}: review it, then keep it.",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
 async fn plan_cmd(ctx: &Ctx, a: PlanArgs) -> Outcome {
+    if let Some(out) = &a.generate_config_out {
+        generate_config(ctx, &a, out).await?;
+    }
     let (plan, _loaded, _backend, _guard) =
         make_plan(ctx, &a, PlanMode::Normal, "OperationTypePlan").await?;
     let code = if a.detailed_exitcode && plan.has_changes() {
