@@ -7,6 +7,7 @@ pub mod conditions;
 pub mod decode;
 pub mod engine;
 pub mod generate;
+#[cfg(feature = "install")]
 pub mod install;
 pub mod journal;
 pub mod json;
