@@ -3,46 +3,11 @@
 //! JSON results must be identical, call by call.
 
 mod common;
-use common::Dir;
-use std::path::Path;
-use std::process::Command;
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
-fn fixture() -> Dir {
-    let d = Dir::new();
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/functions"),
-        d.path(),
-    );
-    d
-}
-
-fn terraform(dir: &Path, args: &[&str]) -> common::Run {
-    Command::new("terraform")
-        .args(args)
-        .current_dir(dir)
-        .env("CHECKPOINT_DISABLE", "1")
-        .env("TF_IN_AUTOMATION", "1")
-        .output()
-        .expect("terraform 1.11 must be on PATH for this comparison")
-        .into()
-}
+use common::terraform;
 
 #[test]
 fn every_function_call_matches_terraform() {
-    let tf = fixture();
+    let tf = common::fixture("functions");
     let r = terraform(tf.path(), &["init", "-input=false", "-no-color"]);
     assert_eq!(r.code, 0, "{}", r.all());
     let r = terraform(
@@ -54,7 +19,7 @@ fn every_function_call_matches_terraform() {
         serde_json::from_str(&terraform(tf.path(), &["output", "-json", "results"]).stdout)
             .unwrap();
 
-    let g = fixture();
+    let g = common::fixture("functions");
     let r = g.gantry(&["apply", "-auto-approve"]);
     assert_eq!(r.code, 0, "{}", r.all());
     let got: serde_json::Value =

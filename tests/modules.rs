@@ -3,41 +3,7 @@
 //! validation, a precondition in a module) applied by Terraform 1.11 and by gantry.
 
 mod common;
-use common::Dir;
-use std::path::Path;
-use std::process::Command;
-
-fn fixture(dir: &Dir) {
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/modules"),
-        dir.path(),
-    );
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
-fn terraform(dir: &Path, args: &[&str]) -> common::Run {
-    Command::new("terraform")
-        .args(args)
-        .current_dir(dir)
-        .env("CHECKPOINT_DISABLE", "1")
-        .env("TF_IN_AUTOMATION", "1")
-        .env("TF_INPUT", "0")
-        .output()
-        .expect("terraform 1.11 must be on PATH for this comparison")
-        .into()
-}
+use common::{terraform, Dir};
 
 /// `module` keys of the resources in a state file, in file order.
 fn state_modules(state: &serde_json::Value) -> Vec<String> {
@@ -51,8 +17,7 @@ fn state_modules(state: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn nested_modules_match_terraform() {
-    let tf = Dir::new();
-    fixture(&tf);
+    let tf = common::fixture("modules");
     let init = terraform(tf.path(), &["init", "-input=false", "-no-color"]);
     assert_eq!(init.code, 0, "{}", init.all());
     let apply = terraform(
@@ -70,8 +35,7 @@ fn nested_modules_match_terraform() {
     )
     .unwrap();
 
-    let g = Dir::new();
-    fixture(&g);
+    let g = common::fixture("modules");
     let r = g.gantry(&["apply", "-auto-approve"]);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.stdout.contains("16 added"), "{}", r.stdout);
@@ -92,8 +56,7 @@ fn nested_modules_match_terraform() {
 
 #[test]
 fn module_instances_are_planned_and_destroyed_separately() {
-    let g = Dir::new();
-    fixture(&g);
+    let g = common::fixture("modules");
     let r = g.gantry(&["apply", "-auto-approve"]);
     assert_eq!(r.code, 0, "{}", r.all());
     let before = g.addresses();
@@ -155,10 +118,8 @@ fn module_instances_are_planned_and_destroyed_separately() {
 
 #[test]
 fn a_failed_precondition_in_a_module_stops_the_plan_like_terraform() {
-    let tf = Dir::new();
-    fixture(&tf);
-    let g = Dir::new();
-    fixture(&g);
+    let tf = common::fixture("modules");
+    let g = common::fixture("modules");
     let init = terraform(tf.path(), &["init", "-input=false", "-no-color"]);
     assert_eq!(init.code, 0, "{}", init.all());
     let t = terraform(tf.path(), &["plan", "-no-color", "-var", "replicas=0"]);
@@ -188,8 +149,7 @@ fn a_failed_precondition_in_a_module_stops_the_plan_like_terraform() {
 
 #[test]
 fn module_variable_validation_names_the_rule() {
-    let g = Dir::new();
-    fixture(&g);
+    let g = common::fixture("modules");
     let main = g
         .read("main.tf")
         .replace("cidr   = \"10.0.0.0/16\"", "cidr   = \"not-a-cidr\"");
@@ -211,8 +171,7 @@ fn module_variable_validation_names_the_rule() {
 
 #[test]
 fn module_call_errors_point_at_the_call() {
-    let g = Dir::new();
-    fixture(&g);
+    let g = common::fixture("modules");
     g.write(
         "extra.tf",
         "module \"bad\" {\n  source = \"./net\"\n  cidr   = \"10.0.0.0/8\"\n  nmae   = \"typo\"\n}\n",
@@ -338,4 +297,63 @@ fn version_constraints_are_checked() {
     );
     assert!(r.stderr.contains("5.100.0"), "{}", r.stderr);
     assert!(r.stderr.contains("main.tf:5:17"), "{}", r.stderr);
+}
+
+#[test]
+fn state_commands_take_module_addresses() {
+    let g = common::fixture("modules");
+    let r = g.gantry(&["apply", "-auto-approve"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = g.gantry(&[
+        "state",
+        "mv",
+        "module.counted[1].terraform_data.vpc",
+        "module.counted[1].terraform_data.moved",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = g.gantry(&[
+        "state",
+        "rm",
+        "module.serving[\"us\"].module.replica[1].terraform_data.replica",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let list = g.addresses();
+    assert!(
+        list.contains(&"module.counted[1].terraform_data.moved".to_string()),
+        "{list:?}"
+    );
+    assert!(!list.contains(&"module.counted[1].terraform_data.vpc".to_string()));
+    assert!(!list
+        .contains(&"module.serving[\"us\"].module.replica[1].terraform_data.replica".to_string()));
+    let r = g.gantry(&[
+        "state",
+        "show",
+        "module.serving[\"eu\"].terraform_data.endpoint",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("eu-endpoint@10.0.0.0/24"), "{}", r.stdout);
+
+    // The plan puts back exactly what was removed and renamed, nothing else.
+    let r = g.gantry(&["plan"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout
+            .contains("# module.counted[1].terraform_data.moved will be destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("# module.counted[1].terraform_data.vpc will be created"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(
+            "# module.serving[\"us\"].module.replica[1].terraform_data.replica will be created"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("Plan: 2 to add,"), "{}", r.stdout);
 }

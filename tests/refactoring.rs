@@ -3,8 +3,7 @@
 //! addresses from the same steps.
 
 mod common;
-use common::Dir;
-use std::process::Command;
+use common::{terraform, Dir};
 
 const BEFORE: &str = r#"
 resource "terraform_data" "a" {
@@ -70,17 +69,6 @@ fn ids(d: &Dir) -> Vec<String> {
         .collect();
     out.sort();
     out
-}
-
-fn terraform(dir: &std::path::Path, args: &[&str]) -> common::Run {
-    Command::new("terraform")
-        .args(args)
-        .current_dir(dir)
-        .env("CHECKPOINT_DISABLE", "1")
-        .env("TF_IN_AUTOMATION", "1")
-        .output()
-        .expect("terraform 1.11 must be on PATH for this comparison")
-        .into()
 }
 
 #[test]

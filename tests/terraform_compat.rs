@@ -2,8 +2,7 @@
 //! must give the same addresses and the same output values.
 
 mod common;
-use common::Dir;
-use std::process::Command;
+use common::{terraform, Dir};
 
 const CONFIG: &str = r#"
 variable "regions" {
@@ -104,32 +103,8 @@ output "functions" {
 }
 "#;
 
-fn terraform_available() -> bool {
-    Command::new("terraform")
-        .arg("version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-fn terraform(dir: &std::path::Path, args: &[&str]) -> common::Run {
-    Command::new("terraform")
-        .args(args)
-        .current_dir(dir)
-        .env("CHECKPOINT_DISABLE", "1")
-        .env("TF_IN_AUTOMATION", "1")
-        .env("TF_INPUT", "0")
-        .output()
-        .expect("run terraform")
-        .into()
-}
-
 #[test]
 fn terraform_and_gantry_agree_on_addresses_and_outputs() {
-    if !terraform_available() {
-        println!("SKIPPED: terraform is not on PATH, so there is nothing to compare against");
-        return;
-    }
     let tf = Dir::new();
     tf.write("main.tf", CONFIG);
     let init = terraform(tf.path(), &["init", "-input=false", "-no-color"]);

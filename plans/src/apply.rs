@@ -553,18 +553,13 @@ async fn execute(ctx: &Ctx<'_>, step: &Step) -> Result<(), Diagnostic> {
             };
             let v = {
                 let scope = lock(&ctx.scope);
-                let mut diags = Diagnostics::default();
-                crate::conditions::check_all(
+                crate::conditions::require_all(
                     &o.preconditions,
-                    gantry_core::config::ConditionKind::Precondition,
+                    ConditionKind::Precondition,
                     &scope.at(m),
                     &scope.dir,
                     "Module output value",
-                    &mut diags,
-                );
-                if let Some(d) = diags.0.into_iter().next() {
-                    return Err(d);
-                }
+                )?;
                 scope.eval_in(m, &o.value)?
             };
             if !m.is_root() {
@@ -616,6 +611,26 @@ async fn execute(ctx: &Ctx<'_>, step: &Step) -> Result<(), Diagnostic> {
         Step::Destroy(i) => destroy_change(ctx, *i).await?,
     }
     Ok(())
+}
+
+/// Runs `f` with the scope of one resource instance (`count.index`, `each.*` bound).
+fn in_instance_scope<T>(
+    ctx: &Ctx<'_>,
+    addr: &InstanceAddr,
+    f: impl FnOnce(&InstanceScope, &std::path::Path) -> T,
+) -> T {
+    let scope = lock(&ctx.scope);
+    let each = lock(&ctx.each);
+    let each_value = match &addr.key {
+        InstanceKey::Str(k) => each.get(&addr.resource).and_then(|m| m.get(k)),
+        _ => None,
+    };
+    let iscope = InstanceScope {
+        base: scope.at(&addr.resource.module),
+        key: &addr.key,
+        each_value,
+    };
+    f(&iscope, &scope.dir)
 }
 
 fn fail(
@@ -700,35 +715,19 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
     ctx.observer.event(ApplyEvent::Start { addr, action });
     let started = Instant::now();
 
-    let config = {
-        let scope = lock(&ctx.scope);
-        let each = lock(&ctx.each);
-        let each_value = match &addr.key {
-            InstanceKey::Str(k) => each.get(&addr.resource).and_then(|m| m.get(k)),
-            _ => None,
-        };
-        let iscope = InstanceScope {
-            base: scope.at(&addr.resource.module),
-            key: &addr.key,
-            each_value,
-        };
+    let config = in_instance_scope(ctx, addr, |iscope, dir| {
         // Preconditions that were unknown at plan time are decided now, before the call.
-        let mut failed = Diagnostics::default();
-        crate::conditions::check_all(
+        crate::conditions::require_all(
             &res.lifecycle.conditions,
             ConditionKind::Precondition,
-            &iscope,
-            &scope.dir,
+            iscope,
+            dir,
             "Resource",
-            &mut failed,
-        );
-        if let Some(d) = failed.0.into_iter().next() {
-            return Err(d);
-        }
-        let ev = Evaluator::new(&iscope, &scope.dir, res.body.file);
+        )?;
+        let ev = Evaluator::new(iscope, dir, res.body.file);
         decode_body(&ev, &res.body.body, &schema.block, res.span.clone())
-            .map_err(|mut d| d.0.remove(0))?
-    };
+            .map_err(|mut d| d.0.remove(0))
+    })?;
     let progress = StepProgress {
         observer: ctx.observer,
         addr,
@@ -849,33 +848,19 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         .any(|c| c.kind == ConditionKind::Postcondition)
     {
         // The object exists and is recorded; a failed postcondition stops its dependents.
-        let scope = lock(&ctx.scope);
-        let each = lock(&ctx.each);
-        let each_value = match &addr.key {
-            InstanceKey::Str(k) => each.get(&addr.resource).and_then(|m| m.get(k)),
-            _ => None,
-        };
-        let iscope = InstanceScope {
-            base: scope.at(&addr.resource.module),
-            key: &addr.key,
-            each_value,
-        };
-        let with_self = crate::conditions::WithSelf {
-            base: &iscope,
-            value: &new_value,
-        };
-        let mut failed = Diagnostics::default();
-        crate::conditions::check_all(
-            &res.lifecycle.conditions,
-            ConditionKind::Postcondition,
-            &with_self,
-            &scope.dir,
-            "Resource",
-            &mut failed,
-        );
-        if let Some(d) = failed.0.into_iter().next() {
-            return Err(d);
-        }
+        in_instance_scope(ctx, addr, |iscope, dir| {
+            let with_self = crate::conditions::WithSelf {
+                base: iscope,
+                value: &new_value,
+            };
+            crate::conditions::require_all(
+                &res.lifecycle.conditions,
+                ConditionKind::Postcondition,
+                &with_self,
+                dir,
+                "Resource",
+            )
+        })?;
     }
     lock(&ctx.values)
         .entry(addr.resource.clone())

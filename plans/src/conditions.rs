@@ -120,3 +120,19 @@ pub fn check_all(
         }
     }
 }
+
+/// [`check_all`] where the first failure (or error) stops the operation.
+pub fn require_all(
+    conds: &[Condition],
+    kind: ConditionKind,
+    resolver: &dyn Resolver,
+    dir: &Path,
+    what: &str,
+) -> Result<(), Diagnostic> {
+    let mut failed = gantry_core::diag::Diagnostics::default();
+    check_all(conds, kind, resolver, dir, what, &mut failed);
+    match failed.0.into_iter().next() {
+        Some(d) => Err(d),
+        None => Ok(()),
+    }
+}

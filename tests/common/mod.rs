@@ -26,6 +26,46 @@ impl From<Output> for Run {
     }
 }
 
+/// Runs Terraform 1.11 (on PATH in this project's machines) in `dir`, non-interactively.
+/// Panics when it cannot start: a comparison test must fail, never skip.
+pub fn terraform(dir: &Path, args: &[&str]) -> Run {
+    Command::new("terraform")
+        .args(args)
+        .current_dir(dir)
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_IN_AUTOMATION", "1")
+        .env("TF_INPUT", "0")
+        .output()
+        .expect("terraform 1.11 must be on PATH for this comparison")
+        .into()
+}
+
+/// Copies a directory tree (test fixtures with module subdirectories).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// A temporary directory holding a copy of `tests/fixtures/NAME`.
+pub fn fixture(name: &str) -> Dir {
+    let d = Dir::new();
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+        d.path(),
+    );
+    d
+}
+
 pub struct Dir {
     pub tmp: tempfile::TempDir,
 }

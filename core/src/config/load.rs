@@ -498,16 +498,7 @@ impl Loader<'_> {
                         // references, which are not constant values.
                         let source = match &a.value {
                             Expression::Object(o) => {
-                                let version = o.iter().find_map(|(k, v)| {
-                                    let key = match k {
-                                        hcl_edit::expr::ObjectKey::Ident(i) => i.as_str(),
-                                        hcl_edit::expr::ObjectKey::Expression(
-                                            Expression::String(s),
-                                        ) => s.value().as_str(),
-                                        _ => "",
-                                    };
-                                    (key == "version").then_some(v.expr())
-                                });
+                                let version = object_item(o, "version");
                                 if let Some(Expression::String(s)) = version {
                                     let span = self.span(s.span());
                                     self.cfg.provider_versions.insert(
@@ -515,16 +506,7 @@ impl Loader<'_> {
                                         (s.value().to_string(), span),
                                     );
                                 }
-                                let src = o.iter().find_map(|(k, v)| {
-                                    let key = match k {
-                                        hcl_edit::expr::ObjectKey::Ident(i) => i.as_str(),
-                                        hcl_edit::expr::ObjectKey::Expression(
-                                            Expression::String(s),
-                                        ) => s.value().as_str(),
-                                        _ => "",
-                                    };
-                                    (key == "source").then_some(v.expr())
-                                });
+                                let src = object_item(o, "source");
                                 match src {
                                     Some(e) => match Evaluator::new(
                                         &NoReferences,
@@ -1183,6 +1165,18 @@ impl Loader<'_> {
             );
         }
     }
+}
+
+/// The value of `key = ...` in an object constructor (`{ source = "hashicorp/aws" }`).
+fn object_item<'a>(o: &'a hcl_edit::expr::Object, key: &str) -> Option<&'a Expression> {
+    o.iter().find_map(|(k, v)| {
+        let name = match k {
+            hcl_edit::expr::ObjectKey::Ident(i) => i.as_str(),
+            hcl_edit::expr::ObjectKey::Expression(Expression::String(s)) => s.value().as_str(),
+            _ => "",
+        };
+        (name == key).then_some(v.expr())
+    })
 }
 
 /// `aws` or `aws.west` in a `provider = ...` argument.
