@@ -12,6 +12,8 @@ struct LineInfo {
     leading_closers: i64,
     assign_at: Option<usize>,
     heredoc: Option<String>,
+    /// A `/*` comment opens on this line and continues on the next.
+    block_comment: bool,
 }
 
 fn scan(line: &str) -> LineInfo {
@@ -21,6 +23,7 @@ fn scan(line: &str) -> LineInfo {
         leading_closers: 0,
         assign_at: None,
         heredoc: None,
+        block_comment: false,
     };
     let mut in_str = false;
     let mut interp_depth = 0i64;
@@ -49,6 +52,18 @@ fn scan(line: &str) -> LineInfo {
             }
             b'#' => break,
             b'/' if bytes.get(i + 1) == Some(&b'/') => break,
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                match line[i + 2..].find("*/") {
+                    Some(end) => {
+                        i += 2 + end + 2;
+                        continue;
+                    }
+                    None => {
+                        info.block_comment = true;
+                        break;
+                    }
+                }
+            }
             b'{' | b'[' | b'(' => {
                 info.delta += 1;
                 seen_other = true;
@@ -102,7 +117,15 @@ pub fn format(src: &str) -> String {
     let mut verbatim: Vec<String> = Vec::new();
     let mut depth: i64 = 0;
     let mut heredoc: Option<String> = None;
+    let mut in_comment = false;
     for raw in src.lines() {
+        if in_comment {
+            // The inside of a /* */ comment is the author's text: kept byte for byte.
+            in_comment = !raw.contains("*/");
+            verbatim.push(raw.to_string());
+            lines.push(None);
+            continue;
+        }
         if let Some(d) = &heredoc {
             // Heredoc bodies and their closing delimiter are content: kept as written.
             if raw.trim() == d {
@@ -132,6 +155,7 @@ pub fn format(src: &str) -> String {
         lines.push(Some(out));
         depth += info.delta;
         heredoc = info.heredoc;
+        in_comment = info.block_comment;
     }
 
     // Align `=` over runs of consecutive assignment lines at the same indentation.
@@ -202,6 +226,15 @@ mod tests {
         let want = "resource \"aws_instance\" \"gpu\" {\n  ami           = \"ami-1\"\n  instance_type = \"p5.48xlarge\" # 8 x H100\n  tags          = {\n    Name = \"x\"\n  }\n}\n";
         assert_eq!(format(src), want);
         assert_eq!(format(want), want, "formatting is idempotent");
+    }
+
+    #[test]
+    fn block_comments_are_kept_as_written() {
+        // terraform fmt 1.11 output for the same input: the comment's inner lines untouched.
+        let src = "resource \"x\" \"y\" {\n  /* block\n     comment   here */\n  a = 1 /* inline */\n}\n";
+        assert_eq!(format(src), src);
+        let src = "/*\n  x = {\n*/\nlocals {\n  a = 1\n}\n";
+        assert_eq!(format(src), src, "brackets inside comments do not nest");
     }
 
     #[test]
