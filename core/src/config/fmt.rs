@@ -14,6 +14,9 @@ struct LineInfo {
     heredoc: Option<String>,
     /// A `/*` comment opens on this line and continues on the next.
     block_comment: bool,
+    /// A quoted template is still open at the end of the line (an interpolation that spans
+    /// lines, e.g. a heredoc inside `"${...}"`).
+    open_string: bool,
 }
 
 fn scan(line: &str) -> LineInfo {
@@ -24,6 +27,7 @@ fn scan(line: &str) -> LineInfo {
         assign_at: None,
         heredoc: None,
         block_comment: false,
+        open_string: false,
     };
     let mut in_str = false;
     let mut interp_depth = 0i64;
@@ -52,18 +56,16 @@ fn scan(line: &str) -> LineInfo {
             }
             b'#' => break,
             b'/' if bytes.get(i + 1) == Some(&b'/') => break,
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                match line[i + 2..].find("*/") {
-                    Some(end) => {
-                        i += 2 + end + 2;
-                        continue;
-                    }
-                    None => {
-                        info.block_comment = true;
-                        break;
-                    }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => match line[i + 2..].find("*/") {
+                Some(end) => {
+                    i += 2 + end + 2;
+                    continue;
                 }
-            }
+                None => {
+                    info.block_comment = true;
+                    break;
+                }
+            },
             b'{' | b'[' | b'(' => {
                 info.delta += 1;
                 seen_other = true;
@@ -102,7 +104,35 @@ fn scan(line: &str) -> LineInfo {
         }
         i += 1;
     }
+    info.open_string = in_str;
     info
+}
+
+/// terraform fmt's two value rewrites: an interpolation-only string `"${x}"` becomes `x`, and
+/// a variable's legacy quoted type (`"string"`, `"list"`, `"map"`) becomes a type
+/// expression.
+fn rewrite_value(rest: &str, legacy_type: bool) -> String {
+    if legacy_type {
+        match rest {
+            "\"string\"" => return "string".into(),
+            "\"list\"" => return "list(string)".into(),
+            "\"map\"" => return "map(string)".into(),
+            _ => {}
+        }
+    }
+    if let Some(inner) = rest
+        .strip_prefix("\"${")
+        .and_then(|r| r.strip_suffix("}\""))
+    {
+        // Only a single interpolation with no nested strings or templates.
+        if !inner.contains(['"', '{', '}', '#'])
+            && !inner.contains("//")
+            && !inner.trim().is_empty()
+        {
+            return inner.trim().to_string();
+        }
+    }
+    rest.to_string()
 }
 
 /// Formats HCL source text. Returns the canonical text.
@@ -118,6 +148,9 @@ pub fn format(src: &str) -> String {
     let mut depth: i64 = 0;
     let mut heredoc: Option<String> = None;
     let mut in_comment = false;
+    let mut spans_lines_in_a_string = false;
+    // The type of the top-level block being formatted (`variable`, `resource`, ...).
+    let mut top_block = String::new();
     for raw in src.lines() {
         if in_comment {
             // The inside of a /* */ comment is the author's text: kept byte for byte.
@@ -138,13 +171,25 @@ pub fn format(src: &str) -> String {
         let trimmed = raw.trim();
         let info = scan(trimmed);
         let indent = (depth - info.leading_closers).max(0) as usize * 2;
+        if depth == 0 && info.delta > 0 {
+            top_block = trimmed
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+        }
         let out = match info.assign_at {
-            Some(at) if !trimmed.starts_with('#') && !trimmed.starts_with("//") => Out {
-                indent,
-                key: trimmed[..at].trim_end().to_string(),
-                rest: trimmed[at + 1..].trim_start().to_string(),
-                assign: true,
-            },
+            Some(at) if !trimmed.starts_with('#') && !trimmed.starts_with("//") => {
+                let key = trimmed[..at].trim_end().to_string();
+                let rest = trimmed[at + 1..].trim_start();
+                let legacy_type = depth == 1 && top_block == "variable" && key == "type";
+                Out {
+                    indent,
+                    rest: rewrite_value(rest, legacy_type),
+                    key,
+                    assign: true,
+                }
+            }
             _ => Out {
                 indent,
                 key: String::new(),
@@ -156,6 +201,7 @@ pub fn format(src: &str) -> String {
         depth += info.delta;
         heredoc = info.heredoc;
         in_comment = info.block_comment;
+        spans_lines_in_a_string |= info.open_string;
     }
 
     // Align `=` over runs of consecutive assignment lines at the same indentation.
@@ -186,6 +232,12 @@ pub fn format(src: &str) -> String {
         i = j.max(i + 1);
     }
 
+    if spans_lines_in_a_string {
+        // A template spanning lines (heredoc inside "${...}") needs token-level formatting,
+        // which this line-based formatter does not do: leave the file exactly as written
+        // rather than risk changing a value.
+        return src.to_string();
+    }
     let mut out = String::with_capacity(src.len());
     let mut verbatim = verbatim.into_iter();
     for (k, line) in lines.iter().enumerate() {
@@ -231,10 +283,25 @@ mod tests {
     #[test]
     fn block_comments_are_kept_as_written() {
         // terraform fmt 1.11 output for the same input: the comment's inner lines untouched.
-        let src = "resource \"x\" \"y\" {\n  /* block\n     comment   here */\n  a = 1 /* inline */\n}\n";
+        let src =
+            "resource \"x\" \"y\" {\n  /* block\n     comment   here */\n  a = 1 /* inline */\n}\n";
         assert_eq!(format(src), src);
         let src = "/*\n  x = {\n*/\nlocals {\n  a = 1\n}\n";
         assert_eq!(format(src), src, "brackets inside comments do not nest");
+    }
+
+    #[test]
+    fn interpolation_only_strings_and_legacy_types_are_rewritten() {
+        // terraform fmt 1.11 output for the same input.
+        let src = "variable \"t\" {\n  type = \"list\"\n}\nlocals {\n  a = \"${var.x}\"\n  b = \"${var.x}-y\"\n  type = \"string\"\n}\n";
+        let want = "variable \"t\" {\n  type = list(string)\n}\nlocals {\n  a    = var.x\n  b    = \"${var.x}-y\"\n  type = \"string\"\n}\n";
+        assert_eq!(format(src), want);
+    }
+
+    #[test]
+    fn templates_spanning_lines_are_never_rewritten() {
+        let src = "locals {\n  x = \"${chomp(<<-EOT\n    a\n      b\n  EOT\n)}\"\ny=1\n}\n";
+        assert_eq!(format(src), src);
     }
 
     #[test]
