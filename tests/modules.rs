@@ -52,6 +52,29 @@ fn nested_modules_match_terraform() {
     let replan = g.gantry(&["plan", "-detailed-exitcode"]);
     assert_eq!(replan.code, 0, "{}", replan.all());
     assert!(replan.stdout.contains("No changes."), "{}", replan.stdout);
+
+    // `show -json`: the same module nesting (child_modules by address) and resources.
+    let tf_show: serde_json::Value =
+        serde_json::from_str(&terraform(tf.path(), &["show", "-json"]).stdout).unwrap();
+    let g_show: serde_json::Value =
+        serde_json::from_str(&g.gantry(&["show", "-json"]).stdout).unwrap();
+    assert_eq!(
+        module_layout(&g_show["values"]["root_module"]),
+        module_layout(&tf_show["values"]["root_module"])
+    );
+}
+
+/// A module of `show -json` as text: its address, its resources' addresses, its children.
+fn module_layout(m: &serde_json::Value) -> String {
+    let mut out = format!("[{}:", m["address"].as_str().unwrap_or("root"));
+    for r in m["resources"].as_array().into_iter().flatten() {
+        out.push_str(&format!(" {}", r["address"].as_str().unwrap_or_default()));
+    }
+    for c in m["child_modules"].as_array().into_iter().flatten() {
+        out.push_str(&module_layout(c));
+    }
+    out.push(']');
+    out
 }
 
 #[test]

@@ -6,13 +6,14 @@
 
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::workspace::VERSION;
-use gantry_core::addr::{InstanceKey, Mode};
+use gantry_core::addr::{InstanceKey, Mode, ModuleInstance};
 use gantry_core::config::{Config, Expr};
 use gantry_core::eval::refs::references;
 use gantry_core::eval::{Evaluator, NoReferences, Reference};
 use gantry_core::state::{type_json, State};
 use gantry_core::value::Value;
 use serde_json::{json, Map, Value as Json};
+use std::collections::BTreeMap;
 
 fn index_json(k: &InstanceKey) -> Option<Json> {
     k.to_json()
@@ -86,8 +87,44 @@ fn outputs_json(state: &State) -> Json {
     )
 }
 
+/// Terraform's module layout for values: the root module's resources, then
+/// `child_modules` (each with `resources`, `address`, its own `child_modules`), nested by
+/// module instance and sorted by address.
+fn module_json(resources: Vec<(ModuleInstance, Json)>) -> Json {
+    let mut by: BTreeMap<ModuleInstance, Vec<Json>> = BTreeMap::new();
+    for (m, r) in resources {
+        let mut cur = Some(m.clone());
+        while let Some(c) = cur {
+            cur = c.parent();
+            by.entry(c).or_default();
+        }
+        by.entry(m).or_default().push(r);
+    }
+    fn build(m: &ModuleInstance, by: &BTreeMap<ModuleInstance, Vec<Json>>) -> Json {
+        let mut o = Map::new();
+        let rs = by.get(m).cloned().unwrap_or_default();
+        if m.is_root() || !rs.is_empty() {
+            o.insert("resources".into(), Json::Array(rs));
+        }
+        if !m.is_root() {
+            o.insert("address".into(), json!(m.to_string()));
+        }
+        let mut children: Vec<&ModuleInstance> = by
+            .keys()
+            .filter(|c| c.parent().as_ref() == Some(m))
+            .collect();
+        children.sort_by_key(|c| c.to_string());
+        if !children.is_empty() {
+            let built: Vec<Json> = children.into_iter().map(|c| build(c, by)).collect();
+            o.insert("child_modules".into(), Json::Array(built));
+        }
+        Json::Object(o)
+    }
+    build(&ModuleInstance::root(), &by)
+}
+
 fn values_json(state: &State) -> Json {
-    let resources: Vec<Json> = state
+    let resources: Vec<(ModuleInstance, Json)> = state
         .resources
         .iter()
         .map(|(a, i)| {
@@ -95,10 +132,10 @@ fn values_json(state: &State) -> Json {
             if !i.dependencies.is_empty() {
                 r["depends_on"] = json!(i.dependencies);
             }
-            r
+            (a.resource.module.clone(), r)
         })
         .collect();
-    json!({"outputs": outputs_json(state), "root_module": {"resources": resources}})
+    json!({"outputs": outputs_json(state), "root_module": module_json(resources)})
 }
 
 /// `gantry show -json` with no plan file.
@@ -155,6 +192,12 @@ fn change_json(c: &ResourceChange) -> Json {
     }
     let mut o = Map::new();
     o.insert("address".into(), json!(c.addr.to_string()));
+    if !c.addr.resource.module.is_root() {
+        o.insert(
+            "module_address".into(),
+            json!(c.addr.resource.module.to_string()),
+        );
+    }
     o.insert("mode".into(), json!(c.addr.resource.mode.as_str()));
     o.insert("type".into(), json!(c.addr.resource.rtype));
     o.insert("name".into(), json!(c.addr.resource.name));
@@ -346,14 +389,15 @@ pub fn relevant_attributes(cfg: &Config, plan: &Plan) -> Json {
 
 /// `gantry show -json PLANFILE`: Terraform's plan representation, format_version 1.2.
 pub fn plan_json(plan: &Plan) -> Json {
-    let planned: Vec<Json> = plan
+    let planned: Vec<(ModuleInstance, Json)> = plan
         .changes
         .iter()
         .filter(|c| c.action != Action::Delete && c.addr.resource.mode == Mode::Managed)
         .filter_map(|c| {
-            c.after
-                .as_ref()
-                .map(|v| resource_json(&c.addr, &c.provider, 0, v))
+            c.after.as_ref().map(|v| {
+                let r = resource_json(&c.addr, &c.provider, 0, v);
+                (c.addr.resource.module.clone(), r)
+            })
         })
         .collect();
     let planned_outputs: Map<String, Json> = plan
@@ -406,7 +450,7 @@ pub fn plan_json(plan: &Plan) -> Json {
         "format_version": "1.2",
         "terraform_version": VERSION.trim_start_matches("gantry "),
         "variables": variables,
-        "planned_values": {"outputs": planned_outputs, "root_module": {"resources": planned}},
+        "planned_values": {"outputs": planned_outputs, "root_module": module_json(planned)},
         "resource_drift": plan.drift.iter().map(change_json).collect::<Vec<_>>(),
         "resource_changes": plan.changes.iter().map(change_json).collect::<Vec<_>>(),
         "output_changes": output_changes,
