@@ -347,8 +347,10 @@ fn a_second_writer_fails_at_once_naming_the_holder() {
     let started = std::time::Instant::now();
     let r = d.gantry(&["apply", "-auto-approve"]);
     assert_eq!(r.code, 1, "{}", r.all());
+    // Without -lock-timeout there is no waiting at all; a regression would wait forever, so
+    // a wide bound still catches it on a loaded machine.
     assert!(
-        started.elapsed() < std::time::Duration::from_secs(5),
+        started.elapsed() < std::time::Duration::from_secs(30),
         "must fail at once"
     );
     assert!(
