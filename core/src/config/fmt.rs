@@ -135,6 +135,194 @@ fn rewrite_value(rest: &str, legacy_type: bool) -> String {
     rest.to_string()
 }
 
+/// terraform fmt's spacing between tokens of one line, for the cases this line-based
+/// formatter can decide safely (outside strings and comments): one space after `,` and none
+/// before it, none inside `[ ]` and `( )`, one inside a one-line `{ }` (none in `{}`), and one
+/// around `=` and `=>` inside values.
+fn space_tokens(line: &str) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut i = 0;
+    let mut in_str = false;
+    let mut interp = 0i32;
+    let push_space = |out: &mut String| {
+        if !out.ends_with(' ') && !out.is_empty() {
+            out.push(' ');
+        }
+    };
+    let trim_space = |out: &mut String| {
+        while out.ends_with(' ') {
+            out.pop();
+        }
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if in_str {
+            match c {
+                '\\' => {
+                    out.push(c);
+                    if let Some(n) = next {
+                        out.push(n);
+                        i += 1;
+                    }
+                }
+                '"' if interp == 0 => {
+                    in_str = false;
+                    out.push(c);
+                }
+                // `$${` and `%%{` are literal text.
+                '$' | '%' if next == Some(c) && chars.get(i + 2) == Some(&'{') => {
+                    out.push(c);
+                    out.push(c);
+                    out.push('{');
+                    i += 2;
+                }
+                // `${ x }` and `%{ if x }`: no space just inside the braces.
+                '$' | '%' if next == Some('{') => {
+                    interp += 1;
+                    out.push(c);
+                    out.push('{');
+                    i += 1;
+                    while chars.get(i + 1) == Some(&' ') {
+                        i += 1;
+                    }
+                }
+                '}' if interp > 0 => {
+                    interp -= 1;
+                    trim_space(&mut out);
+                    out.push('}');
+                }
+                _ => out.push(c),
+            }
+            i += 1;
+            continue;
+        }
+        // The rest of the line from a comment or a heredoc marker on is kept as written.
+        if c == '#'
+            || (c == '/' && matches!(next, Some('/') | Some('*')))
+            || (c == '<' && next == Some('<'))
+        {
+            out.extend(&chars[i..]);
+            break;
+        }
+        let next_non_space = chars[i + 1..].iter().find(|x| **x != ' ').copied();
+        match c {
+            '"' => {
+                in_str = true;
+                out.push(c);
+            }
+            ' ' => {
+                // Runs of spaces become one; the rules below remove it where none belongs.
+                if !out.ends_with(' ') && !out.is_empty() {
+                    out.push(' ');
+                }
+            }
+            ',' => {
+                trim_space(&mut out);
+                out.push(',');
+                if next_non_space.is_some() {
+                    out.push(' ');
+                }
+                while chars.get(i + 1) == Some(&' ') {
+                    i += 1;
+                }
+            }
+            '[' | '(' => {
+                out.push(c);
+                if next_non_space.is_some() {
+                    while chars.get(i + 1) == Some(&' ') {
+                        i += 1;
+                    }
+                }
+            }
+            ']' | ')' => {
+                // No space inside brackets, but `["x", ]` keeps the one after a comma.
+                if !out.trim_end().is_empty() && !out.trim_end().ends_with(',') {
+                    trim_space(&mut out);
+                }
+                out.push(c);
+            }
+            '{' => {
+                out.push('{');
+                while chars.get(i + 1) == Some(&' ') {
+                    i += 1;
+                }
+                match chars.get(i + 1) {
+                    None | Some('}') => {}
+                    _ => out.push(' '),
+                }
+            }
+            '}' => {
+                if out.trim_end().ends_with('{') || out.trim_end().is_empty() {
+                    trim_space(&mut out);
+                } else {
+                    push_space(&mut out);
+                }
+                out.push('}');
+            }
+            '=' if next == Some('>') => {
+                push_space(&mut out);
+                out.push_str("=>");
+                i += 1;
+                if chars.get(i + 1).is_some() && chars.get(i + 1) != Some(&' ') {
+                    out.push(' ');
+                }
+            }
+            '=' if next != Some('=')
+                && !matches!(out.chars().last(), Some('=' | '!' | '<' | '>')) =>
+            {
+                push_space(&mut out);
+                out.push('=');
+                if chars.get(i + 1).is_some() && chars.get(i + 1) != Some(&' ') {
+                    out.push(' ');
+                }
+            }
+            // Binary operators: one space on each side.
+            '=' | '!' | '<' | '>' | '&' | '|'
+                if matches!(
+                    (c, next),
+                    ('=', Some('='))
+                        | ('!', Some('='))
+                        | ('<', Some('='))
+                        | ('>', Some('='))
+                        | ('&', Some('&'))
+                        | ('|', Some('|'))
+                ) =>
+            {
+                push_space(&mut out);
+                out.push(c);
+                out.push(next.unwrap_or(' '));
+                i += 1;
+                if chars.get(i + 1).is_some_and(|x| *x != ' ') {
+                    out.push(' ');
+                }
+            }
+            '<' | '>' | '?' | ':' | '+' | '/' | '%' => {
+                push_space(&mut out);
+                out.push(c);
+                if chars.get(i + 1).is_some_and(|x| *x != ' ') {
+                    out.push(' ');
+                }
+            }
+            // `*` is multiplication unless it is a splat (`[*]`, `.*`).
+            '*' if !matches!(out.chars().last(), Some('[' | '.')) && next != Some(']') => {
+                push_space(&mut out);
+                out.push('*');
+                if chars.get(i + 1).is_some_and(|x| *x != ' ') {
+                    out.push(' ');
+                }
+            }
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    if in_str {
+        return line.to_string(); // an unterminated template: not ours to touch
+    }
+    out
+}
+
 /// Formats HCL source text. Returns the canonical text.
 pub fn format(src: &str) -> String {
     struct Out {
@@ -143,9 +331,14 @@ pub fn format(src: &str) -> String {
         rest: String,
         assign: bool,
     }
-    let mut lines: Vec<Option<Out>> = Vec::new(); // None = verbatim (heredoc body)
+    let mut lines: Vec<Option<Out>> = Vec::new(); // None = verbatim (heredoc body, comment)
+                                                  // Heredoc bodies belong to their attribute's line: alignment runs continue across them.
+    let mut in_heredoc_body: Vec<bool> = Vec::new();
     let mut verbatim: Vec<String> = Vec::new();
     let mut depth: i64 = 0;
+    // hclwrite's indentation: a line that opens brackets (however many) indents what follows
+    // by one level; closing them pops the levels they opened.
+    let mut levels: Vec<i64> = Vec::new();
     let mut heredoc: Option<String> = None;
     let mut in_comment = false;
     let mut spans_lines_in_a_string = false;
@@ -157,6 +350,7 @@ pub fn format(src: &str) -> String {
             in_comment = !raw.contains("*/");
             verbatim.push(raw.to_string());
             lines.push(None);
+            in_heredoc_body.push(false);
             continue;
         }
         if let Some(d) = &heredoc {
@@ -166,11 +360,29 @@ pub fn format(src: &str) -> String {
             }
             verbatim.push(raw.to_string());
             lines.push(None);
+            in_heredoc_body.push(true);
             continue;
         }
         let trimmed = raw.trim();
         let info = scan(trimmed);
-        let indent = (depth - info.leading_closers).max(0) as usize * 2;
+        let indent = if info.delta > 0 {
+            let here = levels.len() * 2;
+            levels.push(info.delta);
+            here
+        } else {
+            let mut closed = -info.delta;
+            while closed > 0 {
+                let Some(top) = levels.last_mut() else { break };
+                if closed >= *top {
+                    closed -= *top;
+                    levels.pop();
+                } else {
+                    *top -= closed;
+                    closed = 0;
+                }
+            }
+            levels.len() * 2
+        };
         if depth == 0 && info.delta > 0 {
             top_block = trimmed
                 .split_whitespace()
@@ -185,7 +397,7 @@ pub fn format(src: &str) -> String {
                 let legacy_type = depth == 1 && top_block == "variable" && key == "type";
                 Out {
                     indent,
-                    rest: rewrite_value(rest, legacy_type),
+                    rest: space_tokens(&rewrite_value(rest, legacy_type)),
                     key,
                     assign: true,
                 }
@@ -193,11 +405,12 @@ pub fn format(src: &str) -> String {
             _ => Out {
                 indent,
                 key: String::new(),
-                rest: trimmed.to_string(),
+                rest: space_tokens(trimmed),
                 assign: false,
             },
         };
         lines.push(Some(out));
+        in_heredoc_body.push(false);
         depth += info.delta;
         heredoc = info.heredoc;
         in_comment = info.block_comment;
@@ -215,16 +428,28 @@ pub fn format(src: &str) -> String {
         let indent = first.indent;
         let mut j = i;
         let mut width = 0;
-        while let Some(Some(o)) = lines.get(j) {
+        while let Some(line) = lines.get(j) {
+            let Some(o) = line else {
+                if in_heredoc_body[j] {
+                    j += 1;
+                    continue;
+                }
+                break;
+            };
             if !o.assign || o.indent != indent {
+                break;
+            }
+            let continues = scan(&o.rest);
+            // A value that opens brackets spanning lines is aligned with nothing (terraform
+            // fmt's rule); a heredoc's line is aligned, across its body.
+            if continues.delta > 0 {
+                if j == i {
+                    j += 1;
+                }
                 break;
             }
             width = width.max(o.key.chars().count());
             j += 1;
-            // A value that continues on following lines ends the run.
-            if scan(&o.rest).delta != 0 || scan(&o.rest).heredoc.is_some() {
-                break;
-            }
         }
         for w in widths.iter_mut().take(j).skip(i) {
             *w = width;
@@ -259,13 +484,12 @@ pub fn format(src: &str) -> String {
         }
         out.push('\n');
     }
-    // Like terraform fmt: no trailing blank lines, exactly one final newline.
-    let trimmed = out.trim_end_matches('\n');
-    if trimmed.is_empty() {
-        String::new()
-    } else {
-        format!("{trimmed}\n")
+    // Like terraform fmt: blank lines at the start and end are kept, and no final newline is
+    // added to a file that had none.
+    if !src.ends_with('\n') {
+        out.pop();
     }
+    out
 }
 
 #[cfg(test)]
@@ -275,7 +499,8 @@ mod tests {
     #[test]
     fn indents_and_aligns_like_terraform_fmt() {
         let src = "resource \"aws_instance\" \"gpu\" {\nami=\"ami-1\"\n    instance_type = \"p5.48xlarge\" # 8 x H100\n  tags = {\n  Name=\"x\"\n  }\n}\n\n\n";
-        let want = "resource \"aws_instance\" \"gpu\" {\n  ami           = \"ami-1\"\n  instance_type = \"p5.48xlarge\" # 8 x H100\n  tags          = {\n    Name = \"x\"\n  }\n}\n";
+        // terraform fmt 1.11's output for the same input, byte for byte.
+        let want = "resource \"aws_instance\" \"gpu\" {\n  ami           = \"ami-1\"\n  instance_type = \"p5.48xlarge\" # 8 x H100\n  tags = {\n    Name = \"x\"\n  }\n}\n\n\n";
         assert_eq!(format(src), want);
         assert_eq!(format(want), want, "formatting is idempotent");
     }
