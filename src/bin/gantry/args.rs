@@ -69,10 +69,21 @@ pub struct FmtArgs {
     /// Only check; exit 3 when a file is not formatted.
     #[arg(long)]
     pub check: bool,
+    /// Also format files in subdirectories (not hidden ones such as .terraform).
+    #[arg(long)]
+    pub recursive: bool,
+    /// Write the formatted text back to the files (default true).
+    #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
+    pub write: bool,
+    /// List the files whose formatting differs (default true).
+    #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
+    pub list: bool,
     /// Show the formatting changes as a diff.
     #[arg(long)]
     pub diff: bool,
-    /// Files or directories (default: the working directory).
+    /// Files or directories (default: the working directory); `-` reads standard input and
+    /// writes the formatted text to standard output.
+    #[arg(allow_hyphen_values = true)]
     pub paths: Vec<PathBuf>,
 }
 

@@ -280,7 +280,51 @@ fn validate(ctx: &Ctx) -> Outcome {
     Ok(0)
 }
 
+/// The `*.tf` and `*.tfvars` files of `dir`, sorted; with `recursive`, of its subdirectories
+/// too (hidden ones such as `.terraform` skipped).
+fn fmt_files(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> Result<(), Failure> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| {
+            Failure::from(Diagnostic::error(
+                "Failed to read directory",
+                format!("{}: {e}", dir.display()),
+            ))
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        let hidden = p
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if p.is_dir() {
+            if recursive && !hidden {
+                fmt_files(&p, true, out)?;
+            }
+        } else if p.extension().is_some_and(|x| x == "tf" || x == "tfvars") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
 fn fmt(_ctx: &Ctx, a: args::FmtArgs) -> Outcome {
+    if a.paths.len() == 1 && a.paths[0] == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
+            Failure::from(Diagnostic::error(
+                "Failed to read standard input",
+                e.to_string(),
+            ))
+        })?;
+        hcl_check(Path::new("<stdin>"), &text)?;
+        let formatted = gantry::core::config::fmt::format(&text);
+        if a.check {
+            return Ok(if formatted == text { 0 } else { 3 });
+        }
+        print!("{formatted}");
+        return Ok(0);
+    }
     let roots = if a.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -289,18 +333,7 @@ fn fmt(_ctx: &Ctx, a: args::FmtArgs) -> Outcome {
     let mut files = Vec::new();
     for r in roots {
         if r.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(&r)
-                .map_err(|e| {
-                    Failure::from(Diagnostic::error(
-                        "Failed to read directory",
-                        format!("{}: {e}", r.display()),
-                    ))
-                })?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "tf" || x == "tfvars"))
-                .collect();
-            found.sort();
-            files.extend(found);
+            fmt_files(&r, a.recursive, &mut files)?;
         } else {
             files.push(r);
         }
@@ -319,7 +352,9 @@ fn fmt(_ctx: &Ctx, a: args::FmtArgs) -> Outcome {
             continue;
         }
         unformatted += 1;
-        println!("{}", f.display());
+        if a.list {
+            println!("{}", f.display());
+        }
         if a.diff {
             let diff = similar::TextDiff::from_lines(&text, &formatted);
             print!(
@@ -330,7 +365,7 @@ fn fmt(_ctx: &Ctx, a: args::FmtArgs) -> Outcome {
                 )
             );
         }
-        if !a.check {
+        if !a.check && a.write {
             gantry::core::state::write_atomic(&f, formatted.as_bytes()).map_err(|e| {
                 Failure::from(Diagnostic::error(
                     "Failed to write file",
