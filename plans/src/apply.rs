@@ -8,7 +8,9 @@
 use crate::decode::{decode_body, remark};
 use crate::engine::Engine;
 use crate::journal::GroupCommit;
+pub use crate::journal::{NoJournal, StateSink};
 use crate::plan::{Action, Plan, PlanMode, Summary};
+pub use crate::retry::retrying;
 use crate::scope::{expand, Expansion, InstanceScope, Scope};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use gantry_core::addr::{InstanceAddr, InstanceKey, ModuleInstance, ResourceAddr};
@@ -17,7 +19,7 @@ use gantry_core::diag::{Diagnostic, Diagnostics};
 use gantry_core::eval::Evaluator;
 use gantry_core::graph::Node;
 use gantry_core::provider::{Op, Progress, Provider};
-use gantry_core::state::{Journal, JournalEntry, OutputValue, ResourceInstance, State};
+use gantry_core::state::{JournalEntry, OutputValue, ResourceInstance, State};
 use gantry_core::value::{Map, Value};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::{BTreeMap, HashMap};
@@ -71,26 +73,6 @@ pub struct ApplyOutcome {
     pub skipped: usize,
     /// Completed resource operations.
     pub applied: Summary,
-}
-
-/// Where completed operations go: the in-memory state and the journal.
-pub trait StateSink: Send + 'static {
-    fn record(&mut self, entries: &[JournalEntry]) -> std::io::Result<()>;
-}
-
-impl StateSink for Journal {
-    fn record(&mut self, entries: &[JournalEntry]) -> std::io::Result<()> {
-        self.append(entries)
-    }
-}
-
-/// A sink for embedders and tests that keep state only in memory.
-pub struct NoJournal;
-
-impl StateSink for NoJournal {
-    fn record(&mut self, _entries: &[JournalEntry]) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -656,34 +638,6 @@ async fn commit(ctx: &Ctx<'_>, entry: JournalEntry) -> Result<(), Diagnostic> {
             format!("writing the state journal: {e}"),
         )
     })
-}
-
-/// Retries throttling and transient errors with jittered exponential backoff (at most 6
-/// attempts, waits from 250 ms up to 20 s); other errors surface at once. The operation keeps
-/// its idempotency token across attempts, so a retried create cannot create twice.
-pub async fn retrying<T, F, Fut>(mut call: F) -> gantry_core::provider::ProviderResult<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = gantry_core::provider::ProviderResult<T>>,
-{
-    const ATTEMPTS: u32 = 6;
-    let mut attempt = 0;
-    loop {
-        match call().await {
-            Err(e) if e.is_retryable() && attempt + 1 < ATTEMPTS => {
-                let base = Duration::from_millis(250)
-                    .saturating_mul(1 << attempt)
-                    .min(Duration::from_secs(20));
-                // Full jitter: a random wait in [base/2, base].
-                let jitter = (uuid::Uuid::new_v4().as_u128() % 1000) as u32;
-                let wait = base / 2 + base / 2 * jitter / 1000;
-                tracing::debug!(attempt, ?wait, kind = ?e.kind, "retrying after a retryable provider error");
-                tokio::time::sleep(wait).await;
-                attempt += 1;
-            }
-            other => return other,
-        }
-    }
 }
 
 async fn record(ctx: &Ctx<'_>, entry: JournalEntry) -> Result<(), Diagnostic> {

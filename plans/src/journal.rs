@@ -4,8 +4,7 @@
 //! A dedicated thread owns the sink. Each caller submits its entries and awaits the
 //! acknowledgement, which arrives only after the batch holding them is on disk.
 
-use crate::apply::StateSink;
-use gantry_core::state::JournalEntry;
+use gantry_core::state::{Journal, JournalEntry};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
@@ -79,5 +78,25 @@ impl Drop for GroupCommit {
         if let Some(w) = self.writer.take() {
             let _ = w.join();
         }
+    }
+}
+
+/// Where completed operations go: the in-memory state and the journal.
+pub trait StateSink: Send + 'static {
+    fn record(&mut self, entries: &[JournalEntry]) -> std::io::Result<()>;
+}
+
+impl StateSink for Journal {
+    fn record(&mut self, entries: &[JournalEntry]) -> std::io::Result<()> {
+        self.append(entries)
+    }
+}
+
+/// A sink for embedders and tests that keep state only in memory.
+pub struct NoJournal;
+
+impl StateSink for NoJournal {
+    fn record(&mut self, _entries: &[JournalEntry]) -> std::io::Result<()> {
+        Ok(())
     }
 }

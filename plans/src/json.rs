@@ -5,7 +5,7 @@
 //! as `true` in the matching `*_sensitive` shape.
 
 use crate::plan::{Action, Plan, ResourceChange};
-use crate::workspace::VERSION;
+use crate::VERSION;
 use gantry_core::addr::{InstanceKey, Mode, ModuleInstance};
 use gantry_core::config::{Config, Expr};
 use gantry_core::eval::refs::references;

@@ -16,6 +16,7 @@ pub mod modules;
 pub mod plan;
 pub mod planfile;
 pub mod render;
+pub mod retry;
 pub mod scope;
 pub mod variables;
 pub mod workspace;
@@ -24,4 +25,7 @@ pub use apply::{apply, ApplyEvent, ApplyObserver, ApplyOutcome};
 pub use engine::{Engine, PlanOptions};
 pub use plan::{Action, Plan, PlanMode, ResourceChange, Summary};
 pub use variables::VarArg;
-pub use workspace::{Failure, Loaded, Workspace, VERSION};
+pub use workspace::{Failure, Loaded, Workspace};
+
+/// The version string gantry reports (`gantry 0.1.0`).
+pub const VERSION: &str = concat!("gantry ", env!("CARGO_PKG_VERSION"));

@@ -12,7 +12,7 @@ use gantry_core::state::LocalBackend;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub const VERSION: &str = concat!("gantry ", env!("CARGO_PKG_VERSION"));
+pub use crate::VERSION;
 
 /// Diagnostics together with the sources they point into, ready to render.
 #[derive(Debug, Default)]

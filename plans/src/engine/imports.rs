@@ -119,7 +119,7 @@ impl Engine {
                 .provider(&pname, None, &scope)
                 .await
                 .map_err(Diagnostics::from)?;
-            match crate::apply::retrying(|| provider.import(&to.resource.rtype, &id)).await {
+            match crate::retry::retrying(|| provider.import(&to.resource.rtype, &id)).await {
                 Ok(Some(v)) => out.push_str(&crate::generate::resource_block(&to.resource.rtype, &to.resource.name, &id, &schema.block, &v)),
                 Ok(None) => diags.push(Diagnostic::error("Cannot import non-existent remote object", format!("While attempting to import an existing object to {to}, the provider detected that no object exists with the id {id:?}.")).at(imp.span.clone())),
                 Err(e) => diags.push(Diagnostic::error("Import failed", format!("{to}: {e}")).at(imp.span.clone())),
@@ -163,7 +163,7 @@ impl Engine {
                 .provider(&name, alias.as_deref(), &scope)
                 .await
                 .map_err(Diagnostics::from)?;
-            match crate::apply::retrying(|| provider.import(&to.resource.rtype, &id)).await {
+            match crate::retry::retrying(|| provider.import(&to.resource.rtype, &id)).await {
                 Ok(Some(v)) => {
                     let deps = self.graph.state_dependencies(&Node::Resource(to.resource.clone()));
                     let schema_version = self.schema(&to.resource, &name).map(|s| s.version).unwrap_or(0);

@@ -25,7 +25,7 @@ impl Engine {
                 .map_err(Diagnostics::from)?;
             let rtype = &addr.resource.rtype;
             match op.action.as_str() {
-                "create" => match crate::apply::retrying(|| {
+                "create" => match crate::retry::retrying(|| {
                     provider.find_by_token(rtype, &op.token, &op.planned)
                 })
                 .await
@@ -69,7 +69,7 @@ impl Engine {
                 "delete" => {
                     if let Some(inst) = state.resources.get(&addr).cloned() {
                         let plain = inst.value.unmark_deep().0;
-                        match crate::apply::retrying(|| provider.read(rtype, &plain)).await {
+                        match crate::retry::retrying(|| provider.read(rtype, &plain)).await {
                             Ok(None) => {
                                 state.resources.remove(&addr);
                                 notes.push(format!("{addr}: the interrupted delete completed"));
