@@ -242,3 +242,76 @@ fn generate_config_out_writes_blocks_for_undeclared_imports() {
         r.all()
     );
 }
+
+#[test]
+fn module_provider_maps_choose_the_aliased_configuration() {
+    let moto = Moto::start();
+    let env = moto.env();
+    let d = Dir::new();
+    d.write(
+        "main.tf",
+        r#"
+provider "aws" {
+  region = "us-east-1"
+}
+
+provider "aws" {
+  alias  = "west"
+  region = "us-west-2"
+}
+
+module "west" {
+  source = "./bucket"
+  name   = "prov-map-west"
+  providers = {
+    aws = aws.west
+  }
+}
+
+module "default" {
+  source = "./bucket"
+  name   = "prov-map-east"
+}
+"#,
+    );
+    std::fs::create_dir_all(d.path().join("bucket")).unwrap();
+    d.write(
+        "bucket/main.tf",
+        "variable \"name\" {\n  type = string\n}\n\nresource \"aws_s3_bucket\" \"b\" {\n  bucket = var.name\n}\n",
+    );
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let state = d.state_json();
+    let provider_of = |module: &str| {
+        state["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["module"] == module)
+            .map(|r| r["provider"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(
+        provider_of("module.west"),
+        "provider[\"registry.terraform.io/hashicorp/aws\"].west"
+    );
+    assert_eq!(
+        provider_of("module.default"),
+        "provider[\"registry.terraform.io/hashicorp/aws\"]"
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let conf = rt.block_on(moto.sdk());
+    let s3 = aws_sdk_s3::Client::new(&conf);
+    let loc = rt
+        .block_on(s3.get_bucket_location().bucket("prov-map-west").send())
+        .unwrap();
+    assert_eq!(
+        loc.location_constraint().map(|c| c.as_str().to_string()),
+        Some("us-west-2".to_string())
+    );
+    let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+}
