@@ -314,4 +314,22 @@ module "default" {
     );
     let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
     assert_eq!(r.code, 0, "{}", r.all());
+
+    // `gantry import` into a module instance: the object an out-of-band create made.
+    rt.block_on(s3.create_bucket().bucket("prov-map-extra").send())
+        .unwrap();
+    d.write(
+        "extra.tf",
+        "module \"extra\" {\n  source = \"./bucket\"\n  name   = \"prov-map-extra\"\n}\n",
+    );
+    let r = d.gantry_with(
+        &["import", "module.extra.aws_s3_bucket.b", "prov-map-extra"],
+        &env,
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(d
+        .addresses()
+        .contains(&"module.extra.aws_s3_bucket.b".to_string()));
+    let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
 }
