@@ -9,6 +9,21 @@ type ImportTarget<'a> = (
     &'a gantry_core::config::Import,
 );
 
+/// An import block's id: a string known before planning.
+fn import_id(
+    id: Result<Value, Diagnostic>,
+    imp: &gantry_core::config::Import,
+) -> Result<String, Diagnostic> {
+    let v = id?;
+    v.as_str().map(String::from).ok_or_else(|| {
+        Diagnostic::error(
+            "Invalid import id",
+            "The import id must be a string known before planning.",
+        )
+        .at(imp.id.span())
+    })
+}
+
 impl Engine {
     /// Every import target, `for_each` expanded, with its id evaluated.
     fn import_targets(&self, scope: &Scope) -> (Vec<ImportTarget<'_>>, Diagnostics) {
@@ -84,18 +99,8 @@ impl Engine {
                 diags.push(Diagnostic::error("Cannot generate configuration", format!("Configuration can be generated only for a resource in the root module without count or for_each, not {to}.")).at(imp.span.clone()));
                 continue;
             }
-            let id = match id {
-                Ok(Value::String(s)) => s.to_string(),
-                Ok(_) => {
-                    diags.push(
-                        Diagnostic::error(
-                            "Invalid import id",
-                            "The import id must be a string known before planning.",
-                        )
-                        .at(imp.id.span()),
-                    );
-                    continue;
-                }
+            let id = match import_id(id, imp) {
+                Ok(id) => id,
                 Err(d) => {
                     diags.push(d);
                     continue;
@@ -141,18 +146,8 @@ impl Engine {
                 diags.push(Diagnostic::error("Configuration for import target does not exist", format!("The configuration for the given import target {to} does not exist. Add a resource block for it.")).at(imp.span.clone()));
                 continue;
             };
-            let id = match id {
-                Ok(v) if v.as_str().is_some() => v.as_str().unwrap_or_default().to_string(),
-                Ok(_) => {
-                    diags.push(
-                        Diagnostic::error(
-                            "Invalid import id",
-                            "The import id must be a string known before planning.",
-                        )
-                        .at(imp.id.span()),
-                    );
-                    continue;
-                }
+            let id = match import_id(id, imp) {
+                Ok(id) => id,
                 Err(d) => {
                     diags.push(d);
                     continue;
