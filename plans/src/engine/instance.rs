@@ -154,16 +154,8 @@ impl Engine {
                 _ => Reason::DeleteBecauseNoInstance,
             };
             plan.changes.push(ResourceChange {
-                addr,
-                provider: inst.provider.clone(),
-                action: Action::Delete,
-                before: Some(inst.value.clone()),
-                after: None,
-                replace_paths: vec![],
                 reason: Some(reason),
-                dependencies: inst.dependencies.clone(),
-                create_before_destroy: inst.create_before_destroy,
-                notes: vec![],
+                ..self.state_change(&addr, &inst, None)
             });
         }
         scope

@@ -102,18 +102,7 @@ impl Engine {
             if addr.resource.mode == Mode::Data {
                 continue;
             }
-            plan.changes.push(ResourceChange {
-                addr: addr.clone(),
-                provider: inst.provider.clone(),
-                action: Action::Delete,
-                before: Some(inst.value.clone()),
-                after: None,
-                replace_paths: vec![],
-                reason: None,
-                dependencies: inst.dependencies.clone(),
-                create_before_destroy: inst.create_before_destroy,
-                notes: vec![],
-            });
+            plan.changes.push(self.state_change(addr, inst, None));
         }
         for (name, o) in &plan.prior_state.outputs {
             plan.outputs.push(OutputChange {
@@ -267,21 +256,14 @@ impl Engine {
                 plan.forgets.push(addr.clone());
                 continue;
             }
+            let reason = if self.tree.instances.contains_key(&addr.resource.module) {
+                Reason::DeleteBecauseNoResourceConfig
+            } else {
+                Reason::DeleteBecauseNoInstance
+            };
             plan.changes.push(ResourceChange {
-                addr: addr.clone(),
-                provider: inst.provider.clone(),
-                action: Action::Delete,
-                before: Some(inst.value.clone()),
-                after: None,
-                replace_paths: vec![],
-                reason: Some(if self.tree.instances.contains_key(&addr.resource.module) {
-                    Reason::DeleteBecauseNoResourceConfig
-                } else {
-                    Reason::DeleteBecauseNoInstance
-                }),
-                dependencies: inst.dependencies.clone(),
-                create_before_destroy: inst.create_before_destroy,
-                notes: vec![],
+                reason: Some(reason),
+                ..self.state_change(addr, inst, None)
             });
         }
         // Instance-level targets: drop changes to other instances of targeted blocks, unless

@@ -67,14 +67,14 @@ impl Engine {
                             None => v,
                         };
                         if !crate::decode::semantically_equal(&v, &inst.value) {
-                            drift.push(self.drift_change(addr, inst, Some(v.clone())));
+                            drift.push(self.state_change(addr, inst, Some(v.clone())));
                             if let Some(r) = refreshed.resources.get_mut(addr) {
                                 r.value = v;
                             }
                         }
                     }
                     Ok(None) => {
-                        drift.push(self.drift_change(addr, inst, None));
+                        drift.push(self.state_change(addr, inst, None));
                         refreshed.resources.remove(addr);
                     }
                     Err(e) => diags.push(error("Error refreshing state", format!("{addr}: {e}"))),
@@ -86,7 +86,9 @@ impl Engine {
         Ok((refreshed, drift))
     }
 
-    pub(super) fn drift_change(
+    /// A change to an object in state: an update to `after`, or its deletion when `after` is
+    /// `None` (drift, destroy plans and orphans share it).
+    pub(super) fn state_change(
         &self,
         addr: &InstanceAddr,
         inst: &ResourceInstance,
