@@ -834,20 +834,10 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
             let p = ev.base_dir.join(s(&a[0])?);
             let text = std::fs::read_to_string(&p)
                 .map_err(|e| format!("no file exists at {}: {e}", p.display()))?;
-            let tmpl = hcl_edit::parser::parse_template(&text).map_err(|e| {
-                format!(
-                    "{}:{}:{}: {}",
-                    p.display(),
-                    e.location().line(),
-                    e.location().column(),
-                    e.message()
-                )
+            let v = render_template(&text, map(&a[1])?, ev).map_err(|e| match e {
+                TemplateError::Parse(at, m) => format!("{}:{at}: {m}", p.display()),
+                TemplateError::Render(m) => format!("{}: {m}", p.display()),
             })?;
-            let vars = TemplateVars(map(&a[1])?.clone());
-            let inner = Evaluator::new(&vars, ev.base_dir, ev.file);
-            let v = inner
-                .template(&tmpl, &mut Vec::new())
-                .map_err(|d| format!("{}: {}", p.display(), d.detail))?;
             Value::string(s(&v)?)
         }
         // --- network ---
@@ -920,19 +910,10 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
         "templatestring" => {
             arity(a, 2)?;
             let text = s(&a[0])?;
-            let tmpl = hcl_edit::parser::parse_template(&text).map_err(|e| {
-                format!(
-                    "invalid template: {}:{}: {}",
-                    e.location().line(),
-                    e.location().column(),
-                    e.message()
-                )
+            let v = render_template(&text, map(&a[1])?, ev).map_err(|e| match e {
+                TemplateError::Parse(at, m) => format!("invalid template: {at}: {m}"),
+                TemplateError::Render(m) => m,
             })?;
-            let vars = TemplateVars(map(&a[1])?.clone());
-            let inner = Evaluator::new(&vars, ev.base_dir, ev.file);
-            let v = inner
-                .template(&tmpl, &mut Vec::new())
-                .map_err(|d| d.detail)?;
             Value::string(s(&v)?)
         }
         other => {
@@ -953,6 +934,27 @@ fn dispatch(name: &str, a: &[Value], ev: &Evaluator) -> R {
             return Err(format!("There is no function named {name:?}.{hint}"));
         }
     })
+}
+
+/// Why template text (templatefile, templatestring) could not be rendered.
+enum TemplateError {
+    /// `line:col` and the parser's message.
+    Parse(String, String),
+    Render(String),
+}
+
+/// Renders template text with only the variables in `vars` in scope.
+fn render_template(text: &str, vars: &Map, ev: &Evaluator) -> Result<Value, TemplateError> {
+    let tmpl = hcl_edit::parser::parse_template(text).map_err(|e| {
+        TemplateError::Parse(
+            format!("{}:{}", e.location().line(), e.location().column()),
+            e.message().to_string(),
+        )
+    })?;
+    let vars = TemplateVars(vars.clone());
+    Evaluator::new(&vars, ev.base_dir, ev.file)
+        .template(&tmpl, &mut Vec::new())
+        .map_err(|d| TemplateError::Render(d.detail))
 }
 
 fn one(a: &[Value]) -> R {
