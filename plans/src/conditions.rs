@@ -50,6 +50,21 @@ fn summary(kind: ConditionKind, what: &str) -> String {
     }
 }
 
+/// A condition's `error_message`, evaluated; a message built from a sensitive value does not
+/// reveal it. `None` when it cannot be evaluated to a string.
+pub fn error_message(
+    e: &gantry_core::config::Expr,
+    resolver: &dyn Resolver,
+    dir: &Path,
+) -> Option<String> {
+    let m = Evaluator::new(resolver, dir, e.file).eval(&e.expr).ok()?;
+    if m.contains_sensitive() {
+        Some("(error message refers to sensitive values)".to_string())
+    } else {
+        m.as_str().map(String::from)
+    }
+}
+
 /// Evaluates one condition. `what` names the object kind for the message ("Resource",
 /// "Module output value"). Errors in the condition itself are errors, even for checks.
 pub fn evaluate(
@@ -83,17 +98,7 @@ pub fn evaluate(
     if ok {
         return Ok(Outcome::Pass);
     }
-    let message = Evaluator::new(resolver, dir, cond.error_message.file)
-        .eval(&cond.error_message.expr)
-        .ok()
-        .and_then(|m| {
-            // A message built from a sensitive value must not reveal it.
-            if m.contains_sensitive() {
-                Some("(error message refers to sensitive values)".to_string())
-            } else {
-                m.as_str().map(String::from)
-            }
-        })
+    let message = error_message(&cond.error_message, resolver, dir)
         .unwrap_or_else(|| "The condition is false.".into());
     let summary = summary(cond.kind, what);
     let d = match cond.kind {

@@ -335,17 +335,7 @@ pub fn validate(cfg: &Config, values: &BTreeMap<String, Value>) -> Result<(), Di
                 }
             };
             if !ok {
-                let msg = Evaluator::new(&scope, &cfg.dir, val.error_message.file)
-                    .eval(&val.error_message.expr)
-                    .ok()
-                    .and_then(|m| {
-                        // A message built from a sensitive value must not reveal it.
-                        if m.contains_sensitive() {
-                            Some("(error message refers to sensitive values)".to_string())
-                        } else {
-                            m.as_str().map(String::from)
-                        }
-                    })
+                let msg = crate::conditions::error_message(&val.error_message, &scope, &cfg.dir)
                     .unwrap_or_else(|| "The value failed validation.".into());
                 diags.push(
                     Diagnostic::error(
