@@ -103,10 +103,33 @@ impl ConfigGraph {
         out
     }
 
-    /// What Terraform records as an instance's `dependencies`: configuration addresses of the
-    /// resources it depends on (module calls without instance keys), sorted, each once.
+    /// What Terraform records as an instance's `dependencies`: configuration addresses of
+    /// every resource it depends on, directly or transitively (module calls without instance
+    /// keys), sorted, each once.
     pub fn state_dependencies(&self, node: &Node) -> Vec<String> {
-        dependency_strings(&self.resource_dependencies(node))
+        dependency_strings(&self.transitive_resource_dependencies(node))
+    }
+
+    /// Resource blocks `node` depends on through any path, resources included.
+    pub fn transitive_resource_dependencies(&self, node: &Node) -> Vec<ResourceAddr> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        let mut stack: Vec<NodeIndex> = self.index.get(node).copied().into_iter().collect();
+        while let Some(i) = stack.pop() {
+            for j in self
+                .graph
+                .neighbors_directed(i, petgraph::Direction::Incoming)
+            {
+                if seen.insert(j) {
+                    if let Node::Resource(r) = &self.graph[j] {
+                        out.push(r.clone());
+                    }
+                    stack.push(j);
+                }
+            }
+        }
+        out.sort();
+        out
     }
 }
 

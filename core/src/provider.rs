@@ -338,6 +338,7 @@ impl Registry {
     }
 
     pub fn register(&mut self, name: &str, factory: Arc<dyn ProviderFactory>) {
+        crate::state::dynamic::note_schema(factory.schema());
         self.factories.insert(name.to_string(), factory);
     }
 

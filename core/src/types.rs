@@ -4,6 +4,8 @@ use crate::value::{format_number, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+mod cty;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Type {
     Any,

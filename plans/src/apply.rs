@@ -793,6 +793,7 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         dependencies: c.dependencies.clone(),
         schema_version: schema.version,
         create_before_destroy: c.create_before_destroy,
+        types: applied_types(ctx.plan.dynamic_types.get(addr), &new_value),
     };
     record(ctx, JournalEntry::set(addr, &inst)).await?;
     if res
@@ -929,4 +930,31 @@ async fn destroy_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         id: None,
     });
     Ok(())
+}
+
+/// The recorded types of an applied object's dynamic attributes: the plan's, and for an
+/// attribute the plan has none for but whose value echoes one it has (`terraform_data.output`
+/// repeats `input`), that one's: providers echo dynamic inputs into computed attributes.
+fn applied_types(
+    planned: Option<&BTreeMap<String, gantry_core::types::Type>>,
+    value: &Value,
+) -> BTreeMap<String, gantry_core::types::Type> {
+    let mut out = planned.cloned().unwrap_or_default();
+    let Some(m) = value.unmark().0.as_map() else {
+        return out;
+    };
+    let echoes: Vec<(String, gantry_core::types::Type)> = m
+        .iter()
+        .filter(|(k, _)| !out.contains_key(*k))
+        .filter_map(|(k, v)| {
+            out.iter()
+                .find(|(src, _)| {
+                    m.get(*src)
+                        .is_some_and(|sv| sv.unmark_deep().0 == v.unmark_deep().0)
+                })
+                .map(|(_, t)| (k.clone(), t.clone()))
+        })
+        .collect();
+    out.extend(echoes);
+    out
 }

@@ -155,6 +155,10 @@ pub struct Plan {
     pub moves: Vec<(InstanceAddr, InstanceAddr)>,
     /// Objects `removed` blocks (destroy = false) take out of state without destroying.
     pub forgets: Vec<InstanceAddr>,
+    /// Types of dynamically-typed attributes the configuration fixes beyond their values
+    /// (`tolist(...)`, a `map(string)` variable), per instance: written to state with the
+    /// object, as Terraform writes them.
+    pub dynamic_types: BTreeMap<InstanceAddr, BTreeMap<String, gantry_core::types::Type>>,
 }
 
 /// Counts for the summary line.

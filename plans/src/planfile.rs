@@ -271,6 +271,7 @@ pub fn to_json(plan: &Plan) -> Json {
         "imports": plan.imports.iter().map(|(a, id)| json!({"to": a.to_string(), "id": id})).collect::<Vec<_>>(),
         "moves": plan.moves.iter().map(|(f, t)| json!({"from": f.to_string(), "to": t.to_string()})).collect::<Vec<_>>(),
         "forgets": plan.forgets.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+        "dynamic_types": plan.dynamic_types.iter().map(|(a, ts)| (a.to_string(), ts.iter().map(|(k, t)| (k.clone(), t.to_cty_json())).collect::<serde_json::Map<_, _>>().into())).collect::<serde_json::Map<String, Json>>(),
     })
 }
 
@@ -351,8 +352,19 @@ pub fn from_json(j: &Json) -> Result<Plan, String> {
         .iter()
         .map(|a| addr(Some(a)))
         .collect::<Result<Vec<_>, String>>()?;
+    let mut dynamic_types = BTreeMap::new();
+    if let Some(o) = j.get("dynamic_types").and_then(Json::as_object) {
+        for (a, ts) in o {
+            let mut m = BTreeMap::new();
+            for (k, t) in ts.as_object().into_iter().flatten() {
+                m.insert(k.clone(), gantry_core::types::Type::from_cty_json(t)?);
+            }
+            dynamic_types.insert(addr(Some(&Json::String(a.clone())))?, m);
+        }
+    }
     Ok(Plan {
         mode,
+        dynamic_types,
         imports,
         moves,
         forgets,

@@ -56,6 +56,7 @@ fn plan(changes: Vec<ResourceChange>) -> Plan {
         warnings: vec![],
         moves: vec![],
         forgets: vec![],
+        dynamic_types: Default::default(),
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod functions;
 pub mod heredoc;
 pub mod refs;
+pub mod typehint;
 
 use crate::diag::{Diagnostic, FileId, SourceSpan};
 use crate::value::{format_number, Map, Value};

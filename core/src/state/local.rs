@@ -45,7 +45,7 @@ impl JournalEntry {
     pub fn set(addr: &InstanceAddr, inst: &super::ResourceInstance) -> JournalEntry {
         JournalEntry::Set {
             addr: addr.to_string(),
-            instance: instance_to_json(&addr.key, inst),
+            instance: instance_to_json(addr, inst),
         }
     }
 }
@@ -166,11 +166,9 @@ impl LocalBackend {
                 .map_err(|e| StateError::Io(format!("writing backup: {e}")))?;
             set_private(&self.backup_path());
         }
-        write_atomic_with(&self.path, |w| {
-            state.write_json(&mut *w, &self.version)?;
-            w.write_all(b"\n")
-        })
-        .map_err(|e| StateError::Io(format!("writing {}: {e}", self.path.display())))?;
+        // No trailing newline: byte for byte what Terraform writes.
+        write_atomic_with(&self.path, |w| state.write_json(&mut *w, &self.version))
+            .map_err(|e| StateError::Io(format!("writing {}: {e}", self.path.display())))?;
         // The snapshot now holds every finished operation. Unreconciled intents must survive
         // it, so the journal is replaced by one holding just those (usually: removed).
         if state.pending.is_empty() {
@@ -391,6 +389,7 @@ mod tests {
             dependencies: vec![],
             schema_version: 0,
             create_before_destroy: false,
+            types: Default::default(),
         }
     }
 

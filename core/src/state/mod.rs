@@ -4,11 +4,13 @@
 //! O(log n). On disk it is Terraform's v4 JSON (resources grouped by block, instances with
 //! `index_key`), so existing tools can read it.
 
+pub mod dynamic;
 mod local;
 
 pub use local::{write_atomic, Journal, JournalEntry, LocalBackend, LockGuard, LockInfo};
 
 use crate::addr::{InstanceAddr, InstanceKey, Mode, ResourceAddr};
+use crate::types::Type;
 use crate::value::{PathStep, Value};
 use serde_json::{json, Map as JsonMap, Value as Json};
 use std::collections::BTreeMap;
@@ -25,6 +27,10 @@ pub struct ResourceInstance {
     pub dependencies: Vec<String>,
     pub schema_version: u64,
     pub create_before_destroy: bool,
+    /// cty types of the dynamically-typed attributes (see [`dynamic`]), as last recorded:
+    /// kept so a value whose type the configuration fixed (`map(string)`) is written back with
+    /// that type, not the one its contents suggest.
+    pub types: BTreeMap<String, Type>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -108,7 +114,7 @@ impl State {
         match e {
             JournalEntry::Set { addr, instance } => {
                 let a: InstanceAddr = addr.parse().map_err(|e| format!("{e}"))?;
-                let inst = instance_from_json(instance)?;
+                let inst = instance_from_json(&a.resource, instance)?;
                 self.pending.remove(&a);
                 self.resources.insert(a, inst);
             }
@@ -164,7 +170,7 @@ impl State {
                 current = Some((&addr.resource, Vec::new(), &inst.provider));
             }
             if let Some(c) = current.as_mut() {
-                c.1.push(instance_to_json(&addr.key, inst));
+                c.1.push(instance_to_json(addr, inst));
             }
         }
         flush(current, &mut resources);
@@ -206,8 +212,18 @@ struct StateFileIn {
 #[derive(serde::Deserialize)]
 struct OutputIn {
     value: Value,
+    #[serde(default, rename = "type")]
+    ty: Option<Json>,
     #[serde(default)]
     sensitive: bool,
+}
+
+/// An output's value shaped by its recorded type (sets are arrays in JSON).
+fn shaped(value: Value, ty: Option<&Json>) -> Value {
+    match ty.map(Type::from_cty_json) {
+        Some(Ok(t)) => t.shape(value),
+        _ => value,
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -256,7 +272,7 @@ impl StateFileIn {
             st.outputs.insert(
                 k,
                 OutputValue {
-                    value: o.value.mark_if(o.sensitive),
+                    value: shaped(o.value, o.ty.as_ref()).mark_if(o.sensitive),
                     sensitive: o.sensitive,
                 },
             );
@@ -276,11 +292,11 @@ impl StateFileIn {
             let raddr = ResourceAddr {
                 module,
                 mode,
-                rtype: r.rtype.into(),
+                rtype: r.rtype.as_str().into(),
                 name: r.name.into(),
             };
             for inst in r.instances {
-                let mut value = inst.attributes;
+                let (mut value, types) = dynamic::decode(mode, &r.rtype, inst.attributes);
                 for p in &inst.sensitive_attributes {
                     value = value.mark_path(&path_from_json(p)?);
                 }
@@ -293,6 +309,7 @@ impl StateFileIn {
                         dependencies: inst.dependencies,
                         schema_version: inst.schema_version,
                         create_before_destroy: inst.create_before_destroy,
+                        types,
                     },
                 );
             }
@@ -349,6 +366,49 @@ impl serde::Serialize for ValueSer<'_> {
     }
 }
 
+/// An instance's attributes as the state file holds them: plain JSON, except dynamically
+/// typed attributes, which are `{"value": …, "type": …}`.
+struct AttributesSer<'a> {
+    value: &'a Value,
+    types: BTreeMap<String, Type>,
+}
+
+impl<'a> AttributesSer<'a> {
+    fn new(r: &ResourceAddr, inst: &'a ResourceInstance) -> AttributesSer<'a> {
+        AttributesSer {
+            value: &inst.value,
+            types: dynamic::encode_types(r.mode, &r.rtype, &inst.value, &inst.types),
+        }
+    }
+}
+
+impl serde::Serialize for AttributesSer<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let attrs = match self.value.unmark().0 {
+            Value::Map(m) if !self.types.is_empty() => m,
+            _ => return ValueSer(self.value).serialize(s),
+        };
+        struct Typed<'a>(&'a Value, &'a Type);
+        impl serde::Serialize for Typed<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("value", &ValueSer(self.0))?;
+                m.serialize_entry("type", &self.1.to_cty_json())?;
+                m.end()
+            }
+        }
+        let mut m = s.serialize_map(Some(attrs.len()))?;
+        for (k, v) in attrs.iter() {
+            match self.types.get(k) {
+                Some(t) => m.serialize_entry(k, &Typed(v, t))?,
+                None => m.serialize_entry(k, &ValueSer(v))?,
+            }
+        }
+        m.end()
+    }
+}
+
 /// The v4 state file, serialized straight from the in-memory state.
 struct StateFile<'a> {
     state: &'a State,
@@ -368,7 +428,7 @@ impl serde::Serialize for Instances<'_> {
                     m.serialize_entry("index_key", &k)?;
                 }
                 m.serialize_entry("schema_version", &self.1.schema_version)?;
-                m.serialize_entry("attributes", &ValueSer(&self.1.value))?;
+                m.serialize_entry("attributes", &AttributesSer::new(&self.0.resource, self.1))?;
                 let paths: Vec<Json> = self
                     .1
                     .value
@@ -466,13 +526,16 @@ impl State {
 }
 
 /// Encodes one instance (used in the snapshot and in journal entries).
-pub fn instance_to_json(key: &InstanceKey, inst: &ResourceInstance) -> Json {
+pub fn instance_to_json(addr: &InstanceAddr, inst: &ResourceInstance) -> Json {
     let mut o = JsonMap::new();
-    if let Some(k) = key.to_json() {
+    if let Some(k) = addr.key.to_json() {
         o.insert("index_key".into(), k);
     }
     o.insert("schema_version".into(), inst.schema_version.into());
-    o.insert("attributes".into(), inst.value.to_json());
+    o.insert(
+        "attributes".into(),
+        serde_json::to_value(AttributesSer::new(&addr.resource, inst)).unwrap_or(Json::Null),
+    );
     o.insert(
         "sensitive_attributes".into(),
         Json::Array(
@@ -493,9 +556,9 @@ pub fn instance_to_json(key: &InstanceKey, inst: &ResourceInstance) -> Json {
     Json::Object(o)
 }
 
-pub fn instance_from_json(j: &Json) -> Result<ResourceInstance, String> {
+pub fn instance_from_json(r: &ResourceAddr, j: &Json) -> Result<ResourceInstance, String> {
     let attrs = j.get("attributes").ok_or("instance has no attributes")?;
-    let mut value = Value::from_json(attrs);
+    let (mut value, types) = dynamic::decode(r.mode, &r.rtype, Value::from_json(attrs));
     if let Some(paths) = j.get("sensitive_attributes").and_then(Json::as_array) {
         for p in paths {
             value = value.mark_path(&path_from_json(p)?);
@@ -522,6 +585,7 @@ pub fn instance_from_json(j: &Json) -> Result<ResourceInstance, String> {
             .get("create_before_destroy")
             .and_then(Json::as_bool)
             .unwrap_or(false),
+        types,
     })
 }
 
@@ -570,14 +634,16 @@ fn outputs_to_json(outputs: &BTreeMap<String, OutputValue>) -> Json {
         outputs
             .iter()
             .map(|(k, o)| {
-                (
-                    k.clone(),
-                    json!({
-                        "value": o.value.to_json(),
-                        "type": type_json(&o.value),
-                        "sensitive": o.sensitive || o.value.contains_sensitive(),
-                    }),
-                )
+                (k.clone(), {
+                    let mut m = JsonMap::new();
+                    m.insert("value".into(), o.value.to_json());
+                    m.insert("type".into(), type_json(&o.value));
+                    // Terraform writes the key only for sensitive outputs.
+                    if o.sensitive || o.value.contains_sensitive() {
+                        m.insert("sensitive".into(), Json::Bool(true));
+                    }
+                    Json::Object(m)
+                })
             })
             .collect(),
     )
@@ -590,9 +656,12 @@ fn outputs_from_json(j: &Json) -> Result<BTreeMap<String, OutputValue>, String> 
     o.iter()
         .map(|(k, v)| {
             let sensitive = v.get("sensitive").and_then(Json::as_bool).unwrap_or(false);
-            let value = Value::from_json(
-                v.get("value")
-                    .ok_or_else(|| format!("output {k} has no value"))?,
+            let value = shaped(
+                Value::from_json(
+                    v.get("value")
+                        .ok_or_else(|| format!("output {k} has no value"))?,
+                ),
+                v.get("type"),
             );
             Ok((
                 k.clone(),
@@ -648,6 +717,7 @@ mod tests {
                     dependencies: vec!["terraform_data.b".into()],
                     schema_version: 0,
                     create_before_destroy: false,
+                    types: Default::default(),
                 },
             );
         }
@@ -689,6 +759,7 @@ mod tests {
                     dependencies: vec!["terraform_data.b".into()],
                     schema_version: 0,
                     create_before_destroy: i == 1,
+                    types: Default::default(),
                 },
             );
         }

@@ -27,7 +27,7 @@ impl Engine {
         let node = Node::Resource(block.clone());
         let dep_blocks = self.graph.resource_dependencies(&node);
         let depends_on_changes = dep_blocks.iter().any(|d| changed_blocks.contains(d));
-        let deps: Vec<String> = gantry_core::graph::dependency_strings(&dep_blocks);
+        let deps: Vec<String> = self.graph.state_dependencies(&node);
         let mut values: BTreeMap<InstanceKey, Value> = BTreeMap::new();
         let mut diags = Diagnostics::default();
         let mut changed = false;
@@ -69,6 +69,10 @@ impl Engine {
                 );
             }
             let prior = plan.prior_state.resources.get(&addr);
+            let types = self.dynamic_types(block, res, schema, &config, prior);
+            if !types.is_empty() {
+                plan.dynamic_types.insert(addr.clone(), types);
+            }
             let change = if res.addr.mode == Mode::Data {
                 self.plan_data(
                     &addr,
@@ -126,6 +130,7 @@ impl Engine {
                                     dependencies: vec![],
                                     schema_version: schema.version,
                                     create_before_destroy: false,
+                                    types: BTreeMap::new(),
                                 },
                             );
                         }
@@ -162,6 +167,44 @@ impl Engine {
             .resources
             .insert(block.clone(), exp.aggregate(|k| values.get(k)));
         diags.into_result().map(|()| changed)
+    }
+
+    /// The types of this instance's dynamically-typed attributes where its configuration
+    /// fixes them (`tolist(...)`, a typed variable), else as last recorded in state.
+    fn dynamic_types(
+        &self,
+        block: &ResourceAddr,
+        res: &Resource,
+        schema: &ResourceSchema,
+        config: &Value,
+        prior: Option<&ResourceInstance>,
+    ) -> BTreeMap<String, gantry_core::types::Type> {
+        use gantry_core::types::Type;
+        let mut out = BTreeMap::new();
+        let module_cfg = self.tree.config(&block.module);
+        let var_type = |name: &str| -> Option<Type> {
+            module_cfg
+                .and_then(|c| c.variables.get(name))
+                .map(|v| v.ty.clone())
+        };
+        for (name, a) in &schema.block.attributes {
+            if a.ty != Type::Any {
+                continue;
+            }
+            let value = config.get_attr(name).cloned().unwrap_or(Value::Null);
+            let hint = res
+                .body
+                .body
+                .get_attribute(name)
+                .map(|attr| gantry_core::eval::typehint::type_hint(&attr.value, &var_type))
+                .unwrap_or(Type::Any);
+            if hint != Type::Any {
+                out.insert(name.clone(), hint.of_value(&value));
+            } else if let Some(t) = prior.and_then(|p| p.types.get(name)) {
+                out.insert(name.clone(), t.clone());
+            }
+        }
+        out
     }
 
     /// True when a `replace_triggered_by` reference points at a block with changes.

@@ -85,6 +85,7 @@ impl Engine {
             warnings: Vec::new(),
             moves,
             forgets: Vec::new(),
+            dynamic_types: BTreeMap::new(),
         };
         match opts.mode {
             PlanMode::RefreshOnly => {}

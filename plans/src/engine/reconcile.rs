@@ -49,6 +49,7 @@ impl Engine {
                                 dependencies: deps,
                                 schema_version,
                                 create_before_destroy: cbd,
+                                types: BTreeMap::new(),
                             },
                         );
                         notes.push(format!(

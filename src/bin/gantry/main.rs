@@ -1033,6 +1033,7 @@ async fn import(ctx: &Ctx, a: args::ImportArgs) -> Outcome {
             dependencies: deps,
             schema_version,
             create_before_destroy: res.lifecycle.create_before_destroy,
+            types: Default::default(),
         },
     );
     backend.write_snapshot(&mut state).map_err(state_err)?;

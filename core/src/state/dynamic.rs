@@ -1,0 +1,108 @@
+//! Dynamically-typed attributes (`terraform_data.input`, any schema attribute of type `any`):
+//! Terraform stores them as `{"value": …, "type": <cty type JSON>}` so the type survives,
+//! and reads them back the same way. gantry must do both, or Terraform cannot read gantry's
+//! state and gantry sees every such attribute of Terraform's state as changed.
+//!
+//! Which attributes are dynamic is a fact of the provider schema. State is read and written
+//! far from the engine (CLI state commands, backends), so registered providers publish their
+//! dynamic attributes here once, process-wide (resource type names are unique across
+//! providers). Only top-level attributes are covered: no schema gantry hosts nests one.
+
+use crate::addr::Mode;
+use crate::provider::ProviderSchema;
+use crate::types::Type;
+use crate::value::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{OnceLock, RwLock};
+
+type Key = (Mode, String);
+
+fn table() -> &'static RwLock<BTreeMap<Key, BTreeSet<String>>> {
+    static T: OnceLock<RwLock<BTreeMap<Key, BTreeSet<String>>>> = OnceLock::new();
+    T.get_or_init(Default::default)
+}
+
+/// Records the dynamically-typed attributes of every resource type and data source of a
+/// provider (called when a provider is registered).
+pub fn note_schema(schema: &ProviderSchema) {
+    let mut t = table().write().unwrap_or_else(|e| e.into_inner());
+    for (mode, types) in [
+        (Mode::Managed, &schema.resources),
+        (Mode::Data, &schema.data_sources),
+    ] {
+        for (name, rs) in types {
+            let dynamic: BTreeSet<String> = rs
+                .block
+                .attributes
+                .iter()
+                .filter(|(_, a)| a.ty == Type::Any)
+                .map(|(k, _)| k.clone())
+                .collect();
+            if !dynamic.is_empty() {
+                t.insert((mode, name.clone()), dynamic);
+            }
+        }
+    }
+}
+
+/// The dynamically-typed attributes of a resource type (empty when none or unknown).
+pub fn dynamic_attributes(mode: Mode, rtype: &str) -> BTreeSet<String> {
+    let t = table().read().unwrap_or_else(|e| e.into_inner());
+    t.get(&(mode, rtype.to_string()))
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Unwraps `{"value","type"}` attributes read from a state file: returns the plain object and
+/// the recorded types. Attributes not in that shape are left as they are.
+pub fn decode(mode: Mode, rtype: &str, attrs: Value) -> (Value, BTreeMap<String, Type>) {
+    let dynamic = dynamic_attributes(mode, rtype);
+    let mut types = BTreeMap::new();
+    if dynamic.is_empty() {
+        return (attrs, types);
+    }
+    let Some(m) = attrs.as_map() else {
+        return (attrs, types);
+    };
+    let mut out: Map = m.clone();
+    for name in &dynamic {
+        let Some(wrapped) = m.get(name).and_then(Value::as_map) else {
+            continue;
+        };
+        if wrapped.len() != 2 {
+            continue;
+        }
+        let (Some(v), Some(t)) = (wrapped.get("value"), wrapped.get("type")) else {
+            continue;
+        };
+        if let Ok(ty) = Type::from_cty_value(t) {
+            out.insert(name.clone(), ty.shape(v.clone()));
+            types.insert(name.clone(), ty);
+        }
+    }
+    (Value::map(out), types)
+}
+
+/// The type each dynamic attribute of `attrs` is written with: the recorded one where the
+/// value still fits it, else read off the value. Null attributes are written bare (`null`),
+/// as Terraform writes them.
+pub fn encode_types(
+    mode: Mode,
+    rtype: &str,
+    attrs: &Value,
+    recorded: &BTreeMap<String, Type>,
+) -> BTreeMap<String, Type> {
+    let mut out = BTreeMap::new();
+    let Some(m) = attrs.unmark().0.as_map() else {
+        return out;
+    };
+    for name in dynamic_attributes(mode, rtype) {
+        let Some(v) = m.get(&name) else { continue };
+        if v.unmark().0.is_null() {
+            continue;
+        }
+        let hint = recorded.get(&name).unwrap_or(&Type::Any);
+        out.insert(name, hint.of_value(v));
+    }
+    out
+}
