@@ -79,7 +79,7 @@ fn sigkill_mid_apply_recovers_every_completed_operation() {
     );
 
     // The snapshot was never written; the journal holds everything.
-    assert!(d.path().join("gantry.tfstate.journal").exists());
+    assert!(d.path().join("terraform.tfstate.journal").exists());
     let recovered = ids(&d);
     assert!(
         recovered.len() < N,
@@ -125,7 +125,7 @@ fn sigkill_mid_apply_recovers_every_completed_operation() {
         );
     }
     assert!(
-        !d.path().join("gantry.tfstate.journal").exists(),
+        !d.path().join("terraform.tfstate.journal").exists(),
         "the journal is compacted into the snapshot"
     );
 }
@@ -166,7 +166,7 @@ fn sigint_stops_scheduling_finishes_in_flight_work_and_exits_130() {
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("Interrupt received"), "{stderr}");
     // Everything finished was persisted as a snapshot, the journal compacted, the lock freed.
-    assert!(!d.path().join("gantry.tfstate.journal").exists());
+    assert!(!d.path().join("terraform.tfstate.journal").exists());
     let done = ids(&d).len();
     assert!((200..N).contains(&done), "{done} objects recorded");
     let plan = d.gantry(&["plan"]);

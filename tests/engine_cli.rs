@@ -551,7 +551,7 @@ fn chdir_and_terraform_style_flags() {
     );
     let r = d.gantry(&["-chdir=stack", "apply", "-auto-approve", "-parallelism=2"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(d.path().join("stack/gantry.tfstate").exists());
+    assert!(d.path().join("stack/terraform.tfstate").exists());
     let r = d.gantry(&[
         "--chdir",
         "stack",
@@ -579,7 +579,7 @@ fn bad_state_and_var_files_are_clear_errors_and_change_nothing() {
         let r = d.gantry(args);
         assert_eq!(r.code, 1, "{}", r.all());
         assert!(
-            r.stderr.contains("gantry.tfstate") && r.stderr.contains("gantry.tfstate.backup"),
+            r.stderr.contains("terraform.tfstate") && r.stderr.contains("terraform.tfstate.backup"),
             "{}",
             r.stderr
         );
@@ -589,7 +589,7 @@ fn bad_state_and_var_files_are_clear_errors_and_change_nothing() {
             "a corrupt state is never overwritten"
         );
     }
-    let backup = std::fs::read(d.path().join("gantry.tfstate.backup")).unwrap();
+    let backup = std::fs::read(d.path().join("terraform.tfstate.backup")).unwrap();
     assert!(
         serde_json::from_slice::<serde_json::Value>(&backup).is_ok(),
         "the backup is the previous good snapshot"

@@ -256,27 +256,21 @@ impl Value {
         self.mark_shape(&|v| matches!(v, Value::Sensitive(_)))
     }
 
+    /// Terraform's `SensitiveAsBool` / `unknownAsBool`: `true` where marked; sequences give one
+    /// entry per element; objects keep only members that are not plain `false`.
     fn mark_shape(&self, is_marked: &dyn Fn(&Value) -> bool) -> serde_json::Value {
         if is_marked(self) {
             return serde_json::Value::Bool(true);
         }
         match self {
             Value::List(l) | Value::Set(l) => {
-                let inner: Vec<_> = l.iter().map(|v| v.mark_shape(is_marked)).collect();
-                if inner.iter().all(|v| v == &serde_json::Value::Bool(false)) {
-                    serde_json::Value::Array(vec![])
-                } else {
-                    serde_json::Value::Array(inner)
-                }
+                serde_json::Value::Array(l.iter().map(|v| v.mark_shape(is_marked)).collect())
             }
             Value::Map(m) => serde_json::Value::Object(
                 m.iter()
                     .filter_map(|(k, v)| {
                         let s = v.mark_shape(is_marked);
-                        let trivial = s == serde_json::Value::Bool(false)
-                            || s == serde_json::json!([])
-                            || s == serde_json::json!({});
-                        (!trivial).then(|| (k.clone(), s))
+                        (s != serde_json::Value::Bool(false)).then(|| (k.clone(), s))
                     })
                     .collect(),
             ),

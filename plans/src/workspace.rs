@@ -137,12 +137,21 @@ impl Workspace {
             .map_err(|d| Failure::new(&sources, d))
     }
 
-    /// The state backend: `backend "local" { path = ... }` or `gantry.tfstate`.
-    pub fn backend(&self, cfg: Option<&Config>) -> Result<LocalBackend, Failure> {
-        let default = self.dir.join("gantry.tfstate");
+    /// The state backend: `backend "local" { path = ... }` or `terraform.tfstate`, as with
+    /// Terraform. A `gantry.tfstate` left by gantry before 0.2 is moved to the default path
+    /// once (with its backup and journal); the returned note says so.
+    pub fn backend(&self, cfg: Option<&Config>) -> Result<(LocalBackend, Option<String>), Failure> {
+        let default = self.dir.join("terraform.tfstate");
         let Some(b) = cfg.and_then(|c| c.backend.as_ref()) else {
-            return Ok(LocalBackend::new(default, env!("CARGO_PKG_VERSION")));
+            let note = migrate_legacy_state(&self.dir, &default)?;
+            return Ok((LocalBackend::new(default, env!("CARGO_PKG_VERSION")), note));
         };
+        if b.kind == "cloud" {
+            return Err(Failure::new(
+                &cfg.map(|c| c.sources.clone()).unwrap_or_default(),
+                Diagnostic::error("HCP Terraform is not supported", "This configuration keeps its state in HCP Terraform (a `cloud` block). gantry cannot reach HCP Terraform, and using local state instead would plan every object as new. Remove the `cloud` block only after moving the state (terraform state pull > terraform.tfstate), or run Terraform here.").at(b.span.clone()).into(),
+            ));
+        }
         if b.kind != "local" {
             return Err(Failure::new(
                 &cfg.map(|c| c.sources.clone()).unwrap_or_default(),
@@ -159,7 +168,7 @@ impl Workspace {
                             d.into(),
                         )
                     })?;
-                let p = v.as_str().unwrap_or("gantry.tfstate").to_string();
+                let p = v.as_str().unwrap_or("terraform.tfstate").to_string();
                 let p = Path::new(&p);
                 if p.is_absolute() {
                     p.to_path_buf()
@@ -169,6 +178,38 @@ impl Workspace {
             }
             None => default,
         };
-        Ok(LocalBackend::new(path, env!("CARGO_PKG_VERSION")))
+        Ok((LocalBackend::new(path, env!("CARGO_PKG_VERSION")), None))
     }
+}
+
+/// Moves `gantry.tfstate` (and its `.backup`, `.journal`) to `terraform.tfstate` when only the
+/// former exists, so a directory gantry managed before keeps its objects.
+fn migrate_legacy_state(dir: &Path, default: &Path) -> Result<Option<String>, Failure> {
+    let legacy = dir.join("gantry.tfstate");
+    let has_content = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.len() > 0);
+    if !legacy.exists() || has_content(default) {
+        return Ok(None);
+    }
+    let fail = |e: std::io::Error| {
+        Failure::from(Diagnostic::error(
+            "Failed to migrate state",
+            format!("moving {} to {}: {e}", legacy.display(), default.display()),
+        ))
+    };
+    // The state file last: until it moves, the legacy path is the one in use, and a rerun
+    // after a crash here finishes the move.
+    for suffix in [".backup", ".journal"] {
+        let from = dir.join(format!("gantry.tfstate{suffix}"));
+        if from.exists() {
+            let mut to = default.as_os_str().to_owned();
+            to.push(suffix);
+            std::fs::rename(&from, &to).map_err(fail)?;
+        }
+    }
+    std::fs::rename(&legacy, default).map_err(fail)?;
+    let _ = std::fs::remove_file(dir.join(".gantry.tfstate.lock.info"));
+    Ok(Some(format!(
+        "Moved gantry.tfstate to {} (gantry now keeps state where Terraform does; this happens once).",
+        default.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+    )))
 }

@@ -95,7 +95,7 @@ impl Dir {
     }
 
     pub fn state_path(&self) -> PathBuf {
-        self.path().join("gantry.tfstate")
+        self.path().join("terraform.tfstate")
     }
 
     /// The state file's bytes (empty when absent).

@@ -553,7 +553,18 @@ impl Loader<'_> {
                     }
                 }
                 Structure::Attribute(a) if a.key.as_str() == "experiments" => {}
-                Structure::Block(bl) if matches!(bl.ident.as_str(), "cloud" | "provider_meta") => {}
+                Structure::Block(bl) if bl.ident.as_str() == "cloud" => {
+                    // Recorded as a backend so that using state refuses it by name.
+                    self.cfg.backend = Some(Backend {
+                        kind: "cloud".into(),
+                        body: BodyRef {
+                            file: self.file,
+                            body: bl.body.clone(),
+                        },
+                        span: self.span(bl.ident.span()),
+                    });
+                }
+                Structure::Block(bl) if bl.ident.as_str() == "provider_meta" => {}
                 Structure::Attribute(a) => self.error(
                     "Unsupported argument",
                     format!(

@@ -1,21 +1,23 @@
 //! The local state backend: a snapshot file, an append-only journal and a lock file.
 //!
-//! - Snapshot (`gantry.tfstate`): v4 JSON, written atomically (temp file + fsync + rename +
-//!   directory fsync), mode 0600. The previous snapshot is kept as `gantry.tfstate.backup`.
-//! - Journal (`gantry.tfstate.journal`): one JSON line per completed operation, fsynced before
+//! - Snapshot (`terraform.tfstate`): v4 JSON as Terraform writes it, rewritten in place (see
+//!   `write_snapshot` for why and how that stays crash-safe). The previous snapshot is kept
+//!   as `terraform.tfstate.backup`.
+//! - Journal (`terraform.tfstate.journal`): one JSON line per completed operation, fsynced before
 //!   the operation counts as done. Persisting an operation costs O(size of that object), not
 //!   O(size of the state). Loading replays the journal over the snapshot; a torn last line
 //!   (the process died mid-write) is ignored, since its operation was never acknowledged.
-//! - Lock (`.gantry.tfstate.lock.info`): an OS file lock held for the command's lifetime,
-//!   with the holder's details written inside so a second writer can name it.
+//! - Lock: Terraform's own (an fcntl lock on the state file, the holder's details in
+//!   `.terraform.tfstate.lock.info`), see `lock.rs`.
 
+use super::lock::LockGuard;
 use super::{instance_to_json, State, StateError};
 use crate::addr::InstanceAddr;
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -48,18 +50,6 @@ impl JournalEntry {
             instance: instance_to_json(addr, inst),
         }
     }
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "PascalCase")]
-pub struct LockInfo {
-    #[serde(rename = "ID")]
-    pub id: String,
-    pub operation: String,
-    pub who: String,
-    pub version: String,
-    pub created: String,
-    pub path: String,
 }
 
 #[derive(Clone, Debug)]
@@ -95,32 +85,27 @@ impl LocalBackend {
         self.sibling(".backup")
     }
 
-    fn lock_path(&self) -> PathBuf {
-        let name = self
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "gantry.tfstate".into());
-        self.path.with_file_name(format!(".{name}.lock.info"))
-    }
-
     /// Loads the snapshot (or a new empty state) and replays any journal left by a run that
     /// did not finish. Returns the state and how many journal entries were recovered.
     pub fn load(&self) -> Result<(State, usize), StateError> {
         let mut state = match std::fs::read(&self.path) {
             Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => State::new(),
-            Ok(bytes) => {
-                let corrupt = |reason: String| StateError::Corrupt {
-                    path: self.path.display().to_string(),
-                    reason,
-                };
-                State::from_slice(&bytes).map_err(|e| {
-                    corrupt(format!(
-                        "{e} (the file may be truncated or edited by hand; the previous snapshot is in {})",
-                        self.backup_path().display()
-                    ))
-                })?
-            }
+            Ok(bytes) => match State::from_slice(&bytes) {
+                Ok(st) => st,
+                // The snapshot is rewritten in place (see `write_snapshot`), so a crash in the
+                // middle of that write leaves it torn; the journal is still there then, and
+                // the backup is the snapshot it applies to.
+                Err(_) if self.journal_path().exists() => self.torn_snapshot_base()?,
+                Err(e) => {
+                    return Err(StateError::Corrupt {
+                        path: self.path.display().to_string(),
+                        reason: format!(
+                            "{e} (the file may be truncated or edited by hand; the previous snapshot is in {})",
+                            self.backup_path().display()
+                        ),
+                    })
+                }
+            },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::new(),
             Err(e) => {
                 return Err(StateError::Io(format!(
@@ -157,18 +142,60 @@ impl LocalBackend {
         Ok((state, recovered))
     }
 
-    /// Writes `state` as the new snapshot (serial + 1) atomically, then drops the journal,
-    /// whose entries the snapshot now contains.
+    /// The state a torn snapshot was being written over: the backup (or nothing, for the
+    /// first snapshot), to replay the journal on.
+    fn torn_snapshot_base(&self) -> Result<State, StateError> {
+        tracing::warn!(
+            "{} is torn (a write was interrupted); recovering it from {} and the journal",
+            self.path.display(),
+            self.backup_path().display()
+        );
+        match std::fs::read(self.backup_path()) {
+            Ok(bytes) => State::from_slice(&bytes).map_err(|e| StateError::Corrupt {
+                path: self.backup_path().display().to_string(),
+                reason: e,
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::new()),
+            Err(e) => Err(StateError::Io(format!("reading backup: {e}"))),
+        }
+    }
+
+    /// Writes `state` as the new snapshot (serial + 1), then drops the journal, whose entries
+    /// the snapshot now contains.
+    ///
+    /// The file is rewritten in place, as Terraform writes it: Terraform's lock (which gantry
+    /// shares) is on the state file's inode, so replacing the file by rename would leave a
+    /// waiting Terraform process locked on, reading and writing an unlinked file. Atomicity
+    /// comes from the order instead: the backup is written (atomically) first and the journal
+    /// is dropped last, so a torn snapshot is rebuilt from backup + journal by `load`.
     pub fn write_snapshot(&self, state: &mut State) -> Result<(), StateError> {
         state.serial += 1;
-        if self.path.exists() {
-            std::fs::copy(&self.path, self.backup_path())
-                .map_err(|e| StateError::Io(format!("writing backup: {e}")))?;
-            set_private(&self.backup_path());
+        let io = |what: &str, e: std::io::Error| StateError::Io(format!("{what}: {e}"));
+        match std::fs::read(&self.path) {
+            Ok(bytes) if !bytes.is_empty() => {
+                write_atomic(&self.backup_path(), &bytes).map_err(|e| io("writing backup", e))?
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io("reading state for backup", e)),
         }
-        // No trailing newline: byte for byte what Terraform writes.
-        write_atomic_with(&self.path, |w| state.write_json(&mut *w, &self.version))
-            .map_err(|e| StateError::Io(format!("writing {}: {e}", self.path.display())))?;
+        let written = (|| {
+            use std::io::Seek;
+            let f = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&self.path)?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, &f);
+            // No trailing newline: byte for byte what Terraform writes.
+            state.write_json(&mut w, &self.version)?;
+            w.flush()?;
+            drop(w);
+            let len = (&f).stream_position()?;
+            f.set_len(len)?;
+            f.sync_all()
+        })();
+        written.map_err(|e| io(&format!("writing {}", self.path.display()), e))?;
         // The snapshot now holds every finished operation. Unreconciled intents must survive
         // it, so the journal is replaced by one holding just those (usually: removed).
         if state.pending.is_empty() {
@@ -206,85 +233,15 @@ impl LocalBackend {
         Ok(Journal { file })
     }
 
-    /// Takes the state lock for `operation`, waiting up to `timeout` for another holder.
+    /// Takes the state lock for `operation` (Terraform's lock: see `lock.rs`), waiting up to
+    /// `timeout` for another holder.
     pub fn lock(&self, operation: &str, timeout: Duration) -> Result<LockGuard, StateError> {
-        let deadline = Instant::now() + timeout;
-        let io = |e: std::io::Error| StateError::Io(format!("state lock: {e}"));
-        loop {
-            let lock_path = self.lock_path();
-            let mut file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&lock_path)
-                .map_err(io)?;
-            match file.try_lock() {
-                Ok(()) => {
-                    let info = LockInfo {
-                        id: uuid::Uuid::new_v4().to_string(),
-                        operation: operation.to_string(),
-                        who: who(),
-                        version: self.version.clone(),
-                        created: chrono::Utc::now().to_rfc3339(),
-                        path: self.path.display().to_string(),
-                    };
-                    file.set_len(0).map_err(io)?;
-                    file.write_all(serde_json::to_string(&info).unwrap_or_default().as_bytes())
-                        .map_err(io)?;
-                    file.sync_all().map_err(io)?;
-                    return Ok(LockGuard { file, info });
-                }
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    if Instant::now() >= deadline {
-                        let mut text = String::new();
-                        let _ = file.read_to_string(&mut text);
-                        let info = serde_json::from_str(&text).unwrap_or(LockInfo {
-                            id: "(unknown)".into(),
-                            operation: "(unknown)".into(),
-                            who: "(unknown)".into(),
-                            version: String::new(),
-                            created: String::new(),
-                            path: self.path.display().to_string(),
-                        });
-                        return Err(StateError::Locked(Box::new(info)));
-                    }
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
-            }
-        }
+        super::lock::lock(&self.path, &self.version, operation, timeout)
     }
 
-    /// Removes a lock whose holder died or hung, if `id` is the lock's id.
+    /// Clears a lock whose holder died, if `id` is the lock's id.
     pub fn force_unlock(&self, id: &str) -> Result<(), StateError> {
-        let text = std::fs::read_to_string(self.lock_path()).unwrap_or_default();
-        let Ok(info) = serde_json::from_str::<LockInfo>(&text) else {
-            return Err(StateError::Unlock("the state is not locked".into()));
-        };
-        if info.id != id {
-            return Err(StateError::Unlock(format!(
-                "lock id {id:?} does not match the current lock id {:?}",
-                info.id
-            )));
-        }
-        // Unlinking breaks the lock even for a live holder: the next run opens a new file.
-        std::fs::remove_file(self.lock_path())
-            .map_err(|e| StateError::Unlock(format!("removing lock: {e}")))
-    }
-}
-
-/// Held for as long as a command may write state; released (and its info cleared) on drop.
-#[derive(Debug)]
-pub struct LockGuard {
-    file: File,
-    pub info: LockInfo,
-}
-
-impl Drop for LockGuard {
-    fn drop(&mut self) {
-        let _ = self.file.set_len(0);
-        let _ = self.file.unlock();
+        super::lock::force_unlock(&self.path, id)
     }
 }
 
@@ -306,14 +263,6 @@ impl Journal {
         self.file.write_all(&buf)?;
         self.file.sync_data()
     }
-}
-
-fn who() -> String {
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    let host = std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into());
-    format!("{user}@{host} (pid {})", std::process::id())
 }
 
 #[cfg(unix)]
@@ -396,7 +345,7 @@ mod tests {
     #[test]
     fn journal_replays_over_snapshot_and_ignores_a_torn_line() {
         let dir = tempfile::tempdir().unwrap();
-        let b = LocalBackend::new(dir.path().join("gantry.tfstate"), "test");
+        let b = LocalBackend::new(dir.path().join("terraform.tfstate"), "test");
         let (mut st, _) = b.load().unwrap();
         b.write_snapshot(&mut st).unwrap();
         let a =
@@ -419,28 +368,75 @@ mod tests {
     #[test]
     fn a_second_lock_names_the_holder_and_force_unlock_needs_the_id() {
         let dir = tempfile::tempdir().unwrap();
-        let b = LocalBackend::new(dir.path().join("gantry.tfstate"), "test");
-        let g = b.lock("apply", Duration::ZERO).unwrap();
-        // File locks are per open file description, so a second open in this process conflicts.
-        match b.lock("plan", Duration::ZERO) {
+        let path = dir.path().join("terraform.tfstate");
+        let b = LocalBackend::new(&path, "test");
+        let g = b.lock("OperationTypeApply", Duration::ZERO).unwrap();
+        // Terraform's lock info, Terraform's field names.
+        let info: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join(".terraform.tfstate.lock.info")).unwrap(),
+        )
+        .unwrap();
+        for k in [
+            "ID",
+            "Operation",
+            "Info",
+            "Who",
+            "Version",
+            "Created",
+            "Path",
+        ] {
+            assert!(info.get(k).is_some(), "lock info lacks {k}: {info}");
+        }
+        // OFD locks belong to the open file description: a second open here conflicts.
+        match b.lock("OperationTypePlan", Duration::ZERO) {
             Err(StateError::Locked(info)) => {
                 assert_eq!(info.id, g.info.id);
-                assert_eq!(info.operation, "apply");
+                assert_eq!(info.operation, "OperationTypeApply");
             }
             other => panic!("expected Locked, got {other:?}"),
         }
         assert!(b.force_unlock("wrong-id").is_err());
-        b.force_unlock(&g.info.id).unwrap();
+        // A live holder cannot be unlocked from outside.
+        assert!(b.force_unlock(&g.info.id).is_err());
+        let id = g.info.id.clone();
+        let info_text =
+            std::fs::read_to_string(dir.path().join(".terraform.tfstate.lock.info")).unwrap();
         drop(g);
-        let g2 = b.lock("plan", Duration::ZERO).unwrap();
-        drop(g2);
-        assert!(b.lock("plan", Duration::ZERO).is_ok());
+        // Released: the lock info is gone and the empty state file the lock created too.
+        assert!(!dir.path().join(".terraform.tfstate.lock.info").exists());
+        assert!(!path.exists());
+        // Lock info left by a holder that died: force-unlock with its id clears it.
+        std::fs::write(dir.path().join(".terraform.tfstate.lock.info"), info_text).unwrap();
+        b.force_unlock(&id).unwrap();
+        assert!(b.lock("OperationTypePlan", Duration::ZERO).is_ok());
+    }
+
+    #[test]
+    fn a_torn_snapshot_is_rebuilt_from_backup_and_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("terraform.tfstate");
+        let b = LocalBackend::new(&path, "test");
+        let (mut st, _) = b.load().unwrap();
+        b.write_snapshot(&mut st).unwrap();
+        let a =
+            ResourceAddr::managed("terraform_data", "a").instance(crate::addr::InstanceKey::None);
+        let mut j = b.journal().unwrap();
+        j.append(&[JournalEntry::set(&a, &inst())]).unwrap();
+        drop(j);
+        // The next snapshot's write died half-way: backup written, state file torn.
+        std::fs::copy(&path, b.backup_path()).unwrap();
+        let full = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &full[..full.len() / 2]).unwrap();
+        let (st2, recovered) = b.load().unwrap();
+        assert_eq!(recovered, 1);
+        assert!(st2.resources.contains_key(&a));
+        assert_eq!(st2.lineage, st.lineage);
     }
 
     #[test]
     fn corrupt_snapshot_is_refused_not_replaced() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("gantry.tfstate");
+        let p = dir.path().join("terraform.tfstate");
         std::fs::write(&p, "{\"version\": 4, \"lin").unwrap();
         let b = LocalBackend::new(&p, "test");
         assert!(matches!(b.load(), Err(StateError::Corrupt { .. })));

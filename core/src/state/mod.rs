@@ -6,8 +6,10 @@
 
 pub mod dynamic;
 mod local;
+mod lock;
 
-pub use local::{write_atomic, Journal, JournalEntry, LocalBackend, LockGuard, LockInfo};
+pub use local::{write_atomic, Journal, JournalEntry, LocalBackend};
+pub use lock::{LockGuard, LockInfo};
 
 use crate::addr::{InstanceAddr, InstanceKey, Mode, ResourceAddr};
 use crate::types::Type;
@@ -72,8 +74,8 @@ pub enum StateError {
 
 fn locked_message(info: &LockInfo) -> String {
     format!(
-        "Error acquiring the state lock: the state is locked by another gantry process.\n\nLock Info:\n  ID:        {}\n  Path:      {}\n  Operation: {}\n  Who:       {}\n  Version:   {}\n  Created:   {}\n\ngantry acquires a state lock to protect the state from being written by multiple users at the same time. Wait for the other run to finish, or if it is dead, remove the lock with: gantry force-unlock {}",
-        info.id, info.path, info.operation, info.who, info.version, info.created, info.id
+        "Error acquiring the state lock: the state is locked by another process (gantry or Terraform).\n\nLock Info:\n  ID:        {}\n  Path:      {}\n  Operation: {}\n  Who:       {}\n  Version:   {}\n  Created:   {}\n  Info:      {}\n\ngantry acquires a state lock to protect the state from being written by multiple users at the same time. Wait for the other run to finish (-lock-timeout=DURATION waits for it); a lock whose holder died is released by the operating system.",
+        info.id, info.path, info.operation, info.who, info.version, info.created, info.info
     )
 }
 

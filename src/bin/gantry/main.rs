@@ -196,6 +196,18 @@ fn print_warnings(ctx: &Ctx, loaded: &Loaded) {
     }
 }
 
+/// The state backend, telling the user about a one-time move of legacy state.
+fn backend_for(
+    ctx: &Ctx,
+    cfg: Option<&gantry::core::config::Config>,
+) -> Result<LocalBackend, Failure> {
+    let (backend, note) = ctx.ws.backend(cfg)?;
+    if let Some(n) = note {
+        eprintln!("{}", ctx.style.bold(&n));
+    }
+    Ok(backend)
+}
+
 fn take_lock(
     backend: &LocalBackend,
     lock: &LockFlags,
@@ -241,7 +253,7 @@ async fn init(ctx: &Ctx, a: args::InitArgs) -> Outcome {
         ctx.ws.config()?
     };
     println!("\nInitializing the backend...");
-    let backend = ctx.ws.backend(Some(&cfg))?;
+    let backend = backend_for(ctx, Some(&cfg))?;
     println!("Using local state at {}", backend.path().display());
     println!("\nInitializing provider plugins...");
     let mut names: Vec<&str> = cfg
@@ -436,7 +448,7 @@ async fn make_plan(
 ) -> Result<(Plan, Loaded, LocalBackend, Option<LockGuard>), Failure> {
     let loaded = ctx.ws.load(&ctx.vars, &env_vars())?;
     print_warnings(ctx, &loaded);
-    let backend = ctx.ws.backend(Some(&loaded.engine.config))?;
+    let backend = backend_for(ctx, Some(&loaded.engine.config))?;
     let guard = take_lock(&backend, &a.lock, op)?;
     let mut state = load_state(&backend, guard.is_some())?;
     let sources = loaded.engine.config.sources.clone();
@@ -474,7 +486,7 @@ async fn generate_config(ctx: &Ctx, a: &PlanArgs, out: &Path) -> Result<(), Fail
         return Err(Failure::from(Diagnostic::error("Target generated file already exists", format!("gantry can only write generated config into a new file. Either choose a different target location or move all existing configuration out of {}.", out.display()))));
     }
     let loaded = ctx.ws.load(&ctx.vars, &env_vars())?;
-    let backend = ctx.ws.backend(Some(&loaded.engine.config))?;
+    let backend = backend_for(ctx, Some(&loaded.engine.config))?;
     let _guard = take_lock(&backend, &a.lock, "OperationTypePlan")?;
     let state = load_state(&backend, false)?;
     let sources = loaded.engine.config.sources.clone();
@@ -573,7 +585,7 @@ async fn apply_cmd(ctx: &Ctx, a: ApplyArgs, mode: PlanMode) -> Outcome {
             let plan = read_plan_file(file)?;
             // A saved plan carries its own variable values.
             let loaded = load_with_values(ctx, &plan)?;
-            let backend = ctx.ws.backend(Some(&loaded.engine.config))?;
+            let backend = backend_for(ctx, Some(&loaded.engine.config))?;
             let guard = take_lock(&backend, &a.plan.lock, op)?;
             let state = load_state(&backend, guard.is_some())?;
             let stale = |why: &str| {
@@ -742,7 +754,7 @@ fn load_with_values(ctx: &Ctx, plan: &Plan) -> Result<Loaded, Failure> {
 
 fn current_state(ctx: &Ctx) -> Result<State, Failure> {
     let cfg = ctx.ws.config().ok().map(|(c, _)| c);
-    let backend = ctx.ws.backend(cfg.as_ref())?;
+    let backend = backend_for(ctx, cfg.as_ref())?;
     load_state(&backend, false)
 }
 
@@ -869,7 +881,7 @@ fn state_cmd(ctx: &Ctx, s: StateCmd) -> Outcome {
         }
         StateCmd::Rm { lock, addresses } => {
             let cfg = ctx.ws.config().ok().map(|(c, _)| c);
-            let backend = ctx.ws.backend(cfg.as_ref())?;
+            let backend = backend_for(ctx, cfg.as_ref())?;
             let _g = take_lock(&backend, &lock, "OperationTypeInvalid")?;
             let mut state = load_state(&backend, true)?;
             let mut removed = 0;
@@ -897,7 +909,7 @@ fn state_cmd(ctx: &Ctx, s: StateCmd) -> Outcome {
             destination,
         } => {
             let cfg = ctx.ws.config().ok().map(|(c, _)| c);
-            let backend = ctx.ws.backend(cfg.as_ref())?;
+            let backend = backend_for(ctx, cfg.as_ref())?;
             let _g = take_lock(&backend, &lock, "OperationTypeInvalid")?;
             let mut state = load_state(&backend, true)?;
             let parse = |s: &str| {
@@ -976,7 +988,7 @@ fn graph(ctx: &Ctx) -> Outcome {
 
 fn force_unlock(ctx: &Ctx, a: args::ForceUnlockArgs) -> Outcome {
     let cfg = ctx.ws.config().ok().map(|(c, _)| c);
-    let backend = ctx.ws.backend(cfg.as_ref())?;
+    let backend = backend_for(ctx, cfg.as_ref())?;
     if !a.force && !ui::confirm("Do you really want to force-unlock?", "gantry will remove the lock on the state.\n  This will allow local gantry commands to modify this state, even though it\n  may still be in use.") {
         return Err(Failure::from(Diagnostic::error("Unlock cancelled.", "")));
     }
@@ -1001,7 +1013,7 @@ async fn import(ctx: &Ctx, a: args::ImportArgs) -> Outcome {
     let Some(res) = engine.resource(&addr.resource) else {
         return Err(Failure::from(Diagnostic::error("Configuration for import target does not exist", format!("The configuration does not contain a resource {}. Before importing, add a resource block for it.", addr.resource))));
     };
-    let backend = ctx.ws.backend(Some(&engine.config))?;
+    let backend = backend_for(ctx, Some(&engine.config))?;
     let _g = take_lock(&backend, &a.lock, "OperationTypeImport")?;
     let mut state = load_state(&backend, true)?;
     if state.resources.contains_key(&addr) {
