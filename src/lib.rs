@@ -8,7 +8,7 @@
 //! use gantry::plans::{apply, PlanOptions, Workspace};
 //! let ws = Workspace::new("examples/quickstart", gantry::default_registry());
 //! let loaded = ws.load(&[], &[])?;
-//! let backend = ws.backend(Some(&loaded.engine.config))?;
+//! let (backend, _note) = ws.backend(Some(&loaded.engine.config))?;
 //! let _lock = backend.lock("apply", std::time::Duration::ZERO)?;
 //! let (state, _) = backend.load()?;
 //! let plan = loaded.engine.plan(&state, &PlanOptions::default()).await?;

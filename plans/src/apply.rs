@@ -630,14 +630,25 @@ fn fail(
     Diagnostic::error(summary, format!("{addr}: {message}"))
 }
 
-/// Makes an entry durable without applying it to the in-memory state (intents).
-async fn commit(ctx: &Ctx<'_>, entry: JournalEntry) -> Result<(), Diagnostic> {
-    ctx.journal.commit(vec![entry]).await.map_err(|e| {
-        Diagnostic::error(
-            "Failed to persist state",
-            format!("writing the state journal: {e}"),
-        )
-    })
+/// Makes an intent durable and pending in the in-memory state too, so the snapshot written
+/// at the end (however the run ends: done, failed, interrupted twice) keeps it in the journal
+/// until a `Set` or `Remove` of the same address settles it.
+async fn intend(ctx: &Ctx<'_>, entry: JournalEntry) -> Result<(), Diagnostic> {
+    record(ctx, entry).await
+}
+
+/// Settles an intent whose operation is known not to have changed anything (the cloud
+/// refused the request), or whose outcome a later record already covers.
+fn settle(ctx: &Ctx<'_>, addr: &InstanceAddr) {
+    lock(&ctx.state).pending.remove(addr);
+}
+
+/// Whether a failed operation certainly left the remote object as it was: a refusal on
+/// validation or authorisation. Anything else (throttling, timeouts, server errors) may
+/// have happened remotely, so its intent stays pending for the next run to reconcile.
+fn certainly_not_applied(e: &gantry_core::provider::ProviderError) -> bool {
+    use gantry_core::provider::ErrorKind;
+    matches!(e.kind, ErrorKind::Validation | ErrorKind::Auth)
 }
 
 async fn record(ctx: &Ctx<'_>, entry: JournalEntry) -> Result<(), Diagnostic> {
@@ -729,7 +740,7 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
             "create"
         };
         if provider.remote() {
-            commit(
+            intend(
                 ctx,
                 JournalEntry::Intent {
                     addr: addr.to_string(),
@@ -763,6 +774,9 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
             }),
         )
         .await;
+        if result.as_ref().is_err_and(certainly_not_applied) {
+            settle(ctx, addr);
+        }
         let v = result.map_err(|e| {
             fail(
                 ctx,
@@ -880,7 +894,7 @@ async fn destroy_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         .unwrap_or_default();
     let token = uuid::Uuid::new_v4().to_string();
     if provider.remote() {
-        commit(
+        intend(
             ctx,
             JournalEntry::Intent {
                 addr: addr.to_string(),
@@ -904,6 +918,11 @@ async fn destroy_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         retrying(|| provider.delete(&addr.resource.rtype, &before, &op)),
     )
     .await
+    .inspect_err(|e| {
+        if certainly_not_applied(e) {
+            settle(ctx, addr);
+        }
+    })
     .map_err(|e| {
         fail(
             ctx,
@@ -921,6 +940,10 @@ async fn destroy_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
             },
         )
         .await?;
+    } else {
+        // The address already holds the replacement (recorded by its `Set`); only the
+        // deposed object's delete intent is left to settle.
+        settle(ctx, addr);
     }
     lock(&ctx.applied).destroy += 1;
     ctx.observer.event(ApplyEvent::Done {

@@ -19,6 +19,8 @@ What is added (documented in the README's emulator table):
   a third with the service's own throttling error, a third with a 500 InternalError before
   the request is processed, a third processed and then the connection dropped so the
   response is lost. Counts appear as "injected:<kind>".
+- Delays (--delay ACTION=SECONDS, repeatable): the response to ACTION is held for SECONDS
+  after moto processed it — a long cloud operation in flight, for interrupt tests.
 - /_gantry/counts (GET) returns how many requests of each API action were served, and
   /_gantry/reset (POST) zeroes them: tests use it to count DescribeInstances calls.
 
@@ -26,6 +28,7 @@ Usage: gantry_moto.py [--host 127.0.0.1] [--port 5000]; prints "ready <port>" wh
 """
 
 import argparse
+import time
 import collections
 import io
 import json
@@ -176,8 +179,11 @@ class Counting:
     """WSGI middleware: counts requests per API action, makes RunInstances idempotent on
     ClientToken, and injects faults."""
 
-    def __init__(self, app, fault_rate=0.0, seed=None):
+    def __init__(self, app, fault_rate=0.0, seed=None, delays=None):
         self.app = app
+        # API action -> seconds to hold the response after the request was processed (the
+        # object exists, the client does not know yet): a long cloud operation in flight.
+        self.delays = delays or {}
         self.counts = collections.Counter()
         self.lock = threading.Lock()
         self.fault_rate = fault_rate
@@ -248,6 +254,8 @@ class Counting:
         if token is not None and captured.get("status", "").startswith("200"):
             with self.lock:
                 self.launched[token] = (captured["status"], captured["headers"], body)
+        if action in self.delays:
+            time.sleep(self.delays[action])
         if fault == "drop":
             # Processed, but the client never hears back.
             self._count("injected:drop")
@@ -269,13 +277,16 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--fault-rate", type=float, default=float(os.environ.get("GANTRY_FAULT_RATE", "0")))
     ap.add_argument("--fault-seed", type=int, default=None)
+    ap.add_argument("--delay", action="append", default=[], metavar="ACTION=SECONDS",
+                    help="hold responses to ACTION for SECONDS after processing it")
     a = ap.parse_args()
+    delays = {k: float(v) for k, v in (d.split("=", 1) for d in a.delay)}
     port = a.port
     if port == 0:
         with socket.socket() as s:
             s.bind((a.host, 0))
             port = s.getsockname()[1]
-    app = Counting(DomainDispatcherApplication(create_backend_app), a.fault_rate, a.fault_seed)
+    app = Counting(DomainDispatcherApplication(create_backend_app), a.fault_rate, a.fault_seed, delays)
     server = make_server(a.host, port, app, threaded=True)
     print(f"ready {port}", flush=True)
     server.serve_forever()

@@ -77,6 +77,12 @@ impl LocalBackend {
         PathBuf::from(s)
     }
 
+    /// Whether a state has been written here (the lock creates the file empty, as
+    /// Terraform's does, so existence alone says nothing).
+    pub fn has_state(&self) -> bool {
+        std::fs::metadata(&self.path).is_ok_and(|m| m.len() > 0)
+    }
+
     pub fn journal_path(&self) -> PathBuf {
         self.sibling(".journal")
     }

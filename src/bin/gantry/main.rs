@@ -599,7 +599,7 @@ async fn apply_cmd(ctx: &Ctx, a: ApplyArgs, mode: PlanMode) -> Outcome {
                     "The configuration has changed since this plan was created.",
                 ));
             }
-            if backend.path().exists() {
+            if backend.has_state() {
                 if state.lineage != plan.prior_state.lineage {
                     return Err(stale(
                         "The plan was created for a different state (another lineage).",
@@ -622,6 +622,12 @@ async fn apply_cmd(ctx: &Ctx, a: ApplyArgs, mode: PlanMode) -> Outcome {
         print!("{}", render_plan(&plan, ctx.style));
     }
     if !plan.has_changes() {
+        if !plan.drift.is_empty() && _guard.is_some() {
+            // As Terraform does: an apply with nothing to change still records what refresh
+            // found changed outside (and what an interrupted update did).
+            let mut refreshed = plan.prior_state.clone();
+            backend.write_snapshot(&mut refreshed).map_err(state_err)?;
+        }
         if ctx.json {
             ui::json::applied(
                 Default::default(),
