@@ -397,7 +397,7 @@ fn saved_plans_apply_exactly_and_stale_ones_are_refused() {
     assert_eq!(d.gantry(&["output"]).code, 0);
     let st = d.state_json();
     assert_eq!(
-        st["resources"][0]["instances"][0]["attributes"]["output"], "two",
+        st["resources"][0]["instances"][0]["attributes"]["output"]["value"], "two",
         "the plan's variable value was used"
     );
     let before = d.state_bytes();

@@ -18,12 +18,14 @@ pub mod planfile;
 pub mod render;
 pub mod retry;
 pub mod scope;
+pub mod session;
 pub mod variables;
 pub mod workspace;
 
 pub use apply::{apply, ApplyEvent, ApplyObserver, ApplyOutcome};
 pub use engine::{Engine, PlanOptions};
 pub use plan::{Action, Plan, PlanMode, ResourceChange, Summary};
+pub use session::{Lock, Session};
 pub use variables::VarArg;
 pub use workspace::{Failure, Loaded, Workspace};
 

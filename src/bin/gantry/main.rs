@@ -15,7 +15,9 @@ use gantry::core::addr::InstanceAddr;
 use gantry::core::diag::{Diagnostic, Diagnostics};
 use gantry::core::state::{LocalBackend, LockGuard, State, StateError};
 use gantry::plans::render::{render_plan, Style};
-use gantry::plans::{planfile, Failure, Loaded, Plan, PlanMode, PlanOptions, VarArg, Workspace};
+use gantry::plans::{
+    planfile, Failure, Loaded, Lock, Plan, PlanMode, PlanOptions, Session, VarArg, Workspace,
+};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -170,18 +172,7 @@ async fn run(ctx: &Ctx, cmd: Cmd) -> Outcome {
 }
 
 fn state_err(e: StateError) -> Failure {
-    let summary = match &e {
-        StateError::Locked(_) => "Error acquiring the state lock",
-        StateError::Corrupt { .. } => "Failed to load state",
-        StateError::Io(_) => "Failed to persist state",
-        StateError::Unlock(_) => "Failed to unlock state",
-    };
-    let text = e.to_string();
-    let detail = text
-        .strip_prefix("Error acquiring the state lock: ")
-        .unwrap_or(&text)
-        .to_string();
-    Failure::from(Diagnostic::error(summary, detail))
+    gantry::plans::session::state_failure(e)
 }
 
 fn env_vars() -> Vec<(String, String)> {
@@ -439,44 +430,45 @@ fn plan_options(a: &PlanArgs, mode: PlanMode) -> Result<PlanOptions, Failure> {
     })
 }
 
-/// Loads everything and makes a plan. Returns the plan, the engine, the backend, the lock.
+/// How `-lock` / `-lock-timeout` ask for the state lock.
+fn lock_request(lock: &LockFlags, op: &str) -> Result<Lock, Failure> {
+    if !lock.lock {
+        return Ok(Lock::none());
+    }
+    let timeout = args::parse_duration(&lock.lock_timeout)
+        .map_err(|m| Failure::from(Diagnostic::error("Invalid -lock-timeout", m)))?;
+    Ok(Lock::wait(op, timeout))
+}
+
+fn print_notes(ctx: &Ctx, session: &Session) {
+    for n in &session.notes {
+        eprintln!("{}", ctx.style.bold(n));
+    }
+}
+
+/// Opens the directory and makes a plan (warnings shown). The session holds the lock.
 async fn make_plan(
     ctx: &Ctx,
     a: &PlanArgs,
     mode: PlanMode,
     op: &str,
-) -> Result<(Plan, Loaded, LocalBackend, Option<LockGuard>), Failure> {
-    let loaded = ctx.ws.load(&ctx.vars, &env_vars())?;
-    print_warnings(ctx, &loaded);
-    let backend = backend_for(ctx, Some(&loaded.engine.config))?;
-    let guard = take_lock(&backend, &a.lock, op)?;
-    let mut state = load_state(&backend, guard.is_some())?;
-    let sources = loaded.engine.config.sources.clone();
-    if !state.pending.is_empty() && guard.is_some() {
-        // Operations an interrupted run sent but never recorded: settle them before planning,
-        // so nothing is created twice and nothing is lost.
-        let notes = loaded
-            .engine
-            .reconcile(&mut state)
-            .await
-            .map_err(|d| Failure::new(&sources, d))?;
-        for n in notes {
-            eprintln!("Reconciled {n}");
-        }
-        backend.write_snapshot(&mut state).map_err(state_err)?;
-    }
+) -> Result<(Plan, Session), Failure> {
+    let session = ctx
+        .ws
+        .open(&ctx.vars, &env_vars(), lock_request(&a.lock, op)?)
+        .await?;
+    print_warnings(ctx, &session.loaded);
+    print_notes(ctx, &session);
     let opts = plan_options(a, mode)?;
-    let mut plan = loaded
-        .engine
-        .plan(&state, &opts)
-        .await
-        .map_err(|d| Failure::new(&sources, d))?;
-    plan.config_digest = loaded.digest.clone();
+    let plan = session.plan(&opts).await?;
     if !plan.warnings.is_empty() {
-        let warnings = Failure::new(&sources, Diagnostics(plan.warnings.clone()));
+        let warnings = Failure::new(
+            &session.loaded.engine.config.sources,
+            Diagnostics(plan.warnings.clone()),
+        );
         eprint!("{}", warnings.render(ctx.style.color));
     }
-    Ok((plan, loaded, backend, guard))
+    Ok((plan, session))
 }
 
 /// `-generate-config-out`: writes HCL for undeclared import targets before planning.
@@ -514,8 +506,7 @@ async fn plan_cmd(ctx: &Ctx, a: PlanArgs) -> Outcome {
     if let Some(out) = &a.generate_config_out {
         generate_config(ctx, &a, out).await?;
     }
-    let (plan, _loaded, _backend, _guard) =
-        make_plan(ctx, &a, PlanMode::Normal, "OperationTypePlan").await?;
+    let (plan, _session) = make_plan(ctx, &a, PlanMode::Normal, "OperationTypePlan").await?;
     let code = if a.detailed_exitcode && plan.has_changes() {
         2
     } else {
@@ -580,40 +571,19 @@ async fn apply_cmd(ctx: &Ctx, a: ApplyArgs, mode: PlanMode) -> Outcome {
     } else {
         "OperationTypeApply"
     };
-    let (plan, loaded, backend, _guard, from_file) = match &a.plan_file {
+    let (plan, mut session, from_file) = match &a.plan_file {
         Some(file) => {
             let plan = read_plan_file(file)?;
-            // A saved plan carries its own variable values.
-            let loaded = load_with_values(ctx, &plan)?;
-            let backend = backend_for(ctx, Some(&loaded.engine.config))?;
-            let guard = take_lock(&backend, &a.plan.lock, op)?;
-            let state = load_state(&backend, guard.is_some())?;
-            let stale = |why: &str| {
-                Failure::from(Diagnostic::error(
-                    "Saved plan is stale",
-                    format!("{why} Create a new plan from the current state and configuration."),
-                ))
-            };
-            if loaded.digest != plan.config_digest {
-                return Err(stale(
-                    "The configuration has changed since this plan was created.",
-                ));
-            }
-            if backend.has_state() {
-                if state.lineage != plan.prior_state.lineage {
-                    return Err(stale(
-                        "The plan was created for a different state (another lineage).",
-                    ));
-                }
-                if state.serial != plan.state_serial {
-                    return Err(stale("The given plan file can no longer be applied because the state was changed by another operation after the plan was created."));
-                }
-            }
-            (plan, loaded, backend, guard, true)
+            let session = ctx
+                .ws
+                .open_saved(&plan, lock_request(&a.plan.lock, op)?)
+                .await?;
+            print_notes(ctx, &session);
+            (plan, session, true)
         }
         None => {
-            let (plan, loaded, backend, guard) = make_plan(ctx, &a.plan, mode, op).await?;
-            (plan, loaded, backend, guard, false)
+            let (plan, session) = make_plan(ctx, &a.plan, mode, op).await?;
+            (plan, session, false)
         }
     };
     if ctx.json {
@@ -622,12 +592,10 @@ async fn apply_cmd(ctx: &Ctx, a: ApplyArgs, mode: PlanMode) -> Outcome {
         print!("{}", render_plan(&plan, ctx.style));
     }
     if !plan.has_changes() {
-        if !plan.drift.is_empty() && _guard.is_some() {
-            // As Terraform does: an apply with nothing to change still records what refresh
-            // found changed outside (and what an interrupted update did).
-            let mut refreshed = plan.prior_state.clone();
-            backend.write_snapshot(&mut refreshed).map_err(state_err)?;
-        }
+        // Records what refresh found changed outside, as Terraform's apply does.
+        session
+            .apply(&plan, &gantry::plans::apply::Quiet, 1)
+            .await?;
         if ctx.json {
             ui::json::applied(
                 Default::default(),
@@ -674,38 +642,19 @@ async fn apply_cmd(ctx: &Ctx, a: ApplyArgs, mode: PlanMode) -> Outcome {
     if !ctx.json {
         println!();
     }
-    let journal = backend.journal().map_err(state_err)?;
     let human = ui::Progress::new(ctx.style);
     let observer: &dyn gantry::plans::ApplyObserver = if ctx.json {
         &ui::json::Progress
     } else {
         &human
     };
-    let sources = loaded.engine.config.sources.clone();
-    let outcome = gantry::plans::apply(
-        &loaded.engine,
-        &plan,
-        Box::new(journal),
-        observer,
-        a.plan.parallelism.max(1),
-    )
-    .await
-    .map_err(|d| Failure::new(&sources, d))?;
-    let mut state = outcome.state;
-    backend.write_snapshot(&mut state).map_err(state_err)?;
-    if !outcome.failures.is_empty() {
-        let mut diags = gantry::core::diag::Diagnostics(outcome.failures);
-        if outcome.skipped > 0 {
-            diags.push(Diagnostic::warning(
-                "Some operations were skipped",
-                format!(
-                    "{} step(s) were not run because something they depend on failed.",
-                    outcome.skipped
-                ),
-            ));
-        }
-        return Err(Failure::new(&sources, diags));
+    let outcome = session
+        .apply(&plan, observer, a.plan.parallelism.max(1))
+        .await?;
+    if let Some(f) = session.apply_failure(&outcome) {
+        return Err(f);
     }
+    let state = outcome.state;
     let s = outcome.applied;
     if ctx.json {
         ui::json::applied(s, plan.mode == PlanMode::Destroy, &state.outputs);
@@ -742,20 +691,6 @@ async fn apply_cmd(ctx: &Ctx, a: ApplyArgs, mode: PlanMode) -> Outcome {
         );
     }
     Ok(0)
-}
-
-/// Loads the configuration with the variable values stored in a saved plan.
-fn load_with_values(ctx: &Ctx, plan: &Plan) -> Result<Loaded, Failure> {
-    let (cfg, _) = ctx.ws.config()?;
-    let digest = planfile::config_digest(&cfg);
-    let sources = cfg.sources.clone();
-    let engine = gantry::plans::Engine::new(cfg, ctx.ws.registry.clone(), plan.variables.clone())
-        .map_err(|d| Failure::new(&sources, d))?;
-    Ok(Loaded {
-        engine,
-        digest,
-        warnings: Failure::default(),
-    })
 }
 
 fn current_state(ctx: &Ctx) -> Result<State, Failure> {
