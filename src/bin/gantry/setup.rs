@@ -1,0 +1,185 @@
+//! Commands that prepare and check a directory: `init`, `validate`, `fmt`.
+
+use super::*;
+
+pub(crate) async fn init(ctx: &Ctx, a: args::InitArgs) -> Outcome {
+    // Parsed once when there is nothing to install (most directories).
+    let (probe, probe_diags) = gantry::core::config::load_dir(&ctx.ws.dir);
+    if !probe.module_calls.is_empty() {
+        println!("Initializing modules...");
+        let notes = gantry::plans::install::install_modules(&ctx.ws.dir, a.upgrade)
+            .await
+            .map_err(|d| Failure::new(&probe.sources, d))?;
+        for n in notes {
+            println!("{n}");
+        }
+    }
+    let (cfg, _) = if probe.module_calls.is_empty() {
+        ctx.ws.checked(probe, probe_diags)?
+    } else {
+        ctx.ws.config()?
+    };
+    println!("\nInitializing the backend...");
+    let backend = backend_for(ctx, Some(&cfg))?;
+    println!("Using local state at {}", backend.path().display());
+    println!("\nInitializing provider plugins...");
+    let mut names: Vec<&str> = cfg
+        .resources
+        .values()
+        .map(|r| r.provider.0.as_str())
+        .chain(cfg.providers.iter().map(|p| p.name.as_str()))
+        .collect();
+    names.sort();
+    names.dedup();
+    for n in names {
+        match ctx.ws.registry.get(n) {
+            Some(_) => println!("- {}: built in", cfg.provider_source(n)),
+            None => {
+                return Err(Failure::from(Diagnostic::error(
+                    "Failed to query available provider packages",
+                    format!("Provider {} is not built into this gantry binary. Rebuild gantry with the matching cargo feature.", cfg.provider_source(n)),
+                )))
+            }
+        }
+    }
+    println!(
+        "\n{}",
+        ctx.style.bold("gantry has been successfully initialized!")
+    );
+    Ok(0)
+}
+
+pub(crate) fn validate(ctx: &Ctx) -> Outcome {
+    let engine = ctx.ws.load_for_validate()?;
+    let diags = engine.validate();
+    if diags.has_errors() {
+        return Err(Failure::new(&engine.config.sources, diags));
+    }
+    println!("{}", ctx.style.bold("Success! The configuration is valid."));
+    Ok(0)
+}
+
+/// The `*.tf` and `*.tfvars` files of `dir`, sorted; with `recursive`, of its subdirectories
+/// too (hidden ones such as `.terraform` skipped).
+pub(crate) fn fmt_files(
+    dir: &Path,
+    recursive: bool,
+    out: &mut Vec<PathBuf>,
+) -> Result<(), Failure> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| {
+            Failure::from(Diagnostic::error(
+                "Failed to read directory",
+                format!("{}: {e}", dir.display()),
+            ))
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        let hidden = p
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if p.is_dir() {
+            if recursive && !hidden {
+                fmt_files(&p, true, out)?;
+            }
+        } else if p.extension().is_some_and(|x| x == "tf" || x == "tfvars") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn fmt(_ctx: &Ctx, a: args::FmtArgs) -> Outcome {
+    if a.paths.len() == 1 && a.paths[0] == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
+            Failure::from(Diagnostic::error(
+                "Failed to read standard input",
+                e.to_string(),
+            ))
+        })?;
+        hcl_check(Path::new("<stdin>"), &text)?;
+        let formatted = gantry::core::config::fmt::format(&text);
+        if a.check {
+            return Ok(if formatted == text { 0 } else { 3 });
+        }
+        print!("{formatted}");
+        return Ok(0);
+    }
+    let roots = if a.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        a.paths.clone()
+    };
+    let mut files = Vec::new();
+    for r in roots {
+        if r.is_dir() {
+            fmt_files(&r, a.recursive, &mut files)?;
+        } else {
+            files.push(r);
+        }
+    }
+    let mut unformatted = 0;
+    for f in files {
+        let text = std::fs::read_to_string(&f).map_err(|e| {
+            Failure::from(Diagnostic::error(
+                "Failed to read file",
+                format!("{}: {e}", f.display()),
+            ))
+        })?;
+        hcl_check(&f, &text)?;
+        let formatted = gantry::core::config::fmt::format(&text);
+        if formatted == text {
+            continue;
+        }
+        unformatted += 1;
+        if a.list {
+            println!("{}", f.display());
+        }
+        if a.diff {
+            let diff = similar::TextDiff::from_lines(&text, &formatted);
+            print!(
+                "{}",
+                diff.unified_diff().header(
+                    &format!("old/{}", f.display()),
+                    &format!("new/{}", f.display())
+                )
+            );
+        }
+        if !a.check && a.write {
+            gantry::core::state::write_atomic(&f, formatted.as_bytes()).map_err(|e| {
+                Failure::from(Diagnostic::error(
+                    "Failed to write file",
+                    format!("{}: {e}", f.display()),
+                ))
+            })?;
+        }
+    }
+    Ok(if a.check && unformatted > 0 { 3 } else { 0 })
+}
+
+/// Refuses to format a file that does not parse, naming the place.
+pub(crate) fn hcl_check(path: &Path, text: &str) -> Result<(), Failure> {
+    let (cfg, diags) = gantry::core::config::load_sources(
+        Path::new("."),
+        vec![gantry::core::diag::SourceFile::new(
+            path.display().to_string(),
+            text.to_string(),
+        )],
+    );
+    let syntax: Vec<Diagnostic> = diags
+        .0
+        .into_iter()
+        .filter(|d| d.summary == "Invalid syntax")
+        .collect();
+    if syntax.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            &cfg.sources,
+            gantry::core::diag::Diagnostics(syntax),
+        ))
+    }
+}
