@@ -25,6 +25,12 @@ pub struct ResourceSchema {
     pub version: u64,
     pub block: BlockSchema,
     pub description: String,
+    /// The upstream provider stores unset optional attributes as their zero value (`""`,
+    /// `false`, `0`, empty collections) — Terraform's "legacy type system" of SDKv2
+    /// providers such as hashicorp/aws. Comparisons then treat null and the zero value as
+    /// the same, as Terraform does for those providers, so state either tool wrote plans
+    /// no change under the other.
+    pub legacy_type_system: bool,
 }
 
 #[derive(Clone, Debug, Default)]

@@ -146,11 +146,6 @@ resource "aws_sagemaker_endpoint_configuration" "serving" {
 resource "aws_sagemaker_endpoint" "serving" {
   name                 = "${var.project}-endpoint"
   endpoint_config_name = aws_sagemaker_endpoint_configuration.serving.name
-
-  timeouts {
-    create = "60m"
-    update = "60m"
-  }
 }
 
 resource "aws_instance" "training" {

@@ -799,6 +799,7 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
                 "the result still contains unknown values".into(),
             ));
         }
+        let v = crate::decode::carry_unmodeled(&schema.block, &planned, v);
         remark(&schema.block, v, &[&planned])
     };
     let inst = ResourceInstance {

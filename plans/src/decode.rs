@@ -4,7 +4,7 @@
 use gantry_core::config::IgnoreChanges;
 use gantry_core::diag::{Diagnostic, Diagnostics, FileId, SourceSpan};
 use gantry_core::eval::{Evaluator, Reference, Resolver};
-use gantry_core::provider::{BlockSchema, Nesting};
+use gantry_core::provider::{BlockSchema, Nesting, ResourceSchema};
 use gantry_core::value::{Map, Path, PathStep, Value};
 use hcl_edit::structure::{Body, Structure};
 use hcl_edit::Span;
@@ -339,6 +339,47 @@ pub fn proposed_new(schema: &BlockSchema, prior: Option<&Value>, config: &Value)
     Value::map(out)
 }
 
+/// Carries attributes of `prior` that the schema does not model into `new`, unchanged, at
+/// every level of nested blocks. A native provider models a subset of the upstream
+/// provider's schema; objects Terraform wrote (or a newer gantry) hold more. Those attributes
+/// are not gantry's to change: dropping them would show every one as removed, and rewriting
+/// state without them would lose them for Terraform.
+pub fn carry_unmodeled(schema: &BlockSchema, prior: &Value, new: Value) -> Value {
+    let (Some(pm), Some(nm)) = (prior.unmark().0.as_map(), new.as_map()) else {
+        return new;
+    };
+    let mut out = nm.clone();
+    for (k, pv) in pm.iter() {
+        if let Some(nb) = schema.blocks.get(k) {
+            let (Some(nv), true) = (
+                nm.get(k),
+                matches!(nb.nesting, Nesting::Single | Nesting::List),
+            ) else {
+                continue;
+            };
+            let carried = match (nb.nesting, pv.unmark().0, nv.unmark().0) {
+                (Nesting::Single, Value::Map(_), Value::Map(_)) => {
+                    carry_unmodeled(&nb.block, pv, nv.clone())
+                }
+                (Nesting::List, Value::List(ps), Value::List(ns)) => Value::list(
+                    ns.iter()
+                        .enumerate()
+                        .map(|(i, n)| match ps.get(i) {
+                            Some(p) => carry_unmodeled(&nb.block, p, n.clone()),
+                            None => n.clone(),
+                        })
+                        .collect(),
+                ),
+                _ => continue,
+            };
+            out.insert(k.clone(), carried);
+        } else if !schema.attributes.contains_key(k) && !out.contains_key(k) {
+            out.insert(k.clone(), pv.clone());
+        }
+    }
+    Value::map(out)
+}
+
 /// `lifecycle.ignore_changes`: keep the prior value at the ignored paths.
 pub fn apply_ignore_changes(
     schema: &BlockSchema,
@@ -396,7 +437,12 @@ pub fn set_path(v: &Value, path: &[PathStep], new: Value) -> Value {
 }
 
 /// Attributes (top level) whose value differs between prior and planned, as paths.
-pub fn changed_force_new(schema: &BlockSchema, prior: &Value, planned: &Value) -> Vec<Path> {
+pub fn changed_force_new(
+    schema: &BlockSchema,
+    prior: &Value,
+    planned: &Value,
+    legacy: bool,
+) -> Vec<Path> {
     let mut out = Vec::new();
     let differs = |name: &str| {
         let a = prior
@@ -407,7 +453,11 @@ pub fn changed_force_new(schema: &BlockSchema, prior: &Value, planned: &Value) -
             .get_attr(name)
             .map(|v| v.unmark_deep().0)
             .unwrap_or(Value::Null);
-        a != b
+        if legacy {
+            !equal_as(&a, &b, true)
+        } else {
+            a != b
+        }
     };
     for (name, attr) in &schema.attributes {
         if attr.force_new && differs(name) {
@@ -502,8 +552,40 @@ pub fn remark(schema: &BlockSchema, v: Value, marks_from: &[&Value]) -> Value {
 /// Equality as an API sees it: sensitive marks ignored, and strings holding JSON documents
 /// compared by structure (a policy with its keys reordered is the same policy).
 pub fn semantically_equal(a: &Value, b: &Value) -> bool {
+    equal_as(a, b, false)
+}
+
+/// [`semantically_equal`] under the schema's type system: for legacy (SDKv2) providers, null
+/// and the zero value of an attribute are the same.
+pub fn equal_for(schema: &ResourceSchema, a: &Value, b: &Value) -> bool {
+    equal_as(a, b, schema.legacy_type_system)
+}
+
+/// `""`, `false`, `0` and empty collections: what an SDKv2 provider stores for "unset" —
+/// including a nested block whose every attribute is unset (SDKv2 flattens an empty API
+/// structure into one such block).
+fn is_zero(v: &Value) -> bool {
+    match v.unmark().0 {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Bool(b) => !b,
+        Value::Number(n) => *n == 0.0,
+        Value::List(l) | Value::Set(l) => match l.as_slice() {
+            [] => true,
+            [one] => one.as_map().is_some_and(|m| m.values().all(is_zero)),
+            _ => false,
+        },
+        Value::Map(m) => m.is_empty(),
+        _ => false,
+    }
+}
+
+fn equal_as(a: &Value, b: &Value, legacy: bool) -> bool {
     let (a, _) = a.unmark();
     let (b, _) = b.unmark();
+    if legacy && is_zero(a) && is_zero(b) {
+        return true;
+    }
     match (a, b) {
         (Value::String(x), Value::String(y)) => {
             if x == y {
@@ -521,15 +603,19 @@ pub fn semantically_equal(a: &Value, b: &Value) -> bool {
         }
         // State files cannot tell a set from a list, so a set read back from state is a list.
         (Value::List(x) | Value::Set(x), Value::List(y) | Value::Set(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(y.iter())
-                    .all(|(p, q)| semantically_equal(p, q))
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| equal_as(p, q, legacy))
+        }
+        (Value::Map(x), Value::Map(y)) if legacy => {
+            // A key missing on one side is null there.
+            let null = Value::Null;
+            x.iter()
+                .all(|(k, p)| equal_as(p, y.get(k).unwrap_or(&null), true))
+                && y.iter().all(|(k, q)| x.contains_key(k) || is_zero(q))
         }
         (Value::Map(x), Value::Map(y)) => {
             x.len() == y.len()
                 && x.iter()
-                    .all(|(k, p)| y.get(k).is_some_and(|q| semantically_equal(p, q)))
+                    .all(|(k, p)| y.get(k).is_some_and(|q| equal_as(p, q, false)))
         }
         (x, y) => x.unmark_deep().0 == y.unmark_deep().0,
     }

@@ -40,6 +40,20 @@ pub fn terraform(dir: &Path, args: &[&str]) -> Run {
         .into()
 }
 
+/// [`terraform`] with extra environment (emulator endpoints, CLI configuration).
+pub fn terraform_env(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Run {
+    Command::new("terraform")
+        .args(args)
+        .current_dir(dir)
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_IN_AUTOMATION", "1")
+        .env("TF_INPUT", "0")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .expect("terraform 1.11 must be on PATH for this comparison")
+        .into()
+}
+
 /// Copies a directory tree (test fixtures with module subdirectories).
 pub fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();

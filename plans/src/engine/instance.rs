@@ -330,7 +330,7 @@ impl Engine {
                 ..base
             });
         }
-        if crate::decode::semantically_equal(&planned, prior_v) {
+        if crate::decode::equal_for(schema, &planned, prior_v) {
             return Ok(ResourceChange {
                 after: Some(prior_v.clone()),
                 ..base
@@ -372,10 +372,14 @@ impl Engine {
             })
             .await
             .map_err(|e| error("Error planning resource", format!("{addr}: {e}")))?;
-        let planned = remark(&schema.block, resp.planned, &[config, &proposed]);
+        let planned = match prior {
+            Some(p) => crate::decode::carry_unmodeled(&schema.block, p, resp.planned),
+            None => resp.planned,
+        };
+        let planned = remark(&schema.block, planned, &[config, &proposed]);
         let mut replace = resp.requires_replace;
         if let Some(p) = prior {
-            for path in changed_force_new(&schema.block, p, &planned) {
+            for path in changed_force_new(&schema.block, p, &planned, schema.legacy_type_system) {
                 if !replace.contains(&path) {
                     replace.push(path);
                 }

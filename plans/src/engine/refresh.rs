@@ -63,10 +63,18 @@ impl Engine {
                 match result {
                     Ok(Some(v)) => {
                         let v = match schema {
-                            Some(s) => remark(&s.block, v, &[&inst.value]),
+                            Some(s) => remark(
+                                &s.block,
+                                crate::decode::carry_unmodeled(&s.block, &inst.value, v),
+                                &[&inst.value],
+                            ),
                             None => v,
                         };
-                        if !crate::decode::semantically_equal(&v, &inst.value) {
+                        let same = match schema {
+                            Some(s) => crate::decode::equal_for(s, &v, &inst.value),
+                            None => crate::decode::semantically_equal(&v, &inst.value),
+                        };
+                        if !same {
                             drift.push(self.state_change(addr, inst, Some(v.clone())));
                             if let Some(r) = refreshed.resources.get_mut(addr) {
                                 r.value = v;

@@ -20,6 +20,7 @@ pub fn schemas() -> BTreeMap<String, ResourceSchema> {
     out.insert(
         "aws_caller_identity".into(),
         ResourceSchema {
+            legacy_type_system: true,
             version: 0,
             block: ci,
             description: "Who gantry is calling AWS as.".into(),
@@ -37,6 +38,7 @@ pub fn schemas() -> BTreeMap<String, ResourceSchema> {
     out.insert(
         "aws_region".into(),
         ResourceSchema {
+            legacy_type_system: true,
             version: 0,
             block: region,
             description: "The provider's region.".into(),
@@ -74,6 +76,7 @@ pub fn schemas() -> BTreeMap<String, ResourceSchema> {
     out.insert(
         "aws_ami".into(),
         ResourceSchema {
+            legacy_type_system: true,
             version: 0,
             block: ami,
             description: "An AMI found by owners and filters.".into(),
@@ -116,6 +119,7 @@ pub fn schemas() -> BTreeMap<String, ResourceSchema> {
     out.insert(
         "aws_ec2_instance_type".into(),
         ResourceSchema {
+            legacy_type_system: true,
             version: 0,
             block: it,
             description: "Facts about an EC2 instance type, GPUs included.".into(),

@@ -68,6 +68,7 @@ impl ResourceType for Role {
         }
         tags_schema(&mut b);
         ResourceSchema {
+            legacy_type_system: true,
             version: 0,
             block: b,
             description: "An IAM role.".into(),
@@ -168,7 +169,10 @@ impl ResourceType for Role {
                 "max_session_duration",
                 Value::Number(role.max_session_duration().unwrap_or(3600) as f64),
             ),
-            ("create_date", Value::string(role.create_date().to_string())),
+            (
+                "create_date",
+                Value::string(rfc3339_seconds(role.create_date())),
+            ),
         ];
         pairs.extend(tag_attrs(prior, &tags));
         Ok(Some(fill(prior, pairs)))
@@ -285,5 +289,14 @@ impl ResourceType for Role {
 
     async fn import(&self, c: &Clients, id: &str) -> ProviderResult<Option<Value>> {
         self.read(c, &obj(vec![("id", Value::string(id))])).await
+    }
+}
+
+/// A timestamp as hashicorp/aws writes it (Go's time.RFC3339: whole seconds, `Z`).
+fn rfc3339_seconds(t: &aws_sdk_iam::primitives::DateTime) -> String {
+    let text = t.to_string();
+    match text.split_once('.') {
+        Some((whole, _fraction)) => format!("{whole}Z"),
+        None => text,
     }
 }

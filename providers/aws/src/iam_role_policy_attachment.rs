@@ -25,6 +25,7 @@ impl ResourceType for Attachment {
             .insert("policy_arn".into(), req(Type::String).force_new());
         b.attributes.insert("id".into(), comp(Type::String));
         ResourceSchema {
+            legacy_type_system: true,
             version: 0,
             block: b,
             description: "A managed policy attached to an IAM role.".into(),
@@ -40,10 +41,7 @@ impl ResourceType for Attachment {
             .send()
             .await
             .map_err(sdk)?;
-        Ok(fill(
-            planned,
-            vec![("id", Value::string(format!("{role}/{arn}")))],
-        ))
+        Ok(fill(planned, vec![("id", Value::string(unique_id(&role)))]))
     }
 
     async fn read(&self, c: &Clients, prior: &Value) -> ProviderResult<Option<Value>> {
@@ -67,7 +65,9 @@ impl ResourceType for Attachment {
             .attached_policies()
             .iter()
             .any(|p| p.policy_arn() == Some(arn.as_str()));
-        Ok(attached.then(|| fill(prior, vec![("id", Value::string(format!("{role}/{arn}")))])))
+        // The id is opaque (upstream's is `ROLE-<timestamp><counter>`): keep what state holds.
+        let id = attr_str(prior, "id").unwrap_or_else(|| unique_id(&role));
+        Ok(attached.then(|| fill(prior, vec![("id", Value::string(id))])))
     }
 
     async fn update(
@@ -117,4 +117,20 @@ impl ResourceType for Attachment {
     ) -> ProviderResult<Option<Value>> {
         self.read(c, planned).await
     }
+}
+
+/// hashicorp/aws's id for an attachment: Terraform's `PrefixedUniqueId("ROLE-")` — UTC
+/// timestamp to 1/10000 s, then an 8-hex-digit counter.
+fn unique_id(role: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let stamp = aws_sdk_iam::primitives::DateTime::from_secs(now.as_secs() as i64)
+        .fmt(aws_sdk_iam::primitives::DateTimeFormat::DateTime)
+        .unwrap_or_default()
+        .replace(['-', ':', 'T', 'Z'], "");
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed) + 1;
+    format!("{role}-{stamp}{:04}{n:08x}", now.subsec_micros() / 100)
 }

@@ -214,6 +214,7 @@ impl ResourceType for Instance {
         );
         timeouts_schema(&mut b);
         ResourceSchema {
+            legacy_type_system: true,
             version: 1,
             block: b,
             description: "An EC2 instance.".into(),

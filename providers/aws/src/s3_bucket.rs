@@ -150,6 +150,7 @@ impl ResourceType for Bucket {
         }
         tags_schema(&mut b);
         ResourceSchema {
+            legacy_type_system: true,
             version: 0,
             block: b,
             description: "An S3 bucket.".into(),

@@ -44,6 +44,7 @@ impl ResourceType for Versioning {
         b.blocks
             .insert("versioning_configuration".into(), single(vc));
         ResourceSchema {
+            legacy_type_system: true,
             version: 0,
             block: b,
             description: "Versioning of an S3 bucket.".into(),
@@ -157,6 +158,7 @@ impl ResourceType for Encryption {
         b.blocks
             .insert("rule".into(), block(Nesting::Set, rule, 0, false));
         ResourceSchema {
+            legacy_type_system: true,
             version: 0,
             block: b,
             description: "Default encryption of an S3 bucket.".into(),
@@ -322,6 +324,7 @@ impl ResourceType for PublicAccessBlock {
                 .insert(k.into(), opt(Type::Bool).with_default(Value::Bool(false)));
         }
         ResourceSchema {
+            legacy_type_system: true,
             version: 0,
             block: b,
             description: "Public access block of an S3 bucket.".into(),

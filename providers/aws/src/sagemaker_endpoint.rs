@@ -72,12 +72,14 @@ impl ResourceType for Endpoint {
             .insert("name".into(), req(Type::String).force_new());
         b.attributes
             .insert("endpoint_config_name".into(), req(Type::String));
-        for c in ["id", "arn", "endpoint_status"] {
+        // hashicorp/aws's schema exactly: no status attribute and no timeouts block (gantry
+        // shows the live status while waiting instead, and has no fixed timeouts).
+        for c in ["id", "arn"] {
             b.attributes.insert(c.into(), comp(Type::String));
         }
         tags_schema(&mut b);
-        timeouts_schema(&mut b);
         ResourceSchema {
+            legacy_type_system: true,
             version: 0,
             block: b,
             description: "A SageMaker real-time endpoint.".into(),
@@ -127,10 +129,6 @@ impl ResourceType for Endpoint {
             ("name", Value::string(&name)),
             ("arn", Value::string(&arn)),
             ("endpoint_config_name", opt_str(r.endpoint_config_name())),
-            (
-                "endpoint_status",
-                opt_str(r.endpoint_status().map(|s| s.as_str())),
-            ),
         ];
         pairs.extend(tag_attrs(prior, &tags));
         Ok(Some(fill(prior, pairs)))

@@ -62,6 +62,7 @@ impl ResourceType for EndpointConfiguration {
             },
         );
         ResourceSchema {
+            legacy_type_system: true,
             version: 0,
             block: b,
             description: "A SageMaker endpoint configuration.".into(),

@@ -118,6 +118,7 @@ impl ResourceType for Model {
         b.blocks
             .insert("vpc_config".into(), block(Nesting::List, vpc, 1, true));
         ResourceSchema {
+            legacy_type_system: true,
             version: 0,
             block: b,
             description: "A SageMaker model.".into(),

@@ -1,0 +1,71 @@
+//! A team with a Terraform-managed AWS stack switches to gantry without touching a resource:
+//! Terraform 1.11 with the real hashicorp/aws 5.100.0 plugin (from the machine's filesystem
+//! mirror) applies examples/aws-sagemaker on moto; gantry, in that directory, plans no
+//! change and reports no drift.
+
+mod common;
+use common::moto::Moto;
+use common::{copy_tree, terraform_env, Dir};
+use std::path::PathBuf;
+
+/// The filesystem mirror holding hashicorp/aws (`GANTRY_TF_PLUGIN_MIRROR`, else where this
+/// project's machines carry it). Missing is a failure, never a skip.
+fn plugin_mirror() -> PathBuf {
+    let dir = PathBuf::from(
+        std::env::var("GANTRY_TF_PLUGIN_MIRROR").unwrap_or_else(|_| "/opt/tf-plugins".into()),
+    );
+    let plugin = dir.join("registry.terraform.io/hashicorp/aws/5.100.0/linux_amd64");
+    assert!(
+        plugin.is_dir(),
+        "the hashicorp/aws 5.100.0 plugin must be in a filesystem mirror at {} (set GANTRY_TF_PLUGIN_MIRROR)",
+        dir.display()
+    );
+    dir
+}
+
+#[test]
+fn a_stack_terraform_applied_plans_no_changes_under_gantry() {
+    let mirror = plugin_mirror();
+    let moto = Moto::start();
+    let d = Dir::new();
+    copy_tree(
+        std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/aws-sagemaker"
+        )),
+        d.path(),
+    );
+    d.write(
+        ".terraformrc",
+        &format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/hashicorp/aws\"]\n  }}\n}}\n",
+            mirror.display()
+        ),
+    );
+    let mut env: Vec<(&str, String)> = moto.env();
+    env.push((
+        "TF_CLI_CONFIG_FILE",
+        d.path().join(".terraformrc").display().to_string(),
+    ));
+    let r = terraform_env(d.path(), &["init", "-input=false"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = terraform_env(d.path(), &["apply", "-auto-approve", "-input=false"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let tf_list = terraform_env(d.path(), &["state", "list"], &env);
+
+    let r = d.gantry_with(&["plan", "-detailed-exitcode"], &moto.env());
+    assert_eq!(r.code, 0, "gantry must plan no change:\n{}", r.all());
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    assert!(
+        !r.stdout.contains("changed outside"),
+        "no drift either:\n{}",
+        r.stdout
+    );
+    let mut a: Vec<&str> = tf_list.stdout.lines().collect();
+    let gantry_list = d.gantry_with(&["state", "list"], &moto.env());
+    let mut b: Vec<&str> = gantry_list.stdout.lines().collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+    assert!(b.contains(&"aws_instance.training"));
+}
