@@ -329,7 +329,8 @@ pub async fn install_modules(root: &Path, upgrade: bool) -> Result<Vec<String>, 
             let child = path.child(&call.name, gantry_core::addr::InstanceKey::None);
             let key = child.dotted();
             let local = call.source.starts_with("./") || call.source.starts_with("../");
-            let target = root.join(".terraform").join("modules").join(&key);
+            // `TF_DATA_DIR/modules/KEY` (`.terraform/modules/KEY` by default).
+            let target = gantry_core::config::modules_manifest_path(root).with_file_name(&key);
             let (source, version, module_dir) = if local {
                 let d = dir.join(&call.source);
                 (call.source.clone(), None, d)

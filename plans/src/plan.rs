@@ -68,6 +68,8 @@ pub enum Reason {
     ReadBecauseConfigUnknown,
     /// A data source read waits for apply because a dependency has changes.
     ReadBecauseDependencyPending,
+    /// The object is tainted (`gantry taint`, or Terraform marked it).
+    ReplaceBecauseTainted,
 }
 
 impl Reason {
@@ -82,6 +84,7 @@ impl Reason {
             Reason::DeleteBecauseEachKey => "delete_because_each_key",
             Reason::ReadBecauseConfigUnknown => "read_because_config_unknown",
             Reason::ReadBecauseDependencyPending => "read_because_dependency_pending",
+            Reason::ReplaceBecauseTainted => "replace_because_tainted",
         }
     }
 }

@@ -171,6 +171,7 @@ const REASONS: &[Reason] = &[
     Reason::DeleteBecauseEachKey,
     Reason::ReadBecauseConfigUnknown,
     Reason::ReadBecauseDependencyPending,
+    Reason::ReplaceBecauseTainted,
 ];
 
 fn opt_value(v: &Option<Value>) -> Json {

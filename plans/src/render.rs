@@ -251,6 +251,11 @@ fn header(c: &ResourceChange) -> String {
         Action::Create => "will be created",
         Action::Update => "will be updated in-place",
         Action::Delete => "will be destroyed",
+        Action::DeleteThenCreate | Action::CreateThenDelete
+            if c.reason == Some(Reason::ReplaceBecauseTainted) =>
+        {
+            "is tainted, so must be replaced"
+        }
         Action::DeleteThenCreate | Action::CreateThenDelete => "must be replaced",
         Action::Read => "will be read during apply",
         Action::NoOp => "has no changes",

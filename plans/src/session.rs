@@ -144,6 +144,13 @@ impl Workspace {
             None => None,
         };
         let (mut state, recovered) = backend.load().map_err(state_failure)?;
+        tracing::debug!(
+            path = %backend.path().display(),
+            serial = state.serial,
+            lineage = %state.lineage,
+            objects = state.resources.len(),
+            "state loaded"
+        );
         if recovered > 0 {
             notes.push(format!(
                 "Recovered {recovered} completed operation(s) from an interrupted run's journal."

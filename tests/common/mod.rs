@@ -138,6 +138,27 @@ impl Dir {
         c.output().expect("run gantry").into()
     }
 
+    /// Runs `gantry ARGS` with `input` on standard input.
+    pub fn gantry_stdin(&self, args: &[&str], input: &str) -> Run {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gantry"))
+            .args(args)
+            .current_dir(self.path())
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run gantry");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().expect("run gantry").into()
+    }
+
     /// Addresses in state, via `gantry state list`.
     pub fn addresses(&self) -> Vec<String> {
         let r = self.gantry(&["state", "list"]);

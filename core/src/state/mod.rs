@@ -50,6 +50,8 @@ pub struct State {
     /// Operations sent but never recorded as finished (the process died in between). Kept in
     /// the journal across snapshots until reconciled.
     pub pending: BTreeMap<InstanceAddr, PendingOp>,
+    /// Objects marked for replacement (`"status": "tainted"` in the state file).
+    pub tainted: std::collections::BTreeSet<InstanceAddr>,
 }
 
 /// An operation whose outcome is unknown: it was sent, then the process died.
@@ -93,6 +95,7 @@ impl State {
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
             pending: BTreeMap::new(),
+            tainted: Default::default(),
         }
     }
 
@@ -117,12 +120,15 @@ impl State {
             JournalEntry::Set { addr, instance } => {
                 let a: InstanceAddr = addr.parse().map_err(|e| format!("{e}"))?;
                 let inst = instance_from_json(&a.resource, instance)?;
+                // A new object: whatever was tainted was replaced.
+                self.tainted.remove(&a);
                 self.pending.remove(&a);
                 self.resources.insert(a, inst);
             }
             JournalEntry::Remove { addr } => {
                 let a: InstanceAddr = addr.parse().map_err(|e| format!("{e}"))?;
                 self.pending.remove(&a);
+                self.tainted.remove(&a);
                 self.resources.remove(&a);
             }
             JournalEntry::Intent {
@@ -245,6 +251,8 @@ struct InstanceIn {
     #[serde(default)]
     index_key: Option<Json>,
     #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
     schema_version: u64,
     attributes: Value,
     #[serde(default)]
@@ -269,6 +277,7 @@ impl StateFileIn {
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
             pending: BTreeMap::new(),
+            tainted: Default::default(),
         };
         for (k, o) in self.outputs.unwrap_or_default() {
             st.outputs.insert(
@@ -303,6 +312,9 @@ impl StateFileIn {
                     value = value.mark_path(&path_from_json(p)?);
                 }
                 let key = InstanceKey::from_json(inst.index_key.as_ref());
+                if inst.status.as_deref() == Some("tainted") {
+                    st.tainted.insert(raddr.instance(key.clone()));
+                }
                 st.resources.insert(
                     raddr.instance(key),
                     ResourceInstance {
@@ -417,17 +429,23 @@ struct StateFile<'a> {
     version: &'a str,
 }
 
-struct Instances<'a>(&'a [(&'a InstanceAddr, &'a ResourceInstance)]);
+struct Instances<'a>(
+    &'a [(&'a InstanceAddr, &'a ResourceInstance)],
+    &'a std::collections::BTreeSet<InstanceAddr>,
+);
 
 impl serde::Serialize for Instances<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{SerializeMap, SerializeSeq};
-        struct One<'a>(&'a InstanceAddr, &'a ResourceInstance);
+        struct One<'a>(&'a InstanceAddr, &'a ResourceInstance, bool);
         impl serde::Serialize for One<'_> {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 let mut m = s.serialize_map(None)?;
                 if let Some(k) = self.0.key.to_json() {
                     m.serialize_entry("index_key", &k)?;
+                }
+                if self.2 {
+                    m.serialize_entry("status", "tainted")?;
                 }
                 m.serialize_entry("schema_version", &self.1.schema_version)?;
                 m.serialize_entry("attributes", &AttributesSer::new(&self.0.resource, self.1))?;
@@ -450,7 +468,7 @@ impl serde::Serialize for Instances<'_> {
         }
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
         for (a, i) in self.0 {
-            seq.serialize_element(&One(a, i))?;
+            seq.serialize_element(&One(a, i, self.1.contains(*a)))?;
         }
         seq.end()
     }
@@ -491,7 +509,7 @@ impl serde::Serialize for StateFile<'_> {
                             m.end()
                         }
                     }
-                    seq.serialize_element(&Group(m, Instances(group)))?;
+                    seq.serialize_element(&Group(m, Instances(group, &self.0.tainted)))?;
                 }
                 seq.end()
             }

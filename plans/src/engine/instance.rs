@@ -84,6 +84,7 @@ impl Engine {
                 .await
             } else {
                 let triggered = self.replace_triggered(block, res, changed_blocks);
+                let tainted = plan.prior_state.tainted.contains(&addr);
                 self.plan_instance(
                     &addr,
                     &provider,
@@ -92,7 +93,7 @@ impl Engine {
                     prior,
                     &config,
                     opts,
-                    triggered,
+                    (triggered, tainted),
                     &provider_addr,
                     &deps,
                 )
@@ -274,7 +275,7 @@ impl Engine {
         prior: Option<&ResourceInstance>,
         config: &Value,
         opts: &PlanOptions,
-        triggered: bool,
+        (triggered, tainted): (bool, bool),
         provider_addr: &str,
         deps: &[String],
     ) -> Result<ResourceChange, Diagnostic> {
@@ -285,6 +286,10 @@ impl Engine {
         let mut reason = None;
         if !replace.is_empty() {
             reason = Some(Reason::ReplaceBecauseCannotUpdate);
+        }
+        if prior.is_some() && tainted {
+            reason = Some(Reason::ReplaceBecauseTainted);
+            replace.push(vec![]);
         }
         if prior.is_some() && opts.replace.contains(addr) {
             reason = Some(Reason::ReplaceByRequest);

@@ -5,6 +5,7 @@
 //! [`validate`], [`checks`] (`check` blocks), [`moves`] (`moved` / `removed`).
 
 mod checks;
+mod console;
 mod imports;
 mod instance;
 mod moves;
@@ -39,6 +40,9 @@ pub struct PlanOptions {
     pub targets: Vec<String>,
     /// `-replace`: instances to replace even if unchanged.
     pub replace: Vec<InstanceAddr>,
+    /// `-exclude` (OpenTofu's): resource or module addresses left out, with everything that
+    /// depends on them.
+    pub excludes: Vec<String>,
     pub parallelism: usize,
 }
 
@@ -49,6 +53,7 @@ impl Default for PlanOptions {
             refresh: true,
             targets: Vec::new(),
             replace: Vec::new(),
+            excludes: Vec::new(),
             parallelism: 10,
         }
     }

@@ -50,6 +50,65 @@ impl Engine {
         Ok(Some((blocks, instances)))
     }
 
+    /// `-exclude`: every resource block except the excluded ones and those depending on
+    /// them (transitively), as a target set (combined with `-target` when both are given).
+    fn apply_excludes(
+        &self,
+        targets: Option<Targets>,
+        excludes: &[String],
+    ) -> Result<Option<Targets>, Diagnostics> {
+        if excludes.is_empty() {
+            return Ok(targets);
+        }
+        let mut excluded: HashSet<ResourceAddr> = HashSet::new();
+        for e in excludes {
+            if let Ok(a) = e.parse::<InstanceAddr>() {
+                excluded.insert(a.resource);
+            } else if let Ok(m) = e.parse::<ModuleInstance>() {
+                excluded.extend(self.graph.index.keys().filter_map(|n| match n {
+                    Node::Resource(r) if r.module.is_within(&m) => Some(r.clone()),
+                    _ => None,
+                }));
+            } else {
+                return Err(error(
+                    "Invalid exclude address",
+                    format!("{e:?} is not a resource, resource instance or module address."),
+                )
+                .into());
+            }
+        }
+        let all: Vec<ResourceAddr> = self
+            .graph
+            .index
+            .keys()
+            .filter_map(|n| match n {
+                Node::Resource(r) => Some(r.clone()),
+                _ => None,
+            })
+            .collect();
+        let kept: HashSet<ResourceAddr> = all
+            .into_iter()
+            .filter(|r| {
+                !excluded.contains(r)
+                    && !self
+                        .graph
+                        .transitive_resource_dependencies(&Node::Resource(r.clone()))
+                        .iter()
+                        .any(|d| excluded.contains(d))
+            })
+            .collect();
+        Ok(Some(match targets {
+            Some((blocks, instances)) => (
+                blocks.intersection(&kept).cloned().collect(),
+                instances
+                    .into_iter()
+                    .filter(|i| kept.contains(&i.resource))
+                    .collect(),
+            ),
+            None => (kept, Vec::new()),
+        }))
+    }
+
     /// Makes a plan against `state`.
     pub async fn plan(&self, state: &State, opts: &PlanOptions) -> Result<Plan, Diagnostics> {
         // `moved` blocks rename objects before anything reads them.
@@ -124,6 +183,13 @@ impl Engine {
     ) -> Result<(), Diagnostics> {
         self.plan_imports(plan).await?;
         let targets = self.target_closure(&opts.targets)?;
+        let targets = self.apply_excludes(targets, &opts.excludes)?;
+        if targets.is_some() {
+            plan.warnings.push(Diagnostic::warning(
+                "Resource targeting is in effect",
+                "You are creating a plan with the -target or -exclude option, which means that the result of this plan may not represent all of the changes requested by the current configuration.\n\nThe -target and -exclude options are not for routine use, and are provided only for exceptional situations such as recovering from errors or mistakes.",
+            ));
+        }
         let mut scope = self.new_scope(true);
         let mut diags = Diagnostics::default();
         // Blocks with pending changes, for data sources and replace_triggered_by.
@@ -180,6 +246,21 @@ impl Engine {
                 }
                 Node::Output(m, n) => {
                     let o = &cfg.outputs[n];
+                    // Under -target / -exclude, outputs that need an object left out of the
+                    // plan are left out too, as Terraform prunes them from its graph.
+                    if let Some((blocks, _)) = &targets {
+                        let outside = self
+                            .graph
+                            .transitive_resource_dependencies(node)
+                            .iter()
+                            .any(|r| !blocks.contains(r));
+                        if outside {
+                            if !m.is_root() {
+                                scope.set_output(m, n, Value::Unknown);
+                            }
+                            continue;
+                        }
+                    }
                     crate::conditions::check_all(
                         &o.preconditions,
                         gantry_core::config::ConditionKind::Precondition,

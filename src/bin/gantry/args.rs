@@ -27,7 +27,7 @@ pub enum Cmd {
     /// Prepare the working directory: check the configuration and its providers.
     Init(InitArgs),
     /// Check whether the configuration is valid.
-    Validate,
+    Validate(ValidateArgs),
     /// Rewrite configuration files to the canonical format.
     Fmt(FmtArgs),
     /// Show the changes required by the current configuration.
@@ -46,7 +46,17 @@ pub enum Cmd {
     #[command(subcommand)]
     State(StateCmd),
     /// Print the dependency graph in DOT format.
-    Graph,
+    Graph(GraphArgs),
+    /// Show the gantry version and the Terraform language version it implements.
+    Version(VersionArgs),
+    /// Evaluate expressions read from standard input against the current state.
+    Console(ConsoleArgs),
+    /// Show the providers the configuration and state require.
+    Providers,
+    /// Mark an instance for replacement at the next apply.
+    Taint(TaintArgs),
+    /// Remove the replacement mark from an instance.
+    Untaint(TaintArgs),
     /// Release a stuck lock on the state.
     #[command(name = "force-unlock")]
     ForceUnlock(ForceUnlockArgs),
@@ -55,10 +65,62 @@ pub enum Cmd {
 }
 
 #[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// Diagnostics as Terraform's validate JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct VersionArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct GraphArgs {
+    /// `plan` (default), `plan-refresh-only`, `plan-destroy` or `apply`.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub graph_type: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub vars: VarFlags,
+}
+
+#[derive(Args, Debug)]
+pub struct TaintArgs {
+    #[command(flatten)]
+    pub lock: LockFlags,
+    /// Succeed (with a warning) when the instance is not in state.
+    #[arg(long = "allow-missing")]
+    pub allow_missing: bool,
+    pub address: String,
+}
+
+#[derive(Args, Debug)]
 pub struct InitArgs {
     /// Fetch remote modules again, choosing the newest versions the constraints allow.
     #[arg(long)]
     pub upgrade: bool,
+    /// Ignore a saved backend configuration (accepted: gantry keeps none beyond the files).
+    #[arg(long)]
+    pub reconfigure: bool,
+    /// Move state to a changed backend (accepted: with the local backend there is nothing
+    /// to move).
+    #[arg(long = "migrate-state")]
+    pub migrate_state: bool,
+    /// With -migrate-state, answer yes to copying state.
+    #[arg(long = "force-copy")]
+    pub force_copy: bool,
+    /// Set false to skip backend initialization.
+    #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
+    pub backend: bool,
+    /// Backend settings beside the configuration's: a file or KEY=VALUE.
+    #[arg(long = "backend-config", value_name = "FILE|KEY=VALUE")]
+    pub backend_config: Vec<String>,
     /// Accepted for Terraform compatibility.
     #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
     pub input: bool,
@@ -119,6 +181,12 @@ pub struct PlanArgs {
     /// Plan only these resources (and what they depend on).
     #[arg(long = "target", value_name = "ADDRESS")]
     pub target: Vec<String>,
+    /// Leave these resources (and what depends on them) out of the plan.
+    #[arg(long = "exclude", value_name = "ADDRESS")]
+    pub exclude: Vec<String>,
+    /// Show warnings as one summary line each.
+    #[arg(long = "compact-warnings")]
+    pub compact_warnings: bool,
     /// Force replacement of this instance.
     #[arg(long = "replace", value_name = "ADDRESS")]
     pub replace: Vec<String>,
@@ -188,6 +256,9 @@ pub enum StateCmd {
     Rm {
         #[command(flatten)]
         lock: LockFlags,
+        /// Only list what would be removed.
+        #[arg(long = "dry-run")]
+        dry_run: bool,
         #[arg(required = true)]
         addresses: Vec<String>,
     },
@@ -195,8 +266,32 @@ pub enum StateCmd {
     Mv {
         #[command(flatten)]
         lock: LockFlags,
+        /// Only list what would be moved.
+        #[arg(long = "dry-run")]
+        dry_run: bool,
         source: String,
         destination: String,
+    },
+    /// Print the state file to standard output.
+    Pull,
+    /// Replace the state with a state file (`-` reads standard input).
+    Push {
+        #[command(flatten)]
+        lock: LockFlags,
+        /// Write even when lineage differs or the serial is older.
+        #[arg(long)]
+        force: bool,
+        path: String,
+    },
+    /// Change the provider recorded for resources in state.
+    #[command(name = "replace-provider")]
+    ReplaceProvider {
+        #[command(flatten)]
+        lock: LockFlags,
+        #[arg(long = "auto-approve")]
+        auto_approve: bool,
+        from: String,
+        to: String,
     },
 }
 
@@ -276,6 +371,32 @@ pub fn normalize(args: impl IntoIterator<Item = String>) -> (Vec<String>, Vec<Va
         out.push(format!("--{body}"));
     }
     (out, vars)
+}
+
+/// Terraform's `TF_CLI_ARGS` and `TF_CLI_ARGS_<command>`: extra arguments (shell-quoted)
+/// inserted right after the command name, the general ones first. Commands are named as
+/// typed, `-` as `_` (`TF_CLI_ARGS_force_unlock`).
+pub fn with_env_args(
+    argv: Vec<String>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Vec<String>, String> {
+    // The command is the first argument that is not a flag (global flags come before it).
+    let Some(at) = argv.iter().skip(1).position(|a| !a.starts_with('-')) else {
+        return Ok(argv);
+    };
+    let at = at + 1;
+    let cmd = argv[at].replace('-', "_");
+    let mut extra = Vec::new();
+    for var in ["TF_CLI_ARGS".to_string(), format!("TF_CLI_ARGS_{cmd}")] {
+        if let Some(text) = env(&var).filter(|t| !t.trim().is_empty()) {
+            extra.extend(shlex::split(&text).ok_or_else(|| {
+                format!("{var} is not valid shell syntax (check its quotes): {text:?}")
+            })?);
+        }
+    }
+    let mut out = argv;
+    out.splice(at + 1..at + 1, extra);
+    Ok(out)
 }
 
 /// `30s`, `5m`, `1h`, `250ms` (a bare number is seconds).

@@ -42,38 +42,39 @@ struct Ctx {
 }
 
 fn main() -> ExitCode {
-    let (argv, vars) = args::normalize(std::env::args());
-    let cli = Cli::parse_from(argv);
-    if std::env::var_os("GANTRY_LOG").is_some() {
-        // Wire-level crates log request and response bodies at debug/trace, and bodies can
-        // carry sensitive values: they are capped at info whatever GANTRY_LOG asks for.
-        let mut filter =
-            tracing_subscriber::EnvFilter::try_from_env("GANTRY_LOG").unwrap_or_default();
-        for quiet in [
-            "aws_smithy_runtime",
-            "aws_smithy_http",
-            "aws_smithy_http_client",
-            "aws_runtime",
-            "aws_sdk_ec2",
-            "aws_sdk_s3",
-            "aws_sdk_iam",
-            "aws_sdk_sagemaker",
-            "aws_sdk_sts",
-            "aws_config",
-            "hyper",
-            "hyper_util",
-            "h2",
-            "rustls",
-        ] {
-            if let Ok(d) = format!("{quiet}=info").parse() {
-                filter = filter.add_directive(d);
-            }
+    let raw = match args::with_env_args(std::env::args().collect(), |k| std::env::var(k).ok()) {
+        Ok(a) => a,
+        Err(m) => {
+            eprintln!("Error: {m}");
+            return ExitCode::from(1);
         }
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_writer(std::io::stderr)
-            .init();
+    };
+    let (argv, vars) = args::normalize(raw);
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(c) => c,
+        Err(e) => {
+            // Usage errors exit 1 as Terraform's do (2 means "changes present" under
+            // -detailed-exitcode); help and version requests exit 0.
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    if let Ok(w) = std::env::var("TF_WORKSPACE") {
+        if !w.is_empty() && w != "default" {
+            eprintln!("Error: TF_WORKSPACE={w:?}: this version of gantry has only the \"default\" workspace (workspaces come with remote backends); unset TF_WORKSPACE or set it to default.");
+            return ExitCode::from(1);
+        }
     }
+    if let Err(m) = init_logging() {
+        eprintln!("Error: {m}");
+        return ExitCode::from(1);
+    }
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        language = gantry::core::version::LANGUAGE_VERSION,
+        "gantry starting"
+    );
     if let Some(d) = &cli.chdir {
         if let Err(e) = std::env::set_current_dir(d) {
             eprintln!("Error: Invalid -chdir option: {}: {e}", d.display());
@@ -152,10 +153,73 @@ async fn watch_signals() {
     }
 }
 
+/// `GANTRY_LOG` (an env-filter: `debug`, `gantry_plans=trace`), or Terraform's `TF_LOG`
+/// (`TRACE` … `ERROR`, `JSON` for trace as JSON lines, `OFF`), to stderr or `TF_LOG_PATH`.
+fn init_logging() -> Result<(), String> {
+    let (spec, json) = match (std::env::var("GANTRY_LOG"), std::env::var("TF_LOG")) {
+        (Ok(g), _) if !g.is_empty() => (g, false),
+        (_, Ok(t)) if !t.is_empty() && !t.eq_ignore_ascii_case("off") => {
+            let json = t.eq_ignore_ascii_case("json");
+            (
+                if json {
+                    "trace".into()
+                } else {
+                    t.to_lowercase()
+                },
+                json,
+            )
+        }
+        _ => return Ok(()),
+    };
+    // Wire-level crates log request and response bodies at debug/trace, and bodies can carry
+    // sensitive values: they are capped at info whatever the level asks for.
+    let mut filter = tracing_subscriber::EnvFilter::try_new(&spec)
+        .map_err(|e| format!("invalid log level {spec:?}: {e}"))?;
+    for quiet in [
+        "aws_smithy_runtime",
+        "aws_smithy_http",
+        "aws_smithy_http_client",
+        "aws_runtime",
+        "aws_sdk_ec2",
+        "aws_sdk_s3",
+        "aws_sdk_iam",
+        "aws_sdk_sagemaker",
+        "aws_sdk_sts",
+        "aws_config",
+        "hyper",
+        "hyper_util",
+        "h2",
+        "rustls",
+    ] {
+        if let Ok(d) = format!("{quiet}=info").parse() {
+            filter = filter.add_directive(d);
+        }
+    }
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match std::env::var("TF_LOG_PATH").ok().filter(|p| !p.is_empty()) {
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(|e| format!("TF_LOG_PATH {path}: {e}"))?;
+            let writer = std::sync::Mutex::new(file);
+            if json {
+                builder.json().with_writer(writer).init();
+            } else {
+                builder.with_ansi(false).with_writer(writer).init();
+            }
+        }
+        None if json => builder.json().with_writer(std::io::stderr).init(),
+        None => builder.with_writer(std::io::stderr).init(),
+    }
+    Ok(())
+}
+
 async fn run(ctx: &Ctx, cmd: Cmd) -> Outcome {
     match cmd {
         Cmd::Init(a) => init(ctx, a).await,
-        Cmd::Validate => validate(ctx),
+        Cmd::Validate(a) => validate(ctx, a),
         Cmd::Fmt(a) => fmt(ctx, a),
         Cmd::Plan(a) => plan_cmd(ctx, a).await,
         Cmd::Apply(a) => apply_cmd(ctx, a, PlanMode::Normal).await,
@@ -174,7 +238,12 @@ async fn run(ctx: &Ctx, cmd: Cmd) -> Outcome {
         Cmd::Show(a) => show(ctx, a),
         Cmd::Output(a) => output(ctx, a),
         Cmd::State(s) => state_cmd(ctx, s),
-        Cmd::Graph => graph(ctx),
+        Cmd::Graph(a) => graph(ctx, a),
+        Cmd::Version(a) => version(ctx, a),
+        Cmd::Console(a) => console(ctx, a),
+        Cmd::Providers => providers(ctx),
+        Cmd::Taint(a) => taint(ctx, a, true),
+        Cmd::Untaint(a) => taint(ctx, a, false),
         Cmd::ForceUnlock(a) => force_unlock(ctx, a),
         Cmd::Import(a) => import(ctx, a).await,
     }
@@ -194,6 +263,28 @@ fn print_warnings(ctx: &Ctx, loaded: &Loaded) {
     if !loaded.warnings.diags.is_empty() {
         eprint!("{}", loaded.warnings.render(ctx.style.color));
     }
+}
+
+/// Warnings in full, or with `-compact-warnings` one summary line each (as Terraform).
+fn show_warnings(ctx: &Ctx, warnings: &Failure, compact: bool) {
+    if warnings.diags.is_empty() {
+        return;
+    }
+    if !compact {
+        eprint!("{}", warnings.render(ctx.style.color));
+        return;
+    }
+    let n = warnings.diags.0.len();
+    eprintln!("Warning{}:\n", if n == 1 { "" } else { "s" });
+    for d in &warnings.diags.0 {
+        let at = d
+            .span
+            .as_ref()
+            .map(|s| format!("\n  on {}", warnings.sources.location(s)))
+            .unwrap_or_default();
+        eprintln!("- {}{at}", d.summary);
+    }
+    eprintln!("\nTo see the full warning notes, run gantry without -compact-warnings.");
 }
 
 /// The state backend, telling the user about a one-time move of legacy state.

@@ -24,6 +24,7 @@ pub(crate) fn plan_options(a: &PlanArgs, mode: PlanMode) -> Result<PlanOptions, 
         refresh: a.refresh,
         targets: a.target.clone(),
         replace,
+        excludes: a.exclude.clone(),
         parallelism: a.parallelism.max(1),
     })
 }
@@ -64,7 +65,7 @@ pub(crate) async fn make_plan(
             &session.loaded.engine.config.sources,
             Diagnostics(plan.warnings.clone()),
         );
-        eprint!("{}", warnings.render(ctx.style.color));
+        show_warnings(ctx, &warnings, a.compact_warnings);
     }
     Ok((plan, session))
 }

@@ -3,6 +3,16 @@
 use super::*;
 
 pub(crate) async fn init(ctx: &Ctx, a: args::InitArgs) -> Outcome {
+    if !a.backend_config.is_empty() {
+        // Never silently: a setting gantry would not use could point state elsewhere.
+        return Err(Failure::from(Diagnostic::error(
+            "Unsupported -backend-config",
+            "The local backend takes its path from the configuration; -backend-config applies to remote backends, which this version of gantry does not support yet.",
+        )));
+    }
+    // -reconfigure / -migrate-state / -force-copy: the local backend keeps no saved
+    // configuration and has nothing to migrate, so they change nothing here.
+    let _ = (a.reconfigure, a.migrate_state, a.force_copy, a.backend);
     // Parsed once when there is nothing to install (most directories).
     let (probe, probe_diags) = gantry::core::config::load_dir(&ctx.ws.dir);
     if !probe.module_calls.is_empty() {
@@ -49,12 +59,49 @@ pub(crate) async fn init(ctx: &Ctx, a: args::InitArgs) -> Outcome {
     Ok(0)
 }
 
-pub(crate) fn validate(ctx: &Ctx) -> Outcome {
-    let engine = ctx.ws.load_for_validate()?;
-    let diags = engine.validate();
-    if diags.has_errors() {
-        return Err(Failure::new(&engine.config.sources, diags));
+pub(crate) fn validate(ctx: &Ctx, a: args::ValidateArgs) -> Outcome {
+    let result = ctx.ws.load_for_validate().and_then(|engine| {
+        let diags = engine.validate();
+        if diags.has_errors() {
+            Err(Failure::new(&engine.config.sources, diags))
+        } else {
+            Ok(Failure::new(&engine.config.sources, diags))
+        }
+    });
+    if a.json {
+        // Terraform's `validate -json` document.
+        let (valid, f) = match &result {
+            Ok(w) => (true, w),
+            Err(f) => (false, f),
+        };
+        let diags: Vec<serde_json::Value> = f
+            .diags
+            .0
+            .iter()
+            .map(|d| {
+                let mut j = serde_json::json!({
+                    "severity": if d.is_error() { "error" } else { "warning" },
+                    "summary": d.summary,
+                    "detail": d.detail,
+                });
+                if let Some(r) = d.span.as_ref().and_then(|s| f.sources.range_json(s)) {
+                    j["range"] = r;
+                }
+                j
+            })
+            .collect();
+        let count = |e: bool| f.diags.0.iter().filter(|d| d.is_error() == e).count();
+        let doc = serde_json::json!({
+            "format_version": "1.0",
+            "valid": valid,
+            "error_count": count(true),
+            "warning_count": count(false),
+            "diagnostics": diags,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        return Ok(if valid { 0 } else { 1 });
     }
+    result?;
     println!("{}", ctx.style.bold("Success! The configuration is valid."));
     Ok(0)
 }

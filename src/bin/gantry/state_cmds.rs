@@ -42,7 +42,11 @@ pub(crate) fn state_cmd(ctx: &Ctx, s: StateCmd) -> Outcome {
             );
             Ok(0)
         }
-        StateCmd::Rm { lock, addresses } => {
+        StateCmd::Rm {
+            lock,
+            dry_run,
+            addresses,
+        } => {
             let cfg = ctx.ws.config().ok().map(|(c, _)| c);
             let backend = backend_for(ctx, cfg.as_ref())?;
             let _g = take_lock(&backend, &lock, "OperationTypeInvalid")?;
@@ -53,7 +57,7 @@ pub(crate) fn state_cmd(ctx: &Ctx, s: StateCmd) -> Outcome {
                 state.resources.retain(|k, _| {
                     let hit = k.to_string() == *a || k.resource.to_string() == *a;
                     if hit {
-                        println!("Removed {k}");
+                        println!("{} {k}", if dry_run { "Would remove" } else { "Removed" });
                     }
                     !hit
                 });
@@ -62,12 +66,17 @@ pub(crate) fn state_cmd(ctx: &Ctx, s: StateCmd) -> Outcome {
                 }
                 removed += before - state.resources.len();
             }
+            if dry_run {
+                println!("Would have removed {removed} resource instance(s).");
+                return Ok(0);
+            }
             backend.write_snapshot(&mut state).map_err(state_err)?;
             println!("Successfully removed {removed} resource instance(s).");
             Ok(0)
         }
         StateCmd::Mv {
             lock,
+            dry_run,
             source,
             destination,
         } => {
@@ -106,12 +115,25 @@ pub(crate) fn state_cmd(ctx: &Ctx, s: StateCmd) -> Outcome {
                     format!("Cannot move {source}: does not match anything in the current state."),
                 )));
             }
+            if dry_run {
+                for (from, to) in &moves {
+                    println!(
+                        "Would move {from:?} to {to:?}",
+                        from = from.to_string(),
+                        to = to.to_string()
+                    );
+                }
+                return Ok(0);
+            }
             for (from, to) in &moves {
                 if state.resources.contains_key(to) {
                     return Err(Failure::from(Diagnostic::error("Invalid target address", format!("Cannot move to {to}: there is already a resource instance at that address in the current state."))));
                 }
                 if let Some(inst) = state.resources.remove(from) {
                     state.resources.insert(to.clone(), inst);
+                }
+                if state.tainted.remove(from) {
+                    state.tainted.insert(to.clone());
                 }
             }
             backend.write_snapshot(&mut state).map_err(state_err)?;
@@ -121,7 +143,154 @@ pub(crate) fn state_cmd(ctx: &Ctx, s: StateCmd) -> Outcome {
             );
             Ok(0)
         }
+        StateCmd::Pull => {
+            let state = current_state(ctx)?;
+            let mut out = Vec::new();
+            state
+                .write_json(&mut out, env!("CARGO_PKG_VERSION"))
+                .map_err(|e| {
+                    Failure::from(Diagnostic::error("Failed to read state", e.to_string()))
+                })?;
+            println!("{}", String::from_utf8_lossy(&out));
+            Ok(0)
+        }
+        StateCmd::Push { lock, force, path } => {
+            let bytes = if path == "-" {
+                let mut b = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).map(|_| b)
+            } else {
+                std::fs::read(&path)
+            }
+            .map_err(|e| {
+                Failure::from(Diagnostic::error(
+                    "Failed to read state to push",
+                    format!("{path}: {e}"),
+                ))
+            })?;
+            let mut pushed = State::from_slice(&bytes).map_err(|e| {
+                Failure::from(Diagnostic::error(
+                    "Failed to read state to push",
+                    format!("{path}: {e}"),
+                ))
+            })?;
+            let cfg = ctx.ws.config().ok().map(|(c, _)| c);
+            let backend = backend_for(ctx, cfg.as_ref())?;
+            let _g = take_lock(&backend, &lock, "OperationTypeInvalid")?;
+            let current = load_state(&backend, true)?;
+            if backend.has_state() && !force {
+                if pushed.lineage != current.lineage {
+                    return Err(Failure::from(Diagnostic::error("Failed to write state", format!("cannot import state with lineage {:?} over unrelated state with lineage {:?}; use -force to overwrite", pushed.lineage, current.lineage))));
+                }
+                if pushed.serial < current.serial {
+                    return Err(Failure::from(Diagnostic::error("Failed to write state", format!("cannot import state with serial {} over newer state with serial {}; use -force to overwrite", pushed.serial, current.serial))));
+                }
+            }
+            // Written as the next serial after both, so every reader sees a newer state.
+            pushed.serial = pushed.serial.max(current.serial);
+            backend.write_snapshot(&mut pushed).map_err(state_err)?;
+            Ok(0)
+        }
+        StateCmd::ReplaceProvider {
+            lock,
+            auto_approve,
+            from,
+            to,
+        } => {
+            let full = |s: &str| {
+                if s.matches('/').count() >= 2 {
+                    s.to_string()
+                } else {
+                    format!("registry.terraform.io/{s}")
+                }
+            };
+            let (from, to) = (full(&from), full(&to));
+            let cfg = ctx.ws.config().ok().map(|(c, _)| c);
+            let backend = backend_for(ctx, cfg.as_ref())?;
+            let _g = take_lock(&backend, &lock, "OperationTypeInvalid")?;
+            let mut state = load_state(&backend, true)?;
+            let old = format!("provider[\"{from}\"]");
+            let hits: Vec<InstanceAddr> = state
+                .resources
+                .iter()
+                .filter(|(_, i)| i.provider == old || i.provider.starts_with(&format!("{old}.")))
+                .map(|(a, _)| a.clone())
+                .collect();
+            if hits.is_empty() {
+                println!("No matching resources found.");
+                return Ok(0);
+            }
+            println!("gantry will perform the following actions:\n\n  ~ Updating provider:\n    - {from}\n    + {to}\n\nChanging {} resources:\n", hits.len());
+            for a in &hits {
+                println!("  {a}");
+            }
+            if !auto_approve
+                && !ui::confirm(
+                    "Do you want to make these changes?",
+                    "Only 'yes' will be accepted to continue.",
+                )
+            {
+                return Err(Failure::from(Diagnostic::error(
+                    "Cancelled replacing providers.",
+                    "",
+                )));
+            }
+            for a in &hits {
+                if let Some(i) = state.resources.get_mut(a) {
+                    i.provider = i.provider.replacen(&from, &to, 1);
+                }
+            }
+            backend.write_snapshot(&mut state).map_err(state_err)?;
+            println!(
+                "\nSuccessfully replaced provider for {} resources.",
+                hits.len()
+            );
+            Ok(0)
+        }
     }
+}
+
+/// `taint` / `untaint`: mark an instance for replacement at the next apply, or clear it.
+pub(crate) fn taint(ctx: &Ctx, a: args::TaintArgs, on: bool) -> Outcome {
+    let addr: InstanceAddr =
+        a.address
+            .parse()
+            .map_err(|e: gantry::core::addr::AddrParseError| {
+                Failure::from(Diagnostic::error("Invalid address", e.to_string()))
+            })?;
+    if addr.resource.mode == gantry::core::addr::Mode::Data {
+        return Err(Failure::from(Diagnostic::error(
+            "Invalid address",
+            "Data resources cannot be tainted: they are read again at every plan.",
+        )));
+    }
+    let cfg = ctx.ws.config().ok().map(|(c, _)| c);
+    let backend = backend_for(ctx, cfg.as_ref())?;
+    let _g = take_lock(&backend, &a.lock, "OperationTypeInvalid")?;
+    let mut state = load_state(&backend, true)?;
+    if !state.resources.contains_key(&addr) {
+        if a.allow_missing {
+            eprintln!("Warning: No such resource instance\n\nResource instance {addr} was not found, but this is not an error because -allow-missing was set.");
+            return Ok(0);
+        }
+        return Err(Failure::from(Diagnostic::error("No such resource instance", format!("There is no resource instance in the state with the address {addr}. If the resource configuration has just been added, you must run \"gantry apply\" once to create the corresponding instance(s) before they can be tainted."))));
+    }
+    if on {
+        state.tainted.insert(addr.clone());
+    } else if !state.tainted.remove(&addr) {
+        return Err(Failure::from(Diagnostic::error(
+            "Resource instance is not tainted",
+            format!(
+                "Resource instance {addr} is not currently tainted, and so it cannot be untainted."
+            ),
+        )));
+    }
+    backend.write_snapshot(&mut state).map_err(state_err)?;
+    if on {
+        println!("Resource instance {addr} has been marked as tainted.");
+    } else {
+        println!("Resource instance {addr} has been successfully untainted.");
+    }
+    Ok(0)
 }
 
 pub(crate) fn force_unlock(ctx: &Ctx, a: args::ForceUnlockArgs) -> Outcome {

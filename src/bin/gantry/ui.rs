@@ -132,6 +132,18 @@ pub fn outputs_text(
     s
 }
 
+/// A value as `console` prints it: HCL syntax, `(sensitive value)` for sensitive ones and
+/// `(known after apply)` for unknown ones, as Terraform's console.
+pub fn console_value(v: &Value) -> String {
+    if v.is_unknown() {
+        return "(known after apply)".into();
+    }
+    if matches!(v, Value::Sensitive(_)) {
+        return "(sensitive value)".into();
+    }
+    inline(v, 0)
+}
+
 /// A resource instance's attributes, as `show` and `state show` print them.
 pub fn instance_text(addr: &str, rtype: &str, name: &str, data: bool, v: &Value) -> String {
     let kind = if data { "data" } else { "resource" };
