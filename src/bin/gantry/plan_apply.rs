@@ -60,6 +60,24 @@ pub(crate) async fn make_plan(
     print_notes(ctx, &session);
     let opts = plan_options(a, mode)?;
     let plan = session.plan(&opts).await?;
+    if !ctx.json && opts.refresh {
+        // Terraform's refresh lines, one per managed object read.
+        for (addr, inst) in &session.state.resources {
+            if addr.resource.mode != gantry::core::addr::Mode::Managed {
+                continue;
+            }
+            let id = inst
+                .value
+                .get_attr("id")
+                .and_then(|v| v.as_str())
+                .map(|id| format!(" [id={id}]"))
+                .unwrap_or_default();
+            println!(
+                "{}: Refreshing state...{id}",
+                ctx.style.bold(&addr.to_string())
+            );
+        }
+    }
     if !plan.warnings.is_empty() {
         let warnings = Failure::new(
             &session.loaded.engine.config.sources,
@@ -122,7 +140,7 @@ pub(crate) async fn plan_cmd(ctx: &Ctx, a: PlanArgs) -> Outcome {
     if let Some(out) = &a.out {
         write_plan_file(out, &plan)?;
         println!("\n─────────────────────────────────────────────────────────────────────────────\n\nSaved the plan to: {}\n\nThis file may hold sensitive values; it was written with mode 0600.\nTo perform exactly these actions, run the following command to apply:\n    gantry apply \"{}\"", out.display(), out.display());
-    } else if plan.has_changes() {
+    } else if plan.has_changes() && !in_automation() {
         println!("\n─────────────────────────────────────────────────────────────────────────────\n\nNote: You didn't use the -out option to save this plan, so gantry can't\nguarantee to take exactly these actions if you run \"gantry apply\" now.");
     }
     Ok(if a.detailed_exitcode && plan.has_changes() {
@@ -290,4 +308,9 @@ pub(crate) async fn apply_cmd(ctx: &Ctx, a: ApplyArgs, mode: PlanMode) -> Outcom
         );
     }
     Ok(0)
+}
+
+/// `TF_IN_AUTOMATION`: output for a pipeline, without next-step advice for a person.
+fn in_automation() -> bool {
+    std::env::var_os("TF_IN_AUTOMATION").is_some_and(|v| !v.is_empty())
 }
