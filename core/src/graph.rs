@@ -82,6 +82,46 @@ impl ConfigGraph {
     /// Resource blocks `node` depends on, directly or through locals, variables and module
     /// outputs (for the state's `dependencies`, targeting and destroy order).
     pub fn resource_dependencies(&self, node: &Node) -> Vec<ResourceAddr> {
+        self.walk_upstream(node, false, usize::MAX)
+            .unwrap_or_default()
+    }
+
+    /// What Terraform records as an instance's `dependencies`: configuration addresses of
+    /// every resource it depends on, directly or transitively (module calls without instance
+    /// keys), sorted, each once.
+    ///
+    /// Beyond [`MAX_RECORDED_DEPENDENCIES`] the direct dependencies are recorded instead: the
+    /// closure of a long chain is quadratic (a 10,000-resource chain would write 50 million
+    /// entries), and direct dependencies give the same destroy order to either tool, which
+    /// follows them transitively.
+    pub fn state_dependencies(&self, node: &Node) -> Vec<String> {
+        match self.resources_upstream(node, MAX_RECORDED_DEPENDENCIES) {
+            Some(all) => dependency_strings(&all),
+            None => dependency_strings(&self.resource_dependencies(node)),
+        }
+    }
+
+    /// Resource blocks `node` depends on through any path, resources included.
+    pub fn transitive_resource_dependencies(&self, node: &Node) -> Vec<ResourceAddr> {
+        self.resources_upstream(node, usize::MAX)
+            .unwrap_or_default()
+    }
+
+    /// The transitive resource dependencies of `node`, or `None` as soon as there are more
+    /// than `limit` (the walk stops there, so a long chain costs O(limit) per node).
+    fn resources_upstream(&self, node: &Node, limit: usize) -> Option<Vec<ResourceAddr>> {
+        self.walk_upstream(node, true, limit)
+    }
+
+    /// Resource blocks upstream of `node`, sorted: through locals, variables and outputs
+    /// always, and through resources too when `through_resources`. `None` once more than
+    /// `limit` are found.
+    fn walk_upstream(
+        &self,
+        node: &Node,
+        through_resources: bool,
+        limit: usize,
+    ) -> Option<Vec<ResourceAddr>> {
         let mut out = Vec::new();
         let mut seen = HashSet::new();
         let mut stack: Vec<NodeIndex> = self.index.get(node).copied().into_iter().collect();
@@ -93,45 +133,26 @@ impl ConfigGraph {
                 if !seen.insert(j) {
                     continue;
                 }
-                match &self.graph[j] {
-                    Node::Resource(r) => out.push(r.clone()),
-                    _ => stack.push(j),
-                }
-            }
-        }
-        out.sort();
-        out
-    }
-
-    /// What Terraform records as an instance's `dependencies`: configuration addresses of
-    /// every resource it depends on, directly or transitively (module calls without instance
-    /// keys), sorted, each once.
-    pub fn state_dependencies(&self, node: &Node) -> Vec<String> {
-        dependency_strings(&self.transitive_resource_dependencies(node))
-    }
-
-    /// Resource blocks `node` depends on through any path, resources included.
-    pub fn transitive_resource_dependencies(&self, node: &Node) -> Vec<ResourceAddr> {
-        let mut out = Vec::new();
-        let mut seen = HashSet::new();
-        let mut stack: Vec<NodeIndex> = self.index.get(node).copied().into_iter().collect();
-        while let Some(i) = stack.pop() {
-            for j in self
-                .graph
-                .neighbors_directed(i, petgraph::Direction::Incoming)
-            {
-                if seen.insert(j) {
-                    if let Node::Resource(r) = &self.graph[j] {
-                        out.push(r.clone());
+                if let Node::Resource(r) = &self.graph[j] {
+                    out.push(r.clone());
+                    if out.len() > limit {
+                        return None;
                     }
-                    stack.push(j);
+                    if !through_resources {
+                        continue;
+                    }
                 }
+                stack.push(j);
             }
         }
         out.sort();
-        out
+        Some(out)
     }
 }
+
+/// How many transitive dependencies an instance records in state before only its direct
+/// ones are recorded (see [`ConfigGraph::state_dependencies`]).
+pub const MAX_RECORDED_DEPENDENCIES: usize = 1000;
 
 /// State `dependencies` for resource blocks already found (configuration addresses, sorted,
 /// each once).

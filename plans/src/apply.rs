@@ -549,11 +549,27 @@ async fn execute(ctx: &Ctx<'_>, step: &Step) -> Result<(), Diagnostic> {
                 return Ok(());
             }
             let sensitive = o.sensitive || v.contains_sensitive();
+            let cfg = tree.config(m);
+            let var_type = |name: &str| {
+                cfg.and_then(|c| c.variables.get(name))
+                    .map(|v| v.ty.clone())
+            };
+            let hint = gantry_core::eval::typehint::type_hint(&o.value.expr, &var_type);
+            let ty = if hint != gantry_core::types::Type::Any {
+                Some(hint)
+            } else {
+                ctx.plan
+                    .prior_state
+                    .outputs
+                    .get(n)
+                    .and_then(|p| p.ty.clone())
+            };
             lock(&ctx.outputs).insert(
                 n.clone(),
                 OutputValue {
                     value: v.mark_if(sensitive),
                     sensitive,
+                    ty,
                 },
             );
         }

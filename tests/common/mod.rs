@@ -29,15 +29,7 @@ impl From<Output> for Run {
 /// Runs Terraform 1.11 (on PATH in this project's machines) in `dir`, non-interactively.
 /// Panics when it cannot start: a comparison test must fail, never skip.
 pub fn terraform(dir: &Path, args: &[&str]) -> Run {
-    Command::new("terraform")
-        .args(args)
-        .current_dir(dir)
-        .env("CHECKPOINT_DISABLE", "1")
-        .env("TF_IN_AUTOMATION", "1")
-        .env("TF_INPUT", "0")
-        .output()
-        .expect("terraform 1.11 must be on PATH for this comparison")
-        .into()
+    terraform_env(dir, args, &[])
 }
 
 /// [`terraform`] with extra environment (emulator endpoints, CLI configuration).

@@ -166,39 +166,24 @@ pub fn force_unlock(state: &Path, id: &str) -> Result<(), StateError> {
         .map_err(|e| StateError::Unlock(format!("removing lock info: {e}")))
 }
 
-/// Tries an exclusive lock over the whole file: Ok(false) when another holder has it.
+/// The fcntl command: on Linux an open-file-description lock (conflicts with Terraform's
+/// record lock and with a second open in this process); elsewhere the record lock itself.
 #[cfg(target_os = "linux")]
-fn try_lock(file: &File) -> std::io::Result<bool> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: a zeroed flock is a valid value; every field we need is set below.
-    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
-    fl.l_type = libc::F_WRLCK as libc::c_short;
-    fl.l_whence = libc::SEEK_SET as libc::c_short;
-    fl.l_start = 0;
-    fl.l_len = 0;
-    // SAFETY: the fd is open for the duration of the call and `fl` is a valid flock.
-    let r = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_OFD_SETLK, &mut fl) };
-    if r == 0 {
-        return Ok(true);
-    }
-    let e = std::io::Error::last_os_error();
-    match e.raw_os_error() {
-        Some(libc::EAGAIN) | Some(libc::EACCES) => Ok(false),
-        _ => Err(e),
-    }
-}
-
-/// Elsewhere: the classic record lock Terraform takes (no second lock from the same process
-/// is detected there).
+const SET_LOCK: libc::c_int = libc::F_OFD_SETLK;
 #[cfg(all(unix, not(target_os = "linux")))]
+const SET_LOCK: libc::c_int = libc::F_SETLK;
+
+/// Tries an exclusive lock over the whole file: Ok(false) when another holder has it.
+#[cfg(unix)]
 fn try_lock(file: &File) -> std::io::Result<bool> {
     use std::os::fd::AsRawFd;
-    // SAFETY: as above.
+    // SAFETY: a zeroed flock is a valid value (whole file from offset 0, pid 0 as OFD
+    // locks require); the lock type and origin are set below.
     let mut fl: libc::flock = unsafe { std::mem::zeroed() };
     fl.l_type = libc::F_WRLCK as libc::c_short;
     fl.l_whence = libc::SEEK_SET as libc::c_short;
-    // SAFETY: as above.
-    let r = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLK, &mut fl) };
+    // SAFETY: the fd is open for the duration of the call and `fl` is a valid flock.
+    let r = unsafe { libc::fcntl(file.as_raw_fd(), SET_LOCK, &mut fl) };
     if r == 0 {
         return Ok(true);
     }

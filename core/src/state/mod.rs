@@ -39,6 +39,9 @@ pub struct ResourceInstance {
 pub struct OutputValue {
     pub value: Value,
     pub sensitive: bool,
+    /// The output's type where known beyond its value (recorded in state, or fixed by the
+    /// output's expression); written as `type` when the value still fits it.
+    pub ty: Option<Type>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -285,6 +288,7 @@ impl StateFileIn {
                 OutputValue {
                     value: shaped(o.value, o.ty.as_ref()).mark_if(o.sensitive),
                     sensitive: o.sensitive,
+                    ty: o.ty.as_ref().and_then(|t| Type::from_cty_json(t).ok()),
                 },
             );
         }
@@ -657,7 +661,11 @@ fn outputs_to_json(outputs: &BTreeMap<String, OutputValue>) -> Json {
                 (k.clone(), {
                     let mut m = JsonMap::new();
                     m.insert("value".into(), o.value.to_json());
-                    m.insert("type".into(), type_json(&o.value));
+                    let ty = match &o.ty {
+                        Some(t) => t.of_value(&o.value).to_cty_json(),
+                        None => type_json(&o.value),
+                    };
+                    m.insert("type".into(), ty);
                     // Terraform writes the key only for sensitive outputs.
                     if o.sensitive || o.value.contains_sensitive() {
                         m.insert("sensitive".into(), Json::Bool(true));
@@ -688,6 +696,7 @@ fn outputs_from_json(j: &Json) -> Result<BTreeMap<String, OutputValue>, String> 
                 OutputValue {
                     value: value.mark_if(sensitive),
                     sensitive,
+                    ty: v.get("type").and_then(|t| Type::from_cty_json(t).ok()),
                 },
             ))
         })
@@ -746,6 +755,8 @@ mod tests {
             OutputValue {
                 value: Value::Number(1.0),
                 sensitive: false,
+                // What reading a state file gives: the type written beside the value.
+                ty: Some(Type::Number),
             },
         );
         let j = st.to_json("1.0");

@@ -29,32 +29,9 @@ impl Engine {
             };
             scope.resources.insert(r, whole);
         }
-        // Locals, module variables and outputs in dependency order, now that resources
-        // have values; what still fails to evaluate is left out (unknown to the console).
-        for node in self.graph.order() {
-            match node {
-                Node::Local(m, n) => {
-                    if let Some(l) = self.tree.config(m).and_then(|c| c.locals.get(n)) {
-                        if let Ok(v) = scope.eval_in(m, &l.expr) {
-                            scope.set_local(m, n, v);
-                        }
-                    }
-                }
-                Node::Variable(m, n) if !m.is_root() => {
-                    if let Ok(v) = scope.module_variable(m, n) {
-                        scope.set_var(m, n, v);
-                    }
-                }
-                Node::Output(m, n) => {
-                    if let Some(o) = self.tree.config(m).and_then(|c| c.outputs.get(n)) {
-                        if let Ok(v) = scope.eval_in(m, &o.value) {
-                            scope.set_output(m, n, v);
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
+        // Locals, module variables and outputs, now that resources have values; what still
+        // fails to evaluate is left out (unknown to the console).
+        self.settle_values(&mut scope, true, |_| false);
         scope
     }
 

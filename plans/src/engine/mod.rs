@@ -322,8 +322,23 @@ impl Engine {
     /// resource: enough to configure providers before anything else is evaluated.
     pub fn static_scope(&self, planning: bool) -> Scope {
         let mut scope = self.new_scope(planning);
+        self.settle_values(&mut scope, false, |node| {
+            !self.graph.resource_dependencies(node).is_empty()
+        });
+        scope
+    }
+
+    /// Evaluates locals and module variables (and module outputs, with `outputs`) into
+    /// `scope` in dependency order, skipping nodes `skip` names; what fails to evaluate is
+    /// left out.
+    pub(super) fn settle_values(
+        &self,
+        scope: &mut Scope,
+        outputs: bool,
+        skip: impl Fn(&Node) -> bool,
+    ) {
         for node in self.graph.order() {
-            if !self.graph.resource_dependencies(node).is_empty() {
+            if skip(node) {
                 continue;
             }
             match node {
@@ -339,10 +354,16 @@ impl Engine {
                         scope.set_var(m, n, v);
                     }
                 }
+                Node::Output(m, n) if outputs => {
+                    if let Some(o) = self.tree.config(m).and_then(|c| c.outputs.get(n)) {
+                        if let Ok(v) = scope.eval_in(m, &o.value) {
+                            scope.set_output(m, n, v);
+                        }
+                    }
+                }
                 _ => {}
             }
         }
-        scope
     }
 
     /// The resource block behind an absolute resource address, when the configuration still

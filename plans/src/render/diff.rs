@@ -250,19 +250,7 @@ fn render_seq_diff(
                     match v {
                         Value::Map(m) if !m.is_empty() => {
                             let _ = writeln!(out, "{}{} {{", pad(col), style.symbol(sym));
-                            let w = m.keys().map(String::len).max().unwrap_or(0);
-                            for (k, x) in m.iter().filter(|(_, x)| !x.is_null()) {
-                                render_whole_with(
-                                    out,
-                                    sym,
-                                    &format!("{k:<w$}"),
-                                    x,
-                                    col + 4,
-                                    "",
-                                    false,
-                                    style,
-                                );
-                            }
+                            members(out, sym, m, col + 4, false, style);
                             let _ = writeln!(out, "{}}},", pad(col + 2));
                         }
                         _ => {
@@ -335,15 +323,7 @@ fn render_whole_with(
             for item in l.iter() {
                 let _ = writeln!(out, "{}{} {{", pad(ind + 4), style.symbol(sym));
                 if let Value::Map(m) = item {
-                    let w = m
-                        .iter()
-                        .filter(|(_, x)| !x.is_null())
-                        .map(|(k, _)| k.len())
-                        .max()
-                        .unwrap_or(0);
-                    for (k, x) in m.iter().filter(|(_, x)| !x.is_null()) {
-                        render_whole(out, sym, &format!("{k:<w$}"), x, ind + 8, "", style);
-                    }
+                    members(out, sym, m, ind + 8, true, style);
                 }
                 let _ = writeln!(out, "{}}},", pad(ind + 6));
             }
@@ -366,18 +346,7 @@ fn render_whole_with(
         }
         Value::Map(m) if !m.is_empty() => {
             let _ = writeln!(out, "{}{} {label} = {{{force}", pad(ind), style.symbol(sym));
-            let w = m
-                .iter()
-                .filter(|(_, x)| !x.is_null())
-                .map(|(k, _)| k.len())
-                .max()
-                .unwrap_or(0);
-            for (k, x) in m.iter() {
-                if x.is_null() {
-                    continue;
-                }
-                render_whole_with(out, sym, &format!("{k:<w$}"), x, ind + 4, "", false, style);
-            }
+            members(out, sym, m, ind + 4, false, style);
             let _ = writeln!(out, "{}}}{tail}", pad(ind + 2));
         }
         _ => {
@@ -436,6 +405,22 @@ pub fn inline(v: &Value, ind: usize) -> String {
             t.push_str(&format!("{}}}", pad(ind)));
             t
         }
+    }
+}
+
+/// An object's non-null members, names padded to the widest, each added or removed whole.
+fn members(
+    out: &mut String,
+    sym: &str,
+    m: &gantry_core::value::Map,
+    ind: usize,
+    tail: bool,
+    style: Style,
+) {
+    let present = || m.iter().filter(|(_, x)| !x.is_null());
+    let w = present().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, x) in present() {
+        render_whole_with(out, sym, &format!("{k:<w$}"), x, ind, "", tail, style);
     }
 }
 

@@ -2,6 +2,18 @@
 
 use super::*;
 
+/// The state backend, locked for a direct state change, and the state (journal folded in).
+fn locked_state(
+    ctx: &Ctx,
+    lock: &LockFlags,
+) -> Result<(LocalBackend, Option<LockGuard>, State), Failure> {
+    let cfg = ctx.ws.config().ok().map(|(c, _)| c);
+    let backend = backend_for(ctx, cfg.as_ref())?;
+    let guard = take_lock(&backend, lock, "OperationTypeInvalid")?;
+    let state = load_state(&backend, true)?;
+    Ok((backend, guard, state))
+}
+
 pub(crate) fn state_cmd(ctx: &Ctx, s: StateCmd) -> Outcome {
     match s {
         StateCmd::List { addresses } => {
@@ -47,10 +59,7 @@ pub(crate) fn state_cmd(ctx: &Ctx, s: StateCmd) -> Outcome {
             dry_run,
             addresses,
         } => {
-            let cfg = ctx.ws.config().ok().map(|(c, _)| c);
-            let backend = backend_for(ctx, cfg.as_ref())?;
-            let _g = take_lock(&backend, &lock, "OperationTypeInvalid")?;
-            let mut state = load_state(&backend, true)?;
+            let (backend, _g, mut state) = locked_state(ctx, &lock)?;
             let mut removed = 0;
             for a in &addresses {
                 let before = state.resources.len();
@@ -80,10 +89,7 @@ pub(crate) fn state_cmd(ctx: &Ctx, s: StateCmd) -> Outcome {
             source,
             destination,
         } => {
-            let cfg = ctx.ws.config().ok().map(|(c, _)| c);
-            let backend = backend_for(ctx, cfg.as_ref())?;
-            let _g = take_lock(&backend, &lock, "OperationTypeInvalid")?;
-            let mut state = load_state(&backend, true)?;
+            let (backend, _g, mut state) = locked_state(ctx, &lock)?;
             let parse = |s: &str| {
                 s.parse::<InstanceAddr>()
                     .map_err(|e| Failure::from(Diagnostic::error("Invalid address", e.to_string())))
@@ -173,10 +179,7 @@ pub(crate) fn state_cmd(ctx: &Ctx, s: StateCmd) -> Outcome {
                     format!("{path}: {e}"),
                 ))
             })?;
-            let cfg = ctx.ws.config().ok().map(|(c, _)| c);
-            let backend = backend_for(ctx, cfg.as_ref())?;
-            let _g = take_lock(&backend, &lock, "OperationTypeInvalid")?;
-            let current = load_state(&backend, true)?;
+            let (backend, _g, current) = locked_state(ctx, &lock)?;
             if backend.has_state() && !force {
                 if pushed.lineage != current.lineage {
                     return Err(Failure::from(Diagnostic::error("Failed to write state", format!("cannot import state with lineage {:?} over unrelated state with lineage {:?}; use -force to overwrite", pushed.lineage, current.lineage))));
@@ -204,10 +207,7 @@ pub(crate) fn state_cmd(ctx: &Ctx, s: StateCmd) -> Outcome {
                 }
             };
             let (from, to) = (full(&from), full(&to));
-            let cfg = ctx.ws.config().ok().map(|(c, _)| c);
-            let backend = backend_for(ctx, cfg.as_ref())?;
-            let _g = take_lock(&backend, &lock, "OperationTypeInvalid")?;
-            let mut state = load_state(&backend, true)?;
+            let (backend, _g, mut state) = locked_state(ctx, &lock)?;
             let old = format!("provider[\"{from}\"]");
             let hits: Vec<InstanceAddr> = state
                 .resources
@@ -263,10 +263,7 @@ pub(crate) fn taint(ctx: &Ctx, a: args::TaintArgs, on: bool) -> Outcome {
             "Data resources cannot be tainted: they are read again at every plan.",
         )));
     }
-    let cfg = ctx.ws.config().ok().map(|(c, _)| c);
-    let backend = backend_for(ctx, cfg.as_ref())?;
-    let _g = take_lock(&backend, &a.lock, "OperationTypeInvalid")?;
-    let mut state = load_state(&backend, true)?;
+    let (backend, _g, mut state) = locked_state(ctx, &a.lock)?;
     if !state.resources.contains_key(&addr) {
         if a.allow_missing {
             eprintln!("Warning: No such resource instance\n\nResource instance {addr} was not found, but this is not an error because -allow-missing was set.");
