@@ -69,3 +69,54 @@ fn a_stack_terraform_applied_plans_no_changes_under_gantry() {
     assert_eq!(a, b);
     assert!(b.contains(&"aws_instance.training"));
 }
+
+/// One `.terraform.lock.hcl` for both tools: gantry records its native provider's version,
+/// Terraform adds the package hashes, and gantry leaves Terraform's entry as it is.
+#[test]
+fn one_dependency_lock_file_for_both_tools() {
+    let mirror = plugin_mirror();
+    let d = Dir::new();
+    copy_tree(
+        std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/aws-sagemaker"
+        )),
+        d.path(),
+    );
+    let r = d.gantry(&["init"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let lock = d.read(".terraform.lock.hcl");
+    assert!(
+        lock.contains(
+            "provider \"registry.terraform.io/hashicorp/aws\" {\n  version = \"5.100.0\"\n}"
+        ),
+        "{lock}"
+    );
+    d.write(
+        ".terraformrc",
+        &format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/hashicorp/aws\"]\n  }}\n}}\n",
+            mirror.display()
+        ),
+    );
+    let env = [(
+        "TF_CLI_CONFIG_FILE",
+        d.path().join(".terraformrc").display().to_string(),
+    )];
+    let r = terraform_env(d.path(), &["init", "-input=false"], &env);
+    assert_eq!(
+        r.code,
+        0,
+        "Terraform accepts gantry's lock entry: {}",
+        r.all()
+    );
+    let with_hashes = d.read(".terraform.lock.hcl");
+    assert!(with_hashes.contains("hashes = ["), "{with_hashes}");
+    let r = d.gantry(&["init"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(
+        d.read(".terraform.lock.hcl"),
+        with_hashes,
+        "kept as Terraform wrote it"
+    );
+}

@@ -59,6 +59,11 @@ fn terraform_and_gantry_share_one_state_both_ways() {
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
     state_list_equal(&d);
     show_json_equal(&d);
+    // `show` of state reads as Terraform's, line for line.
+    let t = terraform(d.path(), &["show", "-no-color"]);
+    let g = d.gantry(&["show", "-no-color"]);
+    assert_eq!(g.code, 0, "{}", g.all());
+    assert_eq!(g.stdout, t.stdout);
 
     // gantry applies a change (and so rewrites the state file): Terraform reads it and, with
     // the same variables, finds nothing to do.

@@ -12,6 +12,7 @@ pub mod install;
 pub mod journal;
 pub mod json;
 pub mod limits;
+pub mod lockfile;
 pub mod modules;
 pub mod plan;
 pub mod planfile;

@@ -33,8 +33,14 @@ pub(crate) fn show(ctx: &Ctx, a: args::ShowArgs) -> Outcome {
         println!("No state.");
         return Ok(0);
     }
+    let mut module = None;
     for (addr, inst) in &state.resources {
         let r = &addr.resource;
+        // Terraform sets each module's resources apart with a blank line.
+        if module.is_some_and(|m| m != &r.module) {
+            println!();
+        }
+        module = Some(&r.module);
         println!(
             "{}",
             ui::instance_text(
@@ -49,7 +55,7 @@ pub(crate) fn show(ctx: &Ctx, a: args::ShowArgs) -> Outcome {
     if !state.outputs.is_empty() {
         println!(
             "\nOutputs:\n\n{}",
-            ui::outputs_text(&state.outputs).trim_end()
+            ui::outputs_show(&state.outputs).trim_end()
         );
     }
     Ok(0)

@@ -52,6 +52,10 @@ pub(crate) async fn init(ctx: &Ctx, a: args::InitArgs) -> Outcome {
             }
         }
     }
+    println!("\nInitializing provider dependency lock file...");
+    for n in gantry::plans::lockfile::update_for_init(&ctx.ws.dir, &cfg, &ctx.ws.registry)? {
+        println!("{n}");
+    }
     println!(
         "\n{}",
         ctx.style.bold("gantry has been successfully initialized!")

@@ -144,9 +144,33 @@ pub fn console_value(v: &Value) -> String {
     inline(v, 0)
 }
 
+/// Outputs as `terraform show` lists them after the resources.
+pub fn outputs_show(
+    outputs: &std::collections::BTreeMap<String, gantry::core::state::OutputValue>,
+) -> String {
+    let mut s = String::new();
+    for (k, o) in outputs {
+        if o.sensitive || o.value.contains_sensitive() {
+            s.push_str(&format!("{k} = (sensitive value)\n"));
+        } else {
+            let map = matches!(o.ty, Some(gantry::core::types::Type::Map(_)));
+            s.push_str(&format!("{k} = {}\n", shown(&o.value, 0, !map)));
+        }
+    }
+    s
+}
+
 /// A resource instance's attributes, as `show` and `state show` print them.
 pub fn instance_text(addr: &str, rtype: &str, name: &str, data: bool, v: &Value) -> String {
     let kind = if data { "data" } else { "resource" };
+    let mode = if data {
+        gantry::core::addr::Mode::Data
+    } else {
+        gantry::core::addr::Mode::Managed
+    };
+    // Terraform prints a dynamically-typed value's object keys bare (`a = "x"`) and a
+    // schema map's quoted (`"Name" = "x"`).
+    let dynamic = gantry::core::state::dynamic::dynamic_attributes(mode, rtype);
     let mut s = format!("# {addr}:\n{kind} \"{rtype}\" \"{name}\" {{\n");
     if let Some(m) = v.as_map() {
         let w = m
@@ -159,11 +183,61 @@ pub fn instance_text(addr: &str, rtype: &str, name: &str, data: bool, v: &Value)
             if x.is_null() {
                 continue;
             }
-            s.push_str(&format!("    {k:<w$} = {}\n", inline(x, 4)));
+            let text = shown(x, 4, dynamic.contains(k));
+            s.push_str(&format!("    {k:<w$} = {text}\n"));
         }
     }
     s.push_str("}\n");
     s
+}
+
+/// A state value as `terraform show` prints it: collections one element per line, object
+/// keys aligned; `bare_keys` for values of dynamically-typed attributes.
+fn shown(v: &Value, ind: usize, bare_keys: bool) -> String {
+    let pad = |n: usize| " ".repeat(n);
+    match v {
+        Value::Sensitive(_) => "(sensitive value)".into(),
+        Value::List(l) | Value::Set(l) if !l.is_empty() => {
+            let mut t = "[\n".to_string();
+            for x in l.iter() {
+                t.push_str(&format!(
+                    "{}{},\n",
+                    pad(ind + 4),
+                    shown(x, ind + 4, bare_keys)
+                ));
+            }
+            t.push_str(&format!("{}]", pad(ind)));
+            t
+        }
+        Value::Map(m) if !m.is_empty() => {
+            let key = |k: &str| {
+                let ident = k
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                if bare_keys && ident {
+                    k.to_string()
+                } else {
+                    format!("{k:?}")
+                }
+            };
+            let w = m.keys().map(|k| key(k).len()).max().unwrap_or(0);
+            let mut t = "{\n".to_string();
+            for (k, x) in m.iter() {
+                t.push_str(&format!(
+                    "{}{:<w$} = {}\n",
+                    pad(ind + 4),
+                    key(k),
+                    shown(x, ind + 4, bare_keys)
+                ));
+            }
+            t.push_str(&format!("{}}}", pad(ind)));
+            t
+        }
+        other => inline(other, ind),
+    }
 }
 
 /// Terraform's machine-readable UI (`-json`): one JSON object per line on stdout.
