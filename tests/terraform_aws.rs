@@ -68,6 +68,63 @@ fn a_stack_terraform_applied_plans_no_changes_under_gantry() {
     b.sort();
     assert_eq!(a, b);
     assert!(b.contains(&"aws_instance.training"));
+
+    // The reverse: a stack gantry applied reads under Terraform exactly as one Terraform
+    // applied itself. (On moto, hashicorp/aws plans two replacements even on its own stack —
+    // moto answers with empty DataCaptureConfig / VpcConfig structures — so the comparison
+    // is with Terraform's plan of its own stack, not with "no changes".)
+    let baseline = planned_changes(&terraform_env(
+        d.path(),
+        &["plan", "-input=false", "-no-color"],
+        &env,
+    ));
+    let g = Dir::new();
+    copy_tree(
+        std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/aws-sagemaker"
+        )),
+        g.path(),
+    );
+    let r = g.gantry_with(
+        &["apply", "-auto-approve", "-var", "project=by-gantry"],
+        &moto.env(),
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(
+        terraform_env(g.path(), &["init", "-input=false"], &env).code,
+        0
+    );
+    let t = terraform_env(
+        g.path(),
+        &[
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-var",
+            "project=by-gantry",
+        ],
+        &env,
+    );
+    assert_eq!(
+        planned_changes(&t),
+        baseline,
+        "Terraform must see gantry's stack as it sees its own:\n{}",
+        t.all()
+    );
+}
+
+/// The `# ADDRESS will be …` headers of a Terraform plan.
+fn planned_changes(r: &common::Run) -> Vec<String> {
+    assert_ne!(r.code, 1, "{}", r.all());
+    let mut out: Vec<String> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("  # "))
+        .map(String::from)
+        .collect();
+    out.sort();
+    out
 }
 
 /// One `.terraform.lock.hcl` for both tools: gantry records its native provider's version,

@@ -297,6 +297,14 @@ pub trait Provider: Send + Sync {
         Ok(None)
     }
 
+    /// Called once a create's result is durable in the journal: removes what only the
+    /// create's recovery needed (an idempotency tag), so the object looks exactly as the
+    /// upstream provider would have made it. Best effort: a failure leaves a harmless tag.
+    async fn settle(&self, type_name: &str, value: &Value, op: &Op<'_>) -> ProviderResult<()> {
+        let _ = (type_name, value, op);
+        Ok(())
+    }
+
     /// Reads an existing object by its cloud id, to adopt it into state.
     async fn import(&self, type_name: &str, id: &str) -> ProviderResult<Option<Value>> {
         let _ = id;

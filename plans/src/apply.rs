@@ -718,6 +718,8 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
     let type_name = &addr.resource.rtype;
     let key = gantry_core::config::Config::provider_key(&provider_key.0, provider_key.1.as_deref());
     let _permits = ctx.engine.limits.acquire(&key, type_name).await;
+    // The token of a create, once its result is durable: see `Provider::settle`.
+    let mut created_with: Option<String> = None;
     let new_value = if action == Action::Read {
         with_ticker(
             ctx,
@@ -766,6 +768,9 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
                 },
             )
             .await?;
+        }
+        if provider.remote() && action != Action::Update {
+            created_with = Some(token.clone());
         }
         let addr_text = addr.to_string();
         let op = Op {
@@ -827,6 +832,22 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         types: applied_types(ctx.plan.dynamic_types.get(addr), &new_value),
     };
     record(ctx, JournalEntry::set(addr, &inst)).await?;
+    if let Some(token) = created_with {
+        // The object is recorded: what only its recovery needed can go. Best effort — a
+        // leftover token harms nothing.
+        let addr_text = addr.to_string();
+        let op = Op {
+            addr: &addr_text,
+            token: &token,
+            progress: &progress,
+        };
+        if let Err(e) = provider
+            .settle(type_name, &new_value.unmark_deep().0, &op)
+            .await
+        {
+            tracing::warn!(%addr, error = %e, "could not remove the idempotency token");
+        }
+    }
     if res
         .lifecycle
         .conditions

@@ -63,6 +63,11 @@ impl ResourceType for Role {
             "max_session_duration".into(),
             opt(Type::Number).with_default(Value::Number(3600.0)),
         );
+        // Upstream's, recorded with its default so Terraform reads gantry's state unchanged.
+        a.insert(
+            "force_detach_policies".into(),
+            opt(Type::Bool).with_default(Value::Bool(false)),
+        );
         for c in ["id", "arn", "unique_id", "create_date"] {
             a.insert(c.into(), comp(Type::String));
         }
@@ -289,6 +294,18 @@ impl ResourceType for Role {
 
     async fn import(&self, c: &Clients, id: &str) -> ProviderResult<Option<Value>> {
         self.read(c, &obj(vec![("id", Value::string(id))])).await
+    }
+
+    async fn settle(&self, c: &Clients, value: &Value) -> ProviderResult<()> {
+        let name = need_str(value, "id")?;
+        c.iam
+            .untag_role()
+            .role_name(name)
+            .tag_keys(TOKEN_TAG)
+            .send()
+            .await
+            .map_err(sdk)?;
+        Ok(())
     }
 }
 

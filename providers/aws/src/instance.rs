@@ -198,6 +198,12 @@ impl ResourceType for Instance {
         );
         a.insert("key_name".into(), opt(Type::String).force_new());
         a.insert("user_data".into(), opt(Type::String).force_new());
+        // Upstream's switch, recorded with its default so Terraform reads gantry's state
+        // unchanged (gantry replaces the instance on a user_data change either way).
+        a.insert(
+            "user_data_replace_on_change".into(),
+            opt(Type::Bool).with_default(Value::Bool(false)),
+        );
         a.insert("iam_instance_profile".into(), opt(Type::String).force_new());
         for c in ["id", "arn", "private_ip", "public_ip", "instance_state"] {
             a.insert(c.into(), comp(Type::String));
@@ -524,6 +530,18 @@ impl ResourceType for Instance {
 
     async fn import(&self, c: &Clients, id: &str) -> ProviderResult<Option<Value>> {
         self.read(c, &obj(vec![("id", Value::string(id))])).await
+    }
+
+    async fn settle(&self, c: &Clients, value: &Value) -> ProviderResult<()> {
+        let id = need_str(value, "id")?;
+        c.ec2
+            .delete_tags()
+            .resources(&id)
+            .tags(Tag::builder().key(TOKEN_TAG).build())
+            .send()
+            .await
+            .map_err(sdk)?;
+        Ok(())
     }
 
     async fn find_by_token(

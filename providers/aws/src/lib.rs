@@ -78,6 +78,10 @@ pub(crate) trait ResourceType: Send + Sync {
     async fn delete(&self, c: &Clients, prior: &Value, op: &Op<'_>) -> ProviderResult<()>;
     /// Adopt an existing object by its id.
     async fn import(&self, c: &Clients, id: &str) -> ProviderResult<Option<Value>>;
+    /// After the create is recorded: drop the idempotency tag (see `Provider::settle`).
+    async fn settle(&self, _c: &Clients, _value: &Value) -> ProviderResult<()> {
+        Ok(())
+    }
     /// Find what an interrupted create made. The default serves named objects (buckets,
     /// roles, SageMaker objects), whose unique name is their identity: read by that name.
     async fn find_by_token(
@@ -230,6 +234,10 @@ impl Provider for Aws {
         resource(type_name)?
             .find_by_token(&self.clients, token, planned)
             .await
+    }
+
+    async fn settle(&self, type_name: &str, value: &Value, _op: &Op<'_>) -> ProviderResult<()> {
+        resource(type_name)?.settle(&self.clients, value).await
     }
 
     async fn read_data(&self, type_name: &str, config: &Value) -> ProviderResult<Value> {
