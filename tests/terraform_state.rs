@@ -59,6 +59,18 @@ fn terraform_and_gantry_share_one_state_both_ways() {
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
     state_list_equal(&d);
     show_json_equal(&d);
+    // Written back by gantry (taint + untaint: two writes, nothing else changed), the file
+    // is Terraform's byte for byte but for the serial and the writer's version.
+    let norm = |text: String| -> String {
+        text.lines()
+            .filter(|l| !l.contains("\"serial\"") && !l.contains("\"terraform_version\""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let terraform_bytes = d.read("terraform.tfstate");
+    assert_eq!(d.gantry(&["taint", "terraform_data.obj"]).code, 0);
+    assert_eq!(d.gantry(&["untaint", "terraform_data.obj"]).code, 0);
+    assert_eq!(norm(d.read("terraform.tfstate")), norm(terraform_bytes));
     // `show` of state reads as Terraform's, line for line.
     let t = terraform(d.path(), &["show", "-no-color"]);
     let g = d.gantry(&["show", "-no-color"]);

@@ -534,10 +534,7 @@ impl State {
     /// Writes the v4 state file, pretty-printed like Terraform's, streaming (no intermediate
     /// JSON tree: the snapshot of 100,000 objects does not double memory).
     pub fn write_json<W: std::io::Write>(&self, w: W, version: &str) -> std::io::Result<()> {
-        let mut ser = serde_json::Serializer::with_formatter(
-            w,
-            serde_json::ser::PrettyFormatter::with_indent(b"  "),
-        );
+        let mut ser = serde_json::Serializer::with_formatter(w, GoJson::default());
         serde::Serialize::serialize(
             &StateFile {
                 state: self,
@@ -546,6 +543,70 @@ impl State {
             &mut ser,
         )
         .map_err(std::io::Error::other)
+    }
+}
+
+/// JSON laid out as Go's `json.MarshalIndent(v, "", "  ")`, which writes Terraform's state:
+/// two-space indentation, and `<`, `>`, `&`, U+2028 and U+2029 escaped as `\u003c` etc.
+#[derive(Default)]
+struct GoJson(serde_json::ser::PrettyFormatter<'static>);
+
+impl serde_json::ser::Formatter for GoJson {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            let esc = match c {
+                '<' => "\\u003c",
+                '>' => "\\u003e",
+                '&' => "\\u0026",
+                '\u{2028}' => "\\u2028",
+                '\u{2029}' => "\\u2029",
+                _ => continue,
+            };
+            w.write_all(&fragment.as_bytes()[start..i])?;
+            w.write_all(esc.as_bytes())?;
+            start = i + c.len_utf8();
+        }
+        w.write_all(&fragment.as_bytes()[start..])
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
     }
 }
 
