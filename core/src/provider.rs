@@ -340,6 +340,34 @@ pub trait ProviderFactory: Send + Sync {
     }
 }
 
+type SchemaTable = std::collections::HashMap<(crate::addr::Mode, String), Arc<ResourceSchema>>;
+
+fn schema_table() -> &'static std::sync::RwLock<SchemaTable> {
+    static T: std::sync::OnceLock<std::sync::RwLock<SchemaTable>> = std::sync::OnceLock::new();
+    T.get_or_init(Default::default)
+}
+
+/// Records every resource and data source schema of a registered provider, process-wide
+/// (type names are unique across providers): state codecs and renderers, which work far
+/// from the engine, look schemas up here.
+fn note_schemas(schema: &ProviderSchema) {
+    let mut t = schema_table().write().unwrap_or_else(|e| e.into_inner());
+    for (mode, types) in [
+        (crate::addr::Mode::Managed, &schema.resources),
+        (crate::addr::Mode::Data, &schema.data_sources),
+    ] {
+        for (name, rs) in types {
+            t.insert((mode, name.clone()), Arc::new(rs.clone()));
+        }
+    }
+}
+
+/// The schema of a resource type or data source of any registered provider.
+pub fn known_schema(mode: crate::addr::Mode, rtype: &str) -> Option<Arc<ResourceSchema>> {
+    let t = schema_table().read().unwrap_or_else(|e| e.into_inner());
+    t.get(&(mode, rtype.to_string())).cloned()
+}
+
 /// Provider factories by local name (`aws`, `google`, `azurerm`, `terraform`).
 #[derive(Clone, Default)]
 pub struct Registry {
@@ -352,7 +380,7 @@ impl Registry {
     }
 
     pub fn register(&mut self, name: &str, factory: Arc<dyn ProviderFactory>) {
-        crate::state::dynamic::note_schema(factory.schema());
+        note_schemas(factory.schema());
         self.factories.insert(name.to_string(), factory);
     }
 

@@ -4,52 +4,26 @@
 //! state and gantry sees every such attribute of Terraform's state as changed.
 //!
 //! Which attributes are dynamic is a fact of the provider schema. State is read and written
-//! far from the engine (CLI state commands, backends), so registered providers publish their
-//! dynamic attributes here once, process-wide (resource type names are unique across
-//! providers). Only top-level attributes are covered: no schema gantry hosts nests one.
+//! far from the engine (CLI state commands, backends), so it is looked up in the schemas
+//! registered providers publish process-wide (`provider::known_schema`). Only top-level
+//! attributes are covered: no schema gantry hosts nests one.
 
 use crate::addr::Mode;
-use crate::provider::ProviderSchema;
 use crate::types::Type;
 use crate::value::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{OnceLock, RwLock};
 
-type Key = (Mode, String);
-
-fn table() -> &'static RwLock<BTreeMap<Key, BTreeSet<String>>> {
-    static T: OnceLock<RwLock<BTreeMap<Key, BTreeSet<String>>>> = OnceLock::new();
-    T.get_or_init(Default::default)
-}
-
-/// Records the dynamically-typed attributes of every resource type and data source of a
-/// provider (called when a provider is registered).
-pub fn note_schema(schema: &ProviderSchema) {
-    let mut t = table().write().unwrap_or_else(|e| e.into_inner());
-    for (mode, types) in [
-        (Mode::Managed, &schema.resources),
-        (Mode::Data, &schema.data_sources),
-    ] {
-        for (name, rs) in types {
-            let dynamic: BTreeSet<String> = rs
-                .block
+/// The dynamically-typed attributes of a resource type (empty when none or unknown).
+pub fn dynamic_attributes(mode: Mode, rtype: &str) -> BTreeSet<String> {
+    crate::provider::known_schema(mode, rtype)
+        .map(|s| {
+            s.block
                 .attributes
                 .iter()
                 .filter(|(_, a)| a.ty == Type::Any)
                 .map(|(k, _)| k.clone())
-                .collect();
-            if !dynamic.is_empty() {
-                t.insert((mode, name.clone()), dynamic);
-            }
-        }
-    }
-}
-
-/// The dynamically-typed attributes of a resource type (empty when none or unknown).
-pub fn dynamic_attributes(mode: Mode, rtype: &str) -> BTreeSet<String> {
-    let t = table().read().unwrap_or_else(|e| e.into_inner());
-    t.get(&(mode, rtype.to_string()))
-        .cloned()
+                .collect()
+        })
         .unwrap_or_default()
 }
 

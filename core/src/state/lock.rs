@@ -73,6 +73,10 @@ pub fn lock(
 ) -> Result<LockGuard, StateError> {
     let io = |e: std::io::Error| StateError::Io(format!("state lock on {}: {e}", state.display()));
     let created = !state.exists();
+    if let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) {
+        // As Terraform does for a `path` in a directory not made yet.
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
     let file = OpenOptions::new()
         .read(true)
         .write(true)

@@ -2,7 +2,8 @@
 //! line in collections, symbols in a column, `# (N unchanged … hidden)` counts.
 
 use super::Style;
-use gantry_core::value::{format_number, Path, PathStep, Value};
+use gantry_core::provider::{BlockSchema, Nesting};
+use gantry_core::value::{format_number, Map, Path, PathStep, Value};
 use std::fmt::Write;
 
 pub(super) fn pad(n: usize) -> String {
@@ -30,7 +31,150 @@ fn forces(replace: &[Path], path: &[PathStep]) -> bool {
     replace.iter().any(|p| p.as_slice() == path)
 }
 
+/// An object diff laid out by its schema as Terraform lays it out: attributes first, then
+/// each nested block in block syntax (`+ root_block_device {`), blank lines between, and
+/// unchanged blocks counted. Without a schema, everything is an attribute.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn render_resource_diff(
+    out: &mut String,
+    before: &Value,
+    after: &Value,
+    ind: usize,
+    replace: &[Path],
+    path: &mut Path,
+    schema: Option<&BlockSchema>,
+    style: Style,
+) {
+    let Some(schema) = schema.filter(|s| !s.blocks.is_empty()) else {
+        render_object_diff(out, before, after, ind, replace, path, false, schema, style);
+        return;
+    };
+    let without_blocks = |v: &Value| match v.as_map() {
+        Some(m) => Value::map(
+            m.iter()
+                .filter(|(k, _)| !schema.blocks.contains_key(*k))
+                .map(|(k, x)| (k.clone(), x.clone()))
+                .collect::<Map>(),
+        ),
+        None => v.clone(),
+    };
+    render_object_diff(
+        out,
+        &without_blocks(before),
+        &without_blocks(after),
+        ind,
+        replace,
+        path,
+        false,
+        Some(schema),
+        style,
+    );
+    let updating = !before.is_null() && !after.is_null();
+    let mut hidden = 0;
+    for (name, nb) in &schema.blocks {
+        let b = before.get_attr(name).cloned().unwrap_or(Value::Null);
+        let a = after.get_attr(name).cloned().unwrap_or(Value::Null);
+        if a.is_unknown() {
+            let sym = if b.is_null() || is_empty_collection(&b) {
+                "+"
+            } else {
+                "~"
+            };
+            let _ = writeln!(
+                out,
+                "\n{}{} {name} (known after apply)",
+                pad(ind),
+                style.symbol(sym)
+            );
+            continue;
+        }
+        let elements = |v: &Value| -> Vec<Value> {
+            match v.unmark().0 {
+                Value::List(l) | Value::Set(l) => l.to_vec(),
+                Value::Map(_) => vec![v.clone()],
+                _ => Vec::new(),
+            }
+        };
+        let (bs, as_) = (elements(&b), elements(&a));
+        let mut pairs: Vec<(Option<Value>, Option<Value>, Option<usize>)> = Vec::new();
+        if nb.nesting == Nesting::Set {
+            for x in &bs {
+                match as_.iter().find(|y| same(x, y)) {
+                    Some(y) => pairs.push((Some(x.clone()), Some(y.clone()), None)),
+                    None => pairs.push((Some(x.clone()), None, None)),
+                }
+            }
+            for y in &as_ {
+                if !bs.iter().any(|x| same(x, y)) {
+                    pairs.push((None, Some(y.clone()), None));
+                }
+            }
+        } else {
+            for i in 0..bs.len().max(as_.len()) {
+                pairs.push((bs.get(i).cloned(), as_.get(i).cloned(), Some(i)));
+            }
+        }
+        for (eb, ea, index) in pairs {
+            let sym = match (&eb, &ea) {
+                (Some(x), Some(y)) if same(x, y) => {
+                    if updating {
+                        hidden += 1;
+                        continue;
+                    }
+                    " "
+                }
+                (Some(_), Some(_)) => "~",
+                (None, Some(_)) => "+",
+                (Some(_), None) => "-",
+                (None, None) => continue,
+            };
+            path.push(PathStep::Key(name.clone()));
+            if let (Some(i), Nesting::List) = (index, nb.nesting) {
+                path.push(PathStep::Index(i as i64));
+            }
+            let indexed = index.is_some() && nb.nesting == Nesting::List;
+            let block_path = if indexed {
+                &path[..path.len() - 1]
+            } else {
+                &path[..]
+            };
+            let force = if forces(replace, path) || forces(replace, block_path) {
+                " # forces replacement"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "\n{}{} {name} {{{force}", pad(ind), style.symbol(sym));
+            render_resource_diff(
+                out,
+                eb.as_ref().unwrap_or(&Value::Null),
+                ea.as_ref().unwrap_or(&Value::Null),
+                ind + 4,
+                replace,
+                path,
+                Some(&nb.block),
+                style,
+            );
+            let _ = writeln!(out, "{}}}", pad(ind + 2));
+            if indexed {
+                path.pop();
+            }
+            path.pop();
+        }
+    }
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "\n{}# ({hidden} unchanged block{} hidden)",
+            pad(ind + 2),
+            if hidden == 1 { "" } else { "s" }
+        );
+    }
+}
+
 /// Renders the attributes of an object diff. `before`/`after` are objects or null.
+/// `map_keys`: the object is a map, whose keys Terraform quotes (`"Name" = …`); `types`: the
+/// schema of this level, which says which attributes hold maps.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn render_object_diff(
     out: &mut String,
     before: &Value,
@@ -38,8 +182,11 @@ pub(super) fn render_object_diff(
     ind: usize,
     replace: &[Path],
     path: &mut Path,
+    map_keys: bool,
+    types: Option<&BlockSchema>,
     style: Style,
 ) {
+    let label = |k: &str| key_label(k, map_keys);
     let empty = gantry_core::value::Map::new();
     let bm = before.as_map().unwrap_or(&empty);
     let am = after.as_map().unwrap_or(&empty);
@@ -54,7 +201,7 @@ pub(super) fn render_object_diff(
         .filter(|k| {
             !(bm.get(**k).is_none_or(Value::is_null) && am.get(**k).is_none_or(Value::is_null))
         })
-        .map(|k| k.len())
+        .map(|k| label(k).len())
         .max()
         .unwrap_or(0);
     let mut hidden = 0;
@@ -73,8 +220,22 @@ pub(super) fn render_object_diff(
             hidden += 1;
             continue;
         }
+        let child_is_map = types
+            .and_then(|t| t.attributes.get(k.as_str()))
+            .is_some_and(|at| matches!(at.ty, gantry_core::types::Type::Map(_)));
         path.push(PathStep::Key(k.clone()));
-        render_attr(out, k, width, b, a, ind, replace, path, style);
+        render_attr(
+            out,
+            &label(k),
+            width,
+            b,
+            a,
+            ind,
+            replace,
+            path,
+            child_is_map,
+            style,
+        );
         path.pop();
     }
     if hidden > 0 {
@@ -97,6 +258,7 @@ fn render_attr(
     ind: usize,
     replace: &[Path],
     path: &mut Path,
+    is_map: bool,
     style: Style,
 ) {
     let force = if forces(replace, path) {
@@ -123,11 +285,11 @@ fn render_attr(
             let text = unknown_replacing(b, &label, ind, style);
             let _ = writeln!(out, "{}{force}", text.trim_end());
         }
-        (Value::Null, a) => render_whole(out, "+", &label, a, ind, force, style),
-        (b, Value::Null) => render_whole(out, "-", &label, b, ind, force, style),
+        (Value::Null, a) => render_whole(out, "+", &label, a, ind, force, is_map, style),
+        (b, Value::Null) => render_whole(out, "-", &label, b, ind, force, is_map, style),
         (Value::Map(_), Value::Map(_)) => {
             let _ = writeln!(out, "{}{} {label} = {{{force}", pad(ind), sym("~"));
-            render_object_diff(out, b, a, ind + 4, replace, path, style);
+            render_object_diff(out, b, a, ind + 4, replace, path, is_map, None, style);
             let _ = writeln!(out, "{}}}", pad(ind + 2));
         }
         (Value::List(bl) | Value::Set(bl), Value::List(al) | Value::Set(al)) => {
@@ -158,7 +320,7 @@ fn render_attr(
             // Inside a document: not the resource's own top level.
             let mut inner = vec![PathStep::Key("(json)".into())];
             if open == "({" {
-                render_object_diff(out, &bj, &aj, ind + 4, &[], &mut inner, style);
+                render_object_diff(out, &bj, &aj, ind + 4, &[], &mut inner, false, None, style);
             } else {
                 render_seq_diff(
                     out,
@@ -226,7 +388,7 @@ fn render_seq_diff(
             }
             path.push(PathStep::Index(i as i64));
             let _ = writeln!(out, "{}{} {{", pad(col), style.symbol("~"));
-            render_object_diff(out, b, a, col + 4, replace, path, style);
+            render_object_diff(out, b, a, col + 4, replace, path, false, None, style);
             let _ = writeln!(out, "{}}},", pad(col + 2));
             path.pop();
         }
@@ -250,7 +412,7 @@ fn render_seq_diff(
                     match v {
                         Value::Map(m) if !m.is_empty() => {
                             let _ = writeln!(out, "{}{} {{", pad(col), style.symbol(sym));
-                            members(out, sym, m, col + 4, false, style);
+                            members(out, sym, m, col + 4, false, false, style);
                             let _ = writeln!(out, "{}}},", pad(col + 2));
                         }
                         _ => {
@@ -288,6 +450,7 @@ fn render_seq_diff(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn render_whole(
     out: &mut String,
     sym: &str,
@@ -295,9 +458,10 @@ fn render_whole(
     v: &Value,
     ind: usize,
     force: &str,
+    is_map: bool,
     style: Style,
 ) {
-    render_whole_with(out, sym, label, v, ind, force, true, style)
+    render_whole_with(out, sym, label, v, ind, force, true, is_map, style)
 }
 
 /// `tail`: whether a removed value ends with `-> null` (an attribute does; a member of an
@@ -311,6 +475,7 @@ fn render_whole_with(
     ind: usize,
     force: &str,
     tail: bool,
+    is_map: bool,
     style: Style,
 ) {
     let tail = if sym == "-" && tail { " -> null" } else { "" };
@@ -323,7 +488,7 @@ fn render_whole_with(
             for item in l.iter() {
                 let _ = writeln!(out, "{}{} {{", pad(ind + 4), style.symbol(sym));
                 if let Value::Map(m) = item {
-                    members(out, sym, m, ind + 8, true, style);
+                    members(out, sym, m, ind + 8, true, false, style);
                 }
                 let _ = writeln!(out, "{}}},", pad(ind + 6));
             }
@@ -346,7 +511,7 @@ fn render_whole_with(
         }
         Value::Map(m) if !m.is_empty() => {
             let _ = writeln!(out, "{}{} {label} = {{{force}", pad(ind), style.symbol(sym));
-            members(out, sym, m, ind + 4, false, style);
+            members(out, sym, m, ind + 4, false, is_map, style);
             let _ = writeln!(out, "{}}}{tail}", pad(ind + 2));
         }
         _ => {
@@ -409,18 +574,33 @@ pub fn inline(v: &Value, ind: usize) -> String {
 }
 
 /// An object's non-null members, names padded to the widest, each added or removed whole.
+#[allow(clippy::too_many_arguments)]
 fn members(
     out: &mut String,
     sym: &str,
     m: &gantry_core::value::Map,
     ind: usize,
     tail: bool,
+    map_keys: bool,
     style: Style,
 ) {
     let present = || m.iter().filter(|(_, x)| !x.is_null());
-    let w = present().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let w = present()
+        .map(|(k, _)| key_label(k, map_keys).len())
+        .max()
+        .unwrap_or(0);
     for (k, x) in present() {
-        render_whole_with(out, sym, &format!("{k:<w$}"), x, ind, "", tail, style);
+        let label = format!("{:<w$}", key_label(k, map_keys));
+        render_whole_with(out, sym, &label, x, ind, "", tail, false, style);
+    }
+}
+
+/// A member name as Terraform prints it: map keys quoted, object attributes bare.
+fn key_label(k: &str, map_keys: bool) -> String {
+    if map_keys {
+        format!("{k:?}")
+    } else {
+        k.to_string()
     }
 }
 
@@ -494,7 +674,7 @@ fn flush_hidden(out: &mut String, hidden: &mut usize, col: usize) {
 /// A collection about to become unknown: `~ NAME = [ - old, ... ] -> (known after apply)`.
 pub(super) fn unknown_replacing(b: &Value, label: &str, ind: usize, style: Style) -> String {
     let mut text = String::new();
-    render_whole(&mut text, "-", label, b, ind, "", style);
+    render_whole(&mut text, "-", label, b, ind, "", false, style);
     let text = text.trim_end().trim_end_matches(" -> null");
     let text = text.replacen(&style.symbol("-"), &style.symbol("~"), 1);
     format!("{text} -> (known after apply)\n")
@@ -503,6 +683,6 @@ pub(super) fn unknown_replacing(b: &Value, label: &str, ind: usize, style: Style
 /// A removed collection in full: `- NAME = { - member = … } -> null`.
 pub(super) fn removed(b: &Value, label: &str, ind: usize, style: Style) -> String {
     let mut text = String::new();
-    render_whole(&mut text, "-", label, b, ind, "", style);
+    render_whole(&mut text, "-", label, b, ind, "", false, style);
     text
 }

@@ -10,7 +10,7 @@ use gantry_core::value::Value;
 use std::fmt::Write;
 
 mod diff;
-use diff::render_object_diff;
+use diff::render_resource_diff;
 pub use diff::{inline, same};
 
 /// ANSI colors, or none.
@@ -251,14 +251,12 @@ fn render_drift(plan: &Plan, style: Style) -> String {
             c.addr.resource.rtype,
             c.addr.resource.name
         );
-        match (&c.before, &c.after) {
-            (Some(b), Some(a)) => {
-                render_object_diff(&mut out, b, a, 6, &[], &mut Vec::new(), style)
-            }
-            (Some(b), None) => {
-                render_object_diff(&mut out, b, &Value::Null, 6, &[], &mut Vec::new(), style)
-            }
-            _ => {}
+        let schema =
+            gantry_core::provider::known_schema(c.addr.resource.mode, &c.addr.resource.rtype);
+        let blocks = schema.as_ref().map(|s| &s.block);
+        let after = c.after.clone().unwrap_or(Value::Null);
+        if let Some(b) = &c.before {
+            render_resource_diff(&mut out, b, &after, 6, &[], &mut Vec::new(), blocks, style);
         }
         out.push_str("    }\n");
     }
@@ -330,6 +328,8 @@ pub fn render_change(c: &ResourceChange, style: Style) -> String {
         c.addr.resource.name
     );
     let empty = Value::empty_map();
+    let schema = gantry_core::provider::known_schema(c.addr.resource.mode, &c.addr.resource.rtype);
+    let blocks = schema.as_ref().map(|s| &s.block);
     // Terraform's renderer does not mark dynamically-typed attributes (terraform_data's
     // triggers_replace) as forcing replacement, though they do.
     let dynamic = gantry_core::state::dynamic::dynamic_attributes(
@@ -345,31 +345,34 @@ pub fn render_change(c: &ResourceChange, style: Style) -> String {
         .cloned()
         .collect();
     match c.action {
-        Action::Create | Action::Read => render_object_diff(
+        Action::Create | Action::Read => render_resource_diff(
             &mut out,
             &Value::Null,
             c.after.as_ref().unwrap_or(&empty),
             6,
             &replace,
             &mut Vec::new(),
+            blocks,
             style,
         ),
-        Action::Delete => render_object_diff(
+        Action::Delete => render_resource_diff(
             &mut out,
             c.before.as_ref().unwrap_or(&empty),
             &Value::Null,
             6,
             &[],
             &mut Vec::new(),
+            blocks,
             style,
         ),
-        _ => render_object_diff(
+        _ => render_resource_diff(
             &mut out,
             c.before.as_ref().unwrap_or(&empty),
             c.after.as_ref().unwrap_or(&empty),
             6,
             &replace,
             &mut Vec::new(),
+            blocks,
             style,
         ),
     }
