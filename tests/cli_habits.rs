@@ -80,9 +80,19 @@ fn tf_cli_args_and_tf_log_path_are_honoured() {
         std::fs::metadata(&log).is_ok_and(|m| m.len() > 0),
         "TF_LOG_PATH written"
     );
-    let r = d.gantry_env(&["plan"], &[("TF_WORKSPACE", "staging")]);
+    // TF_WORKSPACE picks a workspace (a new one: everything to create, nothing touched).
+    let r = d.gantry_env(
+        &["plan", "-detailed-exitcode"],
+        &[("TF_WORKSPACE", "staging")],
+    );
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(
+        r.stdout.contains("terraform_data.a will be created"),
+        "{}",
+        r.stdout
+    );
+    let r = d.gantry_env(&["plan"], &[("TF_WORKSPACE", "bad/name")]);
     assert_eq!(r.code, 1, "{}", r.all());
-    assert!(r.stderr.contains("TF_WORKSPACE"), "{}", r.stderr);
 }
 
 #[test]

@@ -256,3 +256,58 @@ fn a_cloud_block_is_refused_not_ignored() {
     assert!(r.stderr.contains("main.tf:2:3"), "{}", r.stderr);
     assert!(!d.state_path().exists());
 }
+
+/// Workspaces are Terraform's: the same `.terraform/environment` and
+/// `terraform.tfstate.d/NAME/` layout, `terraform.workspace` and `TF_WORKSPACE`, both ways.
+#[test]
+fn workspaces_are_shared_with_terraform() {
+    let d = Dir::new();
+    d.write(
+        "main.tf",
+        "resource \"terraform_data\" \"env\" {\n  input = \"stack-${terraform.workspace}\"\n}\noutput \"env\" {\n  value = terraform_data.env.output\n}\n",
+    );
+    assert_eq!(terraform(d.path(), &["init", "-input=false"]).code, 0);
+    // Terraform makes and applies "dev": gantry is in it too, with nothing to do.
+    assert_eq!(terraform(d.path(), &["workspace", "new", "dev"]).code, 0);
+    let r = terraform(d.path(), &["apply", "-auto-approve", "-input=false"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(d.gantry(&["workspace", "show"]).stdout, "dev\n");
+    let r = d.gantry(&["plan", "-detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(d.gantry(&["output", "-raw", "env"]).stdout, "stack-dev");
+    // gantry makes and applies "prod": Terraform selects it and has nothing to do.
+    let r = d.gantry(&["workspace", "new", "prod"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = d.gantry(&["apply", "-auto-approve"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(d
+        .path()
+        .join("terraform.tfstate.d/prod/terraform.tfstate")
+        .exists());
+    let t = terraform(d.path(), &["plan", "-detailed-exitcode", "-input=false"]);
+    assert_eq!(t.code, 0, "{}", t.all());
+    let t = terraform(d.path(), &["workspace", "list"]);
+    assert_eq!(t.stdout, d.gantry(&["workspace", "list"]).stdout);
+    // The default workspace is untouched by both.
+    let r = d.gantry_env(
+        &["plan", "-detailed-exitcode"],
+        &[("TF_WORKSPACE", "default")],
+    );
+    assert_eq!(r.code, 2, "default has nothing applied: {}", r.all());
+    // Deleting: not the current one; not one that still tracks objects without -force.
+    assert_eq!(d.gantry(&["workspace", "delete", "prod"]).code, 1);
+    assert_eq!(d.gantry(&["workspace", "select", "default"]).code, 0);
+    let r = d.gantry(&["workspace", "delete", "dev"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("Workspace is not empty"), "{}", r.stderr);
+    assert_eq!(d.gantry(&["workspace", "select", "nope"]).code, 1);
+    assert_eq!(
+        d.gantry(&["workspace", "select", "-or-create", "scratch"])
+            .code,
+        0
+    );
+    assert_eq!(d.gantry(&["workspace", "select", "default"]).code, 0);
+    assert_eq!(d.gantry(&["workspace", "delete", "scratch"]).code, 0);
+    let t = terraform(d.path(), &["workspace", "list"]);
+    assert!(!t.stdout.contains("scratch"), "{}", t.stdout);
+}

@@ -22,6 +22,7 @@ pub mod scope;
 pub mod session;
 pub mod variables;
 pub mod workspace;
+pub mod workspaces;
 
 pub use apply::{apply, ApplyEvent, ApplyObserver, ApplyOutcome};
 pub use engine::{Engine, PlanOptions};

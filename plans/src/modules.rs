@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 struct StaticScope<'a> {
     cfg: &'a Config,
     dir: &'a Path,
+    workspace: &'a str,
     vars: &'a BTreeMap<String, Value>,
     locals: Mutex<HashMap<String, Value>>,
     in_progress: Mutex<HashSet<String>>,
@@ -66,7 +67,7 @@ impl Resolver for StaticScope<'_> {
             }
             Reference::PathModule => Ok(Value::string(self.cfg.dir.display().to_string())),
             Reference::PathRoot => Ok(Value::string(self.dir.display().to_string())),
-            Reference::TerraformWorkspace => Ok(Value::string("default")),
+            Reference::TerraformWorkspace => Ok(Value::string(self.workspace)),
             _ => Ok(Value::Unknown),
         }
     }
@@ -90,12 +91,14 @@ pub fn expand_tree(
         return Ok(tree);
     }
     let dir = root.dir.clone();
+    let workspace = root.workspace.clone();
     let mut diags = Diagnostics::default();
     let mut queue = vec![(ModuleInstance::root(), root, vars.clone())];
     while let Some((module, cfg, vars)) = queue.pop() {
         let scope = StaticScope {
             cfg: &cfg,
             dir: &dir,
+            workspace: &workspace,
             vars: &vars,
             locals: Mutex::new(HashMap::new()),
             in_progress: Mutex::new(HashSet::new()),

@@ -277,7 +277,13 @@ impl Resolver for ModuleScope<'_> {
             Reference::PathCwd => Ok(std::env::current_dir()
                 .map(|d| path_string(&d))
                 .unwrap_or(Value::Null)),
-            Reference::TerraformWorkspace => Ok(Value::string("default")),
+            Reference::TerraformWorkspace => Ok(Value::string(
+                self.scope
+                    .tree
+                    .config(&ModuleInstance::root())
+                    .map(|c| c.workspace.as_str())
+                    .unwrap_or("default"),
+            )),
             Reference::CountIndex => {
                 Err("count.index is only available in a resource with count.".into())
             }

@@ -87,6 +87,8 @@ impl Workspace {
         if diags.has_errors() {
             return Err(Failure::new(&cfg.sources, diags));
         }
+        let mut cfg = cfg;
+        cfg.workspace = crate::workspaces::current(&self.dir);
         if cfg.sources.files.is_empty() {
             return Err(Failure::from(Diagnostic::error(
                 "No configuration files",
@@ -141,44 +143,62 @@ impl Workspace {
     /// Terraform. A `gantry.tfstate` left by gantry before 0.2 is moved to the default path
     /// once (with its backup and journal); the returned note says so.
     pub fn backend(&self, cfg: Option<&Config>) -> Result<(LocalBackend, Option<String>), Failure> {
-        let default = self.dir.join("terraform.tfstate");
-        let Some(b) = cfg.and_then(|c| c.backend.as_ref()) else {
-            let note = migrate_legacy_state(&self.dir, &default)?;
-            return Ok((LocalBackend::new(default, env!("CARGO_PKG_VERSION")), note));
+        let (default_state, workspaces_dir) = self.state_locations(cfg)?;
+        let name = crate::workspaces::current(&self.dir);
+        crate::workspaces::check_name(&name)?;
+        let note = if name == crate::workspaces::DEFAULT && cfg.is_none_or(|c| c.backend.is_none())
+        {
+            migrate_legacy_state(&self.dir, &default_state)?
+        } else {
+            None
         };
+        let path = crate::workspaces::state_path(&default_state, &workspaces_dir, &name);
+        Ok((LocalBackend::new(path, env!("CARGO_PKG_VERSION")), note))
+    }
+
+    /// The default workspace's state file and the directory other workspaces live in:
+    /// `terraform.tfstate` and `terraform.tfstate.d`, or a `backend "local"` block's `path`
+    /// and `workspace_dir`.
+    pub fn state_locations(&self, cfg: Option<&Config>) -> Result<(PathBuf, PathBuf), Failure> {
+        let default = self.dir.join("terraform.tfstate");
+        let workspaces = self.dir.join("terraform.tfstate.d");
+        let Some(b) = cfg.and_then(|c| c.backend.as_ref()) else {
+            return Ok((default, workspaces));
+        };
+        let sources = || cfg.map(|c| c.sources.clone()).unwrap_or_default();
         if b.kind == "cloud" {
             return Err(Failure::new(
-                &cfg.map(|c| c.sources.clone()).unwrap_or_default(),
+                &sources(),
                 Diagnostic::error("HCP Terraform is not supported", "This configuration keeps its state in HCP Terraform (a `cloud` block). gantry cannot reach HCP Terraform, and using local state instead would plan every object as new. Remove the `cloud` block only after moving the state (terraform state pull > terraform.tfstate), or run Terraform here.").at(b.span.clone()).into(),
             ));
         }
         if b.kind != "local" {
             return Err(Failure::new(
-                &cfg.map(|c| c.sources.clone()).unwrap_or_default(),
+                &sources(),
                 Diagnostic::error("Unsupported backend type", format!("The backend {:?} is not supported by this version of gantry; use \"local\".", b.kind)).at(b.span.clone()).into(),
             ));
         }
-        let path = match b.body.body.get_attribute("path") {
-            Some(a) => {
-                let v = Evaluator::new(&NoReferences, &self.dir, b.body.file)
-                    .eval(&a.value)
-                    .map_err(|d| {
-                        Failure::new(
-                            &cfg.map(|c| c.sources.clone()).unwrap_or_default(),
-                            d.into(),
-                        )
-                    })?;
-                let p = v.as_str().unwrap_or("terraform.tfstate").to_string();
-                let p = Path::new(&p);
-                if p.is_absolute() {
-                    p.to_path_buf()
-                } else {
-                    self.dir.join(p)
-                }
-            }
-            None => default,
+        let setting = |name: &str, fallback: PathBuf| -> Result<PathBuf, Failure> {
+            let Some(a) = b.body.body.get_attribute(name) else {
+                return Ok(fallback);
+            };
+            let v = Evaluator::new(&NoReferences, &self.dir, b.body.file)
+                .eval(&a.value)
+                .map_err(|d| Failure::new(&sources(), d.into()))?;
+            let Some(p) = v.as_str() else {
+                return Ok(fallback);
+            };
+            let p = Path::new(p);
+            Ok(if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                self.dir.join(p)
+            })
         };
-        Ok((LocalBackend::new(path, env!("CARGO_PKG_VERSION")), None))
+        Ok((
+            setting("path", default)?,
+            setting("workspace_dir", workspaces)?,
+        ))
     }
 }
 

@@ -103,6 +103,7 @@ fn load_files(
         provider_versions: BTreeMap::new(),
         required_version: Vec::new(),
         backend: None,
+        workspace: "default".into(),
         providers: Vec::new(),
         variables: IndexMap::new(),
         locals: IndexMap::new(),

@@ -58,6 +58,9 @@ pub struct Config {
     /// `terraform { required_version = "..." }`, with where it was written.
     pub required_version: Vec<(String, Option<SourceSpan>)>,
     pub backend: Option<Backend>,
+    /// The selected workspace (`terraform.workspace`); set on the root module by whoever
+    /// loads the directory, `default` otherwise.
+    pub workspace: String,
     pub providers: Vec<ProviderBlock>,
     pub variables: IndexMap<String, Variable>,
     pub locals: IndexMap<String, Local>,

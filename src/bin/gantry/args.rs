@@ -53,6 +53,9 @@ pub enum Cmd {
     Console(ConsoleArgs),
     /// Show the providers the configuration and state require.
     Providers,
+    /// Named states of this configuration (Terraform's workspaces).
+    #[command(subcommand)]
+    Workspace(WorkspaceCmd),
     /// Mark an instance for replacement at the next apply.
     Taint(TaintArgs),
     /// Remove the replacement mark from an instance.
@@ -88,6 +91,30 @@ pub struct GraphArgs {
 pub struct ConsoleArgs {
     #[command(flatten)]
     pub vars: VarFlags,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WorkspaceCmd {
+    /// Create a workspace and switch to it.
+    New { name: String },
+    /// Switch to a workspace.
+    Select {
+        /// Create the workspace if it does not exist.
+        #[arg(long = "or-create")]
+        or_create: bool,
+        name: String,
+    },
+    /// List workspaces, the current one marked with `*`.
+    List,
+    /// Show the current workspace.
+    Show,
+    /// Delete a workspace (not the current one, not `default`).
+    Delete {
+        /// Delete even if its state still tracks objects (they are forgotten, not destroyed).
+        #[arg(long)]
+        force: bool,
+        name: String,
+    },
 }
 
 #[derive(Args, Debug)]

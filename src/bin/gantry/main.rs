@@ -7,11 +7,13 @@ mod plan_apply;
 mod setup;
 mod state_cmds;
 mod ui;
+mod workspace_cmds;
 
 use inspect::*;
 use plan_apply::*;
 use setup::*;
 use state_cmds::*;
+use workspace_cmds::*;
 
 /// mimalloc: large plans allocate millions of small values; glibc malloc spent a third of a
 /// 100,000-resource plan in its free lists.
@@ -60,12 +62,6 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    if let Ok(w) = std::env::var("TF_WORKSPACE") {
-        if !w.is_empty() && w != "default" {
-            eprintln!("Error: TF_WORKSPACE={w:?}: this version of gantry has only the \"default\" workspace (workspaces come with remote backends); unset TF_WORKSPACE or set it to default.");
-            return ExitCode::from(1);
-        }
-    }
     if let Err(m) = init_logging() {
         eprintln!("Error: {m}");
         return ExitCode::from(1);
@@ -242,6 +238,7 @@ async fn run(ctx: &Ctx, cmd: Cmd) -> Outcome {
         Cmd::Version(a) => version(ctx, a),
         Cmd::Console(a) => console(ctx, a),
         Cmd::Providers => providers(ctx),
+        Cmd::Workspace(w) => workspace_cmd(ctx, w),
         Cmd::Taint(a) => taint(ctx, a, true),
         Cmd::Untaint(a) => taint(ctx, a, false),
         Cmd::ForceUnlock(a) => force_unlock(ctx, a),
