@@ -15,6 +15,7 @@ use hcl_edit::structure::{Body, Structure};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::sync::Arc;
 
 /// One object of one module instance. Resource addresses are absolute (they carry their
 /// module instance).
@@ -55,6 +56,9 @@ pub struct ConfigGraph {
     /// Edges point from a dependency to its dependent.
     pub graph: DiGraph<Node, ()>,
     pub index: HashMap<Node, NodeIndex>,
+    /// Every node's upstream resources (bounded, see `state_dependencies`), computed once in
+    /// dependency order so a long chain costs O(n · bound), not a walk per node.
+    upstream: std::sync::OnceLock<Vec<Option<Arc<Vec<ResourceAddr>>>>>,
 }
 
 impl ConfigGraph {
@@ -95,10 +99,52 @@ impl ConfigGraph {
     /// entries), and direct dependencies give the same destroy order to either tool, which
     /// follows them transitively.
     pub fn state_dependencies(&self, node: &Node) -> Vec<String> {
-        match self.resources_upstream(node, MAX_RECORDED_DEPENDENCIES) {
+        let bounded = self
+            .index
+            .get(node)
+            .and_then(|i| self.upstream_table()[i.index()].clone());
+        match bounded {
             Some(all) => dependency_strings(&all),
             None => dependency_strings(&self.resource_dependencies(node)),
         }
+    }
+
+    /// Per node (by index): its upstream resource blocks, or `None` past the bound.
+    fn upstream_table(&self) -> &[Option<Arc<Vec<ResourceAddr>>>] {
+        self.upstream.get_or_init(|| {
+            let mut table: Vec<Option<Arc<Vec<ResourceAddr>>>> =
+                vec![Some(Arc::default()); self.graph.node_count()];
+            let Ok(order) = petgraph::algo::toposort(&self.graph, None) else {
+                return table;
+            };
+            for i in order {
+                let mut set: std::collections::BTreeSet<&ResourceAddr> = Default::default();
+                let mut over = false;
+                for j in self
+                    .graph
+                    .neighbors_directed(i, petgraph::Direction::Incoming)
+                {
+                    let Some(up) = &table[j.index()] else {
+                        over = true;
+                        break;
+                    };
+                    set.extend(up.iter());
+                    if let Node::Resource(r) = &self.graph[j] {
+                        set.insert(r);
+                    }
+                    if set.len() > MAX_RECORDED_DEPENDENCIES {
+                        over = true;
+                        break;
+                    }
+                }
+                table[i.index()] = if over {
+                    None
+                } else {
+                    Some(Arc::new(set.into_iter().cloned().collect()))
+                };
+            }
+            table
+        })
     }
 
     /// Resource blocks `node` depends on through any path, resources included.

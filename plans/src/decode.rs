@@ -348,6 +348,11 @@ pub fn carry_unmodeled(schema: &BlockSchema, prior: &Value, new: Value) -> Value
     let (Some(pm), Some(nm)) = (prior.unmark().0.as_map(), new.as_map()) else {
         return new;
     };
+    // The common case (every prior attribute modeled, no nested blocks): nothing to carry,
+    // no copy.
+    if schema.blocks.is_empty() && pm.keys().all(|k| schema.attributes.contains_key(k)) {
+        return new;
+    }
     let mut out = nm.clone();
     for (k, pv) in pm.iter() {
         if let Some(nb) = schema.blocks.get(k) {

@@ -11,20 +11,42 @@
 use crate::addr::Mode;
 use crate::types::Type;
 use crate::value::{Map, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// The dynamically-typed attributes of a resource type (empty when none or unknown).
-pub fn dynamic_attributes(mode: Mode, rtype: &str) -> BTreeSet<String> {
-    crate::provider::known_schema(mode, rtype)
-        .map(|s| {
-            s.block
-                .attributes
-                .iter()
-                .filter(|(_, a)| a.ty == Type::Any)
-                .map(|(k, _)| k.clone())
-                .collect()
-        })
-        .unwrap_or_default()
+/// Memoized: state codecs ask once per object.
+pub fn dynamic_attributes(mode: Mode, rtype: &str) -> Arc<BTreeSet<String>> {
+    type Memo = HashMap<String, [Option<Arc<BTreeSet<String>>>; 2]>;
+    static MEMO: OnceLock<RwLock<Memo>> = OnceLock::new();
+    let memo = MEMO.get_or_init(Default::default);
+    let slot = usize::from(mode == Mode::Data);
+    if let Some(hit) = memo
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(rtype)
+        .and_then(|s| s[slot].clone())
+    {
+        return hit;
+    }
+    let Some(schema) = crate::provider::known_schema(mode, rtype) else {
+        // Not registered (yet): nothing dynamic, and not remembered.
+        return Arc::default();
+    };
+    let set: Arc<BTreeSet<String>> = Arc::new(
+        schema
+            .block
+            .attributes
+            .iter()
+            .filter(|(_, a)| a.ty == Type::Any)
+            .map(|(k, _)| k.clone())
+            .collect(),
+    );
+    memo.write()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(rtype.to_string())
+        .or_default()[slot] = Some(set.clone());
+    set
 }
 
 /// Unwraps `{"value","type"}` attributes read from a state file: returns the plain object and
@@ -35,12 +57,13 @@ pub fn decode(mode: Mode, rtype: &str, attrs: Value) -> (Value, BTreeMap<String,
     if dynamic.is_empty() {
         return (attrs, types);
     }
-    let Some(m) = attrs.as_map() else {
+    let Value::Map(m) = attrs else {
         return (attrs, types);
     };
-    let mut out: Map = m.clone();
-    for name in &dynamic {
-        let Some(wrapped) = m.get(name).and_then(Value::as_map) else {
+    // Usually the only owner (just parsed): unwrapped in place, not copied.
+    let mut out: Map = Arc::try_unwrap(m).unwrap_or_else(|shared| (*shared).clone());
+    for name in dynamic.iter() {
+        let Some(wrapped) = out.get(name).and_then(Value::as_map) else {
             continue;
         };
         if wrapped.len() != 2 {
@@ -50,7 +73,8 @@ pub fn decode(mode: Mode, rtype: &str, attrs: Value) -> (Value, BTreeMap<String,
             continue;
         };
         if let Ok(ty) = Type::from_cty_value(t) {
-            out.insert(name.clone(), ty.shape(v.clone()));
+            let v = ty.shape(v.clone());
+            out.insert(name.clone(), v);
             types.insert(name.clone(), ty);
         }
     }
@@ -70,13 +94,13 @@ pub fn encode_types(
     let Some(m) = attrs.unmark().0.as_map() else {
         return out;
     };
-    for name in dynamic_attributes(mode, rtype) {
-        let Some(v) = m.get(&name) else { continue };
+    for name in dynamic_attributes(mode, rtype).iter() {
+        let Some(v) = m.get(name) else { continue };
         if v.unmark().0.is_null() {
             continue;
         }
-        let hint = recorded.get(&name).unwrap_or(&Type::Any);
-        out.insert(name, hint.of_value(v));
+        let hint = recorded.get(name).unwrap_or(&Type::Any);
+        out.insert(name.clone(), hint.of_value(v));
     }
     out
 }
