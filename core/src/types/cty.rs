@@ -35,7 +35,17 @@ impl Type {
     /// Reads cty's JSON type notation, given as a gantry value (state attributes are read into
     /// values before their types are known).
     pub fn from_cty_value(v: &Value) -> Result<Type, String> {
-        Type::from_cty_json(&v.to_json())
+        // The common cases read directly; anything else through JSON.
+        match v {
+            Value::String(s) => match &**s {
+                "string" => Ok(Type::String),
+                "number" => Ok(Type::Number),
+                "bool" => Ok(Type::Bool),
+                "dynamic" => Ok(Type::Any),
+                _ => Type::from_cty_json(&v.to_json()),
+            },
+            _ => Type::from_cty_json(&v.to_json()),
+        }
     }
 
     /// Reads cty's JSON type notation.

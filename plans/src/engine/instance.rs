@@ -69,10 +69,8 @@ impl Engine {
                 );
             }
             let prior = plan.prior_state.resources.get(&addr);
+            // Only objects apply will write need their dynamic attributes' types.
             let types = self.dynamic_types(block, res, schema, &config, prior);
-            if !types.is_empty() {
-                plan.dynamic_types.insert(addr.clone(), types);
-            }
             let change = if res.addr.mode == Mode::Data {
                 self.plan_data(
                     &addr,
@@ -101,6 +99,9 @@ impl Engine {
             };
             match change {
                 Ok(c) => {
+                    if !types.is_empty() && !matches!(c.action, Action::NoOp | Action::Read) {
+                        plan.dynamic_types.insert(addr.clone(), types);
+                    }
                     if let Some(v) = &c.after {
                         // Checked now when the planned object is known; otherwise at apply.
                         let with_self = crate::conditions::WithSelf {

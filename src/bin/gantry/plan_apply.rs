@@ -61,7 +61,8 @@ pub(crate) async fn make_plan(
     let opts = plan_options(a, mode)?;
     let plan = session.plan(&opts).await?;
     if !ctx.json && opts.refresh {
-        // Terraform's refresh lines, one per managed object read.
+        // Terraform's refresh lines, one per managed object read (written at once).
+        let mut lines = String::new();
         for (addr, inst) in &session.state.resources {
             if addr.resource.mode != gantry::core::addr::Mode::Managed {
                 continue;
@@ -72,11 +73,12 @@ pub(crate) async fn make_plan(
                 .and_then(|v| v.as_str())
                 .map(|id| format!(" [id={id}]"))
                 .unwrap_or_default();
-            println!(
-                "{}: Refreshing state...{id}",
+            lines.push_str(&format!(
+                "{}: Refreshing state...{id}\n",
                 ctx.style.bold(&addr.to_string())
-            );
+            ));
         }
+        print!("{lines}");
     }
     if !plan.warnings.is_empty() {
         let warnings = Failure::new(
