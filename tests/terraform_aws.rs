@@ -23,10 +23,8 @@ fn plugin_mirror() -> PathBuf {
     dir
 }
 
-#[test]
-fn a_stack_terraform_applied_plans_no_changes_under_gantry() {
-    let mirror = plugin_mirror();
-    let moto = Moto::start();
+/// A temporary copy of examples/aws-sagemaker.
+fn sagemaker_dir() -> Dir {
     let d = Dir::new();
     copy_tree(
         std::path::Path::new(concat!(
@@ -35,6 +33,11 @@ fn a_stack_terraform_applied_plans_no_changes_under_gantry() {
         )),
         d.path(),
     );
+    d
+}
+
+/// A Terraform CLI configuration in `d` that installs hashicorp/aws from `mirror`.
+fn mirror_config(d: &Dir, mirror: &std::path::Path) {
     d.write(
         ".terraformrc",
         &format!(
@@ -42,6 +45,14 @@ fn a_stack_terraform_applied_plans_no_changes_under_gantry() {
             mirror.display()
         ),
     );
+}
+
+#[test]
+fn a_stack_terraform_applied_plans_no_changes_under_gantry() {
+    let mirror = plugin_mirror();
+    let moto = Moto::start();
+    let d = sagemaker_dir();
+    mirror_config(&d, &mirror);
     let mut env: Vec<(&str, String)> = moto.env();
     env.push((
         "TF_CLI_CONFIG_FILE",
@@ -78,14 +89,7 @@ fn a_stack_terraform_applied_plans_no_changes_under_gantry() {
         &["plan", "-input=false", "-no-color"],
         &env,
     ));
-    let g = Dir::new();
-    copy_tree(
-        std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/examples/aws-sagemaker"
-        )),
-        g.path(),
-    );
+    let g = sagemaker_dir();
     let r = g.gantry_with(
         &["apply", "-auto-approve", "-var", "project=by-gantry"],
         &moto.env(),
@@ -132,14 +136,7 @@ fn planned_changes(r: &common::Run) -> Vec<String> {
 #[test]
 fn one_dependency_lock_file_for_both_tools() {
     let mirror = plugin_mirror();
-    let d = Dir::new();
-    copy_tree(
-        std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/examples/aws-sagemaker"
-        )),
-        d.path(),
-    );
+    let d = sagemaker_dir();
     let r = d.gantry(&["init"]);
     assert_eq!(r.code, 0, "{}", r.all());
     let lock = d.read(".terraform.lock.hcl");
@@ -149,13 +146,7 @@ fn one_dependency_lock_file_for_both_tools() {
         ),
         "{lock}"
     );
-    d.write(
-        ".terraformrc",
-        &format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/hashicorp/aws\"]\n  }}\n}}\n",
-            mirror.display()
-        ),
-    );
+    mirror_config(&d, &mirror);
     let env = [(
         "TF_CLI_CONFIG_FILE",
         d.path().join(".terraformrc").display().to_string(),

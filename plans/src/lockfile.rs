@@ -116,15 +116,7 @@ pub fn update_for_init(
     let mut lock = read(dir)?;
     let before = lock.clone();
     let mut notes = Vec::new();
-    let mut names: Vec<&str> = cfg
-        .resources
-        .values()
-        .map(|r| r.provider.0.as_str())
-        .chain(cfg.providers.iter().map(|p| p.name.as_str()))
-        .collect();
-    names.sort();
-    names.dedup();
-    for name in names {
+    for name in cfg.used_provider_names() {
         let Some(version) = registry.get(name).and_then(|f| f.version()) else {
             continue; // built in (terraform_data): Terraform locks nothing for it either
         };

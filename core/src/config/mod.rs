@@ -282,6 +282,20 @@ impl Config {
         }
     }
 
+    /// Local names of the providers this module uses (its resources' and its `provider`
+    /// blocks'), sorted, each once.
+    pub fn used_provider_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .resources
+            .values()
+            .map(|r| r.provider.0.as_str())
+            .chain(self.providers.iter().map(|p| p.name.as_str()))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     /// The source address a provider name maps to (`hashicorp/aws` unless
     /// `required_providers` says otherwise; `terraform` is built in).
     pub fn provider_source(&self, name: &str) -> String {

@@ -162,12 +162,8 @@ pub(super) fn render_resource_diff(
         }
     }
     if hidden > 0 {
-        let _ = writeln!(
-            out,
-            "\n{}# ({hidden} unchanged block{} hidden)",
-            pad(ind + 2),
-            if hidden == 1 { "" } else { "s" }
-        );
+        out.push('\n');
+        hidden_line(out, hidden, "block", ind + 2);
     }
 }
 
@@ -238,14 +234,7 @@ pub(super) fn render_object_diff(
         );
         path.pop();
     }
-    if hidden > 0 {
-        let _ = writeln!(
-            out,
-            "{}# ({hidden} unchanged attribute{} hidden)",
-            pad(ind + 2),
-            if hidden == 1 { "" } else { "s" }
-        );
-    }
+    hidden_line(out, hidden, "attribute", ind + 2);
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -440,14 +429,7 @@ fn render_seq_diff(
             }
         }
     }
-    if hidden > 0 {
-        let _ = writeln!(
-            out,
-            "{}# ({hidden} unchanged element{} hidden)",
-            pad(col + 2),
-            if hidden == 1 { "" } else { "s" }
-        );
-    }
+    hidden_line(out, hidden, "element", col + 2);
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -659,15 +641,15 @@ fn element_diff<'a>(before: &'a [Value], after: &'a [Value]) -> Vec<Elem<'a>> {
 }
 
 fn flush_hidden(out: &mut String, hidden: &mut usize, col: usize) {
-    if *hidden > 0 {
-        let _ = writeln!(
-            out,
-            "{}# ({} unchanged element{} hidden)",
-            pad(col + 2),
-            hidden,
-            if *hidden == 1 { "" } else { "s" }
-        );
-        *hidden = 0;
+    hidden_line(out, *hidden, "element", col + 2);
+    *hidden = 0;
+}
+
+/// `# (N unchanged WHATs hidden)` at column `col`, when N > 0.
+fn hidden_line(out: &mut String, n: usize, what: &str, col: usize) {
+    if n > 0 {
+        let s = if n == 1 { "" } else { "s" };
+        let _ = writeln!(out, "{}# ({n} unchanged {what}{s} hidden)", pad(col));
     }
 }
 

@@ -33,15 +33,7 @@ pub(crate) async fn init(ctx: &Ctx, a: args::InitArgs) -> Outcome {
     let backend = backend_for(ctx, Some(&cfg))?;
     println!("Using local state at {}", backend.path().display());
     println!("\nInitializing provider plugins...");
-    let mut names: Vec<&str> = cfg
-        .resources
-        .values()
-        .map(|r| r.provider.0.as_str())
-        .chain(cfg.providers.iter().map(|p| p.name.as_str()))
-        .collect();
-    names.sort();
-    names.dedup();
-    for n in names {
+    for n in cfg.used_provider_names() {
         match ctx.ws.registry.get(n) {
             Some(_) => println!("- {}: built in", cfg.provider_source(n)),
             None => {

@@ -2,6 +2,14 @@
 
 use super::*;
 
+/// An instance address typed on the command line.
+fn parse_instance(text: &str) -> Result<InstanceAddr, Failure> {
+    text.parse()
+        .map_err(|e: gantry::core::addr::AddrParseError| {
+            Failure::from(Diagnostic::error("Invalid address", e.to_string()))
+        })
+}
+
 /// The state backend, locked for a direct state change, and the state (journal folded in).
 fn locked_state(
     ctx: &Ctx,
@@ -32,12 +40,7 @@ pub(crate) fn state_cmd(ctx: &Ctx, s: StateCmd) -> Outcome {
         }
         StateCmd::Show { address } => {
             let state = current_state(ctx)?;
-            let addr: InstanceAddr =
-                address
-                    .parse()
-                    .map_err(|e: gantry::core::addr::AddrParseError| {
-                        Failure::from(Diagnostic::error("Invalid address", e.to_string()))
-                    })?;
+            let addr = parse_instance(&address)?;
             let Some(inst) = state.resources.get(&addr) else {
                 return Err(Failure::from(Diagnostic::error("No instance found for the given address", format!("This command requires that the address references one specific instance. {address} is not in the state."))));
             };
@@ -90,11 +93,7 @@ pub(crate) fn state_cmd(ctx: &Ctx, s: StateCmd) -> Outcome {
             destination,
         } => {
             let (backend, _g, mut state) = locked_state(ctx, &lock)?;
-            let parse = |s: &str| {
-                s.parse::<InstanceAddr>()
-                    .map_err(|e| Failure::from(Diagnostic::error("Invalid address", e.to_string())))
-            };
-            let (src, dst) = (parse(&source)?, parse(&destination)?);
+            let (src, dst) = (parse_instance(&source)?, parse_instance(&destination)?);
             let whole = !source.contains('[');
             let moves: Vec<(InstanceAddr, InstanceAddr)> = state
                 .resources
@@ -251,12 +250,7 @@ pub(crate) fn state_cmd(ctx: &Ctx, s: StateCmd) -> Outcome {
 
 /// `taint` / `untaint`: mark an instance for replacement at the next apply, or clear it.
 pub(crate) fn taint(ctx: &Ctx, a: args::TaintArgs, on: bool) -> Outcome {
-    let addr: InstanceAddr =
-        a.address
-            .parse()
-            .map_err(|e: gantry::core::addr::AddrParseError| {
-                Failure::from(Diagnostic::error("Invalid address", e.to_string()))
-            })?;
+    let addr = parse_instance(&a.address)?;
     if addr.resource.mode == gantry::core::addr::Mode::Data {
         return Err(Failure::from(Diagnostic::error(
             "Invalid address",
@@ -308,12 +302,7 @@ pub(crate) fn force_unlock(ctx: &Ctx, a: args::ForceUnlockArgs) -> Outcome {
 pub(crate) async fn import(ctx: &Ctx, a: args::ImportArgs) -> Outcome {
     let loaded = ctx.ws.load(&ctx.vars, &env_vars())?;
     let engine = &loaded.engine;
-    let addr: InstanceAddr =
-        a.address
-            .parse()
-            .map_err(|e: gantry::core::addr::AddrParseError| {
-                Failure::from(Diagnostic::error("Invalid address", e.to_string()))
-            })?;
+    let addr = parse_instance(&a.address)?;
     let Some(res) = engine.resource(&addr.resource) else {
         return Err(Failure::from(Diagnostic::error("Configuration for import target does not exist", format!("The configuration does not contain a resource {}. Before importing, add a resource block for it.", addr.resource))));
     };
