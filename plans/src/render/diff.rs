@@ -398,22 +398,7 @@ fn render_seq_diff(
                 Elem::Gone(v) | Elem::New(v) => {
                     flush_hidden(out, &mut hidden, col);
                     let sym = if matches!(e, Elem::Gone(_)) { "-" } else { "+" };
-                    match v {
-                        Value::Map(m) if !m.is_empty() => {
-                            let _ = writeln!(out, "{}{} {{", pad(col), style.symbol(sym));
-                            members(out, sym, m, col + 4, false, false, style);
-                            let _ = writeln!(out, "{}}},", pad(col + 2));
-                        }
-                        _ => {
-                            let _ = writeln!(
-                                out,
-                                "{}{} {},",
-                                pad(col),
-                                style.symbol(sym),
-                                inline(v, col + 2)
-                            );
-                        }
-                    }
+                    whole_element(out, sym, v, col, false, style);
                 }
                 Elem::Changed(b, a) => {
                     flush_hidden(out, &mut hidden, col);
@@ -468,11 +453,7 @@ fn render_whole_with(
             // Nested blocks: one `{ ... }` per element, each attribute with its symbol.
             let _ = writeln!(out, "{}{} {label} = [{force}", pad(ind), style.symbol(sym));
             for item in l.iter() {
-                let _ = writeln!(out, "{}{} {{", pad(ind + 4), style.symbol(sym));
-                if let Value::Map(m) = item {
-                    members(out, sym, m, ind + 8, true, false, style);
-                }
-                let _ = writeln!(out, "{}}},", pad(ind + 6));
+                whole_element(out, sym, item, ind + 4, true, style);
             }
             let _ = writeln!(out, "{}]{tail}", pad(ind + 2));
         }
@@ -551,6 +532,35 @@ pub fn inline(v: &Value, ind: usize) -> String {
             }
             t.push_str(&format!("{}}}", pad(ind)));
             t
+        }
+    }
+}
+
+/// One collection element added or removed whole, its symbol at column `col`: an object as
+/// `{ members },` (`member_tail`: members end `-> null` when removed, as nested blocks'
+/// do), anything else on one line.
+fn whole_element(
+    out: &mut String,
+    sym: &str,
+    v: &Value,
+    col: usize,
+    member_tail: bool,
+    style: Style,
+) {
+    match v {
+        Value::Map(m) if !m.is_empty() => {
+            let _ = writeln!(out, "{}{} {{", pad(col), style.symbol(sym));
+            members(out, sym, m, col + 4, member_tail, false, style);
+            let _ = writeln!(out, "{}}},", pad(col + 2));
+        }
+        _ => {
+            let _ = writeln!(
+                out,
+                "{}{} {},",
+                pad(col),
+                style.symbol(sym),
+                inline(v, col + 2)
+            );
         }
     }
 }
