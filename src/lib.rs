@@ -23,6 +23,8 @@
 
 pub use gantry_core as core;
 pub use gantry_plans as plans;
+/// The host for Terraform provider plugins (protocols 5 and 6).
+pub use gantry_plugin as plugin;
 
 #[cfg(feature = "builtin")]
 pub use gantry_provider_builtin as builtin;

@@ -39,6 +39,35 @@ pub struct BlockSchema {
     pub blocks: BTreeMap<String, NestedBlock>,
 }
 
+impl BlockSchema {
+    /// The object type a value of this block has (cty's "implied type"): every attribute and
+    /// nested block present, single blocks as objects, list and set blocks as collections of
+    /// objects.
+    pub fn implied_type(&self) -> Type {
+        use crate::types::ObjectField;
+        let field = |ty: Type| ObjectField {
+            ty,
+            optional: false,
+            default: None,
+        };
+        let mut fields: BTreeMap<String, ObjectField> = self
+            .attributes
+            .iter()
+            .map(|(k, a)| (k.clone(), field(a.ty.clone())))
+            .collect();
+        for (k, b) in &self.blocks {
+            let inner = b.block.implied_type();
+            let ty = match b.nesting {
+                Nesting::Single => inner,
+                Nesting::List => Type::list(inner),
+                Nesting::Set => Type::set(inner),
+            };
+            fields.insert(k.clone(), field(ty));
+        }
+        Type::Object(fields)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct AttributeSchema {
     pub ty: Type,
@@ -140,6 +169,8 @@ pub struct PlanRequest<'a> {
     pub proposed: &'a Value,
     /// The configuration alone.
     pub config: &'a Value,
+    /// The provider's private data recorded with the prior object (plugins only; opaque).
+    pub prior_private: &'a [u8],
 }
 
 #[derive(Clone, Debug)]
@@ -150,6 +181,8 @@ pub struct PlanResponse {
     pub requires_replace: Vec<Path>,
     /// Facts worth showing in the plan ("8 × NVIDIA H100 80 GB").
     pub notes: Vec<String>,
+    /// Private data to hand back with the planned object at apply (plugins only; opaque).
+    pub private: Vec<u8>,
 }
 
 /// How a provider error should be treated.
@@ -220,6 +253,12 @@ pub struct Op<'a> {
     /// create can be found again by [`Provider::find_by_token`] instead of being created twice.
     pub token: &'a str,
     pub progress: &'a dyn Progress,
+    /// The resource's configuration (null for a delete): plugins send it with every change.
+    pub config: &'a Value,
+    /// The provider's private data: the planned private data going in (the prior object's
+    /// for a delete), the new object's coming out. Opaque to gantry; recorded in state as
+    /// Terraform records it. Only plugins use it.
+    pub private: &'a std::sync::Mutex<Vec<u8>>,
 }
 
 /// A progress sink that drops everything.
@@ -249,6 +288,27 @@ pub trait Provider: Send + Sync {
     /// Reads the live object; `Ok(None)` when it no longer exists.
     async fn read(&self, type_name: &str, prior: &Value) -> ProviderResult<Option<Value>>;
 
+    /// Reads the live object with the private data recorded with it, returning the new
+    /// private data too. Only plugins use private data; the default keeps it unchanged.
+    async fn read_with_private(
+        &self,
+        type_name: &str,
+        prior: &Value,
+        private: &[u8],
+    ) -> ProviderResult<Option<(Value, Vec<u8>)>> {
+        Ok(self
+            .read(type_name, prior)
+            .await?
+            .map(|v| (v, private.to_vec())))
+    }
+
+    /// Whether reads of this type need private data ([`Provider::read_with_private`]); then
+    /// the engine refreshes one object at a time through it instead of
+    /// [`Provider::read_many`].
+    fn uses_private(&self, _type_name: &str) -> bool {
+        false
+    }
+
     /// Reads many objects of one type at once. Providers with batch APIs override this.
     async fn read_many(
         &self,
@@ -269,6 +329,7 @@ pub trait Provider: Send + Sync {
             planned: req.proposed.clone(),
             requires_replace: Vec::new(),
             notes: Vec::new(),
+            private: Vec::new(),
         })
     }
 

@@ -720,6 +720,7 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
     let _permits = ctx.engine.limits.acquire(&key, type_name).await;
     // The token of a create, once its result is durable: see `Provider::settle`.
     let mut created_with: Option<String> = None;
+    let private = std::sync::Mutex::new(Vec::new());
     let new_value = if action == Action::Read {
         with_ticker(
             ctx,
@@ -743,10 +744,17 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         } else {
             None
         };
-        let (planned, replace, _) = ctx
+        let prior_private = lock(&ctx.state)
+            .resources
+            .get(addr)
+            .filter(|_| prior.is_some())
+            .map(|i| i.private.clone())
+            .unwrap_or_default();
+        let (planned, replace, _, planned_private) = ctx
             .engine
-            .provider_plan(&provider, addr, schema, res, prior, &config)
+            .provider_plan(&provider, addr, schema, res, prior, &prior_private, &config)
             .await?;
+        *lock(&private) = planned_private;
         if action == Action::Update && !replace.is_empty() {
             return Err(fail(ctx, addr, action, "Provider produced inconsistent final plan", "the final plan requires replacing this object, but the reviewed plan said it would be updated in place; run plan again".into()));
         }
@@ -773,10 +781,13 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
             created_with = Some(token.clone());
         }
         let addr_text = addr.to_string();
+        let config_plain = config.unmark_deep().0;
         let op = Op {
             addr: &addr_text,
             token: &token,
             progress: &progress,
+            config: &config_plain,
+            private: &private,
         };
         let before = c
             .before
@@ -830,6 +841,7 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         schema_version: schema.version,
         create_before_destroy: c.create_before_destroy,
         types: applied_types(ctx.plan.dynamic_types.get(addr), &new_value),
+        private: std::mem::take(&mut *lock(&private)),
     };
     record(ctx, JournalEntry::set(addr, &inst)).await?;
     if let Some(token) = created_with {
@@ -840,6 +852,8 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
             addr: &addr_text,
             token: &token,
             progress: &progress,
+            config: &Value::Null,
+            private: &private,
         };
         if let Err(e) = provider
             .settle(type_name, &new_value.unmark_deep().0, &op)
@@ -944,10 +958,19 @@ async fn destroy_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         .await?;
     }
     let addr_text = addr.to_string();
+    let private = std::sync::Mutex::new(
+        lock(&ctx.state)
+            .resources
+            .get(addr)
+            .map(|i| i.private.clone())
+            .unwrap_or_default(),
+    );
     let op = Op {
         addr: &addr_text,
         token: &token,
         progress: &progress,
+        config: &Value::Null,
+        private: &private,
     };
     with_ticker(
         ctx,

@@ -16,6 +16,7 @@ pub mod lockfile;
 pub mod modules;
 pub mod plan;
 pub mod planfile;
+pub mod providers;
 pub mod render;
 pub mod retry;
 pub mod scope;

@@ -142,11 +142,17 @@ pub fn update_for_init(
         }
     }
     if lock != before {
-        gantry_core::state::write_atomic(&dir.join(FILE_NAME), render(&lock).as_bytes())
-            .map_err(|e| bad(format!("writing {FILE_NAME}: {e}")))?;
-        set_readable(&dir.join(FILE_NAME));
+        write(dir, &lock)?;
     }
     Ok(notes)
+}
+
+/// Writes the lock file atomically, readable by all (it is committed, not a secret).
+pub fn write(dir: &Path, lock: &LockFile) -> Result<(), Failure> {
+    gantry_core::state::write_atomic(&dir.join(FILE_NAME), render(lock).as_bytes())
+        .map_err(|e| bad(format!("writing {FILE_NAME}: {e}")))?;
+    set_readable(&dir.join(FILE_NAME));
+    Ok(())
 }
 
 /// The lock file is shared configuration (committed to version control), not a secret.
@@ -161,7 +167,7 @@ fn set_readable(path: &Path) {
 }
 
 /// `hashicorp/aws` → `registry.terraform.io/hashicorp/aws`.
-fn full_address(source: &str) -> String {
+pub fn full_address(source: &str) -> String {
     if source.matches('/').count() >= 2 {
         source.to_string()
     } else {

@@ -60,7 +60,11 @@ pub struct Loaded {
 
 pub struct Workspace {
     pub dir: PathBuf,
+    /// The built-in providers.
     pub registry: Registry,
+    /// `registry` plus the plugins the configuration needs, once started (a process per
+    /// plugin per run, however often the directory is loaded).
+    with_plugins: std::sync::Mutex<Option<Registry>>,
 }
 
 impl Workspace {
@@ -68,7 +72,20 @@ impl Workspace {
         Workspace {
             dir: dir.into(),
             registry,
+            with_plugins: Default::default(),
         }
+    }
+
+    /// The providers for `cfg`: the built-in ones, and plugins started for what they lack.
+    pub fn providers_for(&self, cfg: &Config) -> Result<Registry, Failure> {
+        let mut cached = self.with_plugins.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(r) = cached.as_ref() {
+            return Ok(r.clone());
+        }
+        let (reg, _) = crate::providers::attach(&self.registry, &self.dir, cfg)
+            .map_err(|f| Failure::new(&cfg.sources, f.diags))?;
+        *cached = Some(reg.clone());
+        Ok(reg)
     }
 
     /// Loads the configuration only (no variables): for `validate` and `fmt`-like checks.
@@ -108,8 +125,8 @@ impl Workspace {
         let values =
             variables::collect(&mut cfg, vars, env).map_err(|d| Failure::new(&cfg.sources, d))?;
         let sources = cfg.sources.clone();
-        let engine = Engine::new(cfg, self.registry.clone(), values)
-            .map_err(|d| Failure::new(&sources, d))?;
+        let registry = self.providers_for(&cfg)?;
+        let engine = Engine::new(cfg, registry, values).map_err(|d| Failure::new(&sources, d))?;
         let warnings = Failure::new(
             &sources,
             Diagnostics(warnings.0.into_iter().filter(|d| !d.is_error()).collect()),
@@ -135,8 +152,8 @@ impl Workspace {
             })
             .collect();
         let sources = cfg.sources.clone();
-        Engine::for_validate(cfg, self.registry.clone(), values)
-            .map_err(|d| Failure::new(&sources, d))
+        let registry = self.providers_for(&cfg)?;
+        Engine::for_validate(cfg, registry, values).map_err(|d| Failure::new(&sources, d))
     }
 
     /// The state backend: `backend "local" { path = ... }` or `terraform.tfstate`, as with

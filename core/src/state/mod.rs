@@ -33,6 +33,9 @@ pub struct ResourceInstance {
     /// kept so a value whose type the configuration fixed (`map(string)`) is written back with
     /// that type, not the one its contents suggest.
     pub types: BTreeMap<String, Type>,
+    /// The provider's private data (plugins: timeouts, schema versions…), opaque to gantry;
+    /// written as Terraform writes it (`private`, base64). Empty for native providers.
+    pub private: Vec<u8>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -261,6 +264,8 @@ struct InstanceIn {
     #[serde(default)]
     sensitive_attributes: Vec<Json>,
     #[serde(default)]
+    private: Option<String>,
+    #[serde(default)]
     dependencies: Vec<String>,
     #[serde(default)]
     create_before_destroy: bool,
@@ -328,6 +333,7 @@ impl StateFileIn {
                         schema_version: inst.schema_version,
                         create_before_destroy: inst.create_before_destroy,
                         types,
+                        private: decode_private(inst.private.as_deref())?,
                     },
                 );
             }
@@ -461,6 +467,9 @@ impl serde::Serialize for Instances<'_> {
                     .map(|p| path_to_json(p))
                     .collect();
                 m.serialize_entry("sensitive_attributes", &paths)?;
+                if !self.1.private.is_empty() {
+                    m.serialize_entry("private", &encode_private(&self.1.private))?;
+                }
                 if !self.1.dependencies.is_empty() {
                     m.serialize_entry("dependencies", &self.1.dependencies)?;
                 }
@@ -632,6 +641,12 @@ pub fn instance_to_json(addr: &InstanceAddr, inst: &ResourceInstance) -> Json {
         ),
     );
     o.insert("provider".into(), Json::String(inst.provider.clone()));
+    if !inst.private.is_empty() {
+        o.insert(
+            "private".into(),
+            Json::String(encode_private(&inst.private)),
+        );
+    }
     if !inst.dependencies.is_empty() {
         o.insert("dependencies".into(), json!(inst.dependencies));
     }
@@ -671,7 +686,24 @@ pub fn instance_from_json(r: &ResourceAddr, j: &Json) -> Result<ResourceInstance
             .and_then(Json::as_bool)
             .unwrap_or(false),
         types,
+        private: decode_private(j.get("private").and_then(Json::as_str))?,
     })
+}
+
+/// Private data as Go's encoding/json writes a `[]byte`: standard base64 with padding.
+fn encode_private(b: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+fn decode_private(s: Option<&str>) -> Result<Vec<u8>, String> {
+    use base64::Engine as _;
+    match s {
+        None => Ok(Vec::new()),
+        Some(s) => base64::engine::general_purpose::STANDARD
+            .decode(s)
+            .map_err(|e| format!("an instance's private data is not base64: {e}")),
+    }
 }
 
 /// A value path in the state file's format: `[{"type":"get_attr","value":"a"}, ...]`.

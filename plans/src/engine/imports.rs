@@ -164,7 +164,7 @@ impl Engine {
                     let schema_version = self.schema(&to.resource, &name).map(|s| s.version).unwrap_or(0);
                     plan.prior_state.resources.insert(
                         to.clone(),
-                        ResourceInstance { provider: self.provider_addr(&name, alias.as_deref()), value: v, dependencies: deps, schema_version, create_before_destroy: res.lifecycle.create_before_destroy, types: BTreeMap::new() },
+                        ResourceInstance { provider: self.provider_addr(&name, alias.as_deref()), value: v, dependencies: deps, schema_version, create_before_destroy: res.lifecycle.create_before_destroy, types: BTreeMap::new(), private: Vec::new() },
                     );
                     plan.imports.push((to.clone(), id));
                 }

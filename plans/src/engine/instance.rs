@@ -133,6 +133,7 @@ impl Engine {
                                     schema_version: schema.version,
                                     create_before_destroy: false,
                                     types: BTreeMap::new(),
+                                    private: Vec::new(),
                                 },
                             );
                         }
@@ -281,8 +282,9 @@ impl Engine {
         deps: &[String],
     ) -> Result<ResourceChange, Diagnostic> {
         let prior_v = prior.map(|p| &p.value);
-        let (planned, mut replace, notes) = self
-            .provider_plan(provider, addr, schema, res, prior_v, config)
+        let prior_private = prior.map(|p| p.private.as_slice()).unwrap_or_default();
+        let (planned, mut replace, notes, _) = self
+            .provider_plan(provider, addr, schema, res, prior_v, prior_private, config)
             .await?;
         let mut reason = None;
         if !replace.is_empty() {
@@ -320,8 +322,8 @@ impl Engine {
         };
         if !replace.is_empty() {
             // A replacement is planned as a create: computed attributes become unknown.
-            let (fresh, _, notes) = self
-                .provider_plan(provider, addr, schema, res, None, config)
+            let (fresh, _, notes, _) = self
+                .provider_plan(provider, addr, schema, res, None, &[], config)
                 .await?;
             let action = if res.lifecycle.create_before_destroy {
                 Action::CreateThenDelete
@@ -357,8 +359,9 @@ impl Engine {
         schema: &ResourceSchema,
         res: &Resource,
         prior: Option<&Value>,
+        prior_private: &[u8],
         config: &Value,
-    ) -> Result<(Value, Vec<Path>, Vec<String>), Diagnostic> {
+    ) -> Result<(Value, Vec<Path>, Vec<String>, Vec<u8>), Diagnostic> {
         let proposed = proposed_new(&schema.block, prior, config);
         let proposed = apply_ignore_changes(
             &schema.block,
@@ -375,6 +378,7 @@ impl Engine {
                 prior: prior_plain.as_ref(),
                 proposed: &proposed_plain,
                 config: &config_plain,
+                prior_private,
             })
             .await
             .map_err(|e| error("Error planning resource", format!("{addr}: {e}")))?;
@@ -391,6 +395,6 @@ impl Engine {
                 }
             }
         }
-        Ok((planned, replace, resp.notes))
+        Ok((planned, replace, resp.notes, resp.private))
     }
 }

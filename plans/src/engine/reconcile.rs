@@ -50,6 +50,7 @@ impl Engine {
                                 schema_version,
                                 create_before_destroy: cbd,
                                 types: BTreeMap::new(),
+                                private: Vec::new(),
                             },
                         );
                         notes.push(format!(

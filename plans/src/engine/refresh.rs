@@ -1,6 +1,7 @@
 //! Refresh: reading every managed object from its provider, batched.
 
 use super::*;
+use gantry_core::provider::ProviderResult;
 
 impl Engine {
     /// Reads every managed object in state from its provider, batched per resource type
@@ -51,7 +52,25 @@ impl Engine {
                     let _permits = limits.acquire(&key, &rtype).await;
                     let priors: Vec<Value> =
                         chunk.iter().map(|(_, i)| i.value.unmark_deep().0).collect();
-                    let results = provider.read_many(&rtype, &priors).await;
+                    let results: Vec<ProviderResult<Option<(Value, Option<Vec<u8>>)>>> =
+                        if provider.uses_private(&rtype) {
+                            // One call per object (a plugin has no batch read), ten at a
+                            // time as Terraform's default parallelism.
+                            use futures_util::StreamExt;
+                            let reads = priors.iter().zip(&chunk).map(|(p, (_, i))| {
+                                provider.read_with_private(&rtype, p, &i.private)
+                            });
+                            futures_util::stream::iter(reads)
+                                .buffered(10)
+                                .map(|r| r.map(|o| o.map(|(v, pr)| (v, Some(pr)))))
+                                .collect::<Vec<_>>()
+                                .await
+                        } else {
+                            let many = provider.read_many(&rtype, &priors).await;
+                            many.into_iter()
+                                .map(|r| r.map(|o| o.map(|v| (v, None))))
+                                .collect()
+                        };
                     (chunk, results)
                 });
             }
@@ -61,7 +80,12 @@ impl Engine {
             for ((addr, inst), result) in chunk.into_iter().zip(results) {
                 let schema = self.schema(&addr.resource, &self.provider_of(&addr.resource, inst).0);
                 match result {
-                    Ok(Some(v)) => {
+                    Ok(Some((v, private))) => {
+                        if let Some(p) = private.filter(|p| *p != inst.private) {
+                            if let Some(r) = refreshed.resources.get_mut(addr) {
+                                r.private = p;
+                            }
+                        }
                         let v = match schema {
                             Some(s) => remark(
                                 &s.block,

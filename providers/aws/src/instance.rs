@@ -257,6 +257,7 @@ impl ResourceType for Instance {
             planned: req.proposed.clone(),
             requires_replace: vec![],
             notes,
+            private: Vec::new(),
         })
     }
 

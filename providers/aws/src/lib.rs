@@ -43,6 +43,7 @@ pub(crate) trait ResourceType: Send + Sync {
             planned: req.proposed.clone(),
             requires_replace: vec![],
             notes: vec![],
+            private: Vec::new(),
         })
     }
     async fn create(&self, c: &Clients, planned: &Value, op: &Op<'_>) -> ProviderResult<Value>;

@@ -128,6 +128,7 @@ impl Provider for Builtin {
             planned,
             requires_replace,
             notes: Vec::new(),
+            private: Vec::new(),
         })
     }
 

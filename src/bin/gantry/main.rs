@@ -105,6 +105,8 @@ fn main() -> ExitCode {
         tokio::spawn(watch_signals());
         run(&ctx, cli.cmd).await
     });
+    // Plugin processes end with the run (GRPCController.Shutdown, then a kill).
+    gantry::plugin::shutdown_all();
     if gantry::plans::apply::interrupt::count() > 0 {
         if let Err(f) = &result {
             eprint!("{}", f.render(ctx.style.color));

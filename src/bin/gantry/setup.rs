@@ -33,16 +33,34 @@ pub(crate) async fn init(ctx: &Ctx, a: args::InitArgs) -> Outcome {
     let backend = backend_for(ctx, Some(&cfg))?;
     println!("Using local state at {}", backend.path().display());
     println!("\nInitializing provider plugins...");
+    let installed =
+        gantry::plans::providers::install_for_init(&ctx.ws.dir, &cfg, &ctx.ws.registry, a.upgrade)?;
     for n in cfg.used_provider_names() {
+        let source = cfg.provider_source(n);
+        let short = source
+            .strip_prefix("registry.terraform.io/")
+            .unwrap_or(&source);
+        let by_plugin = installed
+            .iter()
+            .any(|l| l.contains(&format!(" {short} ")) || l.contains(&format!(" {short}:")));
         match ctx.ws.registry.get(n) {
-            Some(_) => println!("- {}: built in", cfg.provider_source(n)),
+            _ if by_plugin => {}
+            Some(f) => match f.version() {
+                Some(v) => println!("- {source}: built in (follows v{v})"),
+                None => println!("- {source}: built in"),
+            },
             None => {
                 return Err(Failure::from(Diagnostic::error(
                     "Failed to query available provider packages",
-                    format!("Provider {} is not built into this gantry binary. Rebuild gantry with the matching cargo feature.", cfg.provider_source(n)),
+                    format!(
+                        "Provider {source} is neither built into gantry nor installed as a plugin."
+                    ),
                 )))
             }
         }
+    }
+    for l in &installed {
+        println!("{l}");
     }
     println!("\nInitializing provider dependency lock file...");
     for n in gantry::plans::lockfile::update_for_init(&ctx.ws.dir, &cfg, &ctx.ws.registry)? {

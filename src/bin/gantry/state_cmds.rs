@@ -339,6 +339,7 @@ pub(crate) async fn import(ctx: &Ctx, a: args::ImportArgs) -> Outcome {
             schema_version,
             create_before_destroy: res.lifecycle.create_before_destroy,
             types: Default::default(),
+            private: Vec::new(),
         },
     );
     backend.write_snapshot(&mut state).map_err(state_err)?;

@@ -1,0 +1,186 @@
+//! Which provider serves what: built-in providers, plugins installed in `.terraform/providers`,
+//! or both side by side (see `gantry_plugin::attach`). `init` installs plugins
+//! ([`install_for_init`]); loading a configuration starts the ones it needs ([`attach`]).
+
+use crate::lockfile::{self, LockFile, Locked};
+use crate::workspace::Failure;
+use gantry_core::addr::Mode;
+use gantry_core::config::Config;
+use gantry_core::diag::Diagnostic;
+use gantry_core::provider::Registry;
+use gantry_plugin::install::{self, CliConfig};
+use gantry_plugin::{Need, Served};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Every provider the configuration (all its modules) uses, with the types it uses of each.
+pub fn needs(cfg: &Config, lock: &LockFile) -> Vec<Need> {
+    let mut by_addr: BTreeMap<String, Need> = BTreeMap::new();
+    let mut stack = vec![cfg];
+    while let Some(c) = stack.pop() {
+        stack.extend(c.module_calls.values().filter_map(|m| m.config.as_deref()));
+        let mut add = |name: &str, ty: Option<String>| {
+            let addr = lockfile::full_address(&c.provider_source(name));
+            if addr.starts_with("terraform.io/builtin/") {
+                return;
+            }
+            let n = by_addr.entry(addr.clone()).or_insert_with(|| Need {
+                name: name.to_string(),
+                addr: addr.clone(),
+                types: Default::default(),
+                locked: lock
+                    .get(&addr)
+                    .map(|l| (l.version.clone(), l.hashes.clone())),
+            });
+            if let Some(t) = ty {
+                n.types.insert(t);
+            }
+        };
+        for r in c.resources.values() {
+            let t = match r.addr.mode {
+                Mode::Managed => r.addr.rtype.to_string(),
+                Mode::Data => format!("data.{}", r.addr.rtype),
+            };
+            add(&r.provider.0, Some(t));
+        }
+        for p in &c.providers {
+            add(&p.name, None);
+        }
+        for name in c.required_providers.keys() {
+            add(name, None);
+        }
+    }
+    by_addr.into_values().collect()
+}
+
+fn failure(summary: &str, detail: String) -> Failure {
+    Failure::from(Diagnostic::error(summary, detail))
+}
+
+/// The registry for one configuration: `base` plus the plugins it needs, started.
+pub fn attach(
+    base: &Registry,
+    dir: &Path,
+    cfg: &Config,
+) -> Result<(Registry, Vec<(String, Served)>), Failure> {
+    let lock = lockfile::read(dir)?;
+    let needs = needs(cfg, &lock);
+    let mut reg = base.clone();
+    let served = gantry_plugin::attach(&mut reg, &crate::workspaces::data_dir(dir), &needs)
+        .map_err(|e| failure("Failed to load plugin schemas", e))?;
+    Ok((reg, served))
+}
+
+/// `init`'s provider step: installs a plugin for every provider the built-in ones do not
+/// fully serve, records it in the lock file with its `h1:` hash (checking the hash already
+/// there), and returns Terraform-style lines for the user.
+pub fn install_for_init(
+    dir: &Path,
+    cfg: &Config,
+    registry: &Registry,
+    upgrade: bool,
+) -> Result<Vec<String>, Failure> {
+    let mut lock = lockfile::read(dir)?;
+    let before = lock.clone();
+    let cli = CliConfig::load().map_err(|e| failure("Invalid CLI configuration", e))?;
+    let data_dir = crate::workspaces::data_dir(dir);
+    let mut lines = Vec::new();
+    for need in needs(cfg, &lock) {
+        let short = need
+            .addr
+            .strip_prefix("registry.terraform.io/")
+            .unwrap_or(&need.addr)
+            .to_string();
+        let native = registry.get(&need.name);
+        let lacking: Vec<&String> = need
+            .types
+            .iter()
+            .filter(|t| match (native, t.strip_prefix("data.")) {
+                (None, _) => true,
+                (Some(f), Some(d)) => !f.schema().data_sources.contains_key(d),
+                (Some(f), None) => !f.schema().resources.contains_key(t.as_str()),
+            })
+            .collect();
+        let forced = std::env::var("GANTRY_PLUGIN_PROVIDERS").is_ok_and(|v| {
+            v.split(',')
+                .any(|s| lockfile::full_address(s.trim()) == need.addr)
+        });
+        if native.is_some() && lacking.is_empty() && !forced {
+            continue; // served natively; `lockfile::update_for_init` records it
+        }
+        if cli.dev_override(&need.addr).is_some() {
+            lines.push(format!(
+                "- {short}: using the development override from the CLI configuration"
+            ));
+            continue;
+        }
+        let constraints = cfg
+            .provider_versions
+            .get(&need.name)
+            .map(|(c, _)| c.clone());
+        let locked = if upgrade {
+            None
+        } else {
+            lock.get(&need.addr).map(|l| l.version.clone())
+        };
+        match (&locked, &constraints) {
+            (Some(_), _) => lines.push(format!(
+                "- Reusing previous version of {short} from the dependency lock file"
+            )),
+            (None, Some(c)) => lines.push(format!("- Finding {short} versions matching {c:?}...")),
+            (None, None) => lines.push(format!("- Finding latest version of {short}...")),
+        }
+        let got = install::install(
+            &cli,
+            &data_dir,
+            &need.addr,
+            constraints.as_deref(),
+            locked.as_deref(),
+        )
+        .map_err(|e| failure("Failed to install provider", e))?;
+        if let Some(l) = lock.get(&need.addr).filter(|_| !upgrade) {
+            let h1: Vec<&String> = l.hashes.iter().filter(|h| h.starts_with("h1:")).collect();
+            if !h1.is_empty() && !h1.contains(&&got.hash) {
+                return Err(failure(
+                    "Failed to install provider",
+                    format!("Error while installing {short} v{}: the local package for {} doesn't match any of the checksums previously recorded in the dependency lock file (this might be because the available checksums are for packages targeting different platforms); for more information: https://developer.hashicorp.com/terraform/language/files/dependency-lock#checksum-verification", got.version, need.addr),
+                ));
+            }
+        }
+        lines.push(format!("- Installing {short} v{}...", got.version));
+        let what = if native.is_some() && !forced {
+            format!(
+                "; beside the built-in provider, for {}",
+                lacking
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            String::new()
+        };
+        lines.push(format!(
+            "- Installed {short} v{} (unauthenticated, plugin{what})",
+            got.version
+        ));
+        let entry = lock.entry(need.addr.clone()).or_insert_with(|| Locked {
+            version: got.version.clone(),
+            constraints: constraints.clone(),
+            hashes: Vec::new(),
+        });
+        if entry.version != got.version {
+            entry.hashes.clear();
+        }
+        entry.version = got.version.clone();
+        entry.constraints = constraints;
+        if !entry.hashes.contains(&got.hash) {
+            entry.hashes.push(got.hash.clone());
+            entry.hashes.sort();
+        }
+    }
+    if lock != before {
+        lockfile::write(dir, &lock)?;
+    }
+    Ok(lines)
+}

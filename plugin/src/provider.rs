@@ -1,0 +1,529 @@
+//! A plugin behind gantry's `ProviderFactory` / `Provider` traits.
+//!
+//! The factory starts the plugin once to read its schema and keeps that process for the first
+//! configuration (so a run starts one process per configured provider, where Terraform starts
+//! several). Every call encodes gantry values with the schema's implied type (msgpack, as
+//! Terraform does) and decodes the answer the same way.
+
+use crate::launch::{LaunchOptions, Plugin};
+use crate::msgpack;
+use crate::rpc::{self, Client};
+use crate::wire;
+use async_trait::async_trait;
+use gantry_core::provider::{
+    BlockSchema, ErrorKind, Nesting, Op, PlanRequest, PlanResponse, Provider, ProviderError,
+    ProviderFactory, ProviderResult, ProviderSchema,
+};
+use gantry_core::types::Type;
+use gantry_core::value::{Map, PathStep, Value};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+/// Schemas and the types derived from them, shared by the factory and its providers.
+struct Schemas {
+    schema: ProviderSchema,
+    types: Mutex<HashMap<(bool, String), Arc<Type>>>,
+}
+
+impl Schemas {
+    fn block(&self, data: bool, type_name: &str) -> ProviderResult<&BlockSchema> {
+        let m = if data {
+            &self.schema.data_sources
+        } else {
+            &self.schema.resources
+        };
+        m.get(type_name).map(|r| &r.block).ok_or_else(|| {
+            ProviderError::new(
+                ErrorKind::Validation,
+                format!("the plugin has no schema for {type_name}"),
+            )
+        })
+    }
+
+    fn ty(&self, data: bool, type_name: &str) -> ProviderResult<Arc<Type>> {
+        let mut t = self.types.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(ty) = t.get(&(data, type_name.to_string())) {
+            return Ok(ty.clone());
+        }
+        let ty = Arc::new(self.block(data, type_name)?.implied_type());
+        t.insert((data, type_name.to_string()), ty.clone());
+        Ok(ty)
+    }
+}
+
+/// Terraform never sends a null list or set of nested blocks: absent blocks are empty
+/// collections (SDKv2 providers depend on it). Values from gantry's evaluator may have null
+/// there; this fills them in, at any depth.
+pub fn fill_blocks(v: Value, block: &BlockSchema) -> Value {
+    let Value::Map(m) = v else {
+        return v;
+    };
+    if block.blocks.is_empty() {
+        return Value::Map(m);
+    }
+    let mut m: Map = (*m).clone();
+    for (name, nb) in &block.blocks {
+        let cur = m.remove(name).unwrap_or(Value::Null);
+        let filled = match (nb.nesting, cur) {
+            (Nesting::List, Value::Null) => Value::list(vec![]),
+            (Nesting::Set, Value::Null) => Value::set(vec![]),
+            (Nesting::List, Value::List(items)) => Value::list(
+                items
+                    .iter()
+                    .map(|x| fill_blocks(x.clone(), &nb.block))
+                    .collect(),
+            ),
+            (Nesting::Set, Value::Set(items)) | (Nesting::Set, Value::List(items)) => Value::set(
+                items
+                    .iter()
+                    .map(|x| fill_blocks(x.clone(), &nb.block))
+                    .collect(),
+            ),
+            (Nesting::Single, x) => fill_blocks(x, &nb.block),
+            (_, other) => other,
+        };
+        m.insert(name.clone(), filled);
+    }
+    Value::map(m)
+}
+
+fn dynamic(v: &Value, ty: &Type, block: &BlockSchema) -> wire::DynamicValue {
+    wire::DynamicValue {
+        msgpack: msgpack::encode(&fill_blocks(v.clone(), block), ty),
+        json: Vec::new(),
+    }
+}
+
+fn null_dynamic() -> wire::DynamicValue {
+    wire::DynamicValue {
+        msgpack: vec![0xc0],
+        json: Vec::new(),
+    }
+}
+
+fn undynamic(d: Option<&wire::DynamicValue>, ty: &Type) -> ProviderResult<Value> {
+    let Some(d) = d else {
+        return Ok(Value::Null);
+    };
+    if !d.msgpack.is_empty() {
+        return msgpack::decode(&d.msgpack, ty).map_err(|e| ProviderError::other(e.to_string()));
+    }
+    if !d.json.is_empty() {
+        let j: serde_json::Value = serde_json::from_slice(&d.json)
+            .map_err(|e| ProviderError::other(format!("provider sent invalid JSON: {e}")))?;
+        return Ok(ty.shape(Value::from_json(&j)));
+    }
+    Ok(Value::Null)
+}
+
+fn path(p: &wire::AttributePath) -> Vec<PathStep> {
+    use wire::attribute_path::step::Selector;
+    p.steps
+        .iter()
+        .filter_map(|s| match &s.selector {
+            Some(Selector::AttributeName(n)) => Some(PathStep::Key(n.clone())),
+            Some(Selector::ElementKeyString(k)) => Some(PathStep::Key(k.clone())),
+            Some(Selector::ElementKeyInt(i)) => Some(PathStep::Index(*i)),
+            None => None,
+        })
+        .collect()
+}
+
+/// Starts plugins of one provider package and configures them.
+pub struct PluginFactory {
+    exe: PathBuf,
+    opts: LaunchOptions,
+    version: Option<String>,
+    schemas: Arc<Schemas>,
+    /// The process that answered the schema, kept for the first configuration.
+    spare: tokio::sync::Mutex<Option<Arc<Plugin>>>,
+    /// Every process started, shut down together at the end of the run.
+    started: Mutex<Vec<Arc<Plugin>>>,
+}
+
+impl PluginFactory {
+    /// Starts the plugin and reads its schema.
+    pub async fn start(
+        exe: PathBuf,
+        opts: LaunchOptions,
+        version: Option<String>,
+    ) -> Result<PluginFactory, String> {
+        let plugin = Arc::new(
+            Plugin::launch(&exe, &opts)
+                .await
+                .map_err(|e| e.to_string())?,
+        );
+        let client = Client {
+            plugin: plugin.clone(),
+        };
+        let schema = if plugin.protocol == 5 {
+            let r: wire::GetProviderSchema5Response = client
+                .call(rpc::GET_SCHEMA, wire::Empty {})
+                .await
+                .map_err(|e| e.to_string())?;
+            rpc::diagnostics(&r.diagnostics).map_err(|e| e.to_string())?;
+            crate::schema::from_v5(&r)?
+        } else {
+            let r: wire::GetProviderSchema6Response = client
+                .call(rpc::GET_SCHEMA, wire::Empty {})
+                .await
+                .map_err(|e| e.to_string())?;
+            rpc::diagnostics(&r.diagnostics).map_err(|e| e.to_string())?;
+            crate::schema::from_v6(&r)?
+        };
+        Ok(PluginFactory {
+            exe,
+            opts,
+            version,
+            schemas: Arc::new(Schemas {
+                schema,
+                types: Mutex::new(HashMap::new()),
+            }),
+            spare: tokio::sync::Mutex::new(Some(plugin.clone())),
+            started: Mutex::new(vec![plugin]),
+        })
+    }
+
+    pub fn protocol(&self) -> u32 {
+        self.started
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .first()
+            .map(|p| p.protocol)
+            .unwrap_or(0)
+    }
+
+    /// Stops every process this factory started.
+    pub async fn shutdown(&self) {
+        let all: Vec<Arc<Plugin>> =
+            std::mem::take(&mut *self.started.lock().unwrap_or_else(|e| e.into_inner()));
+        for p in all {
+            p.shutdown().await;
+        }
+    }
+}
+
+#[async_trait]
+impl ProviderFactory for PluginFactory {
+    fn schema(&self) -> &ProviderSchema {
+        &self.schemas.schema
+    }
+
+    fn version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
+
+    async fn configure(&self, config: &Value) -> ProviderResult<Arc<dyn Provider>> {
+        let spare = self.spare.lock().await.take();
+        let plugin = match spare {
+            Some(p) => p,
+            None => {
+                let p = Arc::new(
+                    Plugin::launch(&self.exe, &self.opts)
+                        .await
+                        .map_err(|e| ProviderError::other(e.to_string()))?,
+                );
+                self.started
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(p.clone());
+                p
+            }
+        };
+        let client = Client { plugin };
+        let block = &self.schemas.schema.provider;
+        let ty = block.implied_type();
+        let cfg = dynamic(&config.unmark_deep().0, &ty, block);
+        let v: wire::ValidateProviderConfigResponse = client
+            .call(
+                rpc::VALIDATE_PROVIDER,
+                wire::ValidateProviderConfigRequest {
+                    config: Some(cfg.clone()),
+                },
+            )
+            .await?;
+        rpc::diagnostics(&v.diagnostics)?;
+        // Protocol 5 may hand back a prepared configuration (defaults filled in).
+        let cfg = v
+            .prepared_config
+            .filter(|c| !c.msgpack.is_empty())
+            .unwrap_or(cfg);
+        let r: wire::DiagnosticsResponse = client
+            .call(
+                rpc::CONFIGURE,
+                wire::ConfigureRequest {
+                    terraform_version: gantry_core::version::LANGUAGE_VERSION.to_string(),
+                    config: Some(cfg),
+                    client_capabilities: Some(wire::ClientCapabilities {
+                        deferral_allowed: false,
+                        write_only_attributes_allowed: false,
+                    }),
+                },
+            )
+            .await?;
+        rpc::diagnostics(&r.diagnostics)?;
+        Ok(Arc::new(PluginProvider {
+            client,
+            schemas: self.schemas.clone(),
+        }))
+    }
+}
+
+/// One configured plugin process.
+pub struct PluginProvider {
+    client: Client,
+    schemas: Arc<Schemas>,
+}
+
+impl PluginProvider {
+    async fn apply(
+        &self,
+        type_name: &str,
+        prior: Option<&Value>,
+        planned: Option<&Value>,
+        op: &Op<'_>,
+    ) -> ProviderResult<Value> {
+        let ty = self.schemas.ty(false, type_name)?;
+        let block = self.schemas.block(false, type_name)?;
+        let enc = |v: Option<&Value>| match v {
+            Some(v) => dynamic(v, &ty, block),
+            None => null_dynamic(),
+        };
+        let config = if op.config.is_null() {
+            None
+        } else {
+            Some(op.config)
+        };
+        let private = op.private.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let r: wire::ApplyResourceChangeResponse = self
+            .client
+            .call(
+                rpc::APPLY,
+                wire::ApplyResourceChangeRequest {
+                    type_name: type_name.to_string(),
+                    prior_state: Some(enc(prior)),
+                    planned_state: Some(enc(planned)),
+                    config: Some(enc(config)),
+                    planned_private: private,
+                    provider_meta: None,
+                },
+            )
+            .await?;
+        // The new state counts even with errors: a create that failed half-way returns
+        // what exists, and gantry records nothing it cannot see.
+        let value = undynamic(r.new_state.as_ref(), &ty)?;
+        *op.private.lock().unwrap_or_else(|e| e.into_inner()) = r.private;
+        rpc::diagnostics(&r.diagnostics)?;
+        Ok(value)
+    }
+
+    async fn read_resource(
+        &self,
+        type_name: &str,
+        prior: &Value,
+        private: &[u8],
+    ) -> ProviderResult<Option<(Value, Vec<u8>)>> {
+        let ty = self.schemas.ty(false, type_name)?;
+        let block = self.schemas.block(false, type_name)?;
+        let r: wire::ReadResourceResponse = self
+            .client
+            .call(
+                rpc::READ,
+                wire::ReadResourceRequest {
+                    type_name: type_name.to_string(),
+                    current_state: Some(dynamic(prior, &ty, block)),
+                    private: private.to_vec(),
+                    provider_meta: None,
+                    client_capabilities: None,
+                },
+            )
+            .await?;
+        rpc::diagnostics(&r.diagnostics)?;
+        let v = undynamic(r.new_state.as_ref(), &ty)?;
+        Ok(if v.is_null() {
+            None
+        } else {
+            Some((v, r.private))
+        })
+    }
+}
+
+#[async_trait]
+impl Provider for PluginProvider {
+    fn schema(&self) -> &ProviderSchema {
+        &self.schemas.schema
+    }
+
+    fn uses_private(&self, _type_name: &str) -> bool {
+        true
+    }
+
+    async fn read(&self, type_name: &str, prior: &Value) -> ProviderResult<Option<Value>> {
+        Ok(self
+            .read_resource(type_name, prior, &[])
+            .await?
+            .map(|(v, _)| v))
+    }
+
+    async fn read_with_private(
+        &self,
+        type_name: &str,
+        prior: &Value,
+        private: &[u8],
+    ) -> ProviderResult<Option<(Value, Vec<u8>)>> {
+        self.read_resource(type_name, prior, private).await
+    }
+
+    async fn plan(&self, req: PlanRequest<'_>) -> ProviderResult<PlanResponse> {
+        let ty = self.schemas.ty(false, req.type_name)?;
+        let block = self.schemas.block(false, req.type_name)?;
+        let config = dynamic(req.config, &ty, block);
+        let v: wire::DiagnosticsResponse = self
+            .client
+            .call(
+                rpc::VALIDATE_RESOURCE,
+                wire::ValidateConfigRequest {
+                    type_name: req.type_name.to_string(),
+                    config: Some(config.clone()),
+                    client_capabilities: None,
+                },
+            )
+            .await?;
+        rpc::diagnostics(&v.diagnostics)?;
+        let r: wire::PlanResourceChangeResponse = self
+            .client
+            .call(
+                rpc::PLAN,
+                wire::PlanResourceChangeRequest {
+                    type_name: req.type_name.to_string(),
+                    prior_state: Some(match req.prior {
+                        Some(p) => dynamic(p, &ty, block),
+                        None => null_dynamic(),
+                    }),
+                    proposed_new_state: Some(dynamic(req.proposed, &ty, block)),
+                    config: Some(config),
+                    prior_private: req.prior_private.to_vec(),
+                    provider_meta: None,
+                    client_capabilities: None,
+                },
+            )
+            .await?;
+        rpc::diagnostics(&r.diagnostics)?;
+        let planned = undynamic(r.planned_state.as_ref(), &ty)?;
+        // SDKv2 marks force-new attributes even on a create; Terraform ignores them there.
+        let requires_replace = match req.prior {
+            Some(_) => r.requires_replace.iter().map(path).collect(),
+            None => Vec::new(),
+        };
+        Ok(PlanResponse {
+            planned,
+            requires_replace,
+            notes: Vec::new(),
+            private: r.planned_private,
+        })
+    }
+
+    async fn create(&self, type_name: &str, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {
+        self.apply(type_name, None, Some(planned), op).await
+    }
+
+    async fn update(
+        &self,
+        type_name: &str,
+        prior: &Value,
+        planned: &Value,
+        op: &Op<'_>,
+    ) -> ProviderResult<Value> {
+        self.apply(type_name, Some(prior), Some(planned), op).await
+    }
+
+    async fn delete(&self, type_name: &str, prior: &Value, op: &Op<'_>) -> ProviderResult<()> {
+        self.apply(type_name, Some(prior), None, op)
+            .await
+            .map(|_| ())
+    }
+
+    /// A plugin has no idempotency tokens. When the planned object already names its
+    /// identity (`id` known before the create), it is read back; otherwise the create cannot
+    /// be found again — as with Terraform, an object it made must be imported.
+    async fn find_by_token(
+        &self,
+        type_name: &str,
+        _token: &str,
+        planned: &Value,
+    ) -> ProviderResult<Option<Value>> {
+        let id_known = planned.get_attr("id").is_some_and(|v| v.as_str().is_some());
+        if !id_known {
+            tracing::warn!(
+                target: "gantry::plugin",
+                "{type_name}: an interrupted create through a plugin cannot be looked up; if it reached the cloud, import the object"
+            );
+            return Ok(None);
+        }
+        Ok(self
+            .read_resource(type_name, planned, &[])
+            .await?
+            .map(|(v, _)| v))
+    }
+
+    async fn import(&self, type_name: &str, id: &str) -> ProviderResult<Option<Value>> {
+        let r: wire::ImportResourceStateResponse = self
+            .client
+            .call(
+                rpc::IMPORT,
+                wire::ImportResourceStateRequest {
+                    type_name: type_name.to_string(),
+                    id: id.to_string(),
+                    client_capabilities: None,
+                },
+            )
+            .await?;
+        rpc::diagnostics(&r.diagnostics)?;
+        let Some(imp) = r
+            .imported_resources
+            .iter()
+            .find(|i| i.type_name == type_name)
+        else {
+            return Ok(None);
+        };
+        let ty = self.schemas.ty(false, type_name)?;
+        let v = undynamic(imp.state.as_ref(), &ty)?;
+        Ok(self
+            .read_resource(type_name, &v, &imp.private)
+            .await?
+            .map(|(v, _)| v))
+    }
+
+    async fn read_data(&self, type_name: &str, config: &Value) -> ProviderResult<Value> {
+        let ty = self.schemas.ty(true, type_name)?;
+        let block = self.schemas.block(true, type_name)?;
+        let cfg = dynamic(config, &ty, block);
+        let v: wire::DiagnosticsResponse = self
+            .client
+            .call(
+                rpc::VALIDATE_DATA,
+                wire::ValidateConfigRequest {
+                    type_name: type_name.to_string(),
+                    config: Some(cfg.clone()),
+                    client_capabilities: None,
+                },
+            )
+            .await?;
+        rpc::diagnostics(&v.diagnostics)?;
+        let r: wire::ReadDataSourceResponse = self
+            .client
+            .call(
+                rpc::READ_DATA,
+                wire::ReadDataSourceRequest {
+                    type_name: type_name.to_string(),
+                    config: Some(cfg),
+                    provider_meta: None,
+                    client_capabilities: None,
+                },
+            )
+            .await?;
+        rpc::diagnostics(&r.diagnostics)?;
+        undynamic(r.state.as_ref(), &ty)
+    }
+}
