@@ -4,7 +4,7 @@
 use gantry_core::config::IgnoreChanges;
 use gantry_core::diag::{Diagnostic, Diagnostics, FileId, SourceSpan};
 use gantry_core::eval::{Evaluator, Reference, Resolver};
-use gantry_core::provider::{BlockSchema, Nesting, ResourceSchema};
+use gantry_core::provider::{AttributeSchema, BlockSchema, NestedBlock, Nesting, ResourceSchema};
 use gantry_core::value::{Map, Path, PathStep, Value};
 use hcl_edit::structure::{Body, Structure};
 use hcl_edit::Span;
@@ -134,6 +134,8 @@ pub fn decode_body(
     schema: &BlockSchema,
     block_span: Option<SourceSpan>,
 ) -> Result<Value, Diagnostics> {
+    let fixed = attributes_as_blocks(body, schema);
+    let schema = fixed.as_ref().unwrap_or(schema);
     let mut diags = Diagnostics::default();
     let mut out = Map::new();
     let span =
@@ -293,6 +295,61 @@ pub fn decode_body(
         return Err(diags);
     }
     Ok(Value::map(out))
+}
+
+/// Terraform's "attributes as blocks": an attribute of list- or set-of-object type (SDKv2's
+/// `ConfigModeAttr`, such as `aws_security_group.ingress`) may be written as blocks. When
+/// the body does so, the attribute is decoded as a nested block whose arguments are the
+/// object's attributes, all optional.
+fn attributes_as_blocks(body: &Body, schema: &BlockSchema) -> Option<BlockSchema> {
+    use gantry_core::types::Type;
+    let mut fixed: Option<BlockSchema> = None;
+    for b in body.blocks() {
+        let name = if b.ident.as_str() == "dynamic" {
+            match b.labels.first() {
+                Some(l) => l.as_str().to_string(),
+                None => continue,
+            }
+        } else {
+            b.ident.as_str().to_string()
+        };
+        if schema.blocks.contains_key(&name) {
+            continue;
+        }
+        let Some(attr) = schema.attributes.get(&name).filter(|a| a.optional) else {
+            continue;
+        };
+        let (nesting, fields) = match &attr.ty {
+            Type::List(t) => match &**t {
+                Type::Object(f) => (Nesting::List, f),
+                _ => continue,
+            },
+            Type::Set(t) => match &**t {
+                Type::Object(f) => (Nesting::Set, f),
+                _ => continue,
+            },
+            _ => continue,
+        };
+        let mut block = BlockSchema::default();
+        for (k, f) in fields {
+            block
+                .attributes
+                .insert(k.clone(), AttributeSchema::optional(f.ty.clone()));
+        }
+        let out = fixed.get_or_insert_with(|| schema.clone());
+        out.attributes.remove(&name);
+        out.blocks.insert(
+            name,
+            NestedBlock {
+                nesting,
+                block,
+                min_items: 0,
+                max_items: 0,
+                force_new: false,
+            },
+        );
+    }
+    fixed
 }
 
 /// Terraform's "proposed new state": configuration where set; for computed attributes left

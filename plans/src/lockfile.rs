@@ -121,7 +121,10 @@ pub fn update_for_init(
             continue; // built in (terraform_data): Terraform locks nothing for it either
         };
         let addr = full_address(&cfg.provider_source(name));
-        let constraints = cfg.provider_versions.get(name).map(|(c, _)| c.clone());
+        let constraints = cfg
+            .provider_versions
+            .get(name)
+            .map(|(c, _)| normalize_constraints(c));
         match lock.get(&addr) {
             Some(l) if l.version != version => notes.push(format!(
                 "- {addr}: the lock file selects {} for Terraform; gantry's native provider follows {version}",
@@ -166,6 +169,40 @@ fn set_readable(path: &Path) {
     let _ = path;
 }
 
+/// Version constraints in the normalized form Terraform requires in the lock file: versions
+/// written in full (`>= 1.0` → `>= 1.0.0`), except after `~>`, where the number of parts is
+/// the meaning; exact versions without `=`.
+pub fn normalize_constraints(c: &str) -> String {
+    c.split(',')
+        .map(|part| {
+            let part = part.trim();
+            let split = part
+                .find(|ch: char| ch.is_ascii_digit() || ch == 'v')
+                .unwrap_or(part.len());
+            let (op, ver) = part.split_at(split);
+            let op = op.trim();
+            let ver = ver.trim().trim_start_matches('v');
+            if op == "~>" {
+                return format!("~> {ver}");
+            }
+            let (core, rest) = match ver.find(['-', '+']) {
+                Some(i) => ver.split_at(i),
+                None => (ver, ""),
+            };
+            let mut nums: Vec<&str> = core.split('.').collect();
+            while nums.len() < 3 {
+                nums.push("0");
+            }
+            let full = format!("{}{rest}", nums.join("."));
+            match op {
+                "" | "=" => full,
+                op => format!("{op} {full}"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `hashicorp/aws` → `registry.terraform.io/hashicorp/aws`.
 pub fn full_address(source: &str) -> String {
     if source.matches('/').count() >= 2 {
@@ -178,6 +215,15 @@ pub fn full_address(source: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn constraints_are_written_in_terraforms_normalized_form() {
+        assert_eq!(normalize_constraints(">= 1.0"), ">= 1.0.0");
+        assert_eq!(normalize_constraints("~> 5.0"), "~> 5.0");
+        assert_eq!(normalize_constraints(">=2.1, < 3"), ">= 2.1.0, < 3.0.0");
+        assert_eq!(normalize_constraints("= 1.2"), "1.2.0");
+        assert_eq!(normalize_constraints("1.2.3"), "1.2.3");
+    }
 
     #[test]
     fn terraforms_layout_round_trips() {

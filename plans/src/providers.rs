@@ -118,6 +118,7 @@ pub fn install_for_init(
             .provider_versions
             .get(&need.name)
             .map(|(c, _)| c.clone());
+        let normalized = constraints.as_deref().map(lockfile::normalize_constraints);
         let locked = if upgrade {
             None
         } else {
@@ -166,14 +167,14 @@ pub fn install_for_init(
         ));
         let entry = lock.entry(need.addr.clone()).or_insert_with(|| Locked {
             version: got.version.clone(),
-            constraints: constraints.clone(),
+            constraints: normalized.clone(),
             hashes: Vec::new(),
         });
         if entry.version != got.version {
             entry.hashes.clear();
         }
         entry.version = got.version.clone();
-        entry.constraints = constraints;
+        entry.constraints = normalized;
         if !entry.hashes.contains(&got.hash) {
             entry.hashes.push(got.hash.clone());
             entry.hashes.sort();

@@ -5,7 +5,8 @@
 
 use async_trait::async_trait;
 use gantry_core::provider::{
-    Op, PlanRequest, PlanResponse, Provider, ProviderFactory, ProviderResult, ProviderSchema,
+    BlockSchema, Nesting, Op, PlanRequest, PlanResponse, Provider, ProviderFactory, ProviderResult,
+    ProviderSchema,
 };
 use gantry_core::value::Value;
 use std::sync::Arc;
@@ -50,7 +51,10 @@ impl ProviderFactory for CompositeFactory {
     }
 
     async fn configure(&self, config: &Value) -> ProviderResult<Arc<dyn Provider>> {
-        let native = self.native.configure(config).await?;
+        let native = self
+            .native
+            .configure(&conform(config, &self.native.schema().provider))
+            .await?;
         let plugin = self.plugin.configure(config).await?;
         Ok(Arc::new(Composite {
             native,
@@ -58,6 +62,28 @@ impl ProviderFactory for CompositeFactory {
             schema: self.schema.clone(),
         }))
     }
+}
+
+/// The plugin's provider configuration shaped for the native provider's schema: where the
+/// native schema has a single nested block (`default_tags`) and the plugin a list of at most
+/// one, the list's element.
+fn conform(v: &Value, native: &BlockSchema) -> Value {
+    let Some(m) = v.as_map() else {
+        return v.clone();
+    };
+    let mut out = m.clone();
+    for (name, nb) in &native.blocks {
+        if let Some(x) = out.get(name).cloned() {
+            let x = match (nb.nesting, x.unmark().0) {
+                (Nesting::Single, Value::List(items)) | (Nesting::Single, Value::Set(items)) => {
+                    items.first().cloned().unwrap_or(Value::Null)
+                }
+                _ => x,
+            };
+            out.insert(name.clone(), conform(&x, &nb.block));
+        }
+    }
+    Value::map(out)
 }
 
 struct Composite {

@@ -97,7 +97,24 @@ impl Client {
     }
 
     async fn status(&self, path: &str, s: tonic::Status) -> ProviderError {
-        if let Some(code) = self.plugin.exited().await {
+        let mut exited = self.plugin.exited().await;
+        if exited.is_none()
+            && matches!(
+                s.code(),
+                tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled
+            )
+        {
+            // The connection broke: give a dying process a moment to be reaped, so a crash
+            // is reported as one.
+            for _ in 0..40 {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                exited = self.plugin.exited().await;
+                if exited.is_some() {
+                    break;
+                }
+            }
+        }
+        if let Some(code) = exited {
             // A crash: the request may or may not have reached the cloud, so the error is
             // not a refusal — the intent stays pending for the next run to reconcile.
             return ProviderError::new(

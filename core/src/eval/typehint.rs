@@ -46,6 +46,26 @@ pub fn type_hint(expr: &Expression, var_type: &dyn Fn(&str) -> Option<Type>) -> 
                 TraversalOperator::GetAttr(name) => var_type(name.as_str()).unwrap_or(Type::Any),
                 _ => Type::Any,
             },
+            // `TYPE.NAME.ATTR` / `data.TYPE.NAME.ATTR`: the attribute's schema type.
+            (Expression::Variable(root), ops) => {
+                let names: Vec<&str> = ops
+                    .iter()
+                    .map(|o| match o.value() {
+                        TraversalOperator::GetAttr(n) => Some(n.as_str()),
+                        _ => None,
+                    })
+                    .collect::<Option<_>>()
+                    .unwrap_or_default();
+                let (mode, rtype, attr) = match (root.as_str(), names.as_slice()) {
+                    ("data", [t, _, a]) => (crate::addr::Mode::Data, *t, *a),
+                    (t, [_, a]) if t.contains('_') => (crate::addr::Mode::Managed, t, *a),
+                    _ => return Type::Any,
+                };
+                crate::provider::known_schema(mode, rtype)
+                    .and_then(|s| s.block.attributes.get(attr).map(|a| a.ty.clone()))
+                    .filter(|t| !t.to_cty_json().to_string().contains("dynamic"))
+                    .unwrap_or(Type::Any)
+            }
             _ => Type::Any,
         },
         _ => Type::Any,

@@ -1,0 +1,353 @@
+//! gantry hosting unmodified Terraform provider plugins, side by side with Terraform 1.11.4:
+//! a protocol-6 test provider written with the PyPI `tf` framework
+//! (tests/plugins/terraform-provider-gantrytest, AutoMTLS with an RSA certificate), and the
+//! real hashicorp/aws 5.100.0 plugin (protocol 5, ECDSA P-521) beside gantry's native AWS
+//! provider on moto. Both tools install from the same filesystem mirror, share one lock file
+//! and state, and each plans "No changes" under the other.
+
+mod common;
+use common::moto::Moto;
+use common::{terraform_env, Dir};
+use std::path::{Path, PathBuf};
+
+/// A filesystem mirror in `d/mirror` holding the test provider, unpacked.
+fn test_mirror(d: &Dir) -> PathBuf {
+    let mirror = d.path().join("mirror");
+    let pkg = mirror.join("registry.terraform.io/gantry/gantrytest/1.0.0/linux_amd64");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let exe = pkg.join("terraform-provider-gantrytest_v1.0.0");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/plugins/terraform-provider-gantrytest"
+        ),
+        &exe,
+    )
+    .unwrap();
+    mirror
+}
+
+fn cli_config(d: &Dir, mirror: &Path, include: &str) -> (&'static str, String) {
+    let path = d.path().join("cli.tfrc");
+    std::fs::write(
+        &path,
+        format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"{include}\"]\n  }}\n}}\n",
+            mirror.display()
+        ),
+    )
+    .unwrap();
+    ("TF_CLI_CONFIG_FILE", path.display().to_string())
+}
+
+fn model_config(store: &Path, replicas: u32) -> String {
+    format!(
+        r#"terraform {{
+  required_providers {{
+    gantrytest = {{ source = "gantry/gantrytest", version = ">= 1.0" }}
+  }}
+}}
+provider "gantrytest" {{
+  store = "{}"
+}}
+resource "gantrytest_model" "m" {{
+  name     = "llama"
+  replicas = {replicas}
+  labels   = {{ team = "ml" }}
+  api_key  = "s3cret"
+  container {{
+    image = "serve:1"
+    port  = 8080
+  }}
+}}
+data "gantrytest_catalog" "c" {{
+  prefix     = "ll"
+  depends_on = [gantrytest_model.m]
+}}
+output "names" {{
+  value = data.gantrytest_catalog.c.names
+}}
+"#,
+        store.display()
+    )
+}
+
+fn cloud(store: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(store).unwrap_or_else(|_| b"{}".to_vec())).unwrap()
+}
+
+#[test]
+fn a_tfplugin6_provider_applies_updates_imports_and_destroys_beside_terraform() {
+    let d = Dir::new();
+    let mirror = test_mirror(&d);
+    let env = vec![cli_config(&d, &mirror, "registry.terraform.io/gantry/*")];
+    let store = d.path().join("cloud.json");
+    d.write("main.tf", &model_config(&store, 2));
+
+    let r = d.gantry_with(&["init"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout
+            .contains("- Installed gantry/gantrytest v1.0.0 (unauthenticated, plugin)"),
+        "init names the provider, its version and that it is a plugin:\n{}",
+        r.stdout
+    );
+    // Terraform's own init, elsewhere, records the same hash for the same package.
+    let t = Dir::new();
+    t.write("main.tf", &model_config(&store, 2));
+    let r = terraform_env(t.path(), &["init", "-input=false"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(
+        d.read(".terraform.lock.hcl"),
+        t.read(".terraform.lock.hcl"),
+        "the lock files of both tools are byte-identical"
+    );
+
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("names = [\"llama\"]"), "{}", r.stdout);
+    assert!(!r.stdout.contains("s3cret"), "sensitive values stay hidden");
+    let objects = cloud(&store);
+    assert_eq!(objects.as_object().unwrap().len(), 1);
+    let id = objects.as_object().unwrap().keys().next().unwrap().clone();
+    let st = d.state_json();
+    let res = st["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["mode"] == "managed")
+        .unwrap();
+    let inst = &res["instances"][0];
+    assert_eq!(
+        res["provider"],
+        "provider[\"registry.terraform.io/gantry/gantrytest\"]"
+    );
+    assert_eq!(inst["schema_version"], 1);
+    assert_eq!(inst["attributes"]["id"], id.as_str());
+    assert_eq!(inst["attributes"]["container"][0]["port"], 8080);
+
+    // Terraform, in the directory gantry initialised, sees nothing to do.
+    let r = terraform_env(
+        d.path(),
+        &["plan", "-detailed-exitcode", "-input=false"],
+        &env,
+    );
+    assert_eq!(
+        r.code,
+        0,
+        "Terraform plans no change on gantry's state:\n{}",
+        r.all()
+    );
+
+    // Terraform changes it; gantry then sees nothing to do either.
+    d.write("main.tf", &model_config(&store, 3));
+    let r = terraform_env(d.path(), &["apply", "-auto-approve", "-input=false"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(cloud(&store)[&id]["replicas"], 3);
+    let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(
+        r.code,
+        0,
+        "gantry plans no change on Terraform's state:\n{}",
+        r.all()
+    );
+
+    // gantry updates in place (same object), then adopts it again by import.
+    d.write("main.tf", &model_config(&store, 4));
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("1 changed"), "{}", r.stdout);
+    assert_eq!(cloud(&store)[&id]["replicas"], 4);
+    let r = d.gantry_with(&["state", "rm", "gantrytest_model.m"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = d.gantry_with(&["import", "gantrytest_model.m", &id], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(
+        r.code,
+        0,
+        "an imported object plans no change:\n{}",
+        r.all()
+    );
+
+    let r = d.gantry_with(&["destroy", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(cloud(&store), serde_json::json!({}));
+}
+
+#[test]
+fn a_tampered_package_a_crash_and_a_silent_plugin_are_clear_errors() {
+    let d = Dir::new();
+    let mirror = test_mirror(&d);
+    let env = vec![cli_config(&d, &mirror, "registry.terraform.io/gantry/*")];
+    let store = d.path().join("cloud.json");
+    d.write("main.tf", &model_config(&store, 1));
+    let r = d.gantry_with(&["init"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+
+    // The plugin dies after making the object, before answering.
+    let mut crash = env.clone();
+    crash.push(("GANTRYTEST_CRASH_ON", "create".into()));
+    let r = d.gantry_with(&["apply", "-auto-approve"], &crash);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr.contains("exited unexpectedly"),
+        "the crash is named:\n{}",
+        r.stderr
+    );
+    let st = d.state_json();
+    assert_eq!(st["version"], 4, "the state file is whole");
+
+    // The package on disk no longer matches the lock file.
+    let lock = d.read(".terraform.lock.hcl");
+    let start = lock.find("h1:").unwrap();
+    let end = start + lock[start..].find('"').unwrap();
+    d.write(
+        ".terraform.lock.hcl",
+        &lock.replace(
+            &lock[start..end],
+            "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        ),
+    );
+    let r = d.gantry_with(&["plan"], &env);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr.contains("registry.terraform.io/gantry/gantrytest")
+            && r.stderr.contains("checksums"),
+        "the mismatch names the provider:\n{}",
+        r.stderr
+    );
+
+    // A plugin that never completes its handshake, and one speaking protocol 4.
+    for (script, want) in [
+        ("#!/bin/sh\nsleep 30\n", "did not complete its handshake"),
+        (
+            "#!/bin/sh\necho '1|4|unix|/tmp/none.sock|grpc|'\nsleep 30\n",
+            "speaks plugin protocol 4",
+        ),
+    ] {
+        let p = Dir::new();
+        let mirror = p.path().join("m");
+        let pkg = mirror.join("registry.terraform.io/gantry/gantrytest/1.0.0/linux_amd64");
+        std::fs::create_dir_all(&pkg).unwrap();
+        let exe = pkg.join("terraform-provider-gantrytest_v1.0.0");
+        std::fs::write(&exe, script).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mut env = vec![cli_config(&p, &mirror, "registry.terraform.io/gantry/*")];
+        env.push(("GANTRY_PLUGIN_START_TIMEOUT", "2".into()));
+        p.write("main.tf", &model_config(&store, 1));
+        let r = p.gantry_with(&["init"], &env);
+        assert_eq!(r.code, 0, "{}", r.all());
+        let r = p.gantry_with(&["plan"], &env);
+        assert_eq!(r.code, 1, "{}", r.all());
+        assert!(r.stderr.contains(want), "{want}:\n{}", r.stderr);
+    }
+}
+
+/// The real hashicorp/aws 5.100.0 plugin (`GANTRY_TF_PLUGIN_MIRROR`, else /opt/tf-plugins).
+fn aws_mirror() -> PathBuf {
+    let dir = PathBuf::from(
+        std::env::var("GANTRY_TF_PLUGIN_MIRROR").unwrap_or_else(|_| "/opt/tf-plugins".into()),
+    );
+    assert!(
+        dir.join("registry.terraform.io/hashicorp/aws/5.100.0/linux_amd64")
+            .is_dir(),
+        "the hashicorp/aws 5.100.0 plugin must be in a filesystem mirror at {}",
+        dir.display()
+    );
+    dir
+}
+
+const NETWORK: &str = r#"terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws", version = "~> 5.0" }
+  }
+}
+provider "aws" {
+  region                      = "us-east-1"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  default_tags {
+    tags = { stack = "gpu" }
+  }
+}
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+  tags       = { Name = "gpu" }
+}
+resource "aws_subnet" "a" {
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.0.1.0/24"
+}
+resource "aws_security_group" "inference" {
+  name   = "inference"
+  vpc_id = aws_vpc.main.id
+  ingress {
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = ["10.0.0.0/16"]
+  }
+}
+resource "aws_s3_bucket" "models" {
+  bucket = "gantry-plugin-models"
+}
+"#;
+
+#[test]
+fn the_real_aws_plugin_serves_what_the_native_provider_lacks_under_one_provider_block() {
+    let mirror = aws_mirror();
+    let moto = Moto::start();
+    let d = Dir::new();
+    d.write("main.tf", NETWORK);
+    let mut env = moto.env();
+    env.push(cli_config(
+        &d,
+        &mirror,
+        "registry.terraform.io/hashicorp/aws",
+    ));
+
+    let r = d.gantry_with(&["init"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout.contains("- Installed hashicorp/aws v5.100.0 (unauthenticated, plugin; beside the built-in provider, for aws_security_group, aws_subnet, aws_vpc)"),
+        "{}",
+        r.stdout
+    );
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("4 added"), "{}", r.stdout);
+    let st = d.state_json();
+    for res in st["resources"].as_array().unwrap() {
+        assert_eq!(
+            res["provider"], "provider[\"registry.terraform.io/hashicorp/aws\"]",
+            "one provider address whichever served {}",
+            res["type"]
+        );
+        if res["type"] != "aws_s3_bucket" {
+            let inst = &res["instances"][0];
+            assert!(
+                inst["private"].is_string(),
+                "the plugin's private data is kept in state: {inst}"
+            );
+            assert_eq!(inst["attributes"]["tags_all"]["stack"], "gpu");
+        }
+    }
+    let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = terraform_env(
+        d.path(),
+        &["plan", "-detailed-exitcode", "-input=false"],
+        &env,
+    );
+    assert_eq!(
+        r.code,
+        0,
+        "Terraform with the same plugin plans no change on gantry's state:\n{}",
+        r.all()
+    );
+    let r = d.gantry_with(&["destroy", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("4 destroyed"), "{}", r.stdout);
+}
