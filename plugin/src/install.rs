@@ -103,7 +103,36 @@ impl CliConfig {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<CliConfig, String> {
-        let body = hcl_edit::parser::parse_body(text)
+        // The CLI configuration is HCL 1, which allows quoted attribute names
+        // (`"hashicorp/aws" = "/src"` in dev_overrides); HCL 2 does not, so they are swapped
+        // for placeholders before parsing and restored after.
+        let mut quoted_keys = Vec::new();
+        let text: String = text
+            .lines()
+            .map(|line| {
+                let t = line.trim_start();
+                if let Some(rest) = t.strip_prefix('"') {
+                    if let Some(end) = rest.find('"') {
+                        if rest[end + 1..].trim_start().starts_with('=') {
+                            quoted_keys.push(rest[..end].to_string());
+                            return format!(
+                                "gantry_quoted_key_{} {}\n",
+                                quoted_keys.len() - 1,
+                                &rest[end + 1..]
+                            );
+                        }
+                    }
+                }
+                format!("{line}\n")
+            })
+            .collect();
+        let unquote = |k: &str| -> String {
+            k.strip_prefix("gantry_quoted_key_")
+                .and_then(|n| n.parse::<usize>().ok())
+                .and_then(|n| quoted_keys.get(n).cloned())
+                .unwrap_or_else(|| k.to_string())
+        };
+        let body = hcl_edit::parser::parse_body(&text)
             .map_err(|e| format!("{}: {}", path.display(), e.message()))?;
         let strings = |a: Option<&hcl_edit::structure::Attribute>| -> Vec<String> {
             a.and_then(|a| a.value.as_array())
@@ -142,7 +171,7 @@ impl CliConfig {
                     "direct" | "network_mirror" => cfg.direct = true,
                     "dev_overrides" => {
                         for a in b.body.attributes() {
-                            let key = a.key.as_str().trim_matches('"').to_string();
+                            let key = unquote(a.key.as_str());
                             if let Some(dir) = a.value.as_str() {
                                 let full = match split_source(&key) {
                                     Some((h, n, t)) => format!("{h}/{n}/{t}"),

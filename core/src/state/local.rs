@@ -345,6 +345,7 @@ mod tests {
             schema_version: 0,
             create_before_destroy: false,
             types: Default::default(),
+            private: Vec::new(),
         }
     }
 

@@ -840,6 +840,7 @@ mod tests {
                     schema_version: 0,
                     create_before_destroy: false,
                     types: Default::default(),
+                    private: Vec::new(),
                 },
             );
         }
@@ -884,6 +885,7 @@ mod tests {
                     schema_version: 0,
                     create_before_destroy: i == 1,
                     types: Default::default(),
+                    private: Vec::new(),
                 },
             );
         }

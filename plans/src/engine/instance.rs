@@ -352,6 +352,7 @@ impl Engine {
 
     /// The generic rules (proposed new state, ignore_changes, force-new) plus the provider's
     /// own plan. Returns the planned value and the paths that require replacement.
+    #[allow(clippy::too_many_arguments)]
     pub async fn provider_plan(
         &self,
         provider: &Arc<dyn Provider>,

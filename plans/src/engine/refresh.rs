@@ -3,6 +3,9 @@
 use super::*;
 use gantry_core::provider::ProviderResult;
 
+/// A refreshed object and, from providers that keep it, its new private data.
+type Refreshed = (Value, Option<Vec<u8>>);
+
 impl Engine {
     /// Reads every managed object in state from its provider, batched per resource type
     /// through `read_many`, with at most `parallelism` batches in flight. Returns the
@@ -52,7 +55,7 @@ impl Engine {
                     let _permits = limits.acquire(&key, &rtype).await;
                     let priors: Vec<Value> =
                         chunk.iter().map(|(_, i)| i.value.unmark_deep().0).collect();
-                    let results: Vec<ProviderResult<Option<(Value, Option<Vec<u8>>)>>> =
+                    let results: Vec<ProviderResult<Option<Refreshed>>> =
                         if provider.uses_private(&rtype) {
                             // One call per object (a plugin has no batch read), ten at a
                             // time as Terraform's default parallelism.
