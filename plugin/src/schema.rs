@@ -196,48 +196,51 @@ fn resource(version: i64, block: Option<BlockSchema>, legacy: bool) -> ResourceS
     }
 }
 
-/// Protocol 5: served by SDKv2 providers (hashicorp/aws, google, azurerm), whose values
-/// follow the legacy type system.
-pub fn from_v5(r: &wire::GetProviderSchema5Response) -> Result<ProviderSchema, String> {
-    let conv = |m: &std::collections::HashMap<String, wire::Schema5>| {
+/// One protocol's schemas: (version, block) per type, converted with that protocol's block
+/// converter.
+fn convert<S>(
+    provider: Option<&S>,
+    resources: &std::collections::HashMap<String, S>,
+    data_sources: &std::collections::HashMap<String, S>,
+    parts: impl Fn(&S) -> (i64, Option<Result<BlockSchema, String>>),
+    legacy: bool,
+) -> Result<ProviderSchema, String> {
+    let conv = |m: &std::collections::HashMap<String, S>| {
         m.iter()
             .map(|(k, s)| {
-                let block = s.block.as_ref().map(block5).transpose()?;
-                Ok((k.clone(), resource(s.version, block, true)))
+                let (version, block) = parts(s);
+                Ok((k.clone(), resource(version, block.transpose()?, legacy)))
             })
             .collect::<Result<BTreeMap<_, _>, String>>()
     };
     Ok(ProviderSchema {
-        provider: r
-            .provider
-            .as_ref()
-            .and_then(|s| s.block.as_ref())
-            .map(block5)
+        provider: provider
+            .and_then(|s| parts(s).1)
             .transpose()?
             .unwrap_or_default(),
-        resources: conv(&r.resource_schemas)?,
-        data_sources: conv(&r.data_source_schemas)?,
+        resources: conv(resources)?,
+        data_sources: conv(data_sources)?,
     })
 }
 
+/// Protocol 5: served by SDKv2 providers (hashicorp/aws, google, azurerm), whose values
+/// follow the legacy type system.
+pub fn from_v5(r: &wire::GetProviderSchema5Response) -> Result<ProviderSchema, String> {
+    convert(
+        r.provider.as_ref(),
+        &r.resource_schemas,
+        &r.data_source_schemas,
+        |s| (s.version, s.block.as_ref().map(block5)),
+        true,
+    )
+}
+
 pub fn from_v6(r: &wire::GetProviderSchema6Response) -> Result<ProviderSchema, String> {
-    let conv = |m: &std::collections::HashMap<String, wire::Schema6>| {
-        m.iter()
-            .map(|(k, s)| {
-                let block = s.block.as_ref().map(block6).transpose()?;
-                Ok((k.clone(), resource(s.version, block, false)))
-            })
-            .collect::<Result<BTreeMap<_, _>, String>>()
-    };
-    Ok(ProviderSchema {
-        provider: r
-            .provider
-            .as_ref()
-            .and_then(|s| s.block.as_ref())
-            .map(block6)
-            .transpose()?
-            .unwrap_or_default(),
-        resources: conv(&r.resource_schemas)?,
-        data_sources: conv(&r.data_source_schemas)?,
-    })
+    convert(
+        r.provider.as_ref(),
+        &r.resource_schemas,
+        &r.data_source_schemas,
+        |s| (s.version, s.block.as_ref().map(block6)),
+        false,
+    )
 }
