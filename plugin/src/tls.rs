@@ -79,6 +79,15 @@ impl ClientIdentity {
     }
 }
 
+/// Whether `sig` is a valid signature of `message` under `key`.
+fn check<S, V>(key: V, message: &[u8], sig: &[u8]) -> bool
+where
+    S: for<'a> TryFrom<&'a [u8]>,
+    V: rsa::signature::Verifier<S>,
+{
+    S::try_from(sig).is_ok_and(|s| key.verify(message, &s).is_ok())
+}
+
 #[derive(Debug)]
 struct Pinned {
     cert: Vec<u8>,
@@ -93,42 +102,46 @@ impl Pinned {
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
         use rsa::pkcs8::DecodePublicKey;
-        use rsa::signature::Verifier;
         let bad = |m: &str| rustls::Error::General(format!("plugin certificate: {m}"));
         let ee = webpki::EndEntityCert::try_from(cert).map_err(|e| bad(&e.to_string()))?;
         let spki = ee.subject_public_key_info();
         let key = rsa::RsaPublicKey::from_public_key_der(spki.as_ref())
             .map_err(|e| bad(&e.to_string()))?;
         let sig = dss.signature();
+        use rsa::{pkcs1v15, pss};
+        use sha2::{Sha256, Sha384, Sha512};
         let ok = match dss.scheme {
             SignatureScheme::RSA_PSS_SHA256 => {
-                let s = rsa::pss::Signature::try_from(sig).map_err(|e| bad(&e.to_string()))?;
-                rsa::pss::VerifyingKey::<sha2::Sha256>::new(key).verify(message, &s)
+                check::<pss::Signature, _>(pss::VerifyingKey::<Sha256>::new(key), message, sig)
             }
             SignatureScheme::RSA_PSS_SHA384 => {
-                let s = rsa::pss::Signature::try_from(sig).map_err(|e| bad(&e.to_string()))?;
-                rsa::pss::VerifyingKey::<sha2::Sha384>::new(key).verify(message, &s)
+                check::<pss::Signature, _>(pss::VerifyingKey::<Sha384>::new(key), message, sig)
             }
             SignatureScheme::RSA_PSS_SHA512 => {
-                let s = rsa::pss::Signature::try_from(sig).map_err(|e| bad(&e.to_string()))?;
-                rsa::pss::VerifyingKey::<sha2::Sha512>::new(key).verify(message, &s)
+                check::<pss::Signature, _>(pss::VerifyingKey::<Sha512>::new(key), message, sig)
             }
-            SignatureScheme::RSA_PKCS1_SHA256 => {
-                let s = rsa::pkcs1v15::Signature::try_from(sig).map_err(|e| bad(&e.to_string()))?;
-                rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key).verify(message, &s)
-            }
-            SignatureScheme::RSA_PKCS1_SHA384 => {
-                let s = rsa::pkcs1v15::Signature::try_from(sig).map_err(|e| bad(&e.to_string()))?;
-                rsa::pkcs1v15::VerifyingKey::<sha2::Sha384>::new(key).verify(message, &s)
-            }
-            SignatureScheme::RSA_PKCS1_SHA512 => {
-                let s = rsa::pkcs1v15::Signature::try_from(sig).map_err(|e| bad(&e.to_string()))?;
-                rsa::pkcs1v15::VerifyingKey::<sha2::Sha512>::new(key).verify(message, &s)
-            }
+            SignatureScheme::RSA_PKCS1_SHA256 => check::<pkcs1v15::Signature, _>(
+                pkcs1v15::VerifyingKey::<Sha256>::new(key),
+                message,
+                sig,
+            ),
+            SignatureScheme::RSA_PKCS1_SHA384 => check::<pkcs1v15::Signature, _>(
+                pkcs1v15::VerifyingKey::<Sha384>::new(key),
+                message,
+                sig,
+            ),
+            SignatureScheme::RSA_PKCS1_SHA512 => check::<pkcs1v15::Signature, _>(
+                pkcs1v15::VerifyingKey::<Sha512>::new(key),
+                message,
+                sig,
+            ),
             _ => return Err(bad("unsupported signature scheme")),
         };
-        ok.map(|_| HandshakeSignatureValid::assertion())
-            .map_err(|_| bad("handshake signature does not verify"))
+        if ok {
+            Ok(HandshakeSignatureValid::assertion())
+        } else {
+            Err(bad("handshake signature does not verify"))
+        }
     }
 
     fn is_rsa(scheme: SignatureScheme) -> bool {
