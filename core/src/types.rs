@@ -38,6 +38,17 @@ impl Type {
     }
 
     /// Terraform's friendly name: `list(string)`, `object({...})`.
+    /// Whether `any` (cty's `dynamic`) appears anywhere in the type.
+    pub fn contains_any(&self) -> bool {
+        match self {
+            Type::Any => true,
+            Type::String | Type::Number | Type::Bool => false,
+            Type::List(t) | Type::Set(t) | Type::Map(t) => t.contains_any(),
+            Type::Tuple(ts) => ts.iter().any(Type::contains_any),
+            Type::Object(fs) => fs.values().any(|f| f.ty.contains_any()),
+        }
+    }
+
     pub fn name(&self) -> String {
         match self {
             Type::Any => "any".into(),

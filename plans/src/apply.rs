@@ -646,6 +646,15 @@ fn fail(
     Diagnostic::error(summary, format!("{addr}: {message}"))
 }
 
+/// The provider's private data recorded with the object at `addr` (empty when none).
+fn recorded_private(ctx: &Ctx<'_>, addr: &InstanceAddr) -> Vec<u8> {
+    lock(&ctx.state)
+        .resources
+        .get(addr)
+        .map(|i| i.private.clone())
+        .unwrap_or_default()
+}
+
 /// Makes an intent durable and pending in the in-memory state too, so the snapshot written
 /// at the end (however the run ends: done, failed, interrupted twice) keeps it in the journal
 /// until a `Set` or `Remove` of the same address settles it.
@@ -744,12 +753,11 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         } else {
             None
         };
-        let prior_private = lock(&ctx.state)
-            .resources
-            .get(addr)
-            .filter(|_| prior.is_some())
-            .map(|i| i.private.clone())
-            .unwrap_or_default();
+        let prior_private = if prior.is_some() {
+            recorded_private(ctx, addr)
+        } else {
+            Vec::new()
+        };
         let (planned, replace, _, planned_private) = ctx
             .engine
             .provider_plan(&provider, addr, schema, res, prior, &prior_private, &config)
@@ -958,13 +966,7 @@ async fn destroy_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         .await?;
     }
     let addr_text = addr.to_string();
-    let private = std::sync::Mutex::new(
-        lock(&ctx.state)
-            .resources
-            .get(addr)
-            .map(|i| i.private.clone())
-            .unwrap_or_default(),
-    );
+    let private = std::sync::Mutex::new(recorded_private(ctx, addr));
     let op = Op {
         addr: &addr_text,
         token: &token,

@@ -71,6 +71,15 @@ pub fn attach(
     Ok((reg, served))
 }
 
+/// What `init`'s provider step did.
+#[derive(Debug, Default)]
+pub struct InitProviders {
+    /// Terraform-style lines for the user.
+    pub lines: Vec<String>,
+    /// Full addresses of the providers a plugin serves (alone or beside a native one).
+    pub plugins: std::collections::BTreeSet<String>,
+}
+
 /// `init`'s provider step: installs a plugin for every provider the built-in ones do not
 /// fully serve, records it in the lock file with its `h1:` hash (checking the hash already
 /// there), and returns Terraform-style lines for the user.
@@ -79,35 +88,26 @@ pub fn install_for_init(
     cfg: &Config,
     registry: &Registry,
     upgrade: bool,
-) -> Result<Vec<String>, Failure> {
+) -> Result<InitProviders, Failure> {
     let mut lock = lockfile::read(dir)?;
     let before = lock.clone();
     let cli = CliConfig::load().map_err(|e| failure("Invalid CLI configuration", e))?;
     let data_dir = crate::workspaces::data_dir(dir);
     let mut lines = Vec::new();
+    let mut plugins = std::collections::BTreeSet::new();
     for need in needs(cfg, &lock) {
         let short = need
             .addr
             .strip_prefix("registry.terraform.io/")
             .unwrap_or(&need.addr)
             .to_string();
-        let native = registry.get(&need.name);
-        let lacking: Vec<&String> = need
-            .types
-            .iter()
-            .filter(|t| match (native, t.strip_prefix("data.")) {
-                (None, _) => true,
-                (Some(f), Some(d)) => !f.schema().data_sources.contains_key(d),
-                (Some(f), None) => !f.schema().resources.contains_key(t.as_str()),
-            })
-            .collect();
-        let forced = std::env::var("GANTRY_PLUGIN_PROVIDERS").is_ok_and(|v| {
-            v.split(',')
-                .any(|s| lockfile::full_address(s.trim()) == need.addr)
-        });
-        if native.is_some() && lacking.is_empty() && !forced {
+        let native = registry.get(&need.name).map(|f| f.as_ref());
+        if !need.wants_plugin(native) {
             continue; // served natively; `lockfile::update_for_init` records it
         }
+        let forced = need.forced();
+        let lacking = need.lacking(native);
+        plugins.insert(need.addr.clone());
         if cli.dev_override(&need.addr).is_some() {
             lines.push(format!(
                 "- {short}: using the development override from the CLI configuration"
@@ -150,14 +150,7 @@ pub fn install_for_init(
         }
         lines.push(format!("- Installing {short} v{}...", got.version));
         let what = if native.is_some() && !forced {
-            format!(
-                "; beside the built-in provider, for {}",
-                lacking
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+            format!("; beside the built-in provider, for {}", lacking.join(", "))
         } else {
             String::new()
         };
@@ -183,5 +176,5 @@ pub fn install_for_init(
     if lock != before {
         lockfile::write(dir, &lock)?;
     }
-    Ok(lines)
+    Ok(InitProviders { lines, plugins })
 }

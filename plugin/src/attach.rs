@@ -92,12 +92,36 @@ fn start_blocking(
     Ok(f)
 }
 
-fn forced(addr: &str) -> bool {
-    std::env::var("GANTRY_PLUGIN_PROVIDERS").is_ok_and(|v| {
-        v.split(',').map(str::trim).any(|s| {
-            install::split_source(s).is_some_and(|(h, n, t)| format!("{h}/{n}/{t}") == addr)
+impl Need {
+    /// The types the configuration uses that `native` does not implement (every one when
+    /// there is no native provider).
+    pub fn lacking(&self, native: Option<&dyn ProviderFactory>) -> Vec<&str> {
+        self.types
+            .iter()
+            .map(String::as_str)
+            .filter(|t| match (native, t.strip_prefix("data.")) {
+                (None, _) => true,
+                (Some(f), Some(d)) => !f.schema().data_sources.contains_key(d),
+                (Some(f), None) => !f.schema().resources.contains_key(*t),
+            })
+            .collect()
+    }
+
+    /// Whether `GANTRY_PLUGIN_PROVIDERS` chooses the plugin for this whole source.
+    pub fn forced(&self) -> bool {
+        std::env::var("GANTRY_PLUGIN_PROVIDERS").is_ok_and(|v| {
+            v.split(',').map(str::trim).any(|s| {
+                install::split_source(s)
+                    .is_some_and(|(h, n, t)| format!("{h}/{n}/{t}") == self.addr)
+            })
         })
-    })
+    }
+
+    /// Whether a plugin must serve this provider: there is no native one, it lacks a type
+    /// the configuration uses, or the user chose the plugin.
+    pub fn wants_plugin(&self, native: Option<&dyn ProviderFactory>) -> bool {
+        native.is_none() || !self.lacking(native).is_empty() || self.forced()
+    }
 }
 
 /// Registers plugins for what `needs` require and the registry lacks. `data_dir` is
@@ -111,20 +135,11 @@ pub fn attach(
     let mut out = Vec::new();
     for need in needs {
         let native = registry.get(&need.name).cloned();
-        let lacking = match &native {
-            Some(f) => need.types.iter().any(|t| match t.strip_prefix("data.") {
-                Some(d) => !f.schema().data_sources.contains_key(d),
-                None => !f.schema().resources.contains_key(t),
-            }),
-            None => true,
-        };
-        let force = forced(&need.addr);
-        if !lacking && !force {
-            if native.is_some() {
-                out.push((need.addr.clone(), Served::Native));
-            }
+        if !need.wants_plugin(native.as_deref()) {
+            out.push((need.addr.clone(), Served::Native));
             continue;
         }
+        let force = need.forced();
         let Some((dir, version)) = locate(&cli, data_dir, need)? else {
             continue; // the engine reports the missing provider or type
         };
@@ -203,15 +218,9 @@ fn locate(
     Ok(Some((dir, Some(version))))
 }
 
+/// `.terraform/providers` has an unpacked mirror's layout: its newest package is the one.
 fn newest_installed(data_dir: &Path, addr: &str) -> Option<String> {
-    let base = data_dir.join("providers").join(addr);
-    let plat = install::platform();
-    let mut versions: Vec<gantry_core::version::Version> = std::fs::read_dir(base)
-        .ok()?
-        .flatten()
-        .filter(|e| e.path().join(&plat).exists())
-        .filter_map(|e| gantry_core::version::Version::parse(&e.file_name().to_string_lossy()))
-        .collect();
-    versions.sort();
-    versions.pop().map(|v| v.to_string())
+    install::mirror_packages(&data_dir.join("providers"), addr)
+        .first()
+        .map(|p| p.version.to_string())
 }

@@ -14,7 +14,8 @@ use std::sync::Arc;
 pub struct CompositeFactory {
     native: Arc<dyn ProviderFactory>,
     plugin: Arc<dyn ProviderFactory>,
-    schema: ProviderSchema,
+    /// Shared with every configured instance: the aws schema alone has ~1,500 types.
+    schema: Arc<ProviderSchema>,
 }
 
 impl CompositeFactory {
@@ -35,7 +36,7 @@ impl CompositeFactory {
         CompositeFactory {
             native,
             plugin,
-            schema,
+            schema: Arc::new(schema),
         }
     }
 }
@@ -89,7 +90,7 @@ fn conform(v: &Value, native: &BlockSchema) -> Value {
 struct Composite {
     native: Arc<dyn Provider>,
     plugin: Arc<dyn Provider>,
-    schema: ProviderSchema,
+    schema: Arc<ProviderSchema>,
 }
 
 impl Composite {

@@ -63,7 +63,7 @@ pub fn type_hint(expr: &Expression, var_type: &dyn Fn(&str) -> Option<Type>) -> 
                 };
                 crate::provider::known_schema(mode, rtype)
                     .and_then(|s| s.block.attributes.get(attr).map(|a| a.ty.clone()))
-                    .filter(|t| !t.to_cty_json().to_string().contains("dynamic"))
+                    .filter(|t| !t.contains_any())
                     .unwrap_or(Type::Any)
             }
             _ => Type::Any,

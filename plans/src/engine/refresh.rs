@@ -84,10 +84,8 @@ impl Engine {
                 let schema = self.schema(&addr.resource, &self.provider_of(&addr.resource, inst).0);
                 match result {
                     Ok(Some((v, private))) => {
-                        if let Some(p) = private.filter(|p| *p != inst.private) {
-                            if let Some(r) = refreshed.resources.get_mut(addr) {
-                                r.private = p;
-                            }
+                        if let (Some(p), Some(r)) = (private, refreshed.resources.get_mut(addr)) {
+                            r.private = p;
                         }
                         let v = match schema {
                             Some(s) => remark(

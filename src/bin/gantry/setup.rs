@@ -37,12 +37,7 @@ pub(crate) async fn init(ctx: &Ctx, a: args::InitArgs) -> Outcome {
         gantry::plans::providers::install_for_init(&ctx.ws.dir, &cfg, &ctx.ws.registry, a.upgrade)?;
     for n in cfg.used_provider_names() {
         let source = cfg.provider_source(n);
-        let short = source
-            .strip_prefix("registry.terraform.io/")
-            .unwrap_or(&source);
-        let by_plugin = installed
-            .iter()
-            .any(|l| l.contains(&format!(" {short} ")) || l.contains(&format!(" {short}:")));
+        let by_plugin = installed.plugins.contains(&source);
         match ctx.ws.registry.get(n) {
             _ if by_plugin => {}
             Some(f) => match f.version() {
@@ -59,7 +54,7 @@ pub(crate) async fn init(ctx: &Ctx, a: args::InitArgs) -> Outcome {
             }
         }
     }
-    for l in &installed {
+    for l in &installed.lines {
         println!("{l}");
     }
     println!("\nInitializing provider dependency lock file...");
