@@ -4,9 +4,10 @@
 //! registry protocol (tests/registry/server.py). Nothing leaves 127.0.0.1.
 
 mod common;
+use common::registry::Registry;
 use common::Dir;
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::Command;
 
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
@@ -112,47 +113,14 @@ fn git_modules_install_like_terraform() {
     );
 }
 
-struct Registry {
-    child: Child,
-    dir: tempfile::TempDir,
-    port: String,
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn registry() -> Registry {
-    let dir = tempfile::tempdir().unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/registry/server.py");
-    // Dropping the guard kills and waits for the server on every path, panics included.
-    let mut reg = Registry {
-        child: Command::new("python3")
-            .arg(script)
-            .arg(dir.path())
-            .spawn()
-            .expect("python3 must be installed"),
-        dir,
-        port: String::new(),
-    };
-    let port_file = reg.dir.path().join("port");
-    for _ in 0..300 {
-        if let Ok(p) = std::fs::read_to_string(&port_file) {
-            reg.port = p;
-            return reg;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    panic!("the registry test server did not start");
+    Registry::start()
 }
 
 #[test]
 fn registry_modules_honour_version_constraints() {
     let reg = registry();
-    let ca = reg.dir.path().join("ca.pem").display().to_string();
+    let ca = reg.ca().display().to_string();
     let g = Dir::new();
     let config = |constraint: &str| {
         format!(

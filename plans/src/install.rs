@@ -153,17 +153,7 @@ fn registry_address(src: &str) -> Option<(String, String, Option<String>)> {
         .then(|| (host, rest.join("/"), subdir.map(String::from)))
 }
 
-/// An error with its causes (reqwest's own message omits them).
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        out.push_str(": ");
-        out.push_str(&c.to_string());
-        cur = c.source();
-    }
-    out
-}
+use gantry_plugin::remote::chain;
 
 async fn get_json(client: &reqwest::Client, url: &str) -> Result<Json, String> {
     client
@@ -291,29 +281,9 @@ pub async fn install_modules(root: &Path, upgrade: bool) -> Result<Vec<String>, 
         return Ok(Vec::new()); // nothing to install: no manifest, no HTTP client
     }
     let previous = read_manifest(root);
-    let mut builder =
-        reqwest::Client::builder().user_agent(concat!("gantry/", env!("CARGO_PKG_VERSION")));
     // Like Terraform, trust the certificates in SSL_CERT_FILE (private registries, tests).
-    if let Some(path) = std::env::var_os("SSL_CERT_FILE") {
-        let pem = std::fs::read(&path).map_err(|e| {
-            fail(
-                "Failed to read SSL_CERT_FILE",
-                format!("{}: {e}", PathBuf::from(&path).display()),
-                None,
-            )
-        })?;
-        for cert in reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| fail("Invalid SSL_CERT_FILE", e.to_string(), None))?
-        {
-            builder = builder.add_root_certificate(cert);
-        }
-    }
-    let client = builder.build().map_err(|e| {
-        Diagnostics::from(Diagnostic::error(
-            "Failed to start the HTTP client",
-            e.to_string(),
-        ))
-    })?;
+    let client = gantry_plugin::remote::http_client()
+        .map_err(|e| Diagnostics::from(Diagnostic::error("Failed to start the HTTP client", e)))?;
     let mut rows = vec![Installed {
         key: String::new(),
         source: String::new(),

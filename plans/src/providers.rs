@@ -95,6 +95,7 @@ pub fn install_for_init(
     let data_dir = crate::workspaces::data_dir(dir);
     let mut lines = Vec::new();
     let mut plugins = std::collections::BTreeSet::new();
+    let mut community = false;
     for need in needs(cfg, &lock) {
         let short = need
             .addr
@@ -131,23 +132,24 @@ pub fn install_for_init(
             (None, Some(c)) => lines.push(format!("- Finding {short} versions matching {c:?}...")),
             (None, None) => lines.push(format!("- Finding latest version of {short}...")),
         }
+        let lock_hashes = match lock.get(&need.addr) {
+            Some(l) if !upgrade => l.hashes.clone(),
+            _ => Vec::new(),
+        };
         let got = install::install(
             &cli,
             &data_dir,
             &need.addr,
             constraints.as_deref(),
             locked.as_deref(),
+            &lock_hashes,
         )
-        .map_err(|e| failure("Failed to install provider", e))?;
-        if let Some(l) = lock.get(&need.addr).filter(|_| !upgrade) {
-            let h1: Vec<&String> = l.hashes.iter().filter(|h| h.starts_with("h1:")).collect();
-            if !h1.is_empty() && !h1.contains(&&got.hash) {
-                return Err(failure(
-                    "Failed to install provider",
-                    format!("Error while installing {short} v{}: the local package for {} doesn't match any of the checksums previously recorded in the dependency lock file (this might be because the available checksums are for packages targeting different platforms); for more information: https://developer.hashicorp.com/terraform/language/files/dependency-lock#checksum-verification", got.version, need.addr),
-                ));
-            }
-        }
+        .map_err(|e| {
+            failure(
+                "Failed to install provider",
+                format!("Error while installing {short}: {e}"),
+            )
+        })?;
         lines.push(format!("- Installing {short} v{}...", got.version));
         let what = if native.is_some() && !forced {
             format!("; beside the built-in provider, for {}", lacking.join(", "))
@@ -155,9 +157,13 @@ pub fn install_for_init(
             String::new()
         };
         lines.push(format!(
-            "- Installed {short} v{} (unauthenticated, plugin{what})",
-            got.version
+            "- Installed {short} v{} ({}, plugin{what})",
+            got.version,
+            got.auth.describe()
         ));
+        if matches!(got.auth, install::Auth::SelfSigned { .. }) {
+            community = true;
+        }
         let entry = lock.entry(need.addr.clone()).or_insert_with(|| Locked {
             version: got.version.clone(),
             constraints: normalized.clone(),
@@ -168,10 +174,15 @@ pub fn install_for_init(
         }
         entry.version = got.version.clone();
         entry.constraints = normalized;
-        if !entry.hashes.contains(&got.hash) {
-            entry.hashes.push(got.hash.clone());
-            entry.hashes.sort();
+        for h in got.hashes {
+            if !entry.hashes.contains(&h) {
+                entry.hashes.push(h);
+            }
         }
+        entry.hashes.sort();
+    }
+    if community {
+        lines.push("Partner and community providers are signed by their developers.\nIf you'd like to know more about provider signing, you can read about it here:\nhttps://developer.hashicorp.com/terraform/cli/plugins/signing".into());
     }
     if lock != before {
         lockfile::write(dir, &lock)?;

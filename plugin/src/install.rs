@@ -3,15 +3,20 @@
 //! either tool initialised works with the other.
 //!
 //! - CLI configuration: `TF_CLI_CONFIG_FILE`, else `~/.terraformrc`: `provider_installation
-//!   { filesystem_mirror { path include exclude } direct {} }`, `dev_overrides`.
-//!   Without `provider_installation`, Terraform's implied local mirrors are searched
-//!   (`terraform.d/plugins`, `~/.terraform.d/plugins`, the XDG data directories).
+//!   { filesystem_mirror network_mirror direct }` (each with include/exclude), `dev_overrides`,
+//!   `plugin_cache_dir`. Without `provider_installation`, Terraform's implied local mirrors
+//!   (`terraform.d/plugins`, `~/.terraform.d/plugins`, the XDG data directories) and then the
+//!   registry are used. Remote sources are in [`crate::remote`].
+//! - Version choice: the newest version any method offers that matches the constraints (and
+//!   the lock file); it is installed from the first method, in order, that offers it.
 //! - Mirrors hold packages unpacked (`HOST/NS/TYPE/VERSION/OS_ARCH/`) or packed
 //!   (`HOST/NS/TYPE/terraform-provider-TYPE_VERSION_OS_ARCH.zip`). Unpacked ones are linked
 //!   into `.terraform/providers` (Terraform links them too), packed ones extracted.
 //! - Hashes: `h1:` is Terraform's directory hash (sha256 over the sorted "sha256  path"
-//!   lines of the package's files), recorded in and checked against `.terraform.lock.hcl`.
+//!   lines of the package's files), recorded in and checked against `.terraform.lock.hcl`
+//!   with the `zh:` (archive sha256) hashes a signed registry checksum document vouches for.
 
+pub use crate::remote::Auth;
 use base64::Engine as _;
 use gantry_core::version::{Constraint, Version};
 use sha2::{Digest, Sha256};
@@ -46,9 +51,21 @@ pub fn split_source(source: &str) -> Option<(String, String, String)> {
     }
 }
 
-#[derive(Clone, Debug, Default)]
-pub struct Mirror {
-    pub path: PathBuf,
+/// Where one installation method finds packages.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Location {
+    /// `filesystem_mirror { path }` (and Terraform's implied local directories).
+    Filesystem(PathBuf),
+    /// `network_mirror { url }`: the provider network mirror protocol.
+    Network(String),
+    /// `direct {}`: each provider's own registry (its source address's host).
+    Direct,
+}
+
+/// One `provider_installation` method with the providers it serves.
+#[derive(Clone, Debug)]
+pub struct Method {
+    pub location: Location,
     pub include: Vec<String>,
     pub exclude: Vec<String>,
 }
@@ -56,15 +73,40 @@ pub struct Mirror {
 /// What Terraform's CLI configuration says about providers.
 #[derive(Clone, Debug, Default)]
 pub struct CliConfig {
-    /// Explicit `provider_installation` methods, in order (only filesystem mirrors are
-    /// reachable without a network; `direct` and `network_mirror` are noted).
-    pub mirrors: Vec<Mirror>,
+    /// `provider_installation` methods in order (Terraform's implied ones when there is no
+    /// such block).
+    pub methods: Vec<Method>,
     pub explicit: bool,
-    /// Whether `direct {}` (the registry) is one of the methods.
-    pub direct: bool,
     /// `dev_overrides`: full source address → directory holding the executable.
     pub dev_overrides: Vec<(String, PathBuf)>,
     pub plugin_cache_dir: Option<PathBuf>,
+}
+
+/// Puts every `{` and `}` outside strings and comments on a line break, so the one-line
+/// blocks HCL 1 accepts parse as HCL 2.
+fn braces_on_own_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let (mut in_str, mut escaped, mut in_comment) = (false, false, false);
+    for c in text.chars() {
+        if in_comment {
+            in_comment = c != '\n';
+        } else if in_str {
+            in_str = escaped || c != '"';
+            escaped = !escaped && c == '\\';
+        } else if c == '"' {
+            in_str = true;
+        } else if c == '#' {
+            in_comment = true;
+        } else if c == '{' {
+            out.push_str("{\n");
+            continue;
+        } else if c == '}' {
+            out.push_str("\n}\n");
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn home() -> Option<PathBuf> {
@@ -78,8 +120,16 @@ fn glob_match(pattern: &str, addr: &str) -> bool {
     p.len() == a.len() && p.iter().zip(&a).all(|(p, a)| *p == "*" || p == a)
 }
 
-impl Mirror {
-    fn serves(&self, addr: &str) -> bool {
+impl Method {
+    fn new(location: Location) -> Method {
+        Method {
+            location,
+            include: Vec::new(),
+            exclude: Vec::new(),
+        }
+    }
+
+    pub fn serves(&self, addr: &str) -> bool {
         let inc = self.include.is_empty() || self.include.iter().any(|p| glob_match(p, addr));
         inc && !self.exclude.iter().any(|p| glob_match(p, addr))
     }
@@ -105,7 +155,9 @@ impl CliConfig {
     pub fn parse(text: &str, path: &Path) -> Result<CliConfig, String> {
         // The CLI configuration is HCL 1, which allows quoted attribute names
         // (`"hashicorp/aws" = "/src"` in dev_overrides); HCL 2 does not, so they are swapped
-        // for placeholders before parsing and restored after.
+        // for placeholders before parsing and restored after. HCL 1 also allows blocks on one
+        // line (`provider_installation { direct {} }`), so braces get lines of their own.
+        let text = braces_on_own_lines(text);
         let mut quoted_keys = Vec::new();
         let text: String = text
             .lines()
@@ -150,25 +202,42 @@ impl CliConfig {
         for pi in body.get_blocks("provider_installation") {
             cfg.explicit = true;
             for b in pi.body.blocks() {
+                let filters = |m: Method| Method {
+                    include: strings(b.body.get_attribute("include")),
+                    exclude: strings(b.body.get_attribute("exclude")),
+                    ..m
+                };
+                let attr = |name: &str| -> Result<String, String> {
+                    b.body
+                        .get_attribute(name)
+                        .and_then(|a| a.value.as_str().map(String::from))
+                        .ok_or_else(|| {
+                            format!("{}: {} needs a {name}", path.display(), b.ident.as_str())
+                        })
+                };
                 match b.ident.as_str() {
                     "filesystem_mirror" => {
-                        let Some(p) = b
-                            .body
-                            .get_attribute("path")
-                            .and_then(|a| a.value.as_str().map(String::from))
-                        else {
+                        let p = PathBuf::from(attr("path")?);
+                        cfg.methods
+                            .push(filters(Method::new(Location::Filesystem(p))));
+                    }
+                    "network_mirror" => {
+                        let url = attr("url")?;
+                        if !url.starts_with("https://") {
                             return Err(format!(
-                                "{}: filesystem_mirror needs a path",
+                                "{}: network_mirror url must be an https:// address, not {url:?}",
                                 path.display()
                             ));
+                        }
+                        let url = if url.ends_with('/') {
+                            url
+                        } else {
+                            format!("{url}/")
                         };
-                        cfg.mirrors.push(Mirror {
-                            path: PathBuf::from(p),
-                            include: strings(b.body.get_attribute("include")),
-                            exclude: strings(b.body.get_attribute("exclude")),
-                        });
+                        cfg.methods
+                            .push(filters(Method::new(Location::Network(url))));
                     }
-                    "direct" | "network_mirror" => cfg.direct = true,
+                    "direct" => cfg.methods.push(filters(Method::new(Location::Direct))),
                     "dev_overrides" => {
                         for a in b.body.attributes() {
                             let key = unquote(a.key.as_str());
@@ -186,9 +255,7 @@ impl CliConfig {
             }
         }
         if !cfg.explicit {
-            let implied = CliConfig::implied(Path::new("."));
-            cfg.mirrors = implied.mirrors;
-            cfg.direct = true;
+            cfg.methods = CliConfig::implied(Path::new(".")).methods;
         }
         Ok(cfg)
     }
@@ -202,16 +269,14 @@ impl CliConfig {
         }
         dirs.push("/usr/local/share/terraform/plugins".into());
         dirs.push("/usr/share/terraform/plugins".into());
+        let mut methods: Vec<Method> = dirs
+            .into_iter()
+            .map(|p| Method::new(Location::Filesystem(p)))
+            .collect();
+        methods.push(Method::new(Location::Direct));
         CliConfig {
-            mirrors: dirs
-                .into_iter()
-                .map(|path| Mirror {
-                    path,
-                    ..Mirror::default()
-                })
-                .collect(),
+            methods,
             explicit: false,
-            direct: true,
             dev_overrides: Vec::new(),
             plugin_cache_dir: None,
         }
@@ -310,6 +375,21 @@ pub fn hash_zip(zip_path: &Path) -> Result<String, String> {
     hash_dir(tmp.path())
 }
 
+/// `h1:` hash of an archive held in memory.
+pub fn hash_zip_bytes(zip: &[u8]) -> Result<String, String> {
+    let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
+    extract_bytes(zip, tmp.path())?;
+    hash_dir(tmp.path())
+}
+
+fn extract_bytes(zip: &[u8], to: &Path) -> Result<(), String> {
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(zip))
+        .map_err(|e| format!("the provider archive: {e}"))?;
+    std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+    z.extract(to)
+        .map_err(|e| format!("the provider archive: {e}"))
+}
+
 fn extract(zip_path: &Path, to: &Path) -> Result<(), String> {
     let f = std::fs::File::open(zip_path).map_err(|e| format!("{}: {e}", zip_path.display()))?;
     let mut z = zip::ZipArchive::new(f).map_err(|e| format!("{}: {e}", zip_path.display()))?;
@@ -352,83 +432,236 @@ pub struct Installed {
     pub addr: String,
     pub version: String,
     pub dir: PathBuf,
+    /// The `h1:` hash of the installed package.
     pub hash: String,
+    /// Every hash to record in the lock file: `hash`, and the `zh:` hashes of a signed
+    /// checksum document when the package came from a registry.
+    pub hashes: Vec<String>,
+    /// How the package was authenticated, as `init` reports it.
+    pub auth: crate::remote::Auth,
     /// Where it came from, for `init`'s output.
     pub from: String,
 }
 
+/// One version that one installation method offers.
+struct Offer {
+    version: Version,
+    method: usize,
+    /// The package, when the method is a filesystem mirror.
+    local: Option<PathBuf>,
+}
+
+/// Runs async HTTP work to completion from synchronous code, on the plugin runtime and a
+/// thread of its own (so it works whether or not the caller is inside a runtime).
+fn block_on<T: Send>(f: impl std::future::Future<Output = T> + Send) -> T {
+    std::thread::scope(|s| {
+        s.spawn(|| crate::attach::runtime().block_on(f))
+            .join()
+            .expect("the provider download thread panicked")
+    })
+}
+
+/// The versions of `addr` each method that serves it offers, in the methods' order.
+fn offers(cli: &CliConfig, addr: &str) -> Result<Vec<Offer>, String> {
+    let mut out = Vec::new();
+    let mut client = None;
+    for (i, m) in cli
+        .methods
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.serves(addr))
+    {
+        let remote = match &m.location {
+            Location::Filesystem(path) => {
+                out.extend(mirror_packages(path, addr).into_iter().map(|p| Offer {
+                    version: p.version,
+                    method: i,
+                    local: Some(p.location),
+                }));
+                continue;
+            }
+            // Terraform's implied `direct` excludes providers the local directories have.
+            Location::Direct if !cli.explicit && !out.is_empty() => continue,
+            Location::Direct => crate::remote::Remote::Registry {
+                host: addr.split('/').next().unwrap_or_default(),
+            },
+            Location::Network(url) => crate::remote::Remote::Mirror { url },
+        };
+        if client.is_none() {
+            client = Some(crate::remote::http_client()?);
+        }
+        let client = client.as_ref().expect("set above");
+        let versions = block_on(crate::remote::versions(client, &remote, addr)).map_err(|e| {
+            format!("could not retrieve the list of available versions for provider {addr}: {e}")
+        })?;
+        out.extend(versions.into_iter().map(|version| Offer {
+            version,
+            method: i,
+            local: None,
+        }));
+    }
+    Ok(out)
+}
+
 /// Installs the newest version of `addr` that matches `constraint` (and `locked`, when the
-/// lock file already selects one) from the configured mirrors.
+/// lock file already selects one) from the configured methods, checked against the lock
+/// file's `hashes` for it (when it has any).
 pub fn install(
     cli: &CliConfig,
     data_dir: &Path,
     addr: &str,
     constraint: Option<&str>,
     locked: Option<&str>,
+    lock_hashes: &[String],
 ) -> Result<Installed, String> {
     let constraint = constraint
         .map(|c| Constraint::parse(c).map_err(|e| format!("{addr}: {e}")))
         .transpose()?;
     let locked = locked.and_then(Version::parse);
-    let mut seen = Vec::new();
-    for m in cli.mirrors.iter().filter(|m| m.serves(addr)) {
-        for pkg in mirror_packages(&m.path, addr) {
-            seen.push(pkg.version.to_string());
-            let ok = constraint.as_ref().is_none_or(|c| c.matches(&pkg.version))
-                && locked.as_ref().is_none_or(|l| *l == pkg.version);
-            if !ok {
-                continue;
-            }
-            let version = pkg.version.to_string();
-            let target = installed_dir(data_dir, addr, &version);
-            if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
-            }
-            if target.symlink_metadata().is_ok() {
-                if target.is_dir() && !target.is_symlink() {
-                    std::fs::remove_dir_all(&target).map_err(|e| e.to_string())?;
-                } else {
-                    std::fs::remove_file(&target).map_err(|e| e.to_string())?;
-                }
-            }
-            let hash = if pkg.location.is_dir() {
-                let src = std::fs::canonicalize(&pkg.location).map_err(|e| e.to_string())?;
-                #[cfg(unix)]
-                std::os::unix::fs::symlink(&src, &target).map_err(|e| e.to_string())?;
-                #[cfg(not(unix))]
-                copy_dir(&src, &target)?;
-                hash_dir(&target)?
-            } else {
-                extract(&pkg.location, &target)?;
-                make_executable(&target);
-                hash_dir(&target)?
-            };
-            return Ok(Installed {
-                addr: addr.to_string(),
-                version,
-                dir: target,
-                hash,
-                from: m.path.display().to_string(),
-            });
-        }
-    }
-    let wanted = match (&constraint, &locked) {
-        (_, Some(l)) => format!("the locked version {l}"),
-        (Some(_), None) => "a version matching the constraints".to_string(),
-        _ => "any version".to_string(),
+    let offers = offers(cli, addr)?;
+    let acceptable = |v: &Version| {
+        constraint
+            .as_ref()
+            .map_or(v.pre.is_none(), |c| c.matches(v))
+            && locked.as_ref().is_none_or(|l| l == v)
     };
-    let mut msg = format!(
-        "Failed to query available provider packages: could not find {wanted} of {addr} for {} in the configured provider sources",
-        platform()
-    );
-    if !seen.is_empty() {
+    let Some(best) = offers
+        .iter()
+        .filter(|o| acceptable(&o.version))
+        .map(|o| &o.version)
+        .max()
+        .cloned()
+    else {
+        let wanted = match (&constraint, &locked) {
+            (_, Some(l)) => format!("the locked version {l}"),
+            (Some(_), None) => "a version matching the constraints".to_string(),
+            _ => "any version".to_string(),
+        };
+        let mut seen: Vec<String> = offers.iter().map(|o| o.version.to_string()).collect();
+        seen.sort();
         seen.dedup();
-        msg.push_str(&format!(" (available: {})", seen.join(", ")));
+        let mut msg = format!(
+            "Failed to query available provider packages: could not find {wanted} of {addr} for {} in the configured provider sources",
+            platform()
+        );
+        if !seen.is_empty() {
+            msg.push_str(&format!(" (available: {})", seen.join(", ")));
+        }
+        return Err(msg);
+    };
+    // The first method (in the configuration's order) that offers the chosen version.
+    let offer = offers
+        .iter()
+        .find(|o| o.version == best)
+        .expect("best is one of the offers");
+    let version = best.to_string();
+    let target = installed_dir(data_dir, addr, &version);
+    clear(&target)?;
+    let method = &cli.methods[offer.method];
+    let (auth, signed, zh, from) = if let Some(local) = &offer.local {
+        if local.is_dir() {
+            link_dir(local, &target)?;
+        } else {
+            extract(local, &target)?;
+            make_executable(&target);
+        }
+        let from = match &method.location {
+            Location::Filesystem(p) => p.display().to_string(),
+            _ => String::new(),
+        };
+        (crate::remote::Auth::Unauthenticated, Vec::new(), None, from)
+    } else if let Some(cached) = cached(cli, addr, &version, lock_hashes) {
+        link_dir(&cached, &target)?;
+        let from = cached.display().to_string();
+        (crate::remote::Auth::Unauthenticated, Vec::new(), None, from)
+    } else {
+        let remote = match &method.location {
+            Location::Network(url) => crate::remote::Remote::Mirror { url },
+            _ => crate::remote::Remote::Registry {
+                host: addr.split('/').next().unwrap_or_default(),
+            },
+        };
+        let client = crate::remote::http_client()?;
+        let got = block_on(crate::remote::fetch(&client, &remote, addr, &version))?;
+        let zh = crate::remote::zip_hash(&got.zip);
+        // With a plugin cache, the package goes there and is linked, as Terraform does.
+        let unpack_to = match &cli.plugin_cache_dir {
+            Some(cache) => cache.join(addr).join(&version).join(platform()),
+            None => target.clone(),
+        };
+        clear(&unpack_to)?;
+        extract_bytes(&got.zip, &unpack_to)?;
+        make_executable(&unpack_to);
+        if unpack_to != target {
+            link_dir(&unpack_to, &target)?;
+        }
+        let from = match &method.location {
+            Location::Network(url) => url.clone(),
+            _ => format!("https://{}", addr.split('/').next().unwrap_or_default()),
+        };
+        (got.auth, got.signed_hashes, Some(zh), from)
+    };
+    let hash = hash_dir(&target)?;
+    if !lock_hashes.is_empty()
+        && !lock_hashes.contains(&hash)
+        && !zh.as_ref().is_some_and(|z| lock_hashes.contains(z))
+    {
+        return Err(format!(
+            "the local package for {addr} {version} doesn't match any of the checksums previously recorded in the dependency lock file (this might be because the available checksums are for packages targeting different platforms); for more information: https://developer.hashicorp.com/terraform/language/files/dependency-lock#checksum-verification"
+        ));
     }
-    if cli.direct {
-        msg.push_str(". The registry is not reachable from gantry without a network; add a filesystem_mirror to the CLI configuration (TF_CLI_CONFIG_FILE)");
+    let mut hashes = vec![hash.clone()];
+    if auth.signed() {
+        hashes.extend(signed);
     }
-    Err(msg)
+    Ok(Installed {
+        addr: addr.to_string(),
+        version,
+        dir: target,
+        hash,
+        hashes,
+        auth,
+        from,
+    })
+}
+
+/// A package for this version already unpacked in the plugin cache, usable when the lock
+/// file vouches for it (Terraform's rule unless `plugin_cache_may_break_dependency_lock_file`).
+fn cached(cli: &CliConfig, addr: &str, version: &str, lock_hashes: &[String]) -> Option<PathBuf> {
+    let dir = cli
+        .plugin_cache_dir
+        .as_ref()?
+        .join(addr)
+        .join(version)
+        .join(platform());
+    let h1 = hash_dir(&dir).ok()?;
+    lock_hashes.contains(&h1).then_some(dir)
+}
+
+/// Removes whatever is at `path` (a link or a directory) and makes its parent.
+fn clear(path: &Path) -> Result<(), String> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    if path.symlink_metadata().is_ok() {
+        let r = if path.is_dir() && !path.is_symlink() {
+            std::fs::remove_dir_all(path)
+        } else {
+            std::fs::remove_file(path)
+        };
+        r.map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Links an unpacked package into place, as Terraform links mirror and cache packages.
+fn link_dir(src: &Path, target: &Path) -> Result<(), String> {
+    let src = std::fs::canonicalize(src).map_err(|e| format!("{}: {e}", src.display()))?;
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&src, target).map_err(|e| format!("{}: {e}", target.display()))?;
+    #[cfg(not(unix))]
+    copy_dir(&src, target)?;
+    Ok(())
 }
 
 fn make_executable(dir: &Path) {
@@ -479,6 +712,9 @@ provider_installation {
     path    = "/opt/mirror"
     include = ["registry.terraform.io/hashicorp/*"]
   }
+  network_mirror {
+    url = "https://mirror.example/providers"
+  }
   dev_overrides {
     "example/thing" = "/src/thing"
   }
@@ -488,14 +724,35 @@ provider_installation {
 }
 "#;
         let c = CliConfig::parse(text, Path::new("x.tfrc")).unwrap();
-        assert_eq!(c.mirrors.len(), 1);
-        assert!(c.mirrors[0].serves("registry.terraform.io/hashicorp/aws"));
-        assert!(!c.mirrors[0].serves("registry.terraform.io/example/thing"));
+        let one_line = CliConfig::parse(
+            "provider_installation { direct {} } # {\n",
+            Path::new("y.tfrc"),
+        )
+        .unwrap();
+        assert_eq!(one_line.methods.len(), 1);
+        assert_eq!(one_line.methods[0].location, Location::Direct);
+        assert_eq!(c.methods.len(), 3);
+        assert_eq!(
+            c.methods[0].location,
+            Location::Filesystem("/opt/mirror".into())
+        );
+        assert!(c.methods[0].serves("registry.terraform.io/hashicorp/aws"));
+        assert!(!c.methods[0].serves("registry.terraform.io/example/thing"));
+        assert_eq!(
+            c.methods[1].location,
+            Location::Network("https://mirror.example/providers/".into())
+        );
         assert_eq!(
             c.dev_override("registry.terraform.io/example/thing"),
             Some(Path::new("/src/thing"))
         );
-        assert!(c.direct);
+        assert_eq!(c.methods[2].location, Location::Direct);
+        assert!(!c.methods[2].serves("registry.terraform.io/hashicorp/aws"));
+        assert!(c.methods[2].serves("registry.terraform.io/example/thing"));
+        let bad = "provider_installation {\n  network_mirror {\n    url = \"http://x/\"\n  }\n}\n";
+        assert!(CliConfig::parse(bad, Path::new("x.tfrc"))
+            .unwrap_err()
+            .contains("https://"));
         assert_eq!(c.plugin_cache_dir.as_deref(), Some(Path::new("/tmp/cache")));
     }
 

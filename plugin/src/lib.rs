@@ -12,6 +12,7 @@ pub mod install;
 pub mod launch;
 pub mod msgpack;
 pub mod provider;
+pub mod remote;
 pub mod rpc;
 pub mod schema;
 mod tls;
@@ -19,6 +20,7 @@ mod tls;
 pub use attach::{attach, shutdown_all, Need, Served};
 pub use launch::{LaunchOptions, Plugin};
 pub use provider::{PluginFactory, PluginProvider};
+pub use remote::Auth;
 
 /// The protocol messages (`proto/wire.proto`), compiled by protox + prost at build time.
 #[allow(clippy::all)]

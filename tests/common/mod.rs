@@ -160,6 +160,8 @@ impl Dir {
 }
 
 pub mod moto;
+#[allow(dead_code)]
+pub mod registry;
 
 impl Dir {
     /// Runs gantry with extra environment given as owned strings.

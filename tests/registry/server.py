@@ -1,5 +1,6 @@
-"""A module registry on 127.0.0.1 speaking Terraform's module registry protocol over HTTPS
-(service discovery, versions, download with X-Terraform-Get, tar.gz archives), for tests.
+"""A registry on 127.0.0.1 speaking Terraform's module registry protocol over HTTPS
+(service discovery, versions, download with X-Terraform-Get, tar.gz archives), for tests, and
+its provider registry and network mirror protocols (see providers.py).
 
 usage: server.py DIR -- makes a test CA (DIR/ca.pem, for SSL_CERT_FILE) and a certificate for
 127.0.0.1 signed by it, writes the chosen port to DIR/port, serves until killed.
@@ -12,6 +13,9 @@ import json
 import ssl
 import sys
 import tarfile
+import threading
+
+import providers
 
 VERSIONS = ["1.0.0", "1.2.0", "2.0.0"]
 
@@ -31,6 +35,19 @@ def archive(version):
     return buf.getvalue()
 
 
+_PACKAGES = None
+_LOCK = threading.Lock()
+
+
+def packages():
+    """Provider packages, made (with their signing keys) on the first provider request."""
+    global _PACKAGES
+    with _LOCK:
+        if _PACKAGES is None:
+            _PACKAGES = providers.Packages(sys.argv[1])
+        return _PACKAGES
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     def send(self, code, body=b"", headers=None, ctype="application/json"):
         self.send_response(code)
@@ -44,7 +61,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         p = self.path.split("?")[0]
         if p == "/.well-known/terraform.json":
-            return self.send(200, json.dumps({"modules.v1": "/v1/modules/"}).encode())
+            services = {"modules.v1": "/v1/modules/", "providers.v1": "/v1/providers/"}
+            return self.send(200, json.dumps(services).encode())
+        if p.startswith("/v1/providers/") or p.startswith("/files/") or p.startswith("/mirror/"):
+            got = packages().route(p)
+            if got is not None:
+                code, body, ctype = got
+                return self.send(code, body, ctype=ctype)
         if p == "/v1/modules/acme/net/aws/versions":
             body = {"modules": [{"versions": [{"version": v} for v in VERSIONS]}]}
             return self.send(200, json.dumps(body).encode())
