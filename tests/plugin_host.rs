@@ -67,6 +67,12 @@ data "gantrytest_catalog" "c" {{
 output "names" {{
   value = data.gantrytest_catalog.c.names
 }}
+output "slug" {{
+  value = provider::gantrytest::slug("Llama 3: Serve!")
+}}
+output "id_slug" {{
+  value = provider::gantrytest::slug(gantrytest_model.m.id)
+}}
 "#,
         store.display()
     )
@@ -103,9 +109,28 @@ fn a_tfplugin6_provider_applies_updates_imports_and_destroys_beside_terraform() 
         "the lock files of both tools are byte-identical"
     );
 
+    // A provider-defined function: known arguments are called at plan time, an argument
+    // known only after apply makes the result unknown until then.
+    let r = d.gantry_with(&["plan"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout.contains("+ slug    = \"llama-3-serve\""),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("+ id_slug = (known after apply)"),
+        "{}",
+        r.stdout
+    );
     let r = d.gantry_with(&["apply", "-auto-approve"], &env);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.stdout.contains("names = [\"llama\"]"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("slug = \"llama-3-serve\""),
+        "{}",
+        r.stdout
+    );
     assert!(!r.stdout.contains("s3cret"), "sensitive values stay hidden");
     let objects = cloud(&store);
     assert_eq!(objects.as_object().unwrap().len(), 1);

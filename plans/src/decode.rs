@@ -36,6 +36,10 @@ impl Resolver for WithIterator<'_> {
     fn source_text(&self, file: gantry_core::diag::FileId) -> Option<&str> {
         self.base.source_text(file)
     }
+
+    fn provider_source(&self, local: &str) -> Option<String> {
+        self.base.provider_source(local)
+    }
 }
 
 /// The blocks one `dynamic` block generates: its `content` once per element of `for_each`,

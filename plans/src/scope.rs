@@ -304,6 +304,13 @@ impl Resolver for ModuleScope<'_> {
         let root = self.scope.tree.config(&ModuleInstance::root())?;
         root.sources.files.get(file).map(|f| &*f.text)
     }
+
+    fn provider_source(&self, local: &str) -> Option<String> {
+        let cfg = self.scope.tree.config(self.module)?;
+        cfg.required_providers
+            .contains_key(local)
+            .then(|| cfg.provider_source(local))
+    }
 }
 
 /// A scope for one resource or module instance: adds `count.index` or `each.key` /
@@ -332,6 +339,10 @@ impl Resolver for InstanceScope<'_> {
 
     fn source_text(&self, file: gantry_core::diag::FileId) -> Option<&str> {
         self.base.source_text(file)
+    }
+
+    fn provider_source(&self, local: &str) -> Option<String> {
+        self.base.provider_source(local)
     }
 }
 

@@ -72,19 +72,23 @@ pub fn shutdown_all() {
     let _ = done.join();
 }
 
+/// Runs async plugin work to completion from synchronous code, on the plugin runtime and a
+/// thread of its own: `block_on` may not run on a thread already inside a runtime, and the
+/// caller (the engine, the evaluator) may be on one.
+pub(crate) fn block_on<T: Send>(f: impl std::future::Future<Output = T> + Send) -> T {
+    std::thread::scope(|s| {
+        s.spawn(|| runtime().block_on(f))
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    })
+}
+
 fn start_blocking(
     exe: PathBuf,
     opts: LaunchOptions,
     version: Option<String>,
 ) -> Result<Arc<PluginFactory>, String> {
-    // A thread of its own: `block_on` may not run on a thread that is already inside a
-    // runtime, and the caller may be one.
-    let t =
-        std::thread::spawn(move || runtime().block_on(PluginFactory::start(exe, opts, version)));
-    let f = Arc::new(
-        t.join()
-            .map_err(|_| "the plugin starter panicked".to_string())??,
-    );
+    let f = Arc::new(block_on(PluginFactory::start(exe, opts, version))?);
     started()
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -153,6 +157,7 @@ pub fn attach(
         })?;
         let f = start_blocking(exe, LaunchOptions::new(&need.addr), version.clone())
             .map_err(|e| format!("provider {}: {e}", need.addr))?;
+        gantry_core::provider_functions::register(&need.addr, f.functions());
         let protocol = f.protocol();
         let v = version.unwrap_or_else(|| "0.0.0".into());
         match native {

@@ -451,16 +451,6 @@ struct Offer {
     local: Option<PathBuf>,
 }
 
-/// Runs async HTTP work to completion from synchronous code, on the plugin runtime and a
-/// thread of its own (so it works whether or not the caller is inside a runtime).
-fn block_on<T: Send>(f: impl std::future::Future<Output = T> + Send) -> T {
-    std::thread::scope(|s| {
-        s.spawn(|| crate::attach::runtime().block_on(f))
-            .join()
-            .expect("the provider download thread panicked")
-    })
-}
-
 /// The versions of `addr` each method that serves it offers, in the methods' order.
 fn offers(cli: &CliConfig, addr: &str) -> Result<Vec<Offer>, String> {
     let mut out = Vec::new();
@@ -491,9 +481,12 @@ fn offers(cli: &CliConfig, addr: &str) -> Result<Vec<Offer>, String> {
             client = Some(crate::remote::http_client()?);
         }
         let client = client.as_ref().expect("set above");
-        let versions = block_on(crate::remote::versions(client, &remote, addr)).map_err(|e| {
-            format!("could not retrieve the list of available versions for provider {addr}: {e}")
-        })?;
+        let versions = crate::attach::block_on(crate::remote::versions(client, &remote, addr))
+            .map_err(|e| {
+                format!(
+                    "could not retrieve the list of available versions for provider {addr}: {e}"
+                )
+            })?;
         out.extend(versions.into_iter().map(|version| Offer {
             version,
             method: i,
@@ -582,7 +575,7 @@ pub fn install(
             },
         };
         let client = crate::remote::http_client()?;
-        let got = block_on(crate::remote::fetch(&client, &remote, addr, &version))?;
+        let got = crate::attach::block_on(crate::remote::fetch(&client, &remote, addr, &version))?;
         let zh = crate::remote::zip_hash(&got.zip);
         // With a plugin cache, the package goes there and is linked, as Terraform does.
         let unpack_to = match &cli.plugin_cache_dir {

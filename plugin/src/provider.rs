@@ -14,9 +14,10 @@ use gantry_core::provider::{
     BlockSchema, ErrorKind, Nesting, Op, PlanRequest, PlanResponse, Provider, ProviderError,
     ProviderFactory, ProviderResult, ProviderSchema,
 };
+use gantry_core::provider_functions::{ProviderFunctions, Signature};
 use gantry_core::types::Type;
 use gantry_core::value::{Map, PathStep, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -136,6 +137,8 @@ pub struct PluginFactory {
     opts: LaunchOptions,
     version: Option<String>,
     schemas: Arc<Schemas>,
+    /// Provider-defined functions, served by the first process.
+    functions: Arc<FunctionSet>,
     /// The process that answered the schema, kept for the first configuration.
     spare: tokio::sync::Mutex<Option<Arc<Plugin>>>,
     /// Every process started, shut down together at the end of the run.
@@ -157,20 +160,26 @@ impl PluginFactory {
         let client = Client {
             plugin: plugin.clone(),
         };
-        let schema = if plugin.protocol == 5 {
+        let (schema, functions) = if plugin.protocol == 5 {
             let r: wire::GetProviderSchema5Response = client
                 .call(rpc::GET_SCHEMA, wire::Empty {})
                 .await
                 .map_err(|e| e.to_string())?;
             rpc::diagnostics(&r.diagnostics).map_err(|e| e.to_string())?;
-            crate::schema::from_v5(&r)?
+            (
+                crate::schema::from_v5(&r)?,
+                crate::schema::functions(&r.functions)?,
+            )
         } else {
             let r: wire::GetProviderSchema6Response = client
                 .call(rpc::GET_SCHEMA, wire::Empty {})
                 .await
                 .map_err(|e| e.to_string())?;
             rpc::diagnostics(&r.diagnostics).map_err(|e| e.to_string())?;
-            crate::schema::from_v6(&r)?
+            (
+                crate::schema::from_v6(&r)?,
+                crate::schema::functions(&r.functions)?,
+            )
         };
         Ok(PluginFactory {
             exe,
@@ -180,9 +189,18 @@ impl PluginFactory {
                 schema,
                 types: Mutex::new(HashMap::new()),
             }),
+            functions: Arc::new(FunctionSet {
+                signatures: functions,
+                client: client.clone(),
+            }),
             spare: tokio::sync::Mutex::new(Some(plugin.clone())),
             started: Mutex::new(vec![plugin]),
         })
+    }
+
+    /// The provider's functions, for `gantry_core::provider_functions::register`.
+    pub fn functions(&self) -> Arc<dyn ProviderFunctions> {
+        self.functions.clone()
     }
 
     pub fn protocol(&self) -> u32 {
@@ -201,6 +219,59 @@ impl PluginFactory {
         for p in all {
             p.shutdown().await;
         }
+    }
+}
+
+/// A plugin's provider-defined functions (CallFunction needs no configured provider).
+struct FunctionSet {
+    signatures: BTreeMap<String, Signature>,
+    client: Client,
+}
+
+impl ProviderFunctions for FunctionSet {
+    fn signatures(&self) -> &BTreeMap<String, Signature> {
+        &self.signatures
+    }
+
+    fn call(&self, name: &str, args: Vec<Value>) -> Result<Value, String> {
+        let sig = self
+            .signatures
+            .get(name)
+            .ok_or_else(|| format!("no function named {name:?}"))?;
+        let arguments = args
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let ty = sig
+                    .params
+                    .get(i)
+                    .or(sig.variadic.as_ref())
+                    .map(|p| &p.ty)
+                    .unwrap_or(&Type::Any);
+                wire::DynamicValue {
+                    msgpack: msgpack::encode(a, ty),
+                    json: Vec::new(),
+                }
+            })
+            .collect();
+        let req = wire::CallFunctionRequest {
+            name: name.to_string(),
+            arguments,
+        };
+        let client = self.client.clone();
+        let r: wire::CallFunctionResponse =
+            crate::attach::block_on(async move { client.call(rpc::CALL_FUNCTION, req).await })
+                .map_err(|e| e.to_string())?;
+        if let Some(e) = r.error.filter(|e| !e.text.is_empty()) {
+            return Err(match e.function_argument {
+                Some(i) => format!("argument {}: {}", i + 1, e.text),
+                None => e.text,
+            });
+        }
+        let result = r
+            .result
+            .ok_or_else(|| format!("the provider returned no result from {name}"))?;
+        msgpack::decode(&result.msgpack, &sig.returns).map_err(|e| e.to_string())
     }
 }
 

@@ -244,3 +244,40 @@ pub fn from_v6(r: &wire::GetProviderSchema6Response) -> Result<ProviderSchema, S
         false,
     )
 }
+
+/// The functions a provider declares in its schema (protocol 5 and 6 share the message).
+pub fn functions(
+    declared: &std::collections::HashMap<String, wire::Function>,
+) -> Result<BTreeMap<String, gantry_core::provider_functions::Signature>, String> {
+    use gantry_core::provider_functions::{Parameter, Signature};
+    let param = |p: &wire::function::Parameter, f: &str| -> Result<Parameter, String> {
+        Ok(Parameter {
+            name: p.name.clone(),
+            ty: cty(&p.r#type, &format!("function {f} parameter {}", p.name))?,
+            allow_null: p.allow_null_value,
+            allow_unknown: p.allow_unknown_values,
+        })
+    };
+    declared
+        .iter()
+        .map(|(name, f)| {
+            let sig = Signature {
+                params: f
+                    .parameters
+                    .iter()
+                    .map(|p| param(p, name))
+                    .collect::<Result<_, _>>()?,
+                variadic: f
+                    .variadic_parameter
+                    .as_ref()
+                    .map(|p| param(p, name))
+                    .transpose()?,
+                returns: match &f.r#return {
+                    Some(r) => cty(&r.r#type, &format!("function {name} return"))?,
+                    None => Type::Any,
+                },
+            };
+            Ok((name.clone(), sig))
+        })
+        .collect()
+}

@@ -1,13 +1,16 @@
 //! The expression evaluator: hcl-edit's AST in, a [`Value`] (with unknown and sensitive marks)
 //! or a [`Diagnostic`] with the expression's span out. It never panics on user input.
 
+mod access;
+mod call;
 pub mod functions;
 pub mod heredoc;
 pub mod refs;
 pub mod typehint;
 
 use crate::diag::{Diagnostic, FileId, SourceSpan};
-use crate::value::{format_number, Map, Value};
+use crate::value::{Map, Value};
+pub use access::{get_attr, index, iter_pairs, to_string};
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::template::{Directive, Element, Strip, Template};
 use hcl_edit::Span;
@@ -34,6 +37,12 @@ pub trait Resolver: Sync {
     /// The text of a configuration file, where the resolver knows it: `<<-` heredocs are
     /// read from their source (see [`heredoc`]).
     fn source_text(&self, _file: FileId) -> Option<&str> {
+        None
+    }
+
+    /// The full address (`HOST/NS/TYPE`) the module maps a provider local name to, for
+    /// `provider::NAME::fn(...)` calls. `None`: ask the function table by type name.
+    fn provider_source(&self, _local: &str) -> Option<String> {
         None
     }
 }
@@ -570,77 +579,6 @@ impl<'a> Evaluator<'a> {
         Ok(v.mark_if(sensitive))
     }
 
-    fn call(
-        &self,
-        f: &hcl_edit::expr::FuncCall,
-        scope: &mut Scope,
-        span: Option<SourceSpan>,
-    ) -> Result<Value, Diagnostic> {
-        let name = f.name.name.as_str();
-        let args: Vec<&Expression> = f.args.iter().collect();
-        // `try` and `can` look at errors, so they get their arguments unevaluated.
-        match name {
-            "try" => {
-                let mut last = None;
-                for a in &args {
-                    match self.eval_in(a, scope) {
-                        Ok(v) => return Ok(v),
-                        Err(d) => last = Some(d),
-                    }
-                }
-                return Err(err(
-                    "Error in function call",
-                    format!(
-                        "Call to function \"try\" failed: no expression succeeded{}",
-                        last.map(|d| format!(": {}", d.detail)).unwrap_or_default()
-                    ),
-                    span,
-                ));
-            }
-            "can" => {
-                if args.len() != 1 {
-                    return Err(err(
-                        "Invalid function call",
-                        "can takes exactly one argument",
-                        span,
-                    ));
-                }
-                return Ok(match self.eval_in(args[0], scope) {
-                    Ok(v) if !v.is_wholly_known() => Value::Unknown,
-                    Ok(_) => Value::Bool(true),
-                    Err(_) => Value::Bool(false),
-                });
-            }
-            _ => {}
-        }
-        let mut values = args
-            .iter()
-            .map(|a| self.eval_in(a, scope))
-            .collect::<Result<Vec<_>, _>>()?;
-        if f.args.expand_final() {
-            if let Some(last) = values.pop() {
-                match last.unmark().0 {
-                    Value::List(l) | Value::Set(l) => values.extend(l.iter().cloned()),
-                    Value::Unknown => return Ok(Value::Unknown),
-                    other => {
-                        return Err(err(
-                            "Invalid expanding argument value",
-                            format!("The expanding argument (indicated by ...) must be of a tuple, list, or set type, not {}.", other.type_name()),
-                            span,
-                        ))
-                    }
-                }
-            }
-        }
-        functions::call(name, values, self).map_err(|m| {
-            err(
-                "Error in function call",
-                format!("Call to function {name:?} failed: {m}"),
-                span,
-            )
-        })
-    }
-
     fn number(&self, v: &Value, span: Option<SourceSpan>) -> Result<f64, Diagnostic> {
         match v {
             Value::Number(n) => Ok(*n),
@@ -719,148 +657,6 @@ fn primitive_kind(v: &Value) -> Option<&'static str> {
         Value::Number(_) => Some("number"),
         Value::Bool(_) => Some("bool"),
         _ => None,
-    }
-}
-
-/// Key / value pairs of a collection, as `for` expressions and `dynamic` blocks iterate it.
-pub fn iter_pairs(
-    coll: &Value,
-    span: Option<SourceSpan>,
-) -> Result<Vec<(Value, Value)>, Diagnostic> {
-    match coll {
-        Value::List(l) => Ok(l
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (Value::Number(i as f64), v.clone()))
-            .collect()),
-        Value::Set(l) => Ok(l.iter().map(|v| (v.clone(), v.clone())).collect()),
-        Value::Map(m) => Ok(m
-            .iter()
-            .map(|(k, v)| (Value::string(k.as_str()), v.clone()))
-            .collect()),
-        Value::Null => Err(err(
-            "Iteration over null value",
-            "A null value cannot be used as the collection in a 'for' expression.",
-            span,
-        )),
-        other => Err(err(
-            "Iteration over non-iterable value",
-            format!(
-                "A value of type {} cannot be used as the collection in a 'for' expression.",
-                other.type_name()
-            ),
-            span,
-        )),
-    }
-}
-
-/// Template/key string conversion of a primitive value.
-pub fn to_string(v: &Value) -> Result<String, String> {
-    match v.unmark().0 {
-        Value::String(s) => Ok(s.to_string()),
-        Value::Number(n) => Ok(format_number(*n)),
-        Value::Bool(b) => Ok(b.to_string()),
-        Value::Null => Err("The value is null; a string is required.".into()),
-        other => Err(format!(
-            "Cannot include a {} value in a string.",
-            other.type_name()
-        )),
-    }
-}
-
-pub fn get_attr(v: &Value, name: &str, span: Option<SourceSpan>) -> Result<Value, Diagnostic> {
-    let (inner, s) = v.unmark();
-    match inner {
-        Value::Unknown => Ok(Value::Unknown.mark_if(s)),
-        Value::Map(m) => match m.get(name) {
-            Some(x) => Ok(x.clone().mark_if(s)),
-            None => Err(err(
-                "Unsupported attribute",
-                format!("This object does not have an attribute named {name:?}."),
-                span,
-            )),
-        },
-        Value::Null => Err(err(
-            "Attempt to get attribute from null value",
-            "This value is null, so it does not have any attributes.",
-            span,
-        )),
-        Value::List(_) | Value::Set(_) => Err(err(
-            "Unsupported attribute",
-            format!("Can't access attributes on a list of objects. Did you mean to access attribute {name:?} for a specific element of the list, or across all elements of the list?"),
-            span,
-        )),
-        other => Err(err(
-            "Unsupported attribute",
-            format!("Can't access attributes on a primitive-typed value ({}).", other.type_name()),
-            span,
-        )),
-    }
-}
-
-pub fn index(v: &Value, key: &Value, span: Option<SourceSpan>) -> Result<Value, Diagnostic> {
-    let sensitive_key = key.contains_sensitive();
-    index_inner(v, key, span).map_err(|d| {
-        if sensitive_key {
-            Diagnostic { detail: "The given key does not identify an element in this collection value (the key is sensitive, so it is not shown).".into(), ..d }
-        } else {
-            d
-        }
-    })
-}
-
-fn index_inner(v: &Value, key: &Value, span: Option<SourceSpan>) -> Result<Value, Diagnostic> {
-    let (inner, s1) = v.unmark();
-    let (key, s2) = key.unmark();
-    let s = s1 || s2;
-    if inner.is_unknown() || key.is_unknown() {
-        return Ok(Value::Unknown.mark_if(s));
-    }
-    match inner {
-        Value::List(l) => {
-            let i = match key {
-                Value::Number(n) => *n,
-                Value::String(x) => x.parse().unwrap_or(f64::NAN),
-                _ => f64::NAN,
-            };
-            if i.fract() != 0.0 || i < 0.0 || i as usize >= l.len() {
-                return Err(err(
-                    "Invalid index",
-                    format!(
-                        "The given key does not identify an element in this collection value: {} is out of range for a list of {} elements.",
-                        key, l.len()
-                    ),
-                    span,
-                ));
-            }
-            Ok(l[i as usize].clone().mark_if(s))
-        }
-        Value::Map(m) => {
-            let k = to_string(key).map_err(|d| err("Invalid index", d, span.clone()))?;
-            match m.get(&k) {
-                Some(x) => Ok(x.clone().mark_if(s)),
-                None => Err(err(
-                    "Invalid index",
-                    format!("The given key does not identify an element in this collection value: no key {k:?}."),
-                    span,
-                )),
-            }
-        }
-        Value::Null => Err(err(
-            "Attempt to index null value",
-            "This value is null, so it does not have any indices.",
-            span,
-        )),
-        Value::Set(_) => Err(err(
-            "Invalid index",
-            "Elements of a set are identified only by their value and don't have any separate index or key to select with, so it's only possible to perform operations across all elements of the set.",
-            span,
-        )),
-        other => Err(err(
-            "Invalid index",
-            format!("This value does not have any indices ({}).", other.type_name()),
-            span,
-        )),
     }
 }
 

@@ -25,6 +25,10 @@ impl Resolver for WithScopedData<'_> {
     fn source_text(&self, file: gantry_core::diag::FileId) -> Option<&str> {
         self.base.source_text(file)
     }
+
+    fn provider_source(&self, local: &str) -> Option<String> {
+        self.base.provider_source(local)
+    }
 }
 
 fn as_warning(mut d: Diagnostic) -> Diagnostic {

@@ -23,6 +23,10 @@ impl Engine {
             fn source_text(&self, file: gantry_core::diag::FileId) -> Option<&str> {
                 self.0.source_text(file)
             }
+
+            fn provider_source(&self, local: &str) -> Option<String> {
+                self.0.provider_source(local)
+            }
         }
         let mut scope = self.new_scope(true);
         let mut diags = Diagnostics::default();
