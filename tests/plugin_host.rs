@@ -195,6 +195,57 @@ fn a_tfplugin6_provider_applies_updates_imports_and_destroys_beside_terraform() 
         r.all()
     );
 
+    // State written under the type's schema version 0 (`replica_count`) is upgraded by the
+    // plugin (UpgradeResourceState) before it is read: no change, no drift, and the next
+    // write records version 1 — as Terraform, given the same old state, also sees it.
+    let mut st = d.state_json();
+    for res in st["resources"].as_array_mut().unwrap() {
+        if res["type"] == "gantrytest_model" {
+            let inst = &mut res["instances"][0];
+            inst["schema_version"] = 0.into();
+            let attrs = inst["attributes"].as_object_mut().unwrap();
+            let n = attrs.remove("replicas").unwrap();
+            attrs.insert("replica_count".into(), n);
+        }
+    }
+    d.write(
+        "terraform.tfstate",
+        &serde_json::to_string_pretty(&st).unwrap(),
+    );
+    let old_state = d.read("terraform.tfstate");
+    let r = terraform_env(
+        d.path(),
+        &["plan", "-detailed-exitcode", "-input=false"],
+        &env,
+    );
+    assert_eq!(
+        r.code,
+        0,
+        "Terraform upgrades the old state too:\n{}",
+        r.all()
+    );
+    d.write("terraform.tfstate", &old_state);
+    let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(
+        r.code,
+        0,
+        "an upgraded object plans no change:\n{}",
+        r.all()
+    );
+    let r = d.gantry_with(&["apply", "-refresh-only", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let st = d.state_json();
+    let inst = st["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "gantrytest_model")
+        .map(|r| r["instances"][0].clone())
+        .unwrap();
+    assert_eq!(inst["schema_version"], 1, "{inst}");
+    assert_eq!(inst["attributes"]["replicas"], 4, "{inst}");
+    assert!(inst["attributes"].get("replica_count").is_none(), "{inst}");
+
     let r = d.gantry_with(&["destroy", "-auto-approve"], &env);
     assert_eq!(r.code, 0, "{}", r.all());
     assert_eq!(cloud(&store), serde_json::json!({}));
@@ -375,4 +426,131 @@ fn the_real_aws_plugin_serves_what_the_native_provider_lacks_under_one_provider_
     let r = d.gantry_with(&["destroy", "-auto-approve"], &env);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.stdout.contains("4 destroyed"), "{}", r.stdout);
+}
+
+#[test]
+fn an_interrupt_asks_plugins_to_stop_and_nothing_is_lost() {
+    let d = Dir::new();
+    let mirror = test_mirror(&d);
+    let markers = d.path().join("markers");
+    std::fs::create_dir_all(&markers).unwrap();
+    let mut env = vec![cli_config(&d, &mirror, "registry.terraform.io/gantry/*")];
+    let store = d.path().join("cloud.json");
+    d.write("main.tf", &model_config(&store, 1));
+    let r = d.gantry_with(&["init"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+
+    env.push(("GANTRYTEST_MARKERS", markers.display().to_string()));
+    env.push(("GANTRYTEST_SLOW_CREATE", "600".into()));
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_gantry"));
+    c.args(["apply", "-auto-approve"])
+        .current_dir(d.path())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in &env {
+        c.env(k, v);
+    }
+    let child = c.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !markers.join("creating").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the create never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let ok = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    // The plugin's 600 s wait ends only because gantry sent StopProvider.
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        markers.join("stopped").exists(),
+        "StopProvider reached the plugin:\n{stderr}"
+    );
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("Interrupt received"), "{stderr}");
+    let st = d.state_json();
+    let inst = &st["resources"][0]["instances"][0];
+    assert_eq!(
+        inst["status"], "tainted",
+        "the half-made object is recorded, tainted as Terraform does: {st}"
+    );
+
+    // The object the plugin made is known: the next apply does not make a second one.
+    env.retain(|(k, _)| *k != "GANTRYTEST_SLOW_CREATE");
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout.contains("is tainted, so must be replaced"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        cloud(&store).as_object().unwrap().len(),
+        1,
+        "one model, not two:\n{}",
+        r.all()
+    );
+}
+
+#[test]
+fn a_tfplugin5_provider_applies_and_destroys_beside_terraform() {
+    // The same test provider, served as protocol 5 (`GANTRYTEST_PROTOCOL=5`).
+    let d = Dir::new();
+    let mirror = test_mirror(&d);
+    let mut env = vec![cli_config(&d, &mirror, "registry.terraform.io/gantry/*")];
+    env.push(("GANTRYTEST_PROTOCOL", "5".into()));
+    let store = d.path().join("cloud.json");
+    d.write("main.tf", &model_config(&store, 2));
+    let r = d.gantry_with(&["init"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+
+    let mut logged = env.clone();
+    logged.push(("GANTRY_LOG", "gantry::plugin=debug".into()));
+    let r = d.gantry_with(&["apply", "-auto-approve"], &logged);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stderr.contains("plugin protocol 5"),
+        "the plugin chose protocol 5:\n{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout.contains("slug = \"llama-3-serve\""),
+        "{}",
+        r.stdout
+    );
+    let id = cloud(&store)
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    assert_eq!(cloud(&store)[&id]["replicas"], 2);
+
+    let r = terraform_env(
+        d.path(),
+        &["plan", "-detailed-exitcode", "-input=false"],
+        &env,
+    );
+    assert_eq!(
+        r.code,
+        0,
+        "Terraform over protocol 5 plans no change:\n{}",
+        r.all()
+    );
+    d.write("main.tf", &model_config(&store, 5));
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(cloud(&store)[&id]["replicas"], 5, "updated in place");
+    let r = d.gantry_with(&["destroy", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(cloud(&store), serde_json::json!({}));
 }

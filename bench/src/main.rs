@@ -11,6 +11,10 @@
 //!
 //! Usage: gantry-bench [--gantry PATH] [--sizes 1000,10000] [--shapes wide,chain,count]
 //!                     [--repeat 3] [--terraform] [--terraform-timeout 600]
+//!        gantry-bench plugins [--gantry PATH] [--models 1000] [--gpus 100] [--buckets 50]
+//!                     [--aws-mirror /opt/tf-plugins] [--timeout 1200]   (see `plugins`)
+
+mod plugins;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -106,6 +110,7 @@ fn generate(shape: Shape, n: usize) -> String {
     s
 }
 
+#[derive(Clone)]
 struct Measure {
     wall: Duration,
     rss_kib: u64,
@@ -246,7 +251,7 @@ fn fmt_rss(m: &Option<Measure>) -> String {
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
+    let args = std::env::args().skip(1);
     let mut gantry = std::env::var("GANTRY")
         .map(PathBuf::from)
         .unwrap_or_else(|_| {
@@ -258,6 +263,39 @@ fn main() {
     let mut repeat = 3;
     let mut with_tf = false;
     let mut tf_timeout = Duration::from_secs(600);
+    let mut args = args.peekable();
+    if args.peek().map(String::as_str) == Some("plugins") {
+        args.next();
+        let mut o = plugins::Options {
+            gantry,
+            models: 1000,
+            gpus: 100,
+            buckets: 50,
+            aws_mirror: std::env::var("GANTRY_TF_PLUGIN_MIRROR")
+                .unwrap_or_else(|_| "/opt/tf-plugins".into())
+                .into(),
+            timeout: Duration::from_secs(1200),
+        };
+        while let Some(a) = args.next() {
+            let mut num = |d: usize| args.next().and_then(|x| x.parse().ok()).unwrap_or(d);
+            match a.as_str() {
+                "--gantry" => o.gantry = args.next().map(PathBuf::from).unwrap_or(o.gantry),
+                "--models" => o.models = num(o.models),
+                "--gpus" => o.gpus = num(o.gpus),
+                "--buckets" => o.buckets = num(o.buckets),
+                "--timeout" => o.timeout = Duration::from_secs(num(1200) as u64),
+                "--aws-mirror" => {
+                    o.aws_mirror = args.next().map(PathBuf::from).unwrap_or(o.aws_mirror)
+                }
+                other => {
+                    eprintln!("gantry-bench plugins: unknown argument {other}");
+                    std::process::exit(2);
+                }
+            }
+        }
+        plugins::main(&o);
+        return;
+    }
     while let Some(a) = args.next() {
         match a.as_str() {
             "--gantry" => gantry = args.next().map(PathBuf::from).unwrap_or(gantry),

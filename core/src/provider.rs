@@ -203,6 +203,10 @@ pub struct ProviderError {
     /// The cloud's own error code, when there is one.
     pub code: Option<String>,
     pub message: String,
+    /// What exists despite the error: a create that failed part-way (the object was made
+    /// but never became ready) returns the object with the error; the engine records it
+    /// as tainted rather than lose it.
+    pub partial: Option<Box<Value>>,
 }
 
 impl ProviderError {
@@ -211,7 +215,16 @@ impl ProviderError {
             kind,
             code: None,
             message: message.into(),
+            partial: None,
         }
+    }
+    /// Attaches what exists despite the error (see [`ProviderError::partial`]); a null or
+    /// partly unknown object attaches nothing.
+    pub fn with_partial(mut self, v: Value) -> Self {
+        if !v.is_null() && v.is_wholly_known() {
+            self.partial = Some(Box::new(v));
+        }
+        self
     }
     pub fn other(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Other, message)
@@ -300,6 +313,19 @@ pub trait Provider: Send + Sync {
             .read(type_name, prior)
             .await?
             .map(|v| (v, private.to_vec())))
+    }
+
+    /// Brings an object recorded under schema version `version` up to this provider's
+    /// current schema for the type (plugins: UpgradeResourceState with the recorded
+    /// attributes as JSON, as Terraform sends them). `None`: nothing to upgrade — native
+    /// providers read every version they ever wrote.
+    async fn upgrade(
+        &self,
+        _type_name: &str,
+        _version: u64,
+        _prior: &Value,
+    ) -> ProviderResult<Option<Value>> {
+        Ok(None)
     }
 
     /// Whether reads of this type need private data ([`Provider::read_with_private`]); then

@@ -447,7 +447,9 @@ async fn run(ctx: &Ctx<'_>, g: &DiGraph<Step, ()>, parallelism: usize) -> (Vec<D
 }
 
 /// Graceful interrupts (SIGINT / SIGTERM, delivered by the CLI or an embedder): the first
-/// stops scheduling new operations, the second stops waiting for those in flight.
+/// stops scheduling new operations and, as Terraform does, asks provider plugins to stop
+/// theirs (StopProvider: they end long waits and answer with what they made, which the
+/// journal records); the second stops waiting for those in flight.
 pub mod interrupt {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::OnceLock;
@@ -464,6 +466,9 @@ pub mod interrupt {
     pub fn raise() -> usize {
         let n = COUNT.fetch_add(1, Ordering::SeqCst) + 1;
         channel().send_replace(n);
+        if n == 1 {
+            gantry_plugin::stop_all();
+        }
         n
     }
 
@@ -816,6 +821,27 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         .await;
         if result.as_ref().is_err_and(certainly_not_applied) {
             settle(ctx, addr);
+        }
+        if let Some(partial) = result.as_ref().err().and_then(|e| e.partial.as_deref()) {
+            // The provider made (or changed) the object before failing: record what exists,
+            // a new object tainted as Terraform taints it, so nothing is lost or made twice.
+            let v = crate::decode::carry_unmodeled(&schema.block, &planned, partial.clone());
+            let value = remark(&schema.block, v, &[&planned]);
+            let inst = ResourceInstance {
+                provider: c.provider.clone(),
+                types: applied_types(ctx.plan.dynamic_types.get(addr), &value),
+                value,
+                dependencies: c.dependencies.clone(),
+                schema_version: schema.version,
+                create_before_destroy: c.create_before_destroy,
+                private: lock(&private).clone(),
+            };
+            let entry = if action == Action::Update {
+                JournalEntry::set(addr, &inst)
+            } else {
+                JournalEntry::set_tainted(addr, &inst)
+            };
+            record(ctx, entry).await?;
         }
         let v = result.map_err(|e| {
             fail(

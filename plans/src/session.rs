@@ -218,7 +218,15 @@ impl Session {
         }
         if !plan.has_changes() {
             let mut state = plan.prior_state.clone();
-            if !plan.drift.is_empty() {
+            // Objects the provider upgraded to a newer schema version are recorded so, as
+            // drift is: nothing else would write them.
+            let upgraded = state.resources.iter().any(|(a, i)| {
+                self.state
+                    .resources
+                    .get(a)
+                    .is_some_and(|old| old.schema_version != i.schema_version)
+            });
+            if !plan.drift.is_empty() || upgraded {
                 self.backend
                     .write_snapshot(&mut state)
                     .map_err(state_failure)?;

@@ -56,6 +56,20 @@ fn started() -> &'static Mutex<Vec<Arc<PluginFactory>>> {
     S.get_or_init(Default::default)
 }
 
+/// On an interrupt, as Terraform does: asks every running plugin to stop its operations
+/// (StopProvider). Returns at once; the requests go out on the plugin runtime.
+pub fn stop_all() {
+    let all: Vec<_> = started().lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if all.is_empty() {
+        return;
+    }
+    runtime().spawn(async move {
+        for f in all {
+            f.stop().await;
+        }
+    });
+}
+
 /// Stops every plugin process this process started (`GRPCController.Shutdown`, then kill).
 pub fn shutdown_all() {
     let all: Vec<_> = std::mem::take(&mut *started().lock().unwrap_or_else(|e| e.into_inner()));

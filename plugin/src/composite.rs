@@ -124,6 +124,9 @@ impl Provider for Composite {
     async fn read(&self, t: &str, prior: &Value) -> ProviderResult<Option<Value>> {
         self.managed(t).read(t, prior).await
     }
+    async fn upgrade(&self, t: &str, version: u64, prior: &Value) -> ProviderResult<Option<Value>> {
+        self.managed(t).upgrade(t, version, prior).await
+    }
     async fn read_with_private(
         &self,
         t: &str,

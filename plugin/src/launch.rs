@@ -246,6 +246,16 @@ impl Plugin {
                 path: path.clone(),
                 why,
             })?;
+        tracing::debug!(
+            target: "gantry::plugin",
+            "{}: started {} (plugin protocol {}, {} over {}{})",
+            opts.name,
+            path,
+            hs.protocol,
+            hs.addr,
+            hs.network,
+            if hs.cert.is_some() { ", AutoMTLS" } else { "" }
+        );
         Ok(Plugin {
             name: opts.name.clone(),
             protocol: hs.protocol,

@@ -17,7 +17,7 @@ pub mod rpc;
 pub mod schema;
 mod tls;
 
-pub use attach::{attach, shutdown_all, Need, Served};
+pub use attach::{attach, shutdown_all, stop_all, Need, Served};
 pub use launch::{LaunchOptions, Plugin};
 pub use provider::{PluginFactory, PluginProvider};
 pub use remote::Auth;

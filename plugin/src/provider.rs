@@ -212,6 +212,29 @@ impl PluginFactory {
             .unwrap_or(0)
     }
 
+    /// Asks every process this factory started to stop what it is doing (v5 `Stop`, v6
+    /// `StopProvider`): providers end long waits and return what they have.
+    pub async fn stop(&self) {
+        let all: Vec<Arc<Plugin>> = self
+            .started
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for plugin in all {
+            let client = Client { plugin };
+            let r: Result<wire::StopResponse, _> = client.call(rpc::STOP, wire::Empty {}).await;
+            match r {
+                Ok(r) if !r.error.is_empty() => {
+                    tracing::warn!(target: "gantry::plugin", "{}: stop: {}", self.exe.display(), r.error)
+                }
+                Err(e) => {
+                    tracing::warn!(target: "gantry::plugin", "{}: stop: {e}", self.exe.display())
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+
     /// Stops every process this factory started.
     pub async fn shutdown(&self) {
         let all: Vec<Arc<Plugin>> =
@@ -385,7 +408,9 @@ impl PluginProvider {
         // what exists, and gantry records nothing it cannot see.
         let value = undynamic(r.new_state.as_ref(), &ty)?;
         *op.private.lock().unwrap_or_else(|e| e.into_inner()) = r.private;
-        rpc::diagnostics(&r.diagnostics)?;
+        if let Err(e) = rpc::diagnostics(&r.diagnostics) {
+            return Err(e.with_partial(value));
+        }
         Ok(value)
     }
 
@@ -444,6 +469,33 @@ impl Provider for PluginProvider {
         private: &[u8],
     ) -> ProviderResult<Option<(Value, Vec<u8>)>> {
         self.read_resource(type_name, prior, private).await
+    }
+
+    async fn upgrade(
+        &self,
+        type_name: &str,
+        version: u64,
+        prior: &Value,
+    ) -> ProviderResult<Option<Value>> {
+        let ty = self.schemas.ty(false, type_name)?;
+        let json = serde_json::to_vec(&prior.unmark_deep().0.to_json())
+            .map_err(|e| ProviderError::other(e.to_string()))?;
+        let r: wire::UpgradeResourceStateResponse = self
+            .client
+            .call(
+                rpc::UPGRADE,
+                wire::UpgradeResourceStateRequest {
+                    type_name: type_name.to_string(),
+                    version: version as i64,
+                    raw_state: Some(wire::RawState {
+                        json,
+                        flatmap: Default::default(),
+                    }),
+                },
+            )
+            .await?;
+        rpc::diagnostics(&r.diagnostics)?;
+        undynamic(r.upgraded_state.as_ref(), &ty).map(Some)
     }
 
     async fn plan(&self, req: PlanRequest<'_>) -> ProviderResult<PlanResponse> {

@@ -50,6 +50,19 @@ impl JournalEntry {
             instance: instance_to_json(addr, inst),
         }
     }
+
+    /// An object that exists but is marked for replacement (a create that failed part-way:
+    /// the provider returned what it made together with the error), as Terraform taints it.
+    pub fn set_tainted(addr: &InstanceAddr, inst: &super::ResourceInstance) -> JournalEntry {
+        let mut instance = instance_to_json(addr, inst);
+        if let Some(o) = instance.as_object_mut() {
+            o.insert("status".into(), "tainted".into());
+        }
+        JournalEntry::Set {
+            addr: addr.to_string(),
+            instance,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

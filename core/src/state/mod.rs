@@ -126,8 +126,13 @@ impl State {
             JournalEntry::Set { addr, instance } => {
                 let a: InstanceAddr = addr.parse().map_err(|e| format!("{e}"))?;
                 let inst = instance_from_json(&a.resource, instance)?;
-                // A new object: whatever was tainted was replaced.
-                self.tainted.remove(&a);
+                // A new object: whatever was tainted was replaced — unless the new one is
+                // itself tainted (a create that failed part-way).
+                if instance.get("status").and_then(|s| s.as_str()) == Some("tainted") {
+                    self.tainted.insert(a.clone());
+                } else {
+                    self.tainted.remove(&a);
+                }
                 self.pending.remove(&a);
                 self.resources.insert(a, inst);
             }

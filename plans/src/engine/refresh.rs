@@ -17,6 +17,8 @@ impl Engine {
     ) -> Result<(State, Vec<ResourceChange>), Diagnostics> {
         const BATCH: usize = 1000;
         let scope = self.static_scope(true);
+        let upgraded = self.upgrade_state(state, &scope).await?;
+        let state = &upgraded;
         let mut groups: BTreeMap<(String, Option<String>, String), Vec<StateEntry>> =
             BTreeMap::new();
         for (addr, inst) in &state.resources {
@@ -117,6 +119,50 @@ impl Engine {
         diags.into_result()?;
         drift.sort_by(|a, b| a.addr.cmp(&b.addr));
         Ok((refreshed, drift))
+    }
+
+    /// Objects recorded under an older schema version of their type, brought up to the
+    /// current one by their provider before anything reads or plans them (as Terraform
+    /// does; the upgrade is not drift). Sensitive marks of the old value are kept.
+    async fn upgrade_state(&self, state: &State, scope: &Scope) -> Result<State, Diagnostics> {
+        let mut out = state.clone();
+        let mut diags = Diagnostics::default();
+        for (addr, inst) in &state.resources {
+            if addr.resource.mode != Mode::Managed {
+                continue;
+            }
+            let (name, alias) = self.provider_of(&addr.resource, inst);
+            let Some(schema) = self.schema(&addr.resource, &name) else {
+                continue;
+            };
+            if inst.schema_version >= schema.version {
+                continue;
+            }
+            let provider = self
+                .provider(&name, alias.as_deref(), scope)
+                .await
+                .map_err(Diagnostics::from)?;
+            match provider
+                .upgrade(&addr.resource.rtype, inst.schema_version, &inst.value)
+                .await
+            {
+                Ok(Some(v)) => {
+                    let r = out.resources.get_mut(addr).expect("cloned from state");
+                    r.value = remark(&schema.block, v, &[&inst.value]);
+                    r.schema_version = schema.version;
+                }
+                Ok(None) => {}
+                Err(e) => diags.push(error(
+                    "Error upgrading resource state",
+                    format!(
+                        "{addr}: from schema version {} to {}: {e}",
+                        inst.schema_version, schema.version
+                    ),
+                )),
+            }
+        }
+        diags.into_result()?;
+        Ok(out)
     }
 
     /// A change to an object in state: an update to `after`, or its deletion when `after` is
