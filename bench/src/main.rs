@@ -293,6 +293,8 @@ fn main() {
                 }
             }
         }
+        // Steps run in other directories: a relative path would be resolved from there.
+        o.gantry = std::fs::canonicalize(&o.gantry).unwrap_or(o.gantry);
         plugins::main(&o);
         return;
     }
@@ -332,6 +334,8 @@ fn main() {
             }
         }
     }
+    // Steps run in other directories: a relative path would be resolved from there.
+    let gantry = std::fs::canonicalize(&gantry).unwrap_or(gantry);
     let terraform = with_tf.then(|| PathBuf::from("terraform")).filter(|t| {
         Command::new(t)
             .arg("version")
