@@ -328,6 +328,14 @@ pub trait Provider: Send + Sync {
         Ok(None)
     }
 
+    /// Moves an object to another resource type of this provider (a `moved` block from
+    /// `source_type.x` to `target_type.y`; plugins: MoveResourceState with the recorded
+    /// attributes as JSON). Returns the object as the target type and its private data;
+    /// `None`: this provider cannot move between those types.
+    async fn move_state(&self, _req: MoveRequest<'_>) -> ProviderResult<Option<(Value, Vec<u8>)>> {
+        Ok(None)
+    }
+
     /// Whether reads of this type need private data ([`Provider::read_with_private`]); then
     /// the engine refreshes one object at a time through it instead of
     /// [`Provider::read_many`].
@@ -453,6 +461,17 @@ fn note_schemas(schema: &ProviderSchema) {
 pub fn known_schema(mode: crate::addr::Mode, rtype: &str) -> Option<Arc<ResourceSchema>> {
     let t = schema_table().read().unwrap_or_else(|e| e.into_inner());
     t.get(&(mode, rtype.to_string())).cloned()
+}
+
+/// An object to move between resource types ([`Provider::move_state`]).
+pub struct MoveRequest<'a> {
+    /// The full address of the provider that recorded it (`registry.terraform.io/NS/TYPE`).
+    pub source_provider: &'a str,
+    pub source_type: &'a str,
+    pub source_schema_version: u64,
+    pub source: &'a Value,
+    pub source_private: &'a [u8],
+    pub target_type: &'a str,
 }
 
 /// Provider factories by local name (`aws`, `google`, `azurerm`, `terraform`).

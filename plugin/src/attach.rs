@@ -224,7 +224,7 @@ fn locate(
     if let Some((_, hashes)) = &need.locked {
         let h1: Vec<&String> = hashes.iter().filter(|h| h.starts_with("h1:")).collect();
         if !h1.is_empty() {
-            let have = install::hash_dir(&dir)?;
+            let have = crate::hashcache::h1(data_dir, &dir)?;
             if !h1.iter().any(|h| **h == have) {
                 return Err(format!(
                     "the cached package for {} {version} does not match any of the checksums recorded in the dependency lock file ({have} is not one of {}). Run `gantry init -upgrade` to reinstall it, or check where it came from",

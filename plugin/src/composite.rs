@@ -124,6 +124,12 @@ impl Provider for Composite {
     async fn read(&self, t: &str, prior: &Value) -> ProviderResult<Option<Value>> {
         self.managed(t).read(t, prior).await
     }
+    async fn move_state(
+        &self,
+        req: gantry_core::provider::MoveRequest<'_>,
+    ) -> ProviderResult<Option<(Value, Vec<u8>)>> {
+        self.managed(req.target_type).move_state(req).await
+    }
     async fn upgrade(&self, t: &str, version: u64, prior: &Value) -> ProviderResult<Option<Value>> {
         self.managed(t).upgrade(t, version, prior).await
     }

@@ -335,18 +335,27 @@ pub fn mirror_packages(mirror: &Path, addr: &str) -> Vec<Package> {
 
 /// Terraform's `h1:` hash of an unpacked package directory.
 pub fn hash_dir(dir: &Path) -> Result<String, String> {
-    let mut files = Vec::new();
-    collect(dir, dir, &mut files).map_err(|e| format!("{}: {e}", dir.display()))?;
-    files.sort();
+    let files = package_files(dir)?;
     let mut summary = String::new();
     for rel in &files {
-        let bytes = std::fs::read(dir.join(rel)).map_err(|e| format!("{rel}: {e}"))?;
-        summary.push_str(&format!("{:x}  {rel}\n", Sha256::digest(&bytes)));
+        // Streamed: the hashicorp/aws executable alone is 700 MB.
+        let mut f = std::fs::File::open(dir.join(rel)).map_err(|e| format!("{rel}: {e}"))?;
+        let mut h = Sha256::new();
+        std::io::copy(&mut f, &mut h).map_err(|e| format!("{rel}: {e}"))?;
+        summary.push_str(&format!("{:x}  {rel}\n", h.finalize()));
     }
     Ok(format!(
         "h1:{}",
         base64::engine::general_purpose::STANDARD.encode(Sha256::digest(summary.as_bytes()))
     ))
+}
+
+/// The files of a package directory, `/`-separated paths relative to it, sorted.
+pub(crate) fn package_files(dir: &Path) -> Result<Vec<String>, String> {
+    let mut files = Vec::new();
+    collect(dir, dir, &mut files).map_err(|e| format!("{}: {e}", dir.display()))?;
+    files.sort();
+    Ok(files)
 }
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {

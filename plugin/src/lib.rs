@@ -8,6 +8,7 @@
 
 pub mod attach;
 pub mod composite;
+mod hashcache;
 pub mod install;
 pub mod launch;
 pub mod msgpack;

@@ -25,6 +25,9 @@ use std::sync::{Arc, Mutex};
 struct Schemas {
     schema: ProviderSchema,
     types: Mutex<HashMap<(bool, String), Arc<Type>>>,
+    /// The plugin's `move_resource_state` server capability: without it, Terraform (and
+    /// gantry) refuse `moved` across resource types.
+    can_move: bool,
 }
 
 impl Schemas {
@@ -56,6 +59,53 @@ impl Schemas {
 /// Terraform never sends a null list or set of nested blocks: absent blocks are empty
 /// collections (SDKv2 providers depend on it). Values from gantry's evaluator may have null
 /// there; this fills them in, at any depth.
+/// Terraform's proposed new state leaves a computed attribute the configuration does not set
+/// **null** where there is no prior value; gantry's engine marks it unknown (its native
+/// providers plan from that). SDKv2 providers read an unknown there as a value the
+/// configuration set (a "new extra") and fail on it at apply — hashicorp/aws's
+/// `aws_s3_bucket.policy` is parsed as JSON — so plugins get Terraform's form.
+pub fn terraform_proposed(proposed: &Value, config: &Value, block: &BlockSchema) -> Value {
+    let (Value::Map(p), Value::Map(c)) = (proposed, config.unmark().0) else {
+        return proposed.clone();
+    };
+    let mut out: Map = (**p).clone();
+    for (name, attr) in &block.attributes {
+        let unset = c.get(name).is_none_or(|v| v.is_null());
+        if attr.computed && unset && matches!(out.get(name), Some(Value::Unknown)) {
+            out.insert(name.clone(), Value::Null);
+        }
+    }
+    for (name, nb) in &block.blocks {
+        let (Some(pv), Some(cv)) = (out.get(name).cloned(), c.get(name)) else {
+            continue;
+        };
+        let fixed = match (nb.nesting, &pv, cv.unmark().0) {
+            (Nesting::Single, Value::Map(_), _) => terraform_proposed(&pv, cv, &nb.block),
+            (Nesting::List, Value::List(ps), Value::List(cs)) if ps.len() == cs.len() => {
+                Value::list(
+                    ps.iter()
+                        .zip(cs.iter())
+                        .map(|(p, c)| terraform_proposed(p, c, &nb.block))
+                        .collect(),
+                )
+            }
+            (Nesting::Set, Value::Set(ps), Value::Set(cs) | Value::List(cs))
+                if ps.len() == cs.len() =>
+            {
+                Value::set(
+                    ps.iter()
+                        .zip(cs.iter())
+                        .map(|(p, c)| terraform_proposed(p, c, &nb.block))
+                        .collect(),
+                )
+            }
+            _ => continue,
+        };
+        out.insert(name.clone(), fixed);
+    }
+    Value::map(out)
+}
+
 pub fn fill_blocks(v: Value, block: &BlockSchema) -> Value {
     let Value::Map(m) = v else {
         return v;
@@ -160,7 +210,7 @@ impl PluginFactory {
         let client = Client {
             plugin: plugin.clone(),
         };
-        let (schema, functions) = if plugin.protocol == 5 {
+        let (schema, functions, can_move) = if plugin.protocol == 5 {
             let r: wire::GetProviderSchema5Response = client
                 .call(rpc::GET_SCHEMA, wire::Empty {})
                 .await
@@ -169,6 +219,7 @@ impl PluginFactory {
             (
                 crate::schema::from_v5(&r)?,
                 crate::schema::functions(&r.functions)?,
+                r.server_capabilities.is_some_and(|c| c.move_resource_state),
             )
         } else {
             let r: wire::GetProviderSchema6Response = client
@@ -179,6 +230,7 @@ impl PluginFactory {
             (
                 crate::schema::from_v6(&r)?,
                 crate::schema::functions(&r.functions)?,
+                r.server_capabilities.is_some_and(|c| c.move_resource_state),
             )
         };
         Ok(PluginFactory {
@@ -188,6 +240,7 @@ impl PluginFactory {
             schemas: Arc::new(Schemas {
                 schema,
                 types: Mutex::new(HashMap::new()),
+                can_move,
             }),
             functions: Arc::new(FunctionSet {
                 signatures: functions,
@@ -471,6 +524,38 @@ impl Provider for PluginProvider {
         self.read_resource(type_name, prior, private).await
     }
 
+    async fn move_state(
+        &self,
+        req: gantry_core::provider::MoveRequest<'_>,
+    ) -> ProviderResult<Option<(Value, Vec<u8>)>> {
+        if !self.schemas.can_move {
+            return Ok(None);
+        }
+        let ty = self.schemas.ty(false, req.target_type)?;
+        let json = serde_json::to_vec(&req.source.unmark_deep().0.to_json())
+            .map_err(|e| ProviderError::other(e.to_string()))?;
+        let r: wire::MoveResourceStateResponse = self
+            .client
+            .call(
+                rpc::MOVE_STATE,
+                wire::MoveResourceStateRequest {
+                    source_provider_address: req.source_provider.to_string(),
+                    source_type_name: req.source_type.to_string(),
+                    source_schema_version: req.source_schema_version as i64,
+                    source_state: Some(wire::RawState {
+                        json,
+                        flatmap: Default::default(),
+                    }),
+                    target_type_name: req.target_type.to_string(),
+                    source_private: req.source_private.to_vec(),
+                },
+            )
+            .await?;
+        rpc::diagnostics(&r.diagnostics)?;
+        let v = undynamic(r.target_state.as_ref(), &ty)?;
+        Ok(Some((v, r.target_private)))
+    }
+
     async fn upgrade(
         &self,
         type_name: &str,
@@ -524,7 +609,11 @@ impl Provider for PluginProvider {
                         Some(p) => dynamic(p, &ty, block),
                         None => null_dynamic(),
                     }),
-                    proposed_new_state: Some(dynamic(req.proposed, &ty, block)),
+                    proposed_new_state: Some(dynamic(
+                        &terraform_proposed(req.proposed, req.config, block),
+                        &ty,
+                        block,
+                    )),
                     config: Some(config),
                     prior_private: req.prior_private.to_vec(),
                     provider_meta: None,
@@ -648,5 +737,37 @@ impl Provider for PluginProvider {
             .await?;
         rpc::diagnostics(&r.diagnostics)?;
         undynamic(r.state.as_ref(), &ty)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gantry_core::provider::AttributeSchema;
+
+    #[test]
+    fn proposed_state_for_plugins_leaves_unset_computed_attributes_null_on_create() {
+        let mut block = BlockSchema::default();
+        block.attributes.insert(
+            "policy".into(),
+            AttributeSchema::optional_computed(Type::String),
+        );
+        block.attributes.insert(
+            "name".into(),
+            AttributeSchema::optional_computed(Type::String),
+        );
+        let mut cfg = Map::new();
+        cfg.insert("policy".into(), Value::Null);
+        cfg.insert("name".into(), Value::Unknown);
+        let mut prop = Map::new();
+        prop.insert("policy".into(), Value::Unknown);
+        prop.insert("name".into(), Value::Unknown);
+        let out = terraform_proposed(&Value::map(prop), &Value::map(cfg), &block);
+        assert_eq!(out.get_attr("policy"), Some(&Value::Null));
+        assert_eq!(
+            out.get_attr("name"),
+            Some(&Value::Unknown),
+            "an unknown the configuration sets stays unknown"
+        );
     }
 }

@@ -41,6 +41,7 @@ method!(
 method!(CONFIGURE, "Configure", "ConfigureProvider");
 method!(UPGRADE, "UpgradeResourceState", "UpgradeResourceState");
 method!(READ, "ReadResource", "ReadResource");
+method!(MOVE_STATE, "MoveResourceState", "MoveResourceState");
 method!(PLAN, "PlanResourceChange", "PlanResourceChange");
 method!(APPLY, "ApplyResourceChange", "ApplyResourceChange");
 method!(IMPORT, "ImportResourceState", "ImportResourceState");

@@ -97,6 +97,69 @@ impl Engine {
         Ok(moves)
     }
 
+    /// Objects a `moved` block took to another resource type are converted by the target
+    /// type's provider (MoveResourceState), as Terraform 1.8+ does; a provider that cannot
+    /// is an error naming both types.
+    pub(super) async fn move_across_types(
+        &self,
+        state: &mut State,
+        moves: &[(InstanceAddr, InstanceAddr)],
+    ) -> Result<(), Diagnostics> {
+        let crossing: Vec<_> = moves
+            .iter()
+            .filter(|(old, new)| old.resource.rtype != new.resource.rtype)
+            .collect();
+        if crossing.is_empty() {
+            return Ok(());
+        }
+        let scope = self.static_scope(true);
+        for (old, new) in crossing {
+            let Some(inst) = state.resources.get(new).cloned() else {
+                continue;
+            };
+            let (name, alias) = self.provider_of(&new.resource, &inst);
+            let provider = self
+                .provider(&name, alias.as_deref(), &scope)
+                .await
+                .map_err(Diagnostics::from)?;
+            // `provider["HOST/NS/TYPE"]` → `HOST/NS/TYPE`
+            let source_provider = inst.provider.split('"').nth(1).unwrap_or_default();
+            let moved = provider
+                .move_state(gantry_core::provider::MoveRequest {
+                    source_provider,
+                    source_type: &old.resource.rtype,
+                    source_schema_version: inst.schema_version,
+                    source: &inst.value,
+                    source_private: &inst.private,
+                    target_type: &new.resource.rtype,
+                })
+                .await
+                .map_err(|e| {
+                    Diagnostics::from(error(
+                        "Failed to move resource state",
+                        format!("{old} → {new}: {e}"),
+                    ))
+                })?;
+            let Some((value, private)) = moved else {
+                return Err(error(
+                    "Unsupported `moved` across resource types",
+                    format!("The provider for {new} cannot move objects from resource type {} to {} (it does not declare the move_resource_state capability); move the object with `gantry state rm` and `gantry import` instead.", old.resource.rtype, new.resource.rtype),
+                )
+                .into());
+            };
+            let schema = self.schema(&new.resource, &name);
+            let r = state.resources.get_mut(new).expect("read above");
+            r.value = match schema {
+                Some(s) => remark(&s.block, value, &[]),
+                None => value,
+            };
+            r.private = private;
+            r.schema_version = schema.map(|s| s.version).unwrap_or(0);
+            r.provider = self.provider_addr(&name, alias.as_deref());
+        }
+        Ok(())
+    }
+
     /// True when a root `removed` block with `destroy = false` covers `addr`.
     pub(super) fn forgotten(&self, addr: &InstanceAddr) -> bool {
         self.config.removed.iter().any(|r| {

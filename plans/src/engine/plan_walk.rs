@@ -117,6 +117,7 @@ impl Engine {
         let state = if opts.mode != PlanMode::Destroy && !self.config.moved.is_empty() {
             moved_state = state.clone();
             moves = self.apply_moves(&mut moved_state)?;
+            self.move_across_types(&mut moved_state, &moves).await?;
             &moved_state
         } else {
             state

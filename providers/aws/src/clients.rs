@@ -46,9 +46,19 @@ pub fn provider_block_schema() -> BlockSchema {
         "max_retries".into(),
         AttributeSchema::optional(Type::Number),
     );
+    // hashicorp/aws's switches for checks it makes when configured (STS identity, account
+    // ID, region name, instance metadata). gantry makes none of them at configure, so they
+    // are accepted — configurations written for emulators set them — and change nothing.
+    for flag in [
+        "skip_credentials_validation",
+        "skip_requesting_account_id",
+        "skip_region_validation",
+    ] {
+        a.insert(flag.into(), AttributeSchema::optional(Type::Bool));
+    }
     a.insert(
-        "skip_credentials_validation".into(),
-        AttributeSchema::optional(Type::Bool),
+        "skip_metadata_api_check".into(),
+        AttributeSchema::optional(Type::String),
     );
     let mut endpoints = BlockSchema::default();
     for s in ["ec2", "s3", "sagemaker", "iam", "sts"] {
