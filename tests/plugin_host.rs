@@ -668,3 +668,41 @@ fn a_moved_block_across_resource_types_moves_state_through_the_plugin() {
         res["instances"][0]["schema_version"]
     );
 }
+
+#[test]
+fn an_invalid_plan_from_a_plugin_is_refused_as_terraform_refuses_it() {
+    let d = Dir::new();
+    let mirror = test_mirror(&d);
+    let mut env = vec![cli_config(&d, &mirror, "registry.terraform.io/gantry/*")];
+    let store = d.path().join("cloud.json");
+    d.write("main.tf", &model_config(&store, 1));
+    assert_eq!(d.gantry_with(&["init"], &env).code, 0);
+    assert_eq!(d.gantry_with(&["apply", "-auto-approve"], &env).code, 0);
+    // The framework calls the provider's plan hook for updates.
+    d.write("main.tf", &model_config(&store, 2));
+    env.push(("GANTRYTEST_BAD_PLAN", "1".into()));
+    let r = d.gantry_with(&["plan"], &env);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr.contains("Provider produced invalid plan")
+            && r.stderr.contains("gantrytest_model.name"),
+        "{}",
+        r.stderr
+    );
+    let r = terraform_env(d.path(), &["plan", "-input=false", "-no-color"], &env);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr.contains("Provider produced invalid plan"),
+        "{}",
+        r.stderr
+    );
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let objects = cloud(&store);
+    let obj = objects.as_object().unwrap().values().next().unwrap();
+    assert_eq!(
+        (obj["name"].as_str(), obj["replicas"].as_f64()),
+        (Some("llama"), Some(1.0)),
+        "the invalid plan was not applied"
+    );
+}

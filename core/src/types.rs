@@ -37,7 +37,6 @@ impl Type {
         Type::Set(Box::new(t))
     }
 
-    /// Terraform's friendly name: `list(string)`, `object({...})`.
     /// Whether `any` (cty's `dynamic`) appears anywhere in the type.
     pub fn contains_any(&self) -> bool {
         match self {
@@ -49,6 +48,18 @@ impl Type {
         }
     }
 
+    /// Whether a set appears anywhere in the type.
+    pub fn contains_set(&self) -> bool {
+        match self {
+            Type::Set(_) => true,
+            Type::Any | Type::String | Type::Number | Type::Bool => false,
+            Type::List(t) | Type::Map(t) => t.contains_set(),
+            Type::Tuple(ts) => ts.iter().any(Type::contains_set),
+            Type::Object(fs) => fs.values().any(|f| f.ty.contains_set()),
+        }
+    }
+
+    /// Terraform's friendly name: `list(string)`, `object({...})`.
     pub fn name(&self) -> String {
         match self {
             Type::Any => "any".into(),

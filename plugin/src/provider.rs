@@ -59,6 +59,61 @@ impl Schemas {
 /// Terraform never sends a null list or set of nested blocks: absent blocks are empty
 /// collections (SDKv2 providers depend on it). Values from gantry's evaluator may have null
 /// there; this fills them in, at any depth.
+/// The first attribute (as a path) where `planned` contradicts a known, non-null value
+/// `config` sets — Terraform's check of a provider's plan. Sets and dynamic values are left
+/// alone (their element order and types are the provider's to normalise).
+pub fn plan_contradiction(
+    block: &BlockSchema,
+    planned: &Value,
+    config: &Value,
+    path: &str,
+) -> Option<String> {
+    let (Value::Map(p), Value::Map(c)) = (planned.unmark().0, config.unmark().0) else {
+        return None;
+    };
+    for (name, attr) in &block.attributes {
+        if attr.ty.contains_any() || attr.ty.contains_set() {
+            continue;
+        }
+        let cv = c
+            .get(name)
+            .map(|v| v.unmark_deep().0)
+            .unwrap_or(Value::Null);
+        if cv.is_null() || !cv.is_wholly_known() {
+            continue;
+        }
+        let pv = p
+            .get(name)
+            .map(|v| v.unmark_deep().0)
+            .unwrap_or(Value::Null);
+        if pv.to_json() != cv.to_json() {
+            return Some(format!("{path}{name}"));
+        }
+    }
+    for (name, nb) in &block.blocks {
+        let (Some(pv), Some(cv)) = (p.get(name), c.get(name)) else {
+            continue;
+        };
+        match (nb.nesting, pv.unmark().0, cv.unmark().0) {
+            (Nesting::Single, _, _) => {
+                if let Some(at) = plan_contradiction(&nb.block, pv, cv, &format!("{path}{name}.")) {
+                    return Some(at);
+                }
+            }
+            (Nesting::List, Value::List(ps), Value::List(cs)) if ps.len() == cs.len() => {
+                for (i, (pi, ci)) in ps.iter().zip(cs.iter()).enumerate() {
+                    let at = format!("{path}{name}[{i}].");
+                    if let Some(at) = plan_contradiction(&nb.block, pi, ci, &at) {
+                        return Some(at);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Terraform's proposed new state leaves a computed attribute the configuration does not set
 /// **null** where there is no prior value; gantry's engine marks it unknown (its native
 /// providers plan from that). SDKv2 providers read an unknown there as a value the
@@ -623,6 +678,16 @@ impl Provider for PluginProvider {
             .await?;
         rpc::diagnostics(&r.diagnostics)?;
         let planned = undynamic(r.planned_state.as_ref(), &ty)?;
+        // Terraform holds providers on the current type system to what the configuration
+        // says; legacy (SDKv2) ones are let through, as Terraform lets them.
+        if !r.legacy_type_system {
+            if let Some(at) = plan_contradiction(block, &planned, req.config, "") {
+                return Err(ProviderError::other(format!(
+                    "Provider produced invalid plan: {} planned a value for {}.{at} that does not match the configuration. This is a bug in the provider, which should be reported in the provider's own issue tracker.",
+                    self.client.plugin.name, req.type_name
+                )));
+            }
+        }
         // SDKv2 marks force-new attributes even on a create; Terraform ignores them there.
         let requires_replace = match req.prior {
             Some(_) => r.requires_replace.iter().map(path).collect(),
