@@ -369,6 +369,19 @@ resource "aws_security_group" "inference" {
 resource "aws_s3_bucket" "models" {
   bucket = "gantry-plugin-models"
 }
+resource "aws_iam_policy" "read_models" {
+  name = "read-models"
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = ["s3:GetObject"], Resource = ["arn:aws:s3:::gantry-plugin-models/*"] }]
+  })
+}
+resource "aws_instance" "gpu" {
+  ami           = "ami-760aaa0f"
+  instance_type = "p4d.24xlarge"
+  subnet_id     = aws_subnet.a.id
+  tags          = { Name = "gpu" }
+}
 "#;
 
 #[test]
@@ -387,13 +400,13 @@ fn the_real_aws_plugin_serves_what_the_native_provider_lacks_under_one_provider_
     let r = d.gantry_with(&["init"], &env);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(
-        r.stdout.contains("- Installed hashicorp/aws v5.100.0 (unauthenticated, plugin; beside the built-in provider, for aws_security_group, aws_subnet, aws_vpc)"),
+        r.stdout.contains("- Installed hashicorp/aws v5.100.0 (unauthenticated, plugin; beside the built-in provider, for aws_iam_policy, aws_security_group, aws_subnet, aws_vpc)"),
         "{}",
         r.stdout
     );
     let r = d.gantry_with(&["apply", "-auto-approve"], &env);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(r.stdout.contains("4 added"), "{}", r.stdout);
+    assert!(r.stdout.contains("6 added"), "{}", r.stdout);
     let st = d.state_json();
     for res in st["resources"].as_array().unwrap() {
         assert_eq!(
@@ -401,7 +414,7 @@ fn the_real_aws_plugin_serves_what_the_native_provider_lacks_under_one_provider_
             "one provider address whichever served {}",
             res["type"]
         );
-        if res["type"] != "aws_s3_bucket" {
+        if res["type"] != "aws_s3_bucket" && res["type"] != "aws_instance" {
             let inst = &res["instances"][0];
             assert!(
                 inst["private"].is_string(),
@@ -425,7 +438,7 @@ fn the_real_aws_plugin_serves_what_the_native_provider_lacks_under_one_provider_
     );
     let r = d.gantry_with(&["destroy", "-auto-approve"], &env);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(r.stdout.contains("4 destroyed"), "{}", r.stdout);
+    assert!(r.stdout.contains("6 destroyed"), "{}", r.stdout);
 
     // The plugin chosen for the whole source: the S3 bucket too goes through it (an SDKv2
     // resource whose plan keeps "new extra" values in private data: the proposed state
@@ -433,9 +446,40 @@ fn the_real_aws_plugin_serves_what_the_native_provider_lacks_under_one_provider_
     env.push(("GANTRY_PLUGIN_PROVIDERS", "hashicorp/aws".into()));
     let r = d.gantry_with(&["apply", "-auto-approve"], &env);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(r.stdout.contains("4 added"), "{}", r.stdout);
+    assert!(r.stdout.contains("6 added"), "{}", r.stdout);
     let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
     assert_eq!(r.code, 0, "{}", r.all());
+    // Import through the plugin: the GPU instance and the VPC adopted again by id.
+    let st = d.state_json();
+    let id_of = |ty: &str| -> String {
+        st["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["type"] == ty)
+            .map(|r| {
+                r["instances"][0]["attributes"]["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .unwrap()
+    };
+    for (addr, id) in [
+        ("aws_instance.gpu", id_of("aws_instance")),
+        ("aws_vpc.main", id_of("aws_vpc")),
+    ] {
+        assert_eq!(d.gantry_with(&["state", "rm", addr], &env).code, 0);
+        let r = d.gantry_with(&["import", addr, &id], &env);
+        assert_eq!(r.code, 0, "{addr}: {}", r.all());
+    }
+    let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(
+        r.code,
+        0,
+        "imported through the plugin, nothing to change:\n{}",
+        r.all()
+    );
     let r = terraform_env(
         d.path(),
         &["plan", "-detailed-exitcode", "-input=false"],
