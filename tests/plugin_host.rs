@@ -660,6 +660,13 @@ fn a_moved_block_across_resource_types_moves_state_through_the_plugin() {
         "nothing is recreated:\n{}",
         r.stdout
     );
+    assert!(
+        r.stdout.contains(&format!(
+            "gantrytest_deployment.m: Refreshing state... [id={id}]"
+        )),
+        "refreshed under its new address, as Terraform says it:\n{}",
+        r.stdout
+    );
     let r = d.gantry_with(&["apply", "-auto-approve"], &env);
     assert_eq!(r.code, 0, "{}", r.all());
     assert_eq!(cloud(&store).as_object().unwrap().len(), 1);

@@ -61,7 +61,9 @@ pub(crate) async fn make_plan(
     let opts = plan_options(a, mode)?;
     let plan = session.plan(&opts).await?;
     if !ctx.json && opts.refresh {
-        // Terraform's refresh lines, one per managed object read (written at once).
+        // Terraform's refresh lines, one per managed object read (written at once), under
+        // the address a `moved` block gave it.
+        let moved: std::collections::HashMap<_, _> = plan.moves.iter().cloned().collect();
         let mut lines = String::new();
         for (addr, inst) in &session.state.resources {
             if addr.resource.mode != gantry::core::addr::Mode::Managed {
@@ -73,6 +75,7 @@ pub(crate) async fn make_plan(
                 .and_then(|v| v.as_str())
                 .map(|id| format!(" [id={id}]"))
                 .unwrap_or_default();
+            let addr = moved.get(addr).unwrap_or(addr);
             lines.push_str(&format!(
                 "{}: Refreshing state...{id}\n",
                 ctx.style.bold(&addr.to_string())
