@@ -78,6 +78,19 @@ output "id_slug" {{
     )
 }
 
+/// A directory initialised for the test provider (its mirror, a CLI configuration selecting
+/// it, `main.tf` with `replicas`): the directory, the environment, and the provider's store.
+fn initialised(replicas: u32) -> (Dir, Vec<(&'static str, String)>, PathBuf) {
+    let d = Dir::new();
+    let mirror = test_mirror(&d);
+    let env = vec![cli_config(&d, &mirror, "registry.terraform.io/gantry/*")];
+    let store = d.path().join("cloud.json");
+    d.write("main.tf", &model_config(&store, replicas));
+    let r = d.gantry_with(&["init"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    (d, env, store)
+}
+
 fn cloud(store: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(store).unwrap_or_else(|_| b"{}".to_vec())).unwrap()
 }
@@ -253,13 +266,7 @@ fn a_tfplugin6_provider_applies_updates_imports_and_destroys_beside_terraform() 
 
 #[test]
 fn a_tampered_package_a_crash_and_a_silent_plugin_are_clear_errors() {
-    let d = Dir::new();
-    let mirror = test_mirror(&d);
-    let env = vec![cli_config(&d, &mirror, "registry.terraform.io/gantry/*")];
-    let store = d.path().join("cloud.json");
-    d.write("main.tf", &model_config(&store, 1));
-    let r = d.gantry_with(&["init"], &env);
-    assert_eq!(r.code, 0, "{}", r.all());
+    let (d, env, store) = initialised(1);
 
     // The plugin dies after making the object, before answering.
     let mut crash = env.clone();
@@ -492,15 +499,9 @@ fn the_real_aws_plugin_serves_what_the_native_provider_lacks_under_one_provider_
 
 #[test]
 fn an_interrupt_asks_plugins_to_stop_and_nothing_is_lost() {
-    let d = Dir::new();
-    let mirror = test_mirror(&d);
+    let (d, mut env, store) = initialised(1);
     let markers = d.path().join("markers");
     std::fs::create_dir_all(&markers).unwrap();
-    let mut env = vec![cli_config(&d, &mirror, "registry.terraform.io/gantry/*")];
-    let store = d.path().join("cloud.json");
-    d.write("main.tf", &model_config(&store, 1));
-    let r = d.gantry_with(&["init"], &env);
-    assert_eq!(r.code, 0, "{}", r.all());
 
     env.push(("GANTRYTEST_MARKERS", markers.display().to_string()));
     env.push(("GANTRYTEST_SLOW_CREATE", "600".into()));
@@ -565,14 +566,8 @@ fn an_interrupt_asks_plugins_to_stop_and_nothing_is_lost() {
 #[test]
 fn a_tfplugin5_provider_applies_and_destroys_beside_terraform() {
     // The same test provider, served as protocol 5 (`GANTRYTEST_PROTOCOL=5`).
-    let d = Dir::new();
-    let mirror = test_mirror(&d);
-    let mut env = vec![cli_config(&d, &mirror, "registry.terraform.io/gantry/*")];
+    let (d, mut env, store) = initialised(2);
     env.push(("GANTRYTEST_PROTOCOL", "5".into()));
-    let store = d.path().join("cloud.json");
-    d.write("main.tf", &model_config(&store, 2));
-    let r = d.gantry_with(&["init"], &env);
-    assert_eq!(r.code, 0, "{}", r.all());
 
     let mut logged = env.clone();
     logged.push(("GANTRY_LOG", "gantry::plugin=debug".into()));
@@ -619,13 +614,8 @@ fn a_tfplugin5_provider_applies_and_destroys_beside_terraform() {
 
 #[test]
 fn a_moved_block_across_resource_types_moves_state_through_the_plugin() {
-    let d = Dir::new();
-    let mirror = test_mirror(&d);
-    let env = vec![cli_config(&d, &mirror, "registry.terraform.io/gantry/*")];
-    let store = d.path().join("cloud.json");
+    let (d, env, store) = initialised(2);
     let before = model_config(&store, 2);
-    d.write("main.tf", &before);
-    assert_eq!(d.gantry_with(&["init"], &env).code, 0);
     let r = d.gantry_with(&["apply", "-auto-approve"], &env);
     assert_eq!(r.code, 0, "{}", r.all());
     let old_state = d.read("terraform.tfstate");
@@ -722,12 +712,7 @@ fn a_moved_block_across_resource_types_moves_state_through_the_plugin() {
 
 #[test]
 fn an_invalid_plan_from_a_plugin_is_refused_as_terraform_refuses_it() {
-    let d = Dir::new();
-    let mirror = test_mirror(&d);
-    let mut env = vec![cli_config(&d, &mirror, "registry.terraform.io/gantry/*")];
-    let store = d.path().join("cloud.json");
-    d.write("main.tf", &model_config(&store, 1));
-    assert_eq!(d.gantry_with(&["init"], &env).code, 0);
+    let (d, mut env, store) = initialised(1);
     assert_eq!(d.gantry_with(&["apply", "-auto-approve"], &env).code, 0);
     // The framework calls the provider's plan hook for updates.
     d.write("main.tf", &model_config(&store, 2));
