@@ -667,6 +667,17 @@ async fn intend(ctx: &Ctx<'_>, entry: JournalEntry) -> Result<(), Diagnostic> {
     record(ctx, entry).await
 }
 
+/// A provider's answer as state records it: attributes the schema does not model carried
+/// from the plan, sensitive marks put back.
+fn as_recorded(
+    block: &gantry_core::provider::BlockSchema,
+    planned: &Value,
+    answer: Value,
+) -> Value {
+    let v = crate::decode::carry_unmodeled(block, planned, answer);
+    remark(block, v, &[planned])
+}
+
 /// Settles an intent whose operation is known not to have changed anything (the cloud
 /// refused the request), or whose outcome a later record already covers.
 fn settle(ctx: &Ctx<'_>, addr: &InstanceAddr) {
@@ -735,6 +746,16 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
     // The token of a create, once its result is durable: see `Provider::settle`.
     let mut created_with: Option<String> = None;
     let private = std::sync::Mutex::new(Vec::new());
+    // The state record of an object the provider returned, as applied or half-made.
+    let instance_of = |value: Value, private: Vec<u8>| ResourceInstance {
+        provider: c.provider.clone(),
+        types: applied_types(ctx.plan.dynamic_types.get(addr), &value),
+        value,
+        dependencies: c.dependencies.clone(),
+        schema_version: schema.version,
+        create_before_destroy: c.create_before_destroy,
+        private,
+    };
     let new_value = if action == Action::Read {
         with_ticker(
             ctx,
@@ -825,17 +846,8 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
         if let Some(partial) = result.as_ref().err().and_then(|e| e.partial.as_deref()) {
             // The provider made (or changed) the object before failing: record what exists,
             // a new object tainted as Terraform taints it, so nothing is lost or made twice.
-            let v = crate::decode::carry_unmodeled(&schema.block, &planned, partial.clone());
-            let value = remark(&schema.block, v, &[&planned]);
-            let inst = ResourceInstance {
-                provider: c.provider.clone(),
-                types: applied_types(ctx.plan.dynamic_types.get(addr), &value),
-                value,
-                dependencies: c.dependencies.clone(),
-                schema_version: schema.version,
-                create_before_destroy: c.create_before_destroy,
-                private: lock(&private).clone(),
-            };
+            let value = as_recorded(&schema.block, &planned, partial.clone());
+            let inst = instance_of(value, lock(&private).clone());
             let entry = if action == Action::Update {
                 JournalEntry::set(addr, &inst)
             } else {
@@ -865,18 +877,9 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
                 "the result still contains unknown values".into(),
             ));
         }
-        let v = crate::decode::carry_unmodeled(&schema.block, &planned, v);
-        remark(&schema.block, v, &[&planned])
+        as_recorded(&schema.block, &planned, v)
     };
-    let inst = ResourceInstance {
-        provider: c.provider.clone(),
-        value: new_value.clone(),
-        dependencies: c.dependencies.clone(),
-        schema_version: schema.version,
-        create_before_destroy: c.create_before_destroy,
-        types: applied_types(ctx.plan.dynamic_types.get(addr), &new_value),
-        private: std::mem::take(&mut *lock(&private)),
-    };
+    let inst = instance_of(new_value.clone(), std::mem::take(&mut *lock(&private)));
     record(ctx, JournalEntry::set(addr, &inst)).await?;
     if let Some(token) = created_with {
         // The object is recorded: what only its recovery needed can go. Best effort — a

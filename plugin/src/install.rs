@@ -129,6 +129,18 @@ impl Method {
         }
     }
 
+    /// Where a remote method fetches `addr` (`HOST/NS/TYPE`) from; `None` for a filesystem
+    /// mirror.
+    fn remote<'a>(&'a self, addr: &'a str) -> Option<crate::remote::Remote<'a>> {
+        match &self.location {
+            Location::Filesystem(_) => None,
+            Location::Network(url) => Some(crate::remote::Remote::Mirror { url }),
+            Location::Direct => Some(crate::remote::Remote::Registry {
+                host: addr.split('/').next().unwrap_or_default(),
+            }),
+        }
+    }
+
     pub fn serves(&self, addr: &str) -> bool {
         let inc = self.include.is_empty() || self.include.iter().any(|p| glob_match(p, addr));
         inc && !self.exclude.iter().any(|p| glob_match(p, addr))
@@ -481,10 +493,7 @@ fn offers(cli: &CliConfig, addr: &str) -> Result<Vec<Offer>, String> {
             }
             // Terraform's implied `direct` excludes providers the local directories have.
             Location::Direct if !cli.explicit && !out.is_empty() => continue,
-            Location::Direct => crate::remote::Remote::Registry {
-                host: addr.split('/').next().unwrap_or_default(),
-            },
-            Location::Network(url) => crate::remote::Remote::Mirror { url },
+            _ => m.remote(addr).expect("not a filesystem mirror"),
         };
         if client.is_none() {
             client = Some(crate::remote::http_client()?);
@@ -577,12 +586,7 @@ pub fn install(
         let from = cached.display().to_string();
         (crate::remote::Auth::Unauthenticated, Vec::new(), None, from)
     } else {
-        let remote = match &method.location {
-            Location::Network(url) => crate::remote::Remote::Mirror { url },
-            _ => crate::remote::Remote::Registry {
-                host: addr.split('/').next().unwrap_or_default(),
-            },
-        };
+        let remote = method.remote(addr).expect("a remote method offered it");
         let client = crate::remote::http_client()?;
         let got = crate::attach::block_on(crate::remote::fetch(&client, &remote, addr, &version))?;
         let zh = crate::remote::zip_hash(&got.zip);
@@ -597,9 +601,9 @@ pub fn install(
         if unpack_to != target {
             link_dir(&unpack_to, &target)?;
         }
-        let from = match &method.location {
-            Location::Network(url) => url.clone(),
-            _ => format!("https://{}", addr.split('/').next().unwrap_or_default()),
+        let from = match remote {
+            crate::remote::Remote::Mirror { url } => url.to_string(),
+            crate::remote::Remote::Registry { host } => format!("https://{host}"),
         };
         (got.auth, got.signed_hashes, Some(zh), from)
     };

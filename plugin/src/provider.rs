@@ -201,6 +201,15 @@ fn dynamic(v: &Value, ty: &Type, block: &BlockSchema) -> wire::DynamicValue {
     }
 }
 
+/// A recorded object as the JSON Terraform sends for state upgrades and moves.
+fn raw_state(v: &Value) -> ProviderResult<wire::RawState> {
+    Ok(wire::RawState {
+        json: serde_json::to_vec(&v.unmark_deep().0.to_json())
+            .map_err(|e| ProviderError::other(e.to_string()))?,
+        flatmap: Default::default(),
+    })
+}
+
 fn null_dynamic() -> wire::DynamicValue {
     wire::DynamicValue {
         msgpack: vec![0xc0],
@@ -587,8 +596,6 @@ impl Provider for PluginProvider {
             return Ok(None);
         }
         let ty = self.schemas.ty(false, req.target_type)?;
-        let json = serde_json::to_vec(&req.source.unmark_deep().0.to_json())
-            .map_err(|e| ProviderError::other(e.to_string()))?;
         let r: wire::MoveResourceStateResponse = self
             .client
             .call(
@@ -597,10 +604,7 @@ impl Provider for PluginProvider {
                     source_provider_address: req.source_provider.to_string(),
                     source_type_name: req.source_type.to_string(),
                     source_schema_version: req.source_schema_version as i64,
-                    source_state: Some(wire::RawState {
-                        json,
-                        flatmap: Default::default(),
-                    }),
+                    source_state: Some(raw_state(req.source)?),
                     target_type_name: req.target_type.to_string(),
                     source_private: req.source_private.to_vec(),
                 },
@@ -618,8 +622,6 @@ impl Provider for PluginProvider {
         prior: &Value,
     ) -> ProviderResult<Option<Value>> {
         let ty = self.schemas.ty(false, type_name)?;
-        let json = serde_json::to_vec(&prior.unmark_deep().0.to_json())
-            .map_err(|e| ProviderError::other(e.to_string()))?;
         let r: wire::UpgradeResourceStateResponse = self
             .client
             .call(
@@ -627,10 +629,7 @@ impl Provider for PluginProvider {
                 wire::UpgradeResourceStateRequest {
                     type_name: type_name.to_string(),
                     version: version as i64,
-                    raw_state: Some(wire::RawState {
-                        json,
-                        flatmap: Default::default(),
-                    }),
+                    raw_state: Some(raw_state(prior)?),
                 },
             )
             .await?;

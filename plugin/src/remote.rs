@@ -123,7 +123,25 @@ fn parts(addr: &str) -> Result<(&str, &str, &str), String> {
     }
 }
 
+/// The host's `providers.v1` base, discovered once per run (listing versions and downloading
+/// both need it).
 async fn registry_base(client: &reqwest::Client, host: &str) -> Result<reqwest::Url, String> {
+    static FOUND: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, reqwest::Url>>,
+    > = std::sync::OnceLock::new();
+    let found = FOUND.get_or_init(Default::default);
+    if let Some(u) = found.lock().unwrap_or_else(|e| e.into_inner()).get(host) {
+        return Ok(u.clone());
+    }
+    let base = discover(client, host).await?;
+    found
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(host.to_string(), base.clone());
+    Ok(base)
+}
+
+async fn discover(client: &reqwest::Client, host: &str) -> Result<reqwest::Url, String> {
     let discovery = reqwest::Url::parse(&format!("https://{host}/.well-known/terraform.json"))
         .map_err(|e| format!("{host}: {e}"))?;
     let services = get_json(client, &discovery).await?;
