@@ -32,6 +32,9 @@ pub use gantry_provider_builtin as builtin;
 #[cfg(feature = "aws")]
 pub use gantry_provider_aws as aws;
 
+#[cfg(feature = "google")]
+pub use gantry_provider_google as google;
+
 use gantry_core::provider::Registry;
 
 /// A registry with every provider compiled into this build.
@@ -42,5 +45,7 @@ pub fn default_registry() -> Registry {
     gantry_provider_builtin::register(&mut r);
     #[cfg(feature = "aws")]
     gantry_provider_aws::register(&mut r);
+    #[cfg(feature = "google")]
+    gantry_provider_google::register(&mut r);
     r
 }

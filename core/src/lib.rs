@@ -14,6 +14,7 @@ pub mod graph;
 pub mod ident;
 pub mod modules;
 pub mod provider;
+pub mod provider_kit;
 pub mod provider_functions;
 pub mod state;
 pub mod types;

@@ -27,6 +27,24 @@ pub struct ObjectField {
 }
 
 impl Type {
+    /// An object type with every attribute required (a provider's computed nested values).
+    pub fn object(fields: &[(&str, Type)]) -> Type {
+        Type::Object(
+            fields
+                .iter()
+                .map(|(k, t)| {
+                    (
+                        k.to_string(),
+                        ObjectField {
+                            ty: t.clone(),
+                            optional: false,
+                            default: None,
+                        },
+                    )
+                })
+                .collect(),
+        )
+    }
     pub fn list(t: Type) -> Type {
         Type::List(Box::new(t))
     }

@@ -159,6 +159,8 @@ impl Dir {
     }
 }
 
+#[allow(dead_code)]
+pub mod google;
 pub mod moto;
 #[allow(dead_code)]
 pub mod registry;

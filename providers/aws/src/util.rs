@@ -1,30 +1,11 @@
 //! Small helpers shared by the resource types: reading attributes, tags, schemas, waiting.
 
-use gantry_core::provider::{
-    AttributeSchema, BlockSchema, ErrorKind, NestedBlock, Nesting, ProviderError, ProviderResult,
-};
+pub use gantry_core::provider_kit::*;
+use gantry_core::provider::{BlockSchema, ErrorKind, ProviderError, ProviderResult};
 use gantry_core::types::Type;
-use gantry_core::value::{Map, Value};
+use gantry_core::value::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
-
-pub fn attr_str(v: &Value, k: &str) -> Option<String> {
-    v.get_attr(k).and_then(|x| x.as_str()).map(String::from)
-}
-
-pub fn attr_num(v: &Value, k: &str) -> Option<f64> {
-    v.get_attr(k).and_then(Value::as_f64)
-}
-
-pub fn attr_bool(v: &Value, k: &str) -> Option<bool> {
-    v.get_attr(k).and_then(Value::as_bool)
-}
-
-/// A required string attribute, or a validation error naming it.
-pub fn need_str(v: &Value, k: &str) -> ProviderResult<String> {
-    attr_str(v, k)
-        .ok_or_else(|| ProviderError::new(ErrorKind::Validation, format!("{k} is required")))
-}
 
 /// `tags` as a sorted map of strings.
 pub fn tags_of(v: &Value) -> BTreeMap<String, String> {
@@ -61,29 +42,6 @@ pub fn tags_value(t: &BTreeMap<String, String>) -> Value {
     )
 }
 
-/// Builds an object value from pairs.
-pub fn obj(pairs: Vec<(&str, Value)>) -> Value {
-    Value::map(
-        pairs
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect::<Map>(),
-    )
-}
-
-/// `planned` with computed attributes filled in.
-pub fn fill(planned: &Value, pairs: Vec<(&str, Value)>) -> Value {
-    let mut m = planned.as_map().cloned().unwrap_or_default();
-    for (k, v) in pairs {
-        m.insert(k.to_string(), v);
-    }
-    Value::map(m)
-}
-
-pub fn opt_str(s: Option<&str>) -> Value {
-    s.map(Value::string).unwrap_or(Value::Null)
-}
-
 /// The live tags as `tags` (without keys that only provider default tags put there, so those
 /// never show as drift; tags added out of band do) and `tags_all` (everything).
 pub fn tag_attrs(prior: &Value, live: &BTreeMap<String, String>) -> Vec<(&'static str, Value)> {
@@ -105,66 +63,12 @@ pub fn tag_attrs(prior: &Value, live: &BTreeMap<String, String>) -> Vec<(&'stati
     vec![("tags", tags), ("tags_all", tags_value(live))]
 }
 
-/// Schema shorthands.
-pub fn req(t: Type) -> AttributeSchema {
-    AttributeSchema::required(t)
-}
-pub fn opt(t: Type) -> AttributeSchema {
-    AttributeSchema::optional(t)
-}
-pub fn comp(t: Type) -> AttributeSchema {
-    AttributeSchema::computed(t)
-}
-pub fn optcomp(t: Type) -> AttributeSchema {
-    AttributeSchema::optional_computed(t)
-}
 pub fn tags_schema(b: &mut BlockSchema) {
     b.attributes
         .insert("tags".into(), opt(Type::map(Type::String)));
     b.attributes
         .insert("tags_all".into(), comp(Type::map(Type::String)));
 }
-pub fn block(
-    nesting: Nesting,
-    block: BlockSchema,
-    max_items: usize,
-    force_new: bool,
-) -> NestedBlock {
-    NestedBlock {
-        nesting,
-        block,
-        min_items: 0,
-        max_items,
-        force_new,
-    }
-}
-
-/// `timeouts { create = "60m" update = "..." delete = "..." }`.
-pub fn timeouts_schema(b: &mut BlockSchema) {
-    let mut t = BlockSchema::default();
-    for k in ["create", "update", "delete"] {
-        t.attributes.insert(k.into(), opt(Type::String));
-    }
-    b.blocks
-        .insert("timeouts".into(), block(Nesting::Single, t, 1, false));
-}
-
-/// The configured timeout for `which`, if any (`30s`, `10m`, `2h`).
-pub fn timeout(v: &Value, which: &str) -> Option<Duration> {
-    let s = v.get_attr("timeouts").and_then(|t| attr_str(t, which))?;
-    let split = s
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(s.len());
-    let (n, unit) = s.split_at(split);
-    let n: f64 = n.parse().ok()?;
-    Some(Duration::from_secs_f64(match unit {
-        "s" | "" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return None,
-    }))
-}
-
 /// Polls `check` until it says done, with backoff from 200 ms up to 10 s between polls and no
 /// fixed limit unless the resource's `timeouts` sets one.
 pub async fn wait_until<F, Fut>(

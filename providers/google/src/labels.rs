@@ -1,0 +1,122 @@
+//! hashicorp/google's three label attributes: `labels` (what the configuration manages),
+//! `terraform_labels` (those plus the provider's `default_labels`) and `effective_labels`
+//! (everything on the object, including labels set outside gantry). Only the keys a
+//! configuration manages show as drift in `labels`.
+
+use crate::config::Ctx;
+use gantry_core::provider::BlockSchema;
+use gantry_core::provider_kit::*;
+use gantry_core::types::Type;
+use gantry_core::value::Value;
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+
+pub const ATTRIBUTION: (&str, &str) = ("goog-terraform-provisioned", "true");
+
+pub fn schema(b: &mut BlockSchema) {
+    b.attributes
+        .insert("labels".into(), opt(Type::map(Type::String)));
+    for k in ["terraform_labels", "effective_labels"] {
+        b.attributes.insert(k.into(), comp(Type::map(Type::String)));
+    }
+}
+
+pub fn map_of(v: &Value, k: &str) -> BTreeMap<String, String> {
+    v.get_attr(k)
+        .and_then(Value::as_map)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn value_of(m: &BTreeMap<String, String>) -> Value {
+    Value::map(
+        m.iter()
+            .map(|(k, v)| (k.clone(), Value::string(v)))
+            .collect(),
+    )
+}
+
+/// Plans `terraform_labels` and `effective_labels` from `labels` (unknown labels: both unknown).
+pub fn plan(ctx: &Ctx, prior: Option<&Value>, proposed: &Value) -> Value {
+    if proposed
+        .get_attr("labels")
+        .is_some_and(|l| !l.is_wholly_known())
+    {
+        return fill(
+            proposed,
+            vec![
+                ("terraform_labels", Value::Unknown),
+                ("effective_labels", Value::Unknown),
+            ],
+        );
+    }
+    let mut managed = ctx.default_labels.clone();
+    managed.extend(map_of(proposed, "labels"));
+    let mut effective = match prior {
+        // Labels nobody manages stay; labels dropped from the configuration go.
+        Some(p) => {
+            let before = map_of(p, "terraform_labels");
+            map_of(p, "effective_labels")
+                .into_iter()
+                .filter(|(k, _)| !before.contains_key(k))
+                .collect()
+        }
+        None if ctx.attribution_label => {
+            BTreeMap::from([(ATTRIBUTION.0.to_string(), ATTRIBUTION.1.to_string())])
+        }
+        None => BTreeMap::new(),
+    };
+    effective.extend(managed.clone());
+    fill(
+        proposed,
+        vec![
+            ("terraform_labels", value_of(&managed)),
+            ("effective_labels", value_of(&effective)),
+        ],
+    )
+}
+
+/// The labels to send: the planned `effective_labels`.
+pub fn to_send(planned: &Value) -> Json {
+    let m = map_of(planned, "effective_labels");
+    let m = if m.is_empty() {
+        map_of(planned, "labels")
+    } else {
+        m
+    };
+    Json::Object(m.into_iter().map(|(k, v)| (k, Json::String(v))).collect())
+}
+
+/// `labels`, `terraform_labels`, `effective_labels` from the live labels.
+pub fn read(prior: &Value, live: &Json) -> Vec<(&'static str, Value)> {
+    let live: BTreeMap<String, String> = live
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let configured = map_of(prior, "labels");
+    let managed = map_of(prior, "terraform_labels");
+    let pick = |keys: &BTreeMap<String, String>| -> BTreeMap<String, String> {
+        live.iter()
+            .filter(|(k, _)| keys.contains_key(*k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    let labels = if prior.get_attr("labels").is_none_or(Value::is_null) && configured.is_empty() {
+        Value::Null
+    } else {
+        value_of(&pick(&configured))
+    };
+    vec![
+        ("labels", labels),
+        ("terraform_labels", value_of(&pick(&managed))),
+        ("effective_labels", value_of(&live)),
+    ]
+}

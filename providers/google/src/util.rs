@@ -1,0 +1,137 @@
+//! JSON ↔ value helpers shared by the resource types.
+
+use gantry_core::value::Value;
+use serde_json::Value as Json;
+
+/// A JSON string field as a value (null when absent).
+pub fn s(j: &Json, k: &str) -> Value {
+    j.get(k)
+        .and_then(Json::as_str)
+        .map(Value::string)
+        .unwrap_or(Value::Null)
+}
+
+/// A JSON number field, or an int64 carried as a string, as a number value.
+pub fn n(j: &Json, k: &str) -> Value {
+    match j.get(k) {
+        Some(Json::Number(x)) => x.as_f64().map(Value::Number).unwrap_or(Value::Null),
+        Some(Json::String(x)) => x.parse().map(Value::Number).unwrap_or(Value::Null),
+        _ => Value::Null,
+    }
+}
+
+/// A JSON object of strings as a map value (empty map when absent).
+pub fn str_map(j: &Json) -> Value {
+    Value::map(
+        j.as_object()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| {
+                        let s = match v {
+                            Json::String(s) => s.clone(),
+                            Json::Null => return None,
+                            other => other.to_string(),
+                        };
+                        Some((k.clone(), Value::string(s)))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    )
+}
+
+/// A list of JSON strings as a list value.
+pub fn str_list(j: &Json) -> Value {
+    Value::list(
+        j.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Json::as_str)
+                    .map(Value::string)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    )
+}
+
+/// A value's string map as JSON.
+pub fn json_map(v: Option<&Value>) -> Json {
+    Json::Object(
+        v.and_then(Value::as_map)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| {
+                        v.unmark()
+                            .0
+                            .as_str()
+                            .map(|s| (k.clone(), Json::String(s.into())))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    )
+}
+
+/// The first element of a single-item block list (`versioning`, `machine_spec`, ...).
+pub fn first<'a>(v: &'a Value, k: &str) -> Option<&'a Value> {
+    v.get_attr(k)
+        .and_then(Value::as_seq)
+        .and_then(|s| s.first())
+        .filter(|x| !x.is_null())
+}
+
+/// The last path segment of a resource name or URL.
+pub fn last_segment(s: &str) -> &str {
+    s.rsplit('/').next().unwrap_or(s)
+}
+
+pub fn int(v: &Value, k: &str) -> Option<i64> {
+    v.get_attr(k).and_then(Value::as_f64).map(|x| x as i64)
+}
+
+/// hashicorp/google's resources are SDKv2 ones: an unset optional attribute and its zero
+/// value are the same thing. Nested values read back from the API carry zero values
+/// (`""`, `false`, `0`, `[]`) where the configuration had nothing; this keeps them null
+/// wherever `prior` (the planned or recorded value) has null, so nested blocks never
+/// show a change from nothing to nothing.
+pub fn nulls_like(prior: Option<&Value>, v: Value) -> Value {
+    let is_zero = |x: &Value| match x {
+        Value::String(s) => s.is_empty(),
+        Value::Bool(b) => !b,
+        Value::Number(n) => *n == 0.0,
+        Value::List(l) | Value::Set(l) => l.is_empty(),
+        _ => false,
+    };
+    match (&v, prior) {
+        (Value::Map(m), Some(p)) if p.as_map().is_some() => Value::map(
+            m.iter()
+                .map(|(k, x)| {
+                    let px = p.get_attr(k);
+                    let x = if is_zero(x) && px.is_none_or(Value::is_null) {
+                        Value::Null
+                    } else {
+                        nulls_like(px, x.clone())
+                    };
+                    (k.clone(), x)
+                })
+                .collect(),
+        ),
+        (Value::List(items), Some(p)) => match p.as_seq() {
+            Some(ps) => Value::list(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| nulls_like(ps.get(i), x.clone()))
+                    .collect(),
+            ),
+            None => v,
+        },
+        (Value::Set(items), Some(p)) => match p.as_seq() {
+            Some(ps) if ps.len() == 1 && items.len() == 1 => {
+                Value::set(vec![nulls_like(ps.first(), items[0].clone())])
+            }
+            _ => v,
+        },
+        _ => v,
+    }
+}

