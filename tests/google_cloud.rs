@@ -107,8 +107,15 @@ fn vertex_tpu_and_gcs_stack_lives_and_dies() {
     let dms = e["deployedModels"].as_array().expect("one deployed model");
     assert_eq!(dms.len(), 1, "{e}");
     let dm_id = dms[0]["id"].as_str().unwrap().to_string();
-    assert_eq!(e["trafficSplit"], json!({ dm_id.clone(): 100 }), "first model takes all traffic");
-    assert_eq!(dms[0]["dedicatedResources"]["machineSpec"]["acceleratorType"], "NVIDIA_L4");
+    assert_eq!(
+        e["trafficSplit"],
+        json!({ dm_id.clone(): 100 }),
+        "first model takes all traffic"
+    );
+    assert_eq!(
+        dms[0]["dedicatedResources"]["machineSpec"]["acceleratorType"],
+        "NVIDIA_L4"
+    );
     assert_eq!(e["labels"], json!({"team": "ml"}));
     let tpu = g.api_get(&format!(
         "/tpu/v2/projects/{PROJECT}/locations/us-central1-a/nodes/train-v5e"
@@ -132,11 +139,20 @@ fn vertex_tpu_and_gcs_stack_lives_and_dies() {
             .unwrap_or_else(|| panic!("{t} in state"))["instances"][0]["attributes"]
             .clone()
     };
-    assert_eq!(find("google_vertex_ai_endpoint_deployed_model")["deployed_model_id"], dm_id.as_str());
+    assert_eq!(
+        find("google_vertex_ai_endpoint_deployed_model")["deployed_model_id"],
+        dm_id.as_str()
+    );
     assert_eq!(find("google_tpu_v2_vm")["state"], "READY");
     assert_eq!(find("google_storage_bucket")["location"], "US-CENTRAL1");
-    assert_eq!(find("google_storage_bucket_object")["md5hash"], obj["md5Hash"]);
-    assert_eq!(find("google_storage_bucket")["labels"], json!({"team": "ml"}));
+    assert_eq!(
+        find("google_storage_bucket_object")["md5hash"],
+        obj["md5Hash"]
+    );
+    assert_eq!(
+        find("google_storage_bucket")["labels"],
+        json!({"team": "ml"})
+    );
 
     // Nothing to do on a second plan.
     let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
@@ -146,29 +162,61 @@ fn vertex_tpu_and_gcs_stack_lives_and_dies() {
     d.write("main.tf", &stack(4, "g2-standard-8", "ml-serving"));
     let r = d.gantry_with(&["plan"], &env);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(r.stdout.contains("google_vertex_ai_endpoint_deployed_model.llama will be updated in-place"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("google_vertex_ai_endpoint_deployed_model.llama will be updated in-place"),
+        "{}",
+        r.stdout
+    );
     assert!(!r.stdout.contains("must be replaced"), "{}", r.stdout);
     let r = d.gantry_with(&["apply", "-auto-approve"], &env);
     assert_eq!(r.code, 0, "{}", r.all());
     let e = endpoint(&g);
-    assert_eq!(e["deployedModels"][0]["id"], dm_id.as_str(), "scaled in place, not redeployed");
-    assert_eq!(e["deployedModels"][0]["dedicatedResources"]["maxReplicaCount"], 4);
+    assert_eq!(
+        e["deployedModels"][0]["id"],
+        dm_id.as_str(),
+        "scaled in place, not redeployed"
+    );
+    assert_eq!(
+        e["deployedModels"][0]["dedicatedResources"]["maxReplicaCount"],
+        4
+    );
     assert_eq!(e["labels"], json!({"team": "ml-serving"}));
-    let tpu = g.api_get(&format!("/tpu/v2/projects/{PROJECT}/locations/us-central1-a/nodes/train-v5e"));
+    let tpu = g.api_get(&format!(
+        "/tpu/v2/projects/{PROJECT}/locations/us-central1-a/nodes/train-v5e"
+    ));
     assert_eq!(tpu["labels"], json!({"team": "ml-serving"}));
-    assert_eq!(g.gcs_get("/storage/v1/b/gantry-models")["labels"], json!({"team": "ml-serving"}));
+    assert_eq!(
+        g.gcs_get("/storage/v1/b/gantry-models")["labels"],
+        json!({"team": "ml-serving"})
+    );
 
     // A new machine type redeploys: the deployed model is replaced, the endpoint stays.
     d.write("main.tf", &stack(4, "a2-highgpu-1g", "ml-serving"));
     let r = d.gantry_with(&["apply", "-auto-approve"], &env);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(r.stdout.contains("must be replaced") || r.stdout.contains("replaced"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("must be replaced") || r.stdout.contains("replaced"),
+        "{}",
+        r.stdout
+    );
     let e = endpoint(&g);
     let dms = e["deployedModels"].as_array().unwrap();
     assert_eq!(dms.len(), 1, "{e}");
     assert_ne!(dms[0]["id"], dm_id.as_str());
-    assert_eq!(dms[0]["dedicatedResources"]["machineSpec"]["machineType"], "a2-highgpu-1g");
-    assert_eq!(e["trafficSplit"].as_object().unwrap().values().next().unwrap(), 100);
+    assert_eq!(
+        dms[0]["dedicatedResources"]["machineSpec"]["machineType"],
+        "a2-highgpu-1g"
+    );
+    assert_eq!(
+        e["trafficSplit"]
+            .as_object()
+            .unwrap()
+            .values()
+            .next()
+            .unwrap(),
+        100
+    );
 
     // Drift: a label changed out of band shows in the plan and is put back.
     g.control(
@@ -188,7 +236,12 @@ fn vertex_tpu_and_gcs_stack_lives_and_dies() {
     let r = d.gantry_with(&["destroy", "-auto-approve"], &env);
     assert_eq!(r.code, 0, "{}", r.all());
     assert_eq!(endpoint(&g)["error"]["code"], 404);
-    assert_eq!(g.gcs_get("/storage/v1/b/gantry-models")["error"]["code"], 404);
-    let tpu = g.api_get(&format!("/tpu/v2/projects/{PROJECT}/locations/us-central1-a/nodes/train-v5e"));
+    assert_eq!(
+        g.gcs_get("/storage/v1/b/gantry-models")["error"]["code"],
+        404
+    );
+    let tpu = g.api_get(&format!(
+        "/tpu/v2/projects/{PROJECT}/locations/us-central1-a/nodes/train-v5e"
+    ));
     assert_eq!(tpu["error"]["code"], 404);
 }

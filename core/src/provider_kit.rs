@@ -102,4 +102,3 @@ pub fn timeout(v: &Value, which: &str) -> Option<Duration> {
         _ => return None,
     }))
 }
-

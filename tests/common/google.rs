@@ -60,10 +60,19 @@ impl Google {
     pub fn env(&self) -> Vec<(&'static str, String)> {
         let api = self.api_url();
         vec![
-            ("STORAGE_EMULATOR_HOST", format!("127.0.0.1:{}", self.gcs.port)),
-            ("GOOGLE_VERTEX_AI_CUSTOM_ENDPOINT", format!("{api}/aiplatform/v1/")),
+            (
+                "STORAGE_EMULATOR_HOST",
+                format!("127.0.0.1:{}", self.gcs.port),
+            ),
+            (
+                "GOOGLE_VERTEX_AI_CUSTOM_ENDPOINT",
+                format!("{api}/aiplatform/v1/"),
+            ),
             ("GOOGLE_TPU_V2_CUSTOM_ENDPOINT", format!("{api}/tpu/v2/")),
-            ("GOOGLE_COMPUTE_CUSTOM_ENDPOINT", format!("{api}/compute/compute/v1/")),
+            (
+                "GOOGLE_COMPUTE_CUSTOM_ENDPOINT",
+                format!("{api}/compute/compute/v1/"),
+            ),
             ("GOOGLE_PROJECT", PROJECT.into()),
             ("GOOGLE_REGION", "us-central1".into()),
             ("GOOGLE_ZONE", "us-central1-a".into()),
@@ -86,7 +95,12 @@ impl Google {
 
     /// A control call on the API server (`fault`, `stats`, `mutate`, ...).
     pub fn control(&self, what: &str, body: serde_json::Value) -> serde_json::Value {
-        self.request(self.api.port, "POST", &format!("/_control/{what}"), &body.to_string())
+        self.request(
+            self.api.port,
+            "POST",
+            &format!("/_control/{what}"),
+            &body.to_string(),
+        )
     }
 
     /// A GET on the API server (`/aiplatform/v1/projects/...`).

@@ -1,7 +1,7 @@
 //! Small helpers shared by the resource types: reading attributes, tags, schemas, waiting.
 
-pub use gantry_core::provider_kit::*;
 use gantry_core::provider::{BlockSchema, ErrorKind, ProviderError, ProviderResult};
+pub use gantry_core::provider_kit::*;
 use gantry_core::types::Type;
 use gantry_core::value::Value;
 use std::collections::BTreeMap;
