@@ -245,3 +245,138 @@ fn vertex_tpu_and_gcs_stack_lives_and_dies() {
     ));
     assert_eq!(tpu["error"]["code"], 404);
 }
+
+#[test]
+fn a_tpu_stockout_is_reported_with_the_zones_that_have_capacity() {
+    let g = Google::start();
+    let env = g.env();
+    g.control(
+        "fault",
+        json!({"method": "tpu.projects.locations.nodes.create", "times": 1, "op_error": {
+            "code": 8,
+            "message": "There is no more capacity in the zone \"us-central1-a\"; you can try in another zone where Cloud TPU Nodes are offered",
+            "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                         "reason": "RESOURCE_POOL_EXHAUSTED",
+                         "metadata": {"zonesAvailable": "us-central1-b,europe-west4-a"}}]}}),
+    );
+    let d = Dir::new();
+    d.write(
+        "main.tf",
+        r#"
+resource "google_tpu_v2_vm" "train" {
+  name             = "big-slice"
+  runtime_version  = "v2-alpha-tpuv5-lite"
+  accelerator_type = "v5litepod-16"
+}
+"#,
+    );
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let out = r.all();
+    assert!(out.contains("no capacity (RESOURCE_EXHAUSTED)"), "{out}");
+    assert!(
+        out.contains("zones with capacity: us-central1-b, europe-west4-a"),
+        "{out}"
+    );
+    assert!(out.contains("google_tpu_v2_vm.train"), "{out}");
+    // The failed node is gone and nothing is recorded: the next apply tries again.
+    assert!(!d
+        .addresses()
+        .contains(&"google_tpu_v2_vm.train".to_string()));
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(d.addresses(), vec!["google_tpu_v2_vm.train".to_string()]);
+}
+
+#[test]
+fn refresh_lists_endpoints_and_tpus_instead_of_getting_each() {
+    let g = Google::start();
+    let env = g.env();
+    let d = Dir::new();
+    d.write(
+        "main.tf",
+        r#"
+resource "google_vertex_ai_endpoint" "e" {
+  count        = 60
+  name         = tostring(1000 + count.index)
+  display_name = "endpoint-${count.index}"
+  location     = "us-central1"
+}
+resource "google_tpu_v2_vm" "t" {
+  count            = 60
+  name             = "tpu-${count.index}"
+  runtime_version  = "tpu-ubuntu2204-base"
+  accelerator_type = "v5litepod-1"
+}
+"#,
+    );
+    let r = d.gantry_with(&["apply", "-auto-approve", "-parallelism=30"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    g.control("reset-stats", json!({}));
+    let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let stats = g.control("stats", json!({}));
+    let count = |m: &str| stats[m].as_u64().unwrap_or(0);
+    // 120 objects: one list call per collection and location, at most 120/50 = 2 calls.
+    let calls = count("aiplatform.projects.locations.endpoints.list")
+        + count("aiplatform.projects.locations.endpoints.get")
+        + count("tpu.projects.locations.nodes.list")
+        + count("tpu.projects.locations.nodes.get");
+    assert!(calls <= 2, "refresh made {calls} calls: {stats}");
+    assert_eq!(
+        count("aiplatform.projects.locations.endpoints.list"),
+        1,
+        "{stats}"
+    );
+}
+
+#[test]
+fn endpoints_models_and_buckets_made_elsewhere_are_imported() {
+    let g = Google::start();
+    let env = g.env();
+    let d = Dir::new();
+    // Made by another tool: one endpoint through the API.
+    let api = g.api_url();
+    let made = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-XPOST",
+            &format!("{api}/aiplatform/v1/projects/{PROJECT}/locations/us-central1/endpoints?endpointId=42"),
+            "-d",
+            r#"{"displayName": "made-elsewhere", "labels": {"owner": "data"}}"#,
+        ])
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    d.write(
+        "main.tf",
+        r#"
+resource "google_vertex_ai_endpoint" "old" {
+  name         = "42"
+  display_name = "made-elsewhere"
+  location     = "us-central1"
+  labels       = { owner = "data" }
+}
+"#,
+    );
+    // The create operation finishes on the server's clock when polled: poll it once.
+    let ops = g.api_get(&format!(
+        "/aiplatform/v1/projects/{PROJECT}/locations/us-central1/endpoints/42"
+    ));
+    assert!(ops["error"].is_object() || ops["name"].is_string());
+    let op: serde_json::Value = serde_json::from_slice(&made.stdout).unwrap();
+    for _ in 0..3 {
+        g.api_get(&format!("/aiplatform/v1/{}", op["name"].as_str().unwrap()));
+    }
+    let r = d.gantry_with(
+        &[
+            "import",
+            "google_vertex_ai_endpoint.old",
+            &format!("projects/{PROJECT}/locations/us-central1/endpoints/42"),
+        ],
+        &env,
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 0, "imported endpoint plans no change:\n{}", r.all());
+}

@@ -1,7 +1,8 @@
 //! hashicorp/google's three label attributes: `labels` (what the configuration manages),
 //! `terraform_labels` (those plus the provider's `default_labels`) and `effective_labels`
 //! (everything on the object, including labels set outside gantry). Only the keys a
-//! configuration manages show as drift in `labels`.
+//! configuration manages show as drift in `labels`. An imported object starts with all its
+//! labels managed (upstream leaves `labels` empty and plans adding them back).
 
 use crate::config::Ctx;
 use gantry_core::provider::BlockSchema;
@@ -101,6 +102,15 @@ pub fn read(prior: &Value, live: &Json) -> Vec<(&'static str, Value)> {
                 .collect()
         })
         .unwrap_or_default();
+    if prior.get_attr("labels").is_none() {
+        // Imported: nothing says which labels are managed yet; all of them are, so a
+        // configuration that lists them plans no change.
+        return vec![
+            ("labels", value_of(&live)),
+            ("terraform_labels", value_of(&live)),
+            ("effective_labels", value_of(&live)),
+        ];
+    }
     let configured = map_of(prior, "labels");
     let managed = map_of(prior, "terraform_labels");
     let pick = |keys: &BTreeMap<String, String>| -> BTreeMap<String, String> {
