@@ -13,9 +13,14 @@ import re
 
 
 def documents_dir():
-    import googleapiclient  # only for its location: the documents are plain JSON
+    # Only the package's location: the documents are plain JSON, and the package itself
+    # (with its google-auth dependencies) is never imported.
+    import importlib.util
 
-    return os.path.join(os.path.dirname(googleapiclient.__file__), "discovery_cache", "documents")
+    spec = importlib.util.find_spec("googleapiclient")
+    if spec is None:
+        raise SystemExit("google-api-python-client is not installed (run scripts/setup)")
+    return os.path.join(spec.submodule_search_locations[0], "discovery_cache", "documents")
 
 
 class Api:

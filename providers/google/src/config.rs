@@ -85,7 +85,7 @@ impl Ctx {
             }
         }
         // STORAGE_EMULATOR_HOST, as Google's client libraries read it.
-        if !overrides.contains_key(&Api::Storage) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = overrides.entry(Api::Storage) {
             if let Ok(host) = std::env::var("STORAGE_EMULATOR_HOST") {
                 let host = host.trim_end_matches('/');
                 let host = if host.contains("://") {
@@ -93,7 +93,7 @@ impl Ctx {
                 } else {
                     format!("http://{host}")
                 };
-                overrides.insert(Api::Storage, format!("{host}/storage/v1/"));
+                slot.insert(format!("{host}/storage/v1/"));
             }
         }
         let default_labels = config
