@@ -380,3 +380,61 @@ resource "google_vertex_ai_endpoint" "old" {
     let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
     assert_eq!(r.code, 0, "imported endpoint plans no change:\n{}", r.all());
 }
+
+/// gcloud, a client gantry does not control, reads what gantry made through the same test
+/// server: the server speaks Google's protocol, not only gantry's dialect.
+#[test]
+fn gcloud_reads_what_gantry_made() {
+    let g = Google::start();
+    let env = g.env();
+    let d = Dir::new();
+    d.write(
+        "main.tf",
+        r#"
+resource "google_vertex_ai_endpoint" "e" {
+  name         = "777"
+  display_name = "seen-by-gcloud"
+  location     = "us-central1"
+}
+resource "google_tpu_v2_vm" "t" {
+  name             = "seen-tpu"
+  runtime_version  = "tpu-ubuntu2204-base"
+  accelerator_type = "v5litepod-4"
+}
+"#,
+    );
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let config = Dir::new();
+    let gcloud = |args: &[&str]| {
+        let out = std::process::Command::new("gcloud")
+            .args(args)
+            .args(["--format=json", "--quiet"])
+            .env("CLOUDSDK_CONFIG", config.path())
+            .env("CLOUDSDK_AUTH_DISABLE_CREDENTIALS", "true")
+            .env("CLOUDSDK_CORE_PROJECT", PROJECT)
+            .env("CLOUDSDK_CORE_DISABLE_USAGE_REPORTING", "true")
+            .env("CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK", "true")
+            .env(
+                "CLOUDSDK_API_ENDPOINT_OVERRIDES_AIPLATFORM",
+                format!("{}/aiplatform/", g.api_url()),
+            )
+            .env(
+                "CLOUDSDK_API_ENDPOINT_OVERRIDES_TPU",
+                format!("{}/tpu/", g.api_url()),
+            )
+            .output()
+            .expect("gcloud is part of this machine image");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let endpoints = gcloud(&["ai", "endpoints", "list", "--region=us-central1"]);
+    assert_eq!(endpoints[0]["displayName"], "seen-by-gcloud", "{endpoints}");
+    let tpus = gcloud(&["compute", "tpus", "tpu-vm", "list", "--zone=us-central1-a"]);
+    assert_eq!(tpus[0]["state"], "READY", "{tpus}");
+    assert_eq!(tpus[0]["acceleratorType"], "v5litepod-4");
+}
