@@ -46,6 +46,25 @@ pub async fn wait_lro(
     }
 }
 
+/// Deletes a resource whose delete is long-running and waits for it; already gone is done.
+pub async fn delete_and_wait(
+    c: &Client,
+    api: Api,
+    region: &str,
+    name: &str,
+    limit: Option<Duration>,
+    progress: &dyn Progress,
+    what: &str,
+) -> ProviderResult<()> {
+    let op = match c.delete(api, region, name).await {
+        Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
+        other => other?,
+    };
+    wait_lro(c, api, region, op, limit, progress, what)
+        .await
+        .map(|_| ())
+}
+
 fn check_limit(start: Instant, limit: Option<Duration>, what: &str) -> ProviderResult<()> {
     match limit {
         Some(l) if start.elapsed() >= l => Err(ProviderError::new(

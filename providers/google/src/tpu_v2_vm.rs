@@ -332,21 +332,16 @@ impl ResourceType for TpuVm {
 
     async fn delete(&self, c: &Ctx, prior: &Value, op: &Op<'_>) -> ProviderResult<()> {
         let (name, zone) = node_name(c, prior)?;
-        let lro = match c.client.delete(Api::TpuV2, &zone, &name).await {
-            Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
-            other => other?,
-        };
-        wait_lro(
+        crate::operation::delete_and_wait(
             &c.client,
             Api::TpuV2,
             &zone,
-            lro,
+            &name,
             timeout(prior, "delete"),
             op.progress,
             "deleting TPU",
         )
         .await
-        .map(|_| ())
     }
 
     async fn import(&self, c: &Ctx, id: &str) -> ProviderResult<Option<Value>> {

@@ -336,21 +336,16 @@ impl ResourceType for Endpoint {
 
     async fn delete(&self, c: &Ctx, prior: &Value, op: &Op<'_>) -> ProviderResult<()> {
         let (name, loc) = endpoint_name(c, prior)?;
-        let lro = match c.client.delete(Api::VertexAi, &loc, &name).await {
-            Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
-            other => other?,
-        };
-        wait_lro(
+        crate::operation::delete_and_wait(
             &c.client,
             Api::VertexAi,
             &loc,
-            lro,
+            &name,
             timeout(prior, "delete"),
             op.progress,
             "deleting endpoint",
         )
         .await
-        .map(|_| ())
     }
 
     async fn import(&self, c: &Ctx, id: &str) -> ProviderResult<Option<Value>> {
