@@ -14,6 +14,7 @@ mod config;
 mod data_sources;
 mod labels;
 mod listing;
+mod located;
 mod operation;
 mod storage_bucket;
 mod storage_bucket_object;

@@ -5,6 +5,7 @@
 
 use crate::client::{enc, Api};
 use crate::config::Ctx;
+use crate::located::Located;
 use crate::operation::wait_lro;
 use crate::util::*;
 use crate::{labels, ResourceType};
@@ -20,21 +21,11 @@ use serde_json::{json, Value as Json};
 
 pub struct TpuVm;
 
-fn node_name(c: &Ctx, v: &Value) -> ProviderResult<(String, String)> {
-    if let Some(id) = attr_str(v, "id").filter(|s| s.starts_with("projects/")) {
-        let zone = id.split('/').nth(3).unwrap_or_default().to_string();
-        return Ok((id, zone));
-    }
-    let zone = c.zone(v)?;
-    Ok((
-        format!(
-            "projects/{}/locations/{zone}/nodes/{}",
-            c.project(v)?,
-            need_str(v, "name")?
-        ),
-        zone,
-    ))
-}
+const NODE: Located = Located {
+    location_attr: "zone",
+    collection: "nodes",
+    id_attr: "name",
+};
 
 fn single(b: BlockSchema, force_new: bool) -> gantry_core::provider::NestedBlock {
     block(Nesting::List, b, 1, force_new)
@@ -149,16 +140,7 @@ impl ResourceType for TpuVm {
             if !has_type && !has_config {
                 planned = fill(&planned, vec![("accelerator_type", Value::string("v2-8"))]);
             }
-            for (k, d) in [("project", &c.project), ("zone", &c.zone)] {
-                if attr_str(&planned, k).is_none() {
-                    if let Some(d) = d {
-                        planned = fill(&planned, vec![(k, Value::string(d))]);
-                    }
-                }
-            }
-            if let Ok((name, _)) = node_name(c, &planned) {
-                planned = fill(&planned, vec![("id", Value::string(name))]);
-            }
+            planned = NODE.plan_identity(c, planned);
         }
         Ok(PlanResponse {
             planned,
@@ -169,7 +151,7 @@ impl ResourceType for TpuVm {
     }
 
     async fn create(&self, c: &Ctx, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {
-        let (name, zone) = node_name(c, planned)?;
+        let (name, zone) = NODE.name(c, planned)?;
         let (parent, id) = name.rsplit_once("/nodes/").unwrap_or_default();
         let mut body = json!({
             "runtimeVersion": need_str(planned, "runtime_version")?,
@@ -264,7 +246,7 @@ impl ResourceType for TpuVm {
     }
 
     async fn read(&self, c: &Ctx, prior: &Value) -> ProviderResult<Option<Value>> {
-        let (name, zone) = node_name(c, prior)?;
+        let (name, zone) = NODE.name(c, prior)?;
         let Some(j) = c.client.get_opt(Api::TpuV2, &zone, &name).await? else {
             return Ok(None);
         };
@@ -282,7 +264,7 @@ impl ResourceType for TpuVm {
         planned: &Value,
         op: &Op<'_>,
     ) -> ProviderResult<Value> {
-        let (name, zone) = node_name(c, prior)?;
+        let (name, zone) = NODE.name(c, prior)?;
         let mut mask = vec![];
         let mut body = json!({});
         if attr_str(prior, "description") != attr_str(planned, "description") {
@@ -331,7 +313,7 @@ impl ResourceType for TpuVm {
     }
 
     async fn delete(&self, c: &Ctx, prior: &Value, op: &Op<'_>) -> ProviderResult<()> {
-        let (name, zone) = node_name(c, prior)?;
+        let (name, zone) = NODE.name(c, prior)?;
         crate::operation::delete_and_wait(
             &c.client,
             Api::TpuV2,
@@ -345,13 +327,7 @@ impl ResourceType for TpuVm {
     }
 
     async fn import(&self, c: &Ctx, id: &str) -> ProviderResult<Option<Value>> {
-        let parts: Vec<&str> = id.split('/').collect();
-        if parts.len() != 6 || parts[0] != "projects" || parts[4] != "nodes" {
-            return Err(ProviderError::new(
-                ErrorKind::Validation,
-                format!("import id {id:?} must be projects/PROJECT/locations/ZONE/nodes/NAME"),
-            ));
-        }
+        NODE.import_parts(id)?;
         self.read(c, &obj(vec![("id", Value::string(id))])).await
     }
 }

@@ -6,6 +6,7 @@
 
 use crate::client::{enc, Api};
 use crate::config::Ctx;
+use crate::located::Located;
 use crate::operation::wait_lro;
 use crate::util::*;
 use crate::{labels, ResourceType};
@@ -21,22 +22,11 @@ use serde_json::{json, Value as Json};
 
 pub struct Endpoint;
 
-/// projects/P/locations/L/endpoints/ID of a planned or recorded endpoint.
-pub fn endpoint_name(c: &Ctx, v: &Value) -> ProviderResult<(String, String)> {
-    if let Some(id) = attr_str(v, "id").filter(|s| s.starts_with("projects/")) {
-        let loc = id.split('/').nth(3).unwrap_or_default().to_string();
-        return Ok((id, loc));
-    }
-    let loc = c.region(v, "location")?;
-    Ok((
-        format!(
-            "projects/{}/locations/{loc}/endpoints/{}",
-            c.project(v)?,
-            need_str(v, "name")?
-        ),
-        loc,
-    ))
-}
+const ENDPOINT: Located = Located {
+    location_attr: "location",
+    collection: "endpoints",
+    id_attr: "name",
+};
 
 fn deployed_models_value(j: &Json) -> Value {
     let models = j["deployedModels"].as_array().cloned().unwrap_or_default();
@@ -194,24 +184,7 @@ impl ResourceType for Endpoint {
         }
         parse_split(&planned)?;
         if req.prior.is_none() {
-            if attr_str(&planned, "project").is_none() {
-                if let Some(p) = &c.project {
-                    planned = fill(&planned, vec![("project", Value::string(p))]);
-                }
-            }
-            if let (Ok(p), Some(loc), Some(n)) = (
-                c.project(&planned),
-                attr_str(&planned, "location"),
-                attr_str(&planned, "name"),
-            ) {
-                planned = fill(
-                    &planned,
-                    vec![(
-                        "id",
-                        Value::string(format!("projects/{p}/locations/{loc}/endpoints/{n}")),
-                    )],
-                );
-            }
+            planned = ENDPOINT.plan_identity(c, planned);
         }
         Ok(PlanResponse {
             planned,
@@ -222,7 +195,7 @@ impl ResourceType for Endpoint {
     }
 
     async fn create(&self, c: &Ctx, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {
-        let (name, loc) = endpoint_name(c, planned)?;
+        let (name, loc) = ENDPOINT.name(c, planned)?;
         let (parent, id) = name.rsplit_once("/endpoints/").unwrap_or_default();
         let mut body = json!({
             "displayName": need_str(planned, "display_name")?,
@@ -264,7 +237,7 @@ impl ResourceType for Endpoint {
     }
 
     async fn read(&self, c: &Ctx, prior: &Value) -> ProviderResult<Option<Value>> {
-        let (name, loc) = endpoint_name(c, prior)?;
+        let (name, loc) = ENDPOINT.name(c, prior)?;
         let Some(j) = c.client.get_opt(Api::VertexAi, &loc, &name).await? else {
             return Ok(None);
         };
@@ -285,7 +258,7 @@ impl ResourceType for Endpoint {
         planned: &Value,
         op: &Op<'_>,
     ) -> ProviderResult<Value> {
-        let (name, loc) = endpoint_name(c, prior)?;
+        let (name, loc) = ENDPOINT.name(c, prior)?;
         let mut mask = vec![];
         let mut body = json!({});
         for (k, j) in [
@@ -335,7 +308,7 @@ impl ResourceType for Endpoint {
     }
 
     async fn delete(&self, c: &Ctx, prior: &Value, op: &Op<'_>) -> ProviderResult<()> {
-        let (name, loc) = endpoint_name(c, prior)?;
+        let (name, loc) = ENDPOINT.name(c, prior)?;
         crate::operation::delete_and_wait(
             &c.client,
             Api::VertexAi,
@@ -350,15 +323,7 @@ impl ResourceType for Endpoint {
 
     async fn import(&self, c: &Ctx, id: &str) -> ProviderResult<Option<Value>> {
         // projects/P/locations/L/endpoints/N (upstream's import id).
-        let parts: Vec<&str> = id.split('/').collect();
-        if parts.len() != 6 || parts[0] != "projects" || parts[4] != "endpoints" {
-            return Err(ProviderError::new(
-                ErrorKind::Validation,
-                format!(
-                    "import id {id:?} must be projects/PROJECT/locations/LOCATION/endpoints/NAME"
-                ),
-            ));
-        }
+        let parts = ENDPOINT.import_parts(id)?;
         self.read(
             c,
             &obj(vec![

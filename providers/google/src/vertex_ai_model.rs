@@ -6,13 +6,13 @@
 
 use crate::client::{enc, Api};
 use crate::config::Ctx;
+use crate::located::Located;
 use crate::operation::wait_lro;
 use crate::util::*;
 use crate::{labels, ResourceType};
 use async_trait::async_trait;
 use gantry_core::provider::{
-    BlockSchema, ErrorKind, Nesting, Op, PlanRequest, PlanResponse, ProviderError, ProviderResult,
-    ResourceSchema,
+    BlockSchema, Nesting, Op, PlanRequest, PlanResponse, ProviderResult, ResourceSchema,
 };
 use gantry_core::provider_kit::*;
 use gantry_core::types::Type;
@@ -21,21 +21,11 @@ use serde_json::{json, Value as Json};
 
 pub struct Model;
 
-fn model_name(c: &Ctx, v: &Value) -> ProviderResult<(String, String)> {
-    if let Some(id) = attr_str(v, "id").filter(|s| s.starts_with("projects/")) {
-        let loc = id.split('/').nth(3).unwrap_or_default().to_string();
-        return Ok((id, loc));
-    }
-    let loc = c.region(v, "region")?;
-    Ok((
-        format!(
-            "projects/{}/locations/{loc}/models/{}",
-            c.project(v)?,
-            need_str(v, "model_id")?
-        ),
-        loc,
-    ))
-}
+const MODEL: Located = Located {
+    location_attr: "region",
+    collection: "models",
+    id_attr: "model_id",
+};
 
 fn container_json(spec: &Value) -> Json {
     let mut out = json!({ "imageUri": attr_str(spec, "image_uri") });
@@ -164,16 +154,7 @@ impl ResourceType for Model {
     async fn plan(&self, c: &Ctx, req: &PlanRequest<'_>) -> ProviderResult<PlanResponse> {
         let mut planned = req.proposed.clone();
         if req.prior.is_none() {
-            for (k, d) in [("project", &c.project), ("region", &c.region)] {
-                if attr_str(&planned, k).is_none() {
-                    if let Some(d) = d {
-                        planned = fill(&planned, vec![(k, Value::string(d))]);
-                    }
-                }
-            }
-            if let Ok((name, _)) = model_name(c, &planned) {
-                planned = fill(&planned, vec![("id", Value::string(name))]);
-            }
+            planned = MODEL.plan_identity(c, planned);
         }
         Ok(PlanResponse {
             planned,
@@ -184,7 +165,7 @@ impl ResourceType for Model {
     }
 
     async fn create(&self, c: &Ctx, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {
-        let (name, loc) = model_name(c, planned)?;
+        let (name, loc) = MODEL.name(c, planned)?;
         let (parent, id) = name.rsplit_once("/models/").unwrap_or_default();
         let mut model = json!({
             "displayName": need_str(planned, "display_name")?,
@@ -222,7 +203,7 @@ impl ResourceType for Model {
     }
 
     async fn read(&self, c: &Ctx, prior: &Value) -> ProviderResult<Option<Value>> {
-        let (name, loc) = model_name(c, prior)?;
+        let (name, loc) = MODEL.name(c, prior)?;
         let Some(j) = c.client.get_opt(Api::VertexAi, &loc, &name).await? else {
             return Ok(None);
         };
@@ -240,7 +221,7 @@ impl ResourceType for Model {
         planned: &Value,
         _op: &Op<'_>,
     ) -> ProviderResult<Value> {
-        let (name, loc) = model_name(c, prior)?;
+        let (name, loc) = MODEL.name(c, prior)?;
         let mut mask = vec![];
         let mut body = json!({});
         for (k, j) in [
@@ -271,7 +252,7 @@ impl ResourceType for Model {
     }
 
     async fn delete(&self, c: &Ctx, prior: &Value, op: &Op<'_>) -> ProviderResult<()> {
-        let (name, loc) = model_name(c, prior)?;
+        let (name, loc) = MODEL.name(c, prior)?;
         crate::operation::delete_and_wait(
             &c.client,
             Api::VertexAi,
@@ -285,15 +266,7 @@ impl ResourceType for Model {
     }
 
     async fn import(&self, c: &Ctx, id: &str) -> ProviderResult<Option<Value>> {
-        let parts: Vec<&str> = id.split('/').collect();
-        if parts.len() != 6 || parts[0] != "projects" || parts[4] != "models" {
-            return Err(ProviderError::new(
-                ErrorKind::Validation,
-                format!(
-                    "import id {id:?} must be projects/PROJECT/locations/REGION/models/MODEL_ID"
-                ),
-            ));
-        }
+        MODEL.import_parts(id)?;
         self.read(c, &obj(vec![("id", Value::string(id))])).await
     }
 }
