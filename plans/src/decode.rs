@@ -502,7 +502,11 @@ pub fn set_path(v: &Value, path: &[PathStep], new: Value) -> Value {
     out.mark_if(sensitive)
 }
 
-/// Attributes (top level) whose value differs between prior and planned, as paths.
+/// Attributes and blocks marked force-new whose value differs between prior and planned,
+/// as paths — inside nested blocks too, as SDKv2's ForceNew on a nested attribute replaces
+/// the whole object: list and single blocks are compared element by element (an element
+/// on one side only is compared with nothing); set elements have no identity to pair, so
+/// only a force-new set block as a whole counts.
 pub fn changed_force_new(
     schema: &BlockSchema,
     prior: &Value,
@@ -510,32 +514,67 @@ pub fn changed_force_new(
     legacy: bool,
 ) -> Vec<Path> {
     let mut out = Vec::new();
-    let differs = |name: &str| {
-        let a = prior
-            .get_attr(name)
+    force_new_in(schema, prior, planned, legacy, &[], &mut out);
+    out
+}
+
+fn force_new_in(
+    schema: &BlockSchema,
+    prior: &Value,
+    planned: &Value,
+    legacy: bool,
+    at: &[PathStep],
+    out: &mut Vec<Path>,
+) {
+    let get = |v: &Value, name: &str| {
+        v.get_attr(name)
             .map(|v| v.unmark_deep().0)
-            .unwrap_or(Value::Null);
-        let b = planned
-            .get_attr(name)
-            .map(|v| v.unmark_deep().0)
-            .unwrap_or(Value::Null);
+            .unwrap_or(Value::Null)
+    };
+    let differs = |a: &Value, b: &Value| {
         if legacy {
-            !equal_as(&a, &b, true)
+            !equal_as(a, b, true)
         } else {
             a != b
         }
     };
+    let path = |name: &str, index: Option<usize>| {
+        let mut p = at.to_vec();
+        p.push(PathStep::Key(name.to_string()));
+        if let Some(i) = index {
+            p.push(PathStep::Index(i as i64));
+        }
+        p
+    };
     for (name, attr) in &schema.attributes {
-        if attr.force_new && differs(name) {
-            out.push(vec![PathStep::Key(name.clone())]);
+        if attr.force_new && differs(&get(prior, name), &get(planned, name)) {
+            out.push(path(name, None));
         }
     }
     for (name, nb) in &schema.blocks {
-        if nb.force_new && differs(name) {
-            out.push(vec![PathStep::Key(name.clone())]);
+        let (a, b) = (get(prior, name), get(planned, name));
+        if nb.force_new && differs(&a, &b) {
+            out.push(path(name, None));
+            continue;
+        }
+        let elements = |v: &Value| -> Vec<Value> {
+            match v {
+                Value::Map(_) => vec![v.clone()],
+                Value::List(l) => l.to_vec(),
+                _ => Vec::new(),
+            }
+        };
+        if nb.nesting == Nesting::Set || !b.is_wholly_known() {
+            continue;
+        }
+        let (xs, ys) = (elements(&a), elements(&b));
+        for i in 0..xs.len().max(ys.len()) {
+            let x = xs.get(i).cloned().unwrap_or(Value::Null);
+            let y = ys.get(i).cloned().unwrap_or(Value::Null);
+            let inner = path(name, (nb.nesting == Nesting::List).then_some(i));
+            force_new_in(&nb.block, &x, &y, legacy, &inner, out);
         }
     }
-    out
 }
 
 fn collect_secrets(v: &Value, out: &mut Vec<Value>) {
@@ -690,6 +729,62 @@ fn equal_as(a: &Value, b: &Value, legacy: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_changed_force_new_attribute_inside_nested_blocks_replaces() {
+        use gantry_core::types::Type;
+        let leaf = |force_new: bool| {
+            let mut b = BlockSchema::default();
+            let mut a = AttributeSchema::required(Type::String);
+            a.force_new = force_new;
+            b.attributes.insert("machine_type".into(), a);
+            b.attributes
+                .insert("replicas".into(), AttributeSchema::optional(Type::Number));
+            b
+        };
+        let nested = |nesting, block| NestedBlock {
+            nesting,
+            block,
+            min_items: 0,
+            max_items: 1,
+            force_new: false,
+        };
+        let mut outer = BlockSchema::default();
+        outer
+            .blocks
+            .insert("spec".into(), nested(Nesting::Single, leaf(true)));
+        let mut schema = BlockSchema::default();
+        schema
+            .blocks
+            .insert("resources".into(), nested(Nesting::List, outer));
+        let obj = |machine: &str, replicas: f64| {
+            let spec: Map = [
+                ("machine_type".to_string(), Value::string(machine)),
+                ("replicas".to_string(), Value::Number(replicas)),
+            ]
+            .into_iter()
+            .collect();
+            let res: Map = [("spec".to_string(), Value::map(spec))]
+                .into_iter()
+                .collect();
+            let top: Map = [("resources".to_string(), Value::list(vec![Value::map(res)]))]
+                .into_iter()
+                .collect();
+            Value::map(top)
+        };
+        let paths = changed_force_new(&schema, &obj("g2", 1.0), &obj("a2", 1.0), true);
+        assert_eq!(
+            paths,
+            vec![vec![
+                PathStep::Key("resources".into()),
+                PathStep::Index(0),
+                PathStep::Key("spec".into()),
+                PathStep::Key("machine_type".into()),
+            ]]
+        );
+        // A change to an attribute that is not force-new replaces nothing.
+        assert!(changed_force_new(&schema, &obj("g2", 1.0), &obj("g2", 4.0), true).is_empty());
+    }
 
     #[test]
     fn json_documents_compare_by_structure() {

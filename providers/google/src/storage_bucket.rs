@@ -387,10 +387,7 @@ impl ResourceType for Bucket {
                     _ => Value::list(vec![]),
                 },
             ),
-            (
-                "lifecycle_rule",
-                nulls_like(prior.get_attr("lifecycle_rule"), rules_value(&j)),
-            ),
+            ("lifecycle_rule", rules_value(&j)),
         ];
         if attr_str(prior, "project").is_none() {
             pairs.push((

@@ -440,12 +440,5 @@ fn from_json(prior: &Value, j: &Json, zone: &str) -> Value {
         ));
     }
     pairs.extend(labels::read(prior, &j["labels"]));
-    let pairs = pairs
-        .into_iter()
-        .map(|(k, v)| match k {
-            "network_config" | "scheduling_config" => (k, nulls_like(prior.get_attr(k), v)),
-            _ => (k, v),
-        })
-        .collect();
     fill(prior, pairs)
 }

@@ -261,23 +261,9 @@ impl ResourceType for DeployedModel {
                 );
             }
         }
-        // A different machine is a redeploy: mutateDeployedModel changes replicas only.
-        let mut requires_replace = vec![];
-        if let Some(prior) = req.prior {
-            let spec = |v: &Value| {
-                first(v, "dedicated_resources")
-                    .and_then(|r| first(r, "machine_spec"))
-                    .cloned()
-            };
-            if spec(prior) != spec(&planned) {
-                requires_replace.push(vec![gantry_core::value::PathStep::Key(
-                    "dedicated_resources".into(),
-                )]);
-            }
-        }
         Ok(PlanResponse {
             planned,
-            requires_replace,
+            requires_replace: vec![],
             notes,
             private: vec![],
         })
