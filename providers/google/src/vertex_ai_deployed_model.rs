@@ -85,7 +85,8 @@ fn resources_json(v: &Value) -> Json {
     out
 }
 
-fn resources_value(r: &Json) -> Value {
+/// `dedicated_resources` as state holds it (also inside the endpoint's `deployed_models`).
+pub fn resources_value(r: &Json) -> Value {
     let ms = &r["machineSpec"];
     let specs = r["autoscalingMetricSpecs"]
         .as_array()

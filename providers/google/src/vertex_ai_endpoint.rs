@@ -35,20 +35,8 @@ fn deployed_models_value(j: &Json) -> Value {
             .iter()
             .map(|d| {
                 let r = &d["dedicatedResources"];
-                let ms = &r["machineSpec"];
                 let dedicated = if r.is_object() {
-                    Value::list(vec![obj(vec![
-                        (
-                            "machine_spec",
-                            Value::list(vec![obj(vec![
-                                ("machine_type", s(ms, "machineType")),
-                                ("accelerator_type", s(ms, "acceleratorType")),
-                                ("accelerator_count", n(ms, "acceleratorCount")),
-                            ])]),
-                        ),
-                        ("min_replica_count", n(r, "minReplicaCount")),
-                        ("max_replica_count", n(r, "maxReplicaCount")),
-                    ])])
+                    crate::vertex_ai_deployed_model::resources_value(r)
                 } else {
                     Value::list(vec![])
                 };
@@ -72,10 +60,12 @@ fn deployed_models_type() -> Type {
         ("accelerator_type", Type::String),
         ("accelerator_count", Type::Number),
     ]);
+    let metric = Type::object(&[("metric_name", Type::String), ("target", Type::Number)]);
     let dedicated = Type::object(&[
         ("machine_spec", Type::list(spec)),
         ("min_replica_count", Type::Number),
         ("max_replica_count", Type::Number),
+        ("autoscaling_metric_specs", Type::list(metric)),
     ]);
     Type::list(Type::object(&[
         ("id", Type::String),
