@@ -238,7 +238,7 @@ def get(ctx):
     return 200, ctx.get()
 
 
-def children(ctx, parent, collection=None):
+def children(ctx, parent):
     prefix = parent.rstrip("/") + "/"
     out = []
     for (api, key), obj in sorted(ctx.state.objects.items()):

@@ -53,10 +53,6 @@ def instance_ready(ctx, obj):
     obj["status"] = "RUNNING"
 
 
-def instance_failed(ctx, obj):
-    pass
-
-
 HOOKS[f"{API}:instances"] = {"on_create": instance_created, "ready": instance_ready}
 
 
@@ -81,10 +77,6 @@ def firewall_created(ctx, obj):
 HOOKS[f"{API}:networks"] = {"on_create": network_created, "ready": lambda c, o: None}
 HOOKS[f"{API}:subnetworks"] = {"on_create": subnetwork_created}
 HOOKS[f"{API}:firewalls"] = {"on_create": firewall_created}
-
-
-def instance(ctx):
-    return ctx.get(ctx.path.rsplit("/", 1)[0] if ctx.path.count("/") > 5 else ctx.path, "Instance")
 
 
 def zonal_change(ctx, obj, apply):

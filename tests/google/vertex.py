@@ -10,7 +10,7 @@ is deployed.
 
 import copy
 
-from behaviours import HOOKS, handler, with_type
+from behaviours import HOOKS, camel, get_path, handler, set_path
 from model import ApiError
 
 API = "aiplatform"
@@ -184,8 +184,6 @@ def mutate_deployed_model(ctx):
     mask = [m.strip() for m in (ctx.body.get("updateMask") or "").split(",") if m.strip()]
     if not mask:
         raise ApiError(400, "update_mask is required.")
-    from behaviours import camel, get_path, set_path
-
     fields = [".".join(camel(p) for p in m.split(".")) for m in mask]
     for f in fields:
         if f not in MUTABLE_DEPLOYED:
@@ -200,5 +198,3 @@ def mutate_deployed_model(ctx):
 
     return 200, ctx.operation(endpoint["name"], finish, {"progress": "Mutating deployed model"})
 
-
-__all__ = ["with_type"]
