@@ -12,6 +12,18 @@ pub fn attr_str(v: &Value, k: &str) -> Option<String> {
     v.get_attr(k).and_then(|x| x.as_str()).map(String::from)
 }
 
+/// A map-of-strings attribute (tags, labels) as a sorted map; absent or null is empty.
+pub fn string_map(v: &Value, k: &str) -> std::collections::BTreeMap<String, String> {
+    v.get_attr(k)
+        .and_then(Value::as_map)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub fn attr_num(v: &Value, k: &str) -> Option<f64> {
     v.get_attr(k).and_then(Value::as_f64)
 }

@@ -218,7 +218,7 @@ impl ResourceType for Role {
                 .await
                 .map_err(sdk)?;
         }
-        let (before, after) = (tags_attr(prior, "tags_all"), send_tags(planned));
+        let (before, after) = (string_map(prior, "tags_all"), send_tags(planned));
         let removed: Vec<String> = before
             .keys()
             .filter(|k| !after.contains_key(*k))

@@ -441,7 +441,7 @@ impl ResourceType for Instance {
             self.wait_state(c, &id, InstanceStateName::Running, limit, op)
                 .await?;
         }
-        let (before, after) = (tags_attr(prior, "tags_all"), send_tags(planned));
+        let (before, after) = (string_map(prior, "tags_all"), send_tags(planned));
         let removed: Vec<Tag> = before
             .keys()
             .filter(|k| !after.contains_key(*k))

@@ -196,7 +196,9 @@ impl Provider for Aws {
     async fn plan(&self, req: PlanRequest<'_>) -> ProviderResult<PlanResponse> {
         let r = resource(req.type_name)?;
         let mut resp = r.plan(&self.clients, &req).await?;
-        resp.planned = self.clients.with_tags_all(&r.schema(), resp.planned);
+        // The cached schema: building one per planned instance is work on the hot path.
+        let rs = &schema().resources[req.type_name];
+        resp.planned = self.clients.with_tags_all(rs, resp.planned);
         Ok(resp)
     }
 

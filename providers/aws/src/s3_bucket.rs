@@ -224,7 +224,7 @@ impl ResourceType for Bucket {
         _op: &Op<'_>,
     ) -> ProviderResult<Value> {
         let name = need_str(prior, "id")?;
-        if tags_attr(prior, "tags_all") != send_tags(planned) {
+        if string_map(prior, "tags_all") != send_tags(planned) {
             self.put_tags(c, &name, send_tags(planned)).await?;
         }
         self.read_back(

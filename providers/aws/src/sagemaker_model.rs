@@ -47,7 +47,7 @@ pub async fn sync_tags(
     prior: &Value,
     planned: &Value,
 ) -> ProviderResult<()> {
-    let (before, after) = (tags_attr(prior, "tags_all"), send_tags(planned));
+    let (before, after) = (string_map(prior, "tags_all"), send_tags(planned));
     let removed: Vec<String> = before
         .keys()
         .filter(|k| !after.contains_key(*k))
@@ -141,7 +141,7 @@ impl ResourceType for Model {
             .and_then(Value::as_seq)
             .and_then(|l| l.first())
         {
-            let env = tags_attr(pc, "environment").into_iter().collect();
+            let env = string_map(pc, "environment").into_iter().collect();
             req = req.primary_container(
                 ContainerDefinition::builder()
                     .image(need_str(pc, "image")?)

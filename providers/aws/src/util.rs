@@ -9,18 +9,7 @@ use std::time::Duration;
 
 /// `tags` as a sorted map of strings.
 pub fn tags_of(v: &Value) -> BTreeMap<String, String> {
-    tags_attr(v, "tags")
-}
-
-pub fn tags_attr(v: &Value, k: &str) -> BTreeMap<String, String> {
-    v.get_attr(k)
-        .and_then(Value::as_map)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
+    string_map(v, "tags")
 }
 
 /// The tags to send: `tags_all` when planned (provider default tags included), else `tags`.
@@ -29,7 +18,7 @@ pub fn send_tags(v: &Value) -> BTreeMap<String, String> {
         .get_attr("tags_all")
         .filter(|t| !t.is_null() && !t.is_unknown())
     {
-        Some(_) => tags_attr(v, "tags_all"),
+        Some(_) => string_map(v, "tags_all"),
         None => tags_of(v),
     }
 }
@@ -46,7 +35,7 @@ pub fn tags_value(t: &BTreeMap<String, String>) -> Value {
 /// never show as drift; tags added out of band do) and `tags_all` (everything).
 pub fn tag_attrs(prior: &Value, live: &BTreeMap<String, String>) -> Vec<(&'static str, Value)> {
     let configured = tags_of(prior);
-    let from_defaults: Vec<String> = tags_attr(prior, "tags_all")
+    let from_defaults: Vec<String> = string_map(prior, "tags_all")
         .into_keys()
         .filter(|k| !configured.contains_key(k))
         .collect();

@@ -22,17 +22,6 @@ pub fn schema(b: &mut BlockSchema) {
     }
 }
 
-pub fn map_of(v: &Value, k: &str) -> BTreeMap<String, String> {
-    v.get_attr(k)
-        .and_then(Value::as_map)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 pub fn value_of(m: &BTreeMap<String, String>) -> Value {
     Value::map(
         m.iter()
@@ -56,12 +45,12 @@ pub fn plan(ctx: &Ctx, prior: Option<&Value>, proposed: &Value) -> Value {
         );
     }
     let mut managed = ctx.default_labels.clone();
-    managed.extend(map_of(proposed, "labels"));
+    managed.extend(string_map(proposed, "labels"));
     let mut effective = match prior {
         // Labels nobody manages stay; labels dropped from the configuration go.
         Some(p) => {
-            let before = map_of(p, "terraform_labels");
-            map_of(p, "effective_labels")
+            let before = string_map(p, "terraform_labels");
+            string_map(p, "effective_labels")
                 .into_iter()
                 .filter(|(k, _)| !before.contains_key(k))
                 .collect()
@@ -83,9 +72,9 @@ pub fn plan(ctx: &Ctx, prior: Option<&Value>, proposed: &Value) -> Value {
 
 /// The labels to send: the planned `effective_labels`.
 pub fn to_send(planned: &Value) -> Json {
-    let m = map_of(planned, "effective_labels");
+    let m = string_map(planned, "effective_labels");
     let m = if m.is_empty() {
-        map_of(planned, "labels")
+        string_map(planned, "labels")
     } else {
         m
     };
@@ -111,8 +100,8 @@ pub fn read(prior: &Value, live: &Json) -> Vec<(&'static str, Value)> {
             ("effective_labels", value_of(&live)),
         ];
     }
-    let configured = map_of(prior, "labels");
-    let managed = map_of(prior, "terraform_labels");
+    let configured = string_map(prior, "labels");
+    let managed = string_map(prior, "terraform_labels");
     let pick = |keys: &BTreeMap<String, String>| -> BTreeMap<String, String> {
         live.iter()
             .filter(|(k, _)| keys.contains_key(*k))

@@ -183,7 +183,12 @@ impl Provider for Google {
     async fn plan(&self, req: PlanRequest<'_>) -> ProviderResult<PlanResponse> {
         let r = resource(req.type_name)?;
         let mut resp = r.plan(&self.ctx, &req).await?;
-        if r.schema().block.attributes.contains_key("effective_labels") {
+        // The cached schema: building one per planned instance is work on the hot path.
+        let labelled = schema().resources[req.type_name]
+            .block
+            .attributes
+            .contains_key("effective_labels");
+        if labelled {
             resp.planned = labels::plan(&self.ctx, req.prior, &resp.planned);
         }
         Ok(resp)

@@ -416,7 +416,7 @@ impl ResourceType for Bucket {
         let mut body = self.body(planned);
         // PATCH merges labels: a key dropped from the configuration is sent as null.
         if let Json::Object(send) = &mut body["labels"] {
-            for k in labels::map_of(prior, "effective_labels").keys() {
+            for k in string_map(prior, "effective_labels").keys() {
                 send.entry(k.clone()).or_insert(Json::Null);
             }
         }

@@ -229,7 +229,7 @@ impl ResourceType for Object {
         let name = need_str(prior, "name")?;
         let mut meta = json_map(planned.get_attr("metadata"));
         if let Json::Object(m) = &mut meta {
-            for k in crate::labels::map_of(prior, "metadata").keys() {
+            for k in string_map(prior, "metadata").keys() {
                 m.entry(k.clone()).or_insert(Json::Null);
             }
         }

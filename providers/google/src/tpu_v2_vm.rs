@@ -271,8 +271,7 @@ impl ResourceType for TpuVm {
             mask.push("description");
             body["description"] = json!(attr_str(planned, "description").unwrap_or_default());
         }
-        if labels::map_of(prior, "effective_labels") != labels::map_of(planned, "effective_labels")
-        {
+        if string_map(prior, "effective_labels") != string_map(planned, "effective_labels") {
             mask.push("labels");
             body["labels"] = labels::to_send(planned);
         }

@@ -233,8 +233,7 @@ impl ResourceType for Model {
                 body[j] = json!(attr_str(planned, k).unwrap_or_default());
             }
         }
-        if labels::map_of(prior, "effective_labels") != labels::map_of(planned, "effective_labels")
-        {
+        if string_map(prior, "effective_labels") != string_map(planned, "effective_labels") {
             mask.push("labels");
             body["labels"] = labels::to_send(planned);
         }
