@@ -19,12 +19,30 @@ fn json_of(v: &Value) -> Option<serde_json::Value> {
     serde_json::from_str(s).ok()
 }
 
-/// Equality as a reviewer sees it: marks ignored, JSON strings by structure.
+/// Equality as a reviewer sees it: marks ignored, a set equal to a list of the same
+/// elements (state read back from JSON has no sets), JSON strings by structure.
 pub fn same(a: &Value, b: &Value) -> bool {
-    if a.unmark_deep().0 == b.unmark_deep().0 {
+    if sets_as_lists(&a.unmark_deep().0) == sets_as_lists(&b.unmark_deep().0) {
         return true;
     }
     matches!((json_of(a), json_of(b)), (Some(x), Some(y)) if x == y)
+}
+
+fn sets_as_lists(v: &Value) -> Value {
+    match v {
+        Value::List(l) => Value::list(l.iter().map(sets_as_lists).collect()),
+        Value::Set(l) => {
+            let mut items: Vec<Value> = l.iter().map(sets_as_lists).collect();
+            items.sort_by_key(|x| x.to_json().to_string());
+            Value::list(items)
+        }
+        Value::Map(m) => Value::map(
+            m.iter()
+                .map(|(k, x)| (k.clone(), sets_as_lists(x)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 fn forces(replace: &[Path], path: &[PathStep]) -> bool {

@@ -10,6 +10,11 @@
 
 mod auth;
 mod client;
+mod compute;
+mod compute_firewall;
+mod compute_instance;
+mod compute_network;
+mod compute_subnetwork;
 mod config;
 mod data_sources;
 mod labels;
@@ -104,6 +109,10 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             Arc::new(vertex_ai_model::Model),
             Arc::new(vertex_ai_deployed_model::DeployedModel),
             Arc::new(tpu_v2_vm::TpuVm),
+            Arc::new(compute_instance::Instance),
+            Arc::new(compute_network::Network),
+            Arc::new(compute_subnetwork::Subnetwork),
+            Arc::new(compute_firewall::Firewall),
         ];
         all.into_iter().map(|r| (r.name(), r)).collect()
     })

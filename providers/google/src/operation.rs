@@ -104,7 +104,7 @@ pub fn operation_error(e: &Json, what: &str) -> ProviderError {
 
 /// `zonesAvailable` from error details (`errorInfo.metadata.zonesAvailable` in Compute's
 /// shape, `metadata.zonesAvailable` in google.rpc.ErrorInfo's), comma separated.
-fn zones_available(details: &Json) -> Vec<String> {
+pub(crate) fn zones_available(details: &Json) -> Vec<String> {
     let mut out = Vec::new();
     for d in details.as_array().into_iter().flatten() {
         for meta in [&d["errorInfo"]["metadata"], &d["metadata"]] {
