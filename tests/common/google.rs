@@ -73,6 +73,23 @@ impl Google {
                 "GOOGLE_COMPUTE_CUSTOM_ENDPOINT",
                 format!("{api}/compute/compute/v1/"),
             ),
+            (
+                "GOOGLE_SERVICE_USAGE_CUSTOM_ENDPOINT",
+                format!("{api}/serviceusage/v1/"),
+            ),
+            ("GOOGLE_IAM_CUSTOM_ENDPOINT", format!("{api}/iam/v1/")),
+            (
+                "GOOGLE_RESOURCE_MANAGER_CUSTOM_ENDPOINT",
+                format!("{api}/cloudresourcemanager/v1/"),
+            ),
+            (
+                "GOOGLE_BIG_QUERY_CUSTOM_ENDPOINT",
+                format!("{api}/bigquery/bigquery/v2/"),
+            ),
+            (
+                "GOOGLE_CONTAINER_CUSTOM_ENDPOINT",
+                format!("{api}/container/v1/"),
+            ),
             ("GOOGLE_PROJECT", PROJECT.into()),
             ("GOOGLE_REGION", "us-central1".into()),
             ("GOOGLE_ZONE", "us-central1-a".into()),

@@ -86,6 +86,8 @@ class Context:
             op_key = "/".join(scope + ["operations", f"operation-{st.new_id()}"])
         elif self.api.name == "aiplatform":
             op_key = f"{resource_key}/operations/{st.new_id()}"  # Vertex nests them
+        elif self.api.name == "serviceusage":
+            op_key = f"operations/acf.p2-{st.new_id()}"
         else:
             op_key = "/".join(resource_key.split("/")[:4] + ["operations", f"operation-{st.new_id()}"])
         op = Operation(self.api.prefix, op_key, self.mid, st.clock + duration, finish,
@@ -154,7 +156,8 @@ def dispatch(ctx):
     if ctx.mid in HANDLERS:
         return HANDLERS[ctx.mid](ctx)
     last = ctx.mid.rsplit(".", 1)[-1]
-    if "/operations/" in ctx.path or ctx.path.endswith("/operations") and last != "list":
+    if "/operations/" in ctx.path or ctx.path.startswith("operations/") or \
+            ctx.path.endswith("/operations") and last != "list":
         if last in ("get", "wait"):
             return 200, operation_json(ctx, poll_operation(ctx, find_operation(ctx)))
     generic = {
@@ -365,3 +368,4 @@ def delete(ctx):
 import vertex  # noqa: E402,F401
 import tpu  # noqa: E402,F401
 import compute  # noqa: E402,F401
+import platform_apis  # noqa: E402,F401

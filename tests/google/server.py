@@ -67,7 +67,7 @@ class Handler(BaseHTTPRequestHandler):
         self.handle_any("DELETE")
 
     def send_json(self, code, obj, headers=()):
-        data = json.dumps(obj).encode()
+        data = b"" if code == 204 else json.dumps(obj).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))

@@ -18,10 +18,25 @@ pub enum Api {
     VertexAi,
     TpuV2,
     Compute,
+    ServiceUsage,
+    Iam,
+    ResourceManager,
+    BigQuery,
+    Container,
 }
 
 impl Api {
-    pub const ALL: [Api; 4] = [Api::Storage, Api::VertexAi, Api::TpuV2, Api::Compute];
+    pub const ALL: [Api; 9] = [
+        Api::Storage,
+        Api::VertexAi,
+        Api::TpuV2,
+        Api::Compute,
+        Api::ServiceUsage,
+        Api::Iam,
+        Api::ResourceManager,
+        Api::BigQuery,
+        Api::Container,
+    ];
 
     /// The provider block argument (`vertex_ai_custom_endpoint`, ...).
     pub fn setting(self) -> &'static str {
@@ -30,6 +45,11 @@ impl Api {
             Api::VertexAi => "vertex_ai_custom_endpoint",
             Api::TpuV2 => "tpu_v2_custom_endpoint",
             Api::Compute => "compute_custom_endpoint",
+            Api::ServiceUsage => "service_usage_custom_endpoint",
+            Api::Iam => "iam_custom_endpoint",
+            Api::ResourceManager => "resource_manager_custom_endpoint",
+            Api::BigQuery => "big_query_custom_endpoint",
+            Api::Container => "container_custom_endpoint",
         }
     }
 
@@ -45,6 +65,11 @@ impl Api {
             Api::VertexAi => "https://{region}-aiplatform.googleapis.com/v1/",
             Api::TpuV2 => "https://tpu.googleapis.com/v2/",
             Api::Compute => "https://compute.googleapis.com/compute/v1/",
+            Api::ServiceUsage => "https://serviceusage.googleapis.com/v1/",
+            Api::Iam => "https://iam.googleapis.com/v1/",
+            Api::ResourceManager => "https://cloudresourcemanager.googleapis.com/v1/",
+            Api::BigQuery => "https://bigquery.googleapis.com/bigquery/v2/",
+            Api::Container => "https://container.googleapis.com/v1/",
         }
     }
 }

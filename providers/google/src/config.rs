@@ -12,11 +12,6 @@ use std::collections::BTreeMap;
 /// Other `*_custom_endpoint` settings hashicorp/google accepts; gantry does not call these
 /// APIs natively yet, but configurations that set them must still load.
 const OTHER_ENDPOINTS: &[&str] = &[
-    "container_custom_endpoint",
-    "iam_custom_endpoint",
-    "bigquery_custom_endpoint",
-    "service_usage_custom_endpoint",
-    "resource_manager_custom_endpoint",
     "resource_manager_v3_custom_endpoint",
     "iam_credentials_custom_endpoint",
     "cloud_billing_custom_endpoint",
@@ -68,6 +63,8 @@ pub struct Ctx {
     /// `add_terraform_attribution_label`: adds `goog-terraform-provisioned = "true"` at
     /// creation, as hashicorp/google 6 does by default (gantry: off unless asked).
     pub attribution_label: bool,
+    /// Serialises gantry's own project IAM policy edits (read-modify-write with an etag).
+    pub policy_lock: tokio::sync::Mutex<()>,
 }
 
 impl Ctx {
@@ -127,6 +124,7 @@ impl Ctx {
             default_labels,
             attribution_label: attr_bool(config, "add_terraform_attribution_label")
                 .unwrap_or(false),
+            policy_lock: tokio::sync::Mutex::new(()),
         })
     }
 

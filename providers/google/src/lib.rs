@@ -9,6 +9,7 @@
 //! One file per resource type; each implements [`ResourceType`].
 
 mod auth;
+mod bigquery_dataset;
 mod client;
 mod compute;
 mod compute_firewall;
@@ -21,6 +22,9 @@ mod labels;
 mod listing;
 mod located;
 mod operation;
+mod project_iam_member;
+mod project_service;
+mod service_account;
 mod storage_bucket;
 mod storage_bucket_object;
 mod tpu_v2_vm;
@@ -113,6 +117,10 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             Arc::new(compute_network::Network),
             Arc::new(compute_subnetwork::Subnetwork),
             Arc::new(compute_firewall::Firewall),
+            Arc::new(project_service::ProjectService),
+            Arc::new(service_account::ServiceAccount),
+            Arc::new(project_iam_member::ProjectIamMember),
+            Arc::new(bigquery_dataset::Dataset),
         ];
         all.into_iter().map(|r| (r.name(), r)).collect()
     })
