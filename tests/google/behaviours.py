@@ -90,8 +90,8 @@ class Context:
             op_key = f"operations/acf.p2-{st.new_id()}"
         else:
             op_key = "/".join(resource_key.split("/")[:4] + ["operations", f"operation-{st.new_id()}"])
-        op = Operation(self.api.prefix, op_key, self.mid, st.clock + duration, finish,
-                       "compute" if self.compute_style else "lro", meta)
+        style = "compute" if self.compute_style else "container" if self.api.name == "container" else "lro"
+        op = Operation(self.api.prefix, op_key, self.mid, st.clock + duration, finish, style, meta)
         op.kind = kind or self.mid.rsplit(".", 1)[-1]
         op.target = resource_key
         op.start = st.now_rfc3339()
@@ -123,6 +123,23 @@ def operation_json(ctx, op):
                 {"code": op.error.status, "message": op.error.message}]}
             out["httpErrorStatusCode"] = 400
             out["httpErrorMessage"] = op.error.status
+        return out
+    if op.style == "container":
+        # GKE's own Operation: status PENDING/RUNNING/DONE, error as a google.rpc.Status.
+        loc = op.key.split("/")[3]
+        out = {"name": op.key.rsplit("/", 1)[-1], "zone": loc, "location": loc,
+               "operationType": op.kind, "status": "DONE" if op.done else "RUNNING",
+               "selfLink": ctx.base_url + "v1/" + op.key,
+               "targetLink": ctx.base_url + "v1/" + op.target, "startTime": op.start}
+        if op.meta.get("progress"):
+            out["detail"] = op.meta["progress"]
+        if op.done:
+            out["endTime"] = st.now_rfc3339()
+            if op.error is not None:
+                out["error"] = {"code": op.error.code, "message": op.error.message}
+                if op.error.details:
+                    out["error"]["details"] = op.error.details
+                out["statusMessage"] = op.error.message
         return out
     meta = {"genericMetadata": {"createTime": op.start, "updateTime": st.now_rfc3339()}}
     if op.meta.get("progress") is not None:
@@ -369,3 +386,4 @@ import vertex  # noqa: E402,F401
 import tpu  # noqa: E402,F401
 import compute  # noqa: E402,F401
 import platform_apis  # noqa: E402,F401
+import container  # noqa: E402,F401

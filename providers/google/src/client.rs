@@ -144,6 +144,17 @@ impl Client {
             .await
     }
 
+    pub async fn put(
+        &self,
+        api: Api,
+        region: &str,
+        path: &str,
+        body: Json,
+    ) -> ProviderResult<Json> {
+        self.call(Method::PUT, &self.url(api, region, path), Some(body))
+            .await
+    }
+
     pub async fn delete(&self, api: Api, region: &str, path: &str) -> ProviderResult<Json> {
         self.call(Method::DELETE, &self.url(api, region, path), None)
             .await

@@ -65,6 +65,9 @@ pub struct Ctx {
     pub attribution_label: bool,
     /// Serialises gantry's own project IAM policy edits (read-modify-write with an etag).
     pub policy_lock: tokio::sync::Mutex<()>,
+    /// One lock per GKE cluster: GKE runs one operation at a time per cluster.
+    pub cluster_locks:
+        std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Ctx {
@@ -125,6 +128,7 @@ impl Ctx {
             attribution_label: attr_bool(config, "add_terraform_attribution_label")
                 .unwrap_or(false),
             policy_lock: tokio::sync::Mutex::new(()),
+            cluster_locks: Default::default(),
         })
     }
 

@@ -15,8 +15,13 @@ use std::collections::BTreeMap;
 pub const ATTRIBUTION: (&str, &str) = ("goog-terraform-provisioned", "true");
 
 pub fn schema(b: &mut BlockSchema) {
+    schema_for(b, "labels")
+}
+
+/// The three attributes with the configured one named `key` (GKE's `resource_labels`).
+pub fn schema_for(b: &mut BlockSchema, key: &str) {
     b.attributes
-        .insert("labels".into(), opt(Type::map(Type::String)));
+        .insert(key.into(), opt(Type::map(Type::String)));
     for k in ["terraform_labels", "effective_labels"] {
         b.attributes.insert(k.into(), comp(Type::map(Type::String)));
     }
@@ -31,11 +36,8 @@ pub fn value_of(m: &BTreeMap<String, String>) -> Value {
 }
 
 /// Plans `terraform_labels` and `effective_labels` from `labels` (unknown labels: both unknown).
-pub fn plan(ctx: &Ctx, prior: Option<&Value>, proposed: &Value) -> Value {
-    if proposed
-        .get_attr("labels")
-        .is_some_and(|l| !l.is_wholly_known())
-    {
+pub fn plan(ctx: &Ctx, prior: Option<&Value>, proposed: &Value, key: &str) -> Value {
+    if proposed.get_attr(key).is_some_and(|l| !l.is_wholly_known()) {
         return fill(
             proposed,
             vec![
@@ -45,7 +47,7 @@ pub fn plan(ctx: &Ctx, prior: Option<&Value>, proposed: &Value) -> Value {
         );
     }
     let mut managed = ctx.default_labels.clone();
-    managed.extend(string_map(proposed, "labels"));
+    managed.extend(string_map(proposed, key));
     let mut effective = match prior {
         // Labels nobody manages stay; labels dropped from the configuration go.
         Some(p) => {
@@ -83,6 +85,11 @@ pub fn to_send(planned: &Value) -> Json {
 
 /// `labels`, `terraform_labels`, `effective_labels` from the live labels.
 pub fn read(prior: &Value, live: &Json) -> Vec<(&'static str, Value)> {
+    read_for(prior, live, "labels")
+}
+
+/// [`read`] with the configured attribute named `key`.
+pub fn read_for(prior: &Value, live: &Json, key: &'static str) -> Vec<(&'static str, Value)> {
     let live: BTreeMap<String, String> = live
         .as_object()
         .map(|m| {
@@ -91,16 +98,16 @@ pub fn read(prior: &Value, live: &Json) -> Vec<(&'static str, Value)> {
                 .collect()
         })
         .unwrap_or_default();
-    if prior.get_attr("labels").is_none() {
+    if prior.get_attr(key).is_none() {
         // Imported: nothing says which labels are managed yet; all of them are, so a
         // configuration that lists them plans no change.
         return vec![
-            ("labels", value_of(&live)),
+            (key, value_of(&live)),
             ("terraform_labels", value_of(&live)),
             ("effective_labels", value_of(&live)),
         ];
     }
-    let configured = string_map(prior, "labels");
+    let configured = string_map(prior, key);
     let managed = string_map(prior, "terraform_labels");
     let pick = |keys: &BTreeMap<String, String>| -> BTreeMap<String, String> {
         live.iter()
@@ -108,13 +115,13 @@ pub fn read(prior: &Value, live: &Json) -> Vec<(&'static str, Value)> {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     };
-    let labels = if prior.get_attr("labels").is_none_or(Value::is_null) && configured.is_empty() {
+    let labels = if prior.get_attr(key).is_none_or(Value::is_null) && configured.is_empty() {
         Value::Null
     } else {
         value_of(&pick(&configured))
     };
     vec![
-        ("labels", labels),
+        (key, labels),
         ("terraform_labels", value_of(&pick(&managed))),
         ("effective_labels", value_of(&live)),
     ]

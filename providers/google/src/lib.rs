@@ -17,6 +17,10 @@ mod compute_instance;
 mod compute_network;
 mod compute_subnetwork;
 mod config;
+mod container;
+mod container_cluster;
+mod container_node_config;
+mod container_node_pool;
 mod data_sources;
 mod labels;
 mod listing;
@@ -121,6 +125,8 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             Arc::new(service_account::ServiceAccount),
             Arc::new(project_iam_member::ProjectIamMember),
             Arc::new(bigquery_dataset::Dataset),
+            Arc::new(container_cluster::Cluster),
+            Arc::new(container_node_pool::NodePool),
         ];
         all.into_iter().map(|r| (r.name(), r)).collect()
     })
@@ -201,12 +207,14 @@ impl Provider for Google {
         let r = resource(req.type_name)?;
         let mut resp = r.plan(&self.ctx, &req).await?;
         // The cached schema: building one per planned instance is work on the hot path.
-        let labelled = schema().resources[req.type_name]
-            .block
-            .attributes
-            .contains_key("effective_labels");
-        if labelled {
-            resp.planned = labels::plan(&self.ctx, req.prior, &resp.planned);
+        let attrs = &schema().resources[req.type_name].block.attributes;
+        if attrs.contains_key("effective_labels") {
+            let key = if attrs.contains_key("resource_labels") {
+                "resource_labels"
+            } else {
+                "labels"
+            };
+            resp.planned = labels::plan(&self.ctx, req.prior, &resp.planned, key);
         }
         Ok(resp)
     }
