@@ -39,9 +39,11 @@ APIS = {
 
 
 from model import ApiError, State  # noqa: E402
+from tokens import Tokens  # noqa: E402
 
 
 STATE = State()
+TOKENS = Tokens()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -81,11 +83,20 @@ class Handler(BaseHTTPRequestHandler):
         query = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query).items()}
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        path = urllib.parse.unquote(url.path).lstrip("/")
+        with STATE.lock:
+            if path == "oauth2/token":
+                return self.send_json(*TOKENS.oauth(raw))
+            if path.startswith("computeMetadata/v1/instance/service-accounts/default/token"):
+                return self.send_json(*TOKENS.metadata(self.headers))
+            if not path.startswith("_control/"):
+                denied = TOKENS.check(self.headers.get("Authorization"))
+                if denied:
+                    return self.send_json(401, ApiError(401, denied, status="UNAUTHENTICATED").body())
         try:
             body = json.loads(raw) if raw.strip() else None
         except ValueError:
             return self.send_json(400, ApiError(400, "Invalid JSON payload received.").body())
-        path = urllib.parse.unquote(url.path).lstrip("/")
         if path.startswith("_control/"):
             return self.control(path[len("_control/"):], query, body)
         prefix, _, rest = path.partition("/")
@@ -147,6 +158,9 @@ class Handler(BaseHTTPRequestHandler):
                     STATE.auto_advance = float(body["auto_advance"])
                 STATE.durations.update(body.get("durations", {}))
                 return self.send_json(200, {"clock": STATE.clock, "auto_advance": STATE.auto_advance})
+            if what == "auth":
+                TOKENS.configure(body or {})
+                return self.send_json(200, {"log": TOKENS.log})
             if what == "fault":
                 STATE.faults.append(body)
                 return self.send_json(200, {"faults": len(STATE.faults)})

@@ -106,7 +106,7 @@ impl Ctx {
             })
             .unwrap_or_default();
         Ok(Ctx {
-            client: Client::new(Auth::from_config(config), overrides)?,
+            client: Client::new(Auth::from_config(config)?, overrides)?,
             project: setting(
                 "project",
                 &[
