@@ -107,6 +107,11 @@ class Handler(BaseHTTPRequestHandler):
         if method is None:
             return self.send_json(404, ApiError(404, f"The requested URL /{rest} was not found.").body())
         with STATE.lock:
+            # Operations run on their own: any that is due finishes, polled or not (an
+            # operation whose caller died still completes, as in Google).
+            for op in list(STATE.operations.values()):
+                if not op.done and STATE.clock >= op.done_at:
+                    op.poll(STATE)
             mid = method["id"]
             STATE.stats[mid] = STATE.stats.get(mid, 0) + 1
             injected = STATE.take_fault(mid, "http")

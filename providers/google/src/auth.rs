@@ -185,15 +185,16 @@ impl Auth {
                     .send()
                     .await
             }
-            Source::Metadata(host) => self
-                .http
-                .get(format!(
+            Source::Metadata(host) => {
+                self.http
+                    .get(format!(
                     "http://{host}/computeMetadata/v1/instance/service-accounts/default/token?{}",
                     form(&[("scopes", self.scopes.join(",").as_str())])
                 ))
-                .header("Metadata-Flavor", "Google")
-                .send()
-                .await,
+                    .header("Metadata-Flavor", "Google")
+                    .send()
+                    .await
+            }
             Source::Token(_) | Source::Anonymous => unreachable!("no token to fetch"),
         }
         .map_err(|e| auth_error(format!("fetching a Google access token: {e}")))?;
