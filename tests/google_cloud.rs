@@ -401,6 +401,27 @@ resource "google_tpu_v2_vm" "t" {
   runtime_version  = "tpu-ubuntu2204-base"
   accelerator_type = "v5litepod-4"
 }
+resource "google_compute_instance" "vm" {
+  name         = "seen-vm"
+  machine_type = "g2-standard-8"
+  boot_disk {
+    initialize_params {
+      image = "deeplearning-platform-release/common-cu124-debian-11-py310"
+    }
+  }
+  scheduling {
+    on_host_maintenance = "TERMINATE"
+  }
+  network_interface {
+    network = "default"
+  }
+}
+resource "google_container_cluster" "k" {
+  name                = "seen-cluster"
+  location            = "us-central1-a"
+  initial_node_count  = 1
+  deletion_protection = false
+}
 "#,
     );
     let r = d.gantry_with(&["apply", "-auto-approve"], &env);
@@ -423,6 +444,14 @@ resource "google_tpu_v2_vm" "t" {
                 "CLOUDSDK_API_ENDPOINT_OVERRIDES_TPU",
                 format!("{}/tpu/", g.api_url()),
             )
+            .env(
+                "CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE",
+                format!("{}/compute/compute/v1/", g.api_url()),
+            )
+            .env(
+                "CLOUDSDK_API_ENDPOINT_OVERRIDES_CONTAINER",
+                format!("{}/container/", g.api_url()),
+            )
             .output()
             .expect("gcloud is part of this machine image");
         assert!(
@@ -437,4 +466,84 @@ resource "google_tpu_v2_vm" "t" {
     let tpus = gcloud(&["compute", "tpus", "tpu-vm", "list", "--zone=us-central1-a"]);
     assert_eq!(tpus[0]["state"], "READY", "{tpus}");
     assert_eq!(tpus[0]["acceleratorType"], "v5litepod-4");
+    let vms = gcloud(&["compute", "instances", "list"]);
+    assert_eq!(vms[0]["name"], "seen-vm", "{vms}");
+    assert_eq!(vms[0]["status"], "RUNNING");
+    let clusters = gcloud(&["container", "clusters", "list", "--location=us-central1-a"]);
+    assert_eq!(clusters[0]["name"], "seen-cluster", "{clusters}");
+    assert_eq!(clusters[0]["status"], "RUNNING");
+}
+
+/// Everything the stack made, imported into a fresh state by hashicorp/google's id formats,
+/// plans no change but for settings only the state holds; a new TPU runtime replaces the TPU.
+#[test]
+fn the_whole_stack_is_imported_and_a_new_runtime_replaces_the_tpu() {
+    let g = Google::start();
+    let env = g.env();
+    let d = Dir::new();
+    d.write("main.tf", &stack(2, "g2-standard-8", "ml"));
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let dm = endpoint(&g)["deployedModels"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ep = format!("projects/{PROJECT}/locations/us-central1/endpoints/1234567890");
+    let d2 = Dir::new();
+    d2.write("main.tf", &stack(2, "g2-standard-8", "ml"));
+    for (addr, id) in [
+        ("google_storage_bucket.models", "gantry-models".to_string()),
+        (
+            "google_storage_bucket_object.weights",
+            "gantry-models/llama/model.safetensors".to_string(),
+        ),
+        (
+            "google_vertex_ai_model.llama",
+            format!("projects/{PROJECT}/locations/us-central1/models/llama"),
+        ),
+        ("google_vertex_ai_endpoint.serve", ep.clone()),
+        (
+            "google_vertex_ai_endpoint_deployed_model.llama",
+            format!("{ep}/deployedModels/{dm}"),
+        ),
+        (
+            "google_tpu_v2_vm.train",
+            format!("projects/{PROJECT}/locations/us-central1-a/nodes/train-v5e"),
+        ),
+    ] {
+        let r = d2.gantry_with(&["import", addr, &id], &env);
+        assert_eq!(r.code, 0, "{addr}: {}", r.all());
+    }
+    let r = d2.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert!(!r.stdout.contains("must be replaced"), "{}", r.stdout);
+    assert!(!r.stdout.contains("will be created"), "{}", r.stdout);
+    let changed: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("    ") && l.trim_start().starts_with(['~', '+', '-']))
+        .collect();
+    for line in &changed {
+        assert!(
+            line.contains("force_destroy") || line.contains("content "),
+            "only state-only settings may differ after import: {line}\n{}",
+            r.stdout
+        );
+    }
+
+    // A TPU's runtime cannot change in place: a new TPU.
+    d.write(
+        "main.tf",
+        &stack(2, "g2-standard-8", "ml").replace("v2-alpha-tpuv5-lite", "tpu-ubuntu2204-base"),
+    );
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout.contains("google_tpu_v2_vm.train must be replaced"),
+        "{}",
+        r.stdout
+    );
+    let tpu = g.api_get(&format!(
+        "/tpu/v2/projects/{PROJECT}/locations/us-central1-a/nodes/train-v5e"
+    ));
+    assert_eq!(tpu["runtimeVersion"], "tpu-ubuntu2204-base");
 }

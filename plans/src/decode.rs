@@ -666,6 +666,52 @@ pub fn equal_for(schema: &ResourceSchema, a: &Value, b: &Value) -> bool {
     equal_as(a, b, schema.legacy_type_system)
 }
 
+/// An update's planned value with every part that equals the prior's under the legacy rule
+/// spelled as the prior spells it (what SDKv2's planning does): a configuration's null
+/// against a recorded `""` is no change to show. Non-legacy schemas: `planned` as is.
+pub fn settle_toward_prior(schema: &ResourceSchema, planned: &Value, prior: &Value) -> Value {
+    if !schema.legacy_type_system {
+        return planned.clone();
+    }
+    settle(planned, prior)
+}
+
+fn settle(planned: &Value, prior: &Value) -> Value {
+    if equal_as(planned, prior, true) {
+        return prior.clone();
+    }
+    match (planned, prior) {
+        (Value::Map(p), Value::Map(q)) => Value::map(
+            p.iter()
+                .map(|(k, v)| {
+                    let v = match q.get(k) {
+                        Some(old) => settle(v, old),
+                        None => v.clone(),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        (Value::List(p), Value::List(q)) if p.len() == q.len() => {
+            Value::list(p.iter().zip(q.iter()).map(|(a, b)| settle(a, b)).collect())
+        }
+        (Value::Set(p), Value::List(q) | Value::Set(q)) => {
+            // Each element the prior holds in another spelling takes the prior's.
+            Value::set(
+                p.iter()
+                    .map(|a| {
+                        q.iter()
+                            .find(|b| equal_as(a, b, true))
+                            .cloned()
+                            .unwrap_or_else(|| a.clone())
+                    })
+                    .collect(),
+            )
+        }
+        _ => planned.clone(),
+    }
+}
+
 /// `""`, `false`, `0` and empty collections: what an SDKv2 provider stores for "unset" —
 /// including a nested block whose every attribute is unset (SDKv2 flattens an empty API
 /// structure into one such block).
@@ -706,8 +752,23 @@ fn equal_as(a: &Value, b: &Value, legacy: bool) -> bool {
             };
             matches!((doc(x), doc(y)), (Some(p), Some(q)) if p == q)
         }
+        // Sets: the same elements in any order (each matched once). Elements equal only
+        // under the legacy rule (`""` against null) may sort apart, so order cannot decide.
+        (Value::Set(x), Value::List(y) | Value::Set(y)) | (Value::List(x), Value::Set(y)) => {
+            let mut unused: Vec<&Value> = y.iter().collect();
+            x.len() == y.len()
+                && x.iter().all(
+                    |p| match unused.iter().position(|q| equal_as(p, q, legacy)) {
+                        Some(i) => {
+                            unused.swap_remove(i);
+                            true
+                        }
+                        None => false,
+                    },
+                )
+        }
         // State files cannot tell a set from a list, so a set read back from state is a list.
-        (Value::List(x) | Value::Set(x), Value::List(y) | Value::Set(y)) => {
+        (Value::List(x), Value::List(y)) => {
             x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| equal_as(p, q, legacy))
         }
         (Value::Map(x), Value::Map(y)) if legacy => {
@@ -718,9 +779,12 @@ fn equal_as(a: &Value, b: &Value, legacy: bool) -> bool {
                 && y.iter().all(|(k, q)| x.contains_key(k) || is_zero(q))
         }
         (Value::Map(x), Value::Map(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, p)| y.get(k).is_some_and(|q| equal_as(p, q, false)))
+            // An object attribute missing on one side is null there (an imported object
+            // records only what it read).
+            let null = Value::Null;
+            x.iter()
+                .all(|(k, p)| equal_as(p, y.get(k).unwrap_or(&null), false))
+                && y.iter().all(|(k, q)| x.contains_key(k) || q.is_null())
         }
         (x, y) => x.unmark_deep().0 == y.unmark_deep().0,
     }

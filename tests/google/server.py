@@ -139,8 +139,11 @@ class Handler(BaseHTTPRequestHandler):
         return self.send_json(code, out)
 
     def check_params(self, method, query):
+        # The method's parameters, the API's standard ones, and returnPartialSuccess, which
+        # newer clients (gcloud 528) send to list calls the bundled documents predate.
         known = set(method.get("parameters", {})) | {"alt", "prettyPrint", "fields", "key", "$alt",
-                                                      "quotaUser", "requestId", "access_token"}
+                                                      "quotaUser", "requestId", "access_token",
+                                                      "returnPartialSuccess"}
         for k in query:
             if k not in known:
                 raise ApiError(400, f"Invalid JSON payload received. Unknown name \"{k}\": Cannot bind query parameter.")

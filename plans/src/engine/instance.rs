@@ -346,6 +346,9 @@ impl Engine {
         }
         Ok(ResourceChange {
             action: Action::Update,
+            after: Some(crate::decode::settle_toward_prior(
+                schema, &planned, prior_v,
+            )),
             ..base
         })
     }

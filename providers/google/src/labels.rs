@@ -101,8 +101,13 @@ pub fn read_for(prior: &Value, live: &Json, key: &'static str) -> Vec<(&'static 
     if prior.get_attr(key).is_none() {
         // Imported: nothing says which labels are managed yet; all of them are, so a
         // configuration that lists them plans no change.
+        let configured = if live.is_empty() {
+            Value::Null
+        } else {
+            value_of(&live)
+        };
         return vec![
-            (key, value_of(&live)),
+            (key, configured),
             ("terraform_labels", value_of(&live)),
             ("effective_labels", value_of(&live)),
         ];

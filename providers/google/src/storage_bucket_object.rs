@@ -51,10 +51,12 @@ impl ResourceType for Object {
         for k in ["name", "bucket"] {
             b.attributes.insert(k.into(), req(Type::String).force_new());
         }
+        // Not force-new themselves: the plan replaces the object when the bytes' MD5 differs
+        // from the recorded one, so the same bytes named another way (a path moved, content
+        // recorded after an import) change only the state.
+        b.attributes.insert("source".into(), opt(Type::String));
         b.attributes
-            .insert("source".into(), opt(Type::String).force_new());
-        b.attributes
-            .insert("content".into(), opt(Type::String).force_new().sensitive());
+            .insert("content".into(), opt(Type::String).sensitive());
         for k in ["content_type", "storage_class"] {
             b.attributes
                 .insert(k.into(), optcomp(Type::String).force_new());
