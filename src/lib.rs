@@ -32,6 +32,8 @@ pub use gantry_provider_builtin as builtin;
 #[cfg(feature = "aws")]
 pub use gantry_provider_aws as aws;
 
+#[cfg(feature = "azure")]
+pub use gantry_provider_azure as azure;
 #[cfg(feature = "google")]
 pub use gantry_provider_google as google;
 
@@ -47,5 +49,7 @@ pub fn default_registry() -> Registry {
     gantry_provider_aws::register(&mut r);
     #[cfg(feature = "google")]
     gantry_provider_google::register(&mut r);
+    #[cfg(feature = "azure")]
+    gantry_provider_azure::register(&mut r);
     r
 }

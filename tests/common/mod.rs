@@ -160,6 +160,7 @@ impl Dir {
 }
 
 #[allow(dead_code)]
+pub mod azure;
 pub mod google;
 pub mod moto;
 #[allow(dead_code)]

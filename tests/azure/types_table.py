@@ -1,0 +1,267 @@
+"""The resource types the ARM test server serves, and what each does beyond generic ARM.
+
+Each entry: the ARM type name, the api-versions served, the body check (schema.py), the
+long-running style (None: synchronous; "async": 201 + Azure-AsyncOperation; "location": 202
++ Location), hooks that fill read-only properties and enforce the service's rules, and
+POST actions.
+"""
+
+import re
+import uuid
+
+import schema
+from azure.ai.ml._restclient.arm_ml_service import models as ML
+from schema import Invalid
+
+
+def _arm():
+    import arm  # the server module (circular at import time)
+    return arm
+
+
+def err(status, code, message):
+    return _arm().ArmError(status, code, message)
+
+
+# --- resource groups ---------------------------------------------------------------------
+
+def rg_fill(ctx, obj, existing):
+    obj.pop("properties", None)
+    obj["properties"] = {"provisioningState": "Succeeded"}
+
+
+# --- storage -----------------------------------------------------------------------------
+
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+def storage_put(ctx, body, existing):
+    name = ctx["p"]["names"][0]
+    if not re.fullmatch(r"[a-z0-9]{3,24}", name):
+        raise err(400, "AccountNameInvalid",
+                  f"{name} is not a valid storage account name. Storage account name must be between 3 and 24 "
+                  "characters in length and use numbers and lower-case letters only.")
+    if existing is None:
+        for k, o in ctx["state"].objects.items():
+            if "/microsoft.storage/storageaccounts/" in k and k.endswith("/" + name) and k.count("/") == 8:
+                raise err(409, "StorageAccountAlreadyTaken", f"The storage account named {name} is already taken.")
+
+
+def storage_fill(ctx, obj, existing):
+    name = obj["name"]
+    blob = ctx["state"].azurite_blob or f"https://{name}.blob.core.windows.net/"
+    props = obj["properties"]
+    props.update({"primaryEndpoints": {"blob": blob, "dfs": f"https://{name}.dfs.core.windows.net/",
+                                       "queue": f"https://{name}.queue.core.windows.net/",
+                                       "table": f"https://{name}.table.core.windows.net/",
+                                       "file": f"https://{name}.file.core.windows.net/",
+                                       "web": f"https://{name}.z13.web.core.windows.net/"},
+                  "primaryLocation": obj["location"], "statusOfPrimary": "available",
+                  "creationTime": "2026-01-01T00:00:00.0000000Z"})
+    props.setdefault("accessTier", "Hot")
+    props.setdefault("supportsHttpsTrafficOnly", True)
+    props.setdefault("minimumTlsVersion", "TLS1_0")
+    props.setdefault("allowBlobPublicAccess", False)
+    props.setdefault("isHnsEnabled", False)
+    props.setdefault("publicNetworkAccess", "Enabled")
+    obj["sku"]["tier"] = "Premium" if obj["sku"]["name"].startswith("Premium") else "Standard"
+    obj.setdefault("tags", {})
+
+
+def list_keys(ctx, obj):
+    return 200, {"keys": [{"keyName": "key1", "value": AZURITE_KEY, "permissions": "FULL"},
+                          {"keyName": "key2", "value": AZURITE_KEY, "permissions": "FULL"}]}, []
+
+
+# --- Azure Machine Learning --------------------------------------------------------------
+
+def ml_check(model):
+    return lambda body, creating: schema.check_model(model, body, "", creating)
+
+
+def workspace_put(ctx, body, existing):
+    sa = (body.get("properties") or {}).get("storageAccount")
+    if sa and sa.lower() not in ctx["state"].objects:
+        raise err(400, "BadRequest", f"Storage account {sa} does not exist.")
+
+
+def identity_fill(obj):
+    ident = obj.get("identity")
+    if ident and "SystemAssigned" in ident.get("type", ""):
+        ident.setdefault("principalId", str(uuid.uuid5(uuid.NAMESPACE_URL, obj["id"])))
+        ident.setdefault("tenantId", "00000000-0000-0000-0000-00000000a2e0")
+
+
+def workspace_fill(ctx, obj, existing):
+    props = obj["properties"]
+    if existing:
+        props["workspaceId"] = existing["properties"]["workspaceId"]
+    props.setdefault("workspaceId", str(uuid.uuid4()))
+    loc = obj.get("location", "eastus")
+    props["discoveryUrl"] = f"https://{loc}.api.azureml.ms/discovery"
+    props["mlFlowTrackingUri"] = f"azureml://{loc}.api.azureml.ms/mlflow/v1.0{obj['id']}"
+    props.setdefault("publicNetworkAccess", "Enabled")
+    props.setdefault("v1LegacyMode", False)
+    props.setdefault("hbiWorkspace", False)
+    obj.setdefault("sku", {"name": "Basic", "tier": "Basic"})
+    obj.setdefault("kind", "Default")
+    identity_fill(obj)
+
+
+GPU_SIZES = {"standard_nc24ads_a100_v4", "standard_nc48ads_a100_v4", "standard_nc96ads_a100_v4",
+             "standard_nd96isr_h100_v5", "standard_nd96asr_v4", "standard_nc6s_v3", "standard_nc4as_t4_v3",
+             "standard_nv36ads_a10_v5", "standard_ds3_v2", "standard_d4s_v3", "standard_f4s_v2", "standard_e4s_v3"}
+
+
+def compute_put(ctx, body, existing):
+    props = (body.get("properties") or {})
+    inner = props.get("properties") or {}
+    size = (inner.get("vmSize") or "").lower()
+    if size and size not in GPU_SIZES:
+        raise err(400, "BadRequest", f"The specified vm size {inner['vmSize']} is not supported in the region.")
+    if existing is not None:
+        old = existing["properties"].get("properties", {})
+        for k in ("vmSize", "vmPriority"):
+            if k in inner and inner[k] != old.get(k):
+                raise err(400, "BadRequest", f"Updating {k} of an existing compute is not supported.")
+
+
+def compute_fill(ctx, obj, existing):
+    props = obj["properties"]
+    inner = props.setdefault("properties", {})
+    scale = inner.setdefault("scaleSettings", {"maxNodeCount": 1, "minNodeCount": 0})
+    scale.setdefault("minNodeCount", 0)
+    scale.setdefault("nodeIdleTimeBeforeScaleDown", "PT120S")
+    inner.setdefault("vmPriority", "Dedicated")
+    inner.setdefault("osType", "Linux")
+    inner.setdefault("remoteLoginPortPublicAccess", "NotSpecified")
+    inner.setdefault("enableNodePublicIp", True)
+    inner.update({"allocationState": "Steady", "currentNodeCount": scale["minNodeCount"],
+                  "targetNodeCount": scale["minNodeCount"]})
+    props.setdefault("computeLocation", obj.get("location"))
+    props.setdefault("disableLocalAuth", True)
+    props["createdOn"] = existing["properties"]["createdOn"] if existing else "2026-01-01T00:00:00.000Z"
+    props["isAttachedCompute"] = False
+    identity_fill(obj)
+
+
+def compute_patch_check(body):
+    schema.check_model(ML.ClusterUpdateParameters, body, "", False)
+
+
+def compute_patch(ctx, obj, body):
+    scale = (((body.get("properties") or {}).get("properties") or {}).get("scaleSettings"))
+    if scale is not None:
+        inner = obj["properties"]["properties"]
+        inner["scaleSettings"].update(scale)
+        n = inner["scaleSettings"].get("minNodeCount", 0)
+        inner.update({"currentNodeCount": n, "targetNodeCount": n})
+    body.clear()  # applied here: the generic merge has nothing left to do
+
+
+def deployments_of(state, endpoint_id):
+    prefix = endpoint_id.lower() + "/deployments/"
+    return {k[len(prefix):]: o for k, o in state.objects.items() if k.startswith(prefix) and "/" not in k[len(prefix):]}
+
+
+def endpoint_put(ctx, body, existing):
+    traffic = (body.get("properties") or {}).get("traffic") or {}
+    names = deployments_of(ctx["state"], ctx["p"]["id"])
+    for d, pct in traffic.items():
+        if d.lower() not in names:
+            raise err(400, "BadArgument", f"Deployment {d} does not exist in endpoint {ctx['p']['names'][-1]}; "
+                                          "traffic can only be routed to existing deployments.")
+        if not 0 <= int(pct) <= 100:
+            raise err(400, "BadArgument", "Traffic values must be between 0 and 100.")
+    if traffic and sum(int(v) for v in traffic.values()) not in (0, 100):
+        raise err(400, "BadArgument", f"Traffic values need to sum to 100 (they sum to {sum(traffic.values())}).")
+
+
+def endpoint_fill(ctx, obj, existing):
+    name = obj["name"]
+    loc = obj.get("location", "eastus")
+    props = obj["properties"]
+    props["scoringUri"] = f"https://{name}.{loc}.inference.ml.azure.com/score"
+    props["swaggerUri"] = f"https://{name}.{loc}.inference.ml.azure.com/swagger.json"
+    props.setdefault("traffic", {})
+    props.setdefault("publicNetworkAccess", "Enabled")
+    props.pop("keys", None)
+    identity_fill(obj)
+
+
+def deployment_put(ctx, body, existing):
+    props = body.get("properties") or {}
+    it = (props.get("instanceType") or "").lower()
+    if it and it not in GPU_SIZES:
+        raise err(400, "BadArgument", f"Instance type {props['instanceType']} is not supported for managed online deployments.")
+    if existing is not None and props.get("instanceType") and props["instanceType"] != existing["properties"].get("instanceType"):
+        raise err(400, "BadArgument", "instanceType cannot be changed; create a new deployment.")
+
+
+def deployment_fill(ctx, obj, existing):
+    obj.setdefault("sku", {"name": "Default", "capacity": 1})
+    props = obj["properties"]
+    props.setdefault("scaleSettings", {"scaleType": "Default"})
+    props.setdefault("requestSettings", {"maxConcurrentRequestsPerInstance": 1, "requestTimeout": "PT5S"})
+    props.setdefault("appInsightsEnabled", False)
+    props.setdefault("egressPublicNetworkAccess", "Enabled")
+
+
+def deployment_delete(ctx, obj):
+    endpoint = "/".join(obj["id"].split("/")[:-2])
+    ep = ctx["state"].objects.get(endpoint.lower())
+    traffic = ((ep or {}).get("properties") or {}).get("traffic") or {}
+    share = {k.lower(): v for k, v in traffic.items()}.get(obj["name"].lower(), 0)
+    if share:
+        raise err(400, "BadArgument", f"Deployment {obj['name']} cannot be deleted while it takes traffic "
+                                      f"({share}%); move its traffic to other deployments first.")
+
+
+def deployment_patch_check(body):
+    schema.check_model(ML.PartialMinimalTrackedResourceWithSku, body, "", False)
+
+
+def endpoint_patch_check(body):
+    schema.check_model(ML.PartialMinimalTrackedResourceWithIdentity, body, "", False)
+
+
+ML_VERSIONS = ["2025-12-01", "2025-06-01", "2024-10-01"]
+
+TYPES = {
+    "microsoft.resources/resourcegroups": {
+        "arm_type": "Microsoft.Resources/resourceGroups", "api_versions": ["2022-09-01", "2021-04-01", "2020-06-01"],
+        "check": lambda b, c: schema.check_table(schema.RESOURCE_GROUP, b, "", c),
+        "fill": rg_fill, "lro": None, "delete_lro": "location",
+    },
+    "microsoft.storage/storageaccounts": {
+        "arm_type": "Microsoft.Storage/storageAccounts", "api_versions": ["2023-05-01", "2023-01-01", "2022-09-01"],
+        "check": lambda b, c: schema.check_table(schema.STORAGE_ACCOUNT, b, "", c),
+        "check_patch": lambda b: schema.check_table(schema.STORAGE_ACCOUNT, b, "", False),
+        "on_put": storage_put, "fill": storage_fill, "lro": "location", "delete_lro": None,
+        "actions": {"listkeys": list_keys},
+    },
+    "microsoft.machinelearningservices/workspaces": {
+        "arm_type": "Microsoft.MachineLearningServices/workspaces", "api_versions": ML_VERSIONS,
+        "check": ml_check(ML.Workspace),
+        "check_patch": lambda b: schema.check_model(ML.WorkspaceUpdateParameters, b, "", False),
+        "on_put": workspace_put, "fill": workspace_fill, "lro": "async",
+    },
+    "microsoft.machinelearningservices/workspaces/computes": {
+        "arm_type": "Microsoft.MachineLearningServices/workspaces/computes", "api_versions": ML_VERSIONS,
+        "check": ml_check(ML.ComputeResource), "check_patch": compute_patch_check, "on_patch": compute_patch,
+        "on_put": compute_put, "fill": compute_fill, "lro": "async",
+    },
+    "microsoft.machinelearningservices/workspaces/onlineendpoints": {
+        "arm_type": "Microsoft.MachineLearningServices/workspaces/onlineEndpoints", "api_versions": ML_VERSIONS,
+        "check": ml_check(ML.OnlineEndpoint), "check_patch": endpoint_patch_check,
+        "on_put": endpoint_put, "fill": endpoint_fill, "lro": "async",
+    },
+    "microsoft.machinelearningservices/workspaces/onlineendpoints/deployments": {
+        "arm_type": "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments",
+        "api_versions": ML_VERSIONS, "check": ml_check(ML.OnlineDeployment),
+        "check_patch": deployment_patch_check, "on_put": deployment_put, "fill": deployment_fill,
+        "on_delete": deployment_delete, "lro": "async",
+    },
+}
+
+__all__ = ["TYPES", "Invalid"]

@@ -1,0 +1,79 @@
+//! Starts the local ARM server (tests/azure/arm.py) on a free loopback port. Missing Python
+//! packages (PyPI `azure-ai-ml`, whose models check request bodies) fail the test;
+//! `scripts/setup` installs them.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+
+pub const SUBSCRIPTION: &str = "00000000-0000-0000-0000-00000000a2e1";
+
+pub struct Arm {
+    child: Child,
+    pub port: u16,
+}
+
+impl Arm {
+    pub fn start() -> Arm {
+        let path = format!("{}/tests/azure/arm.py", env!("CARGO_MANIFEST_DIR"));
+        let mut child = Command::new("python3")
+            .args([path.as_str(), "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 is required for the ARM test server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .strip_prefix("ready ")
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("arm.py did not start (run scripts/setup): {line:?}"));
+        Arm { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// What gantry reads to reach this server, as azurerm reads it.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("ARM_METADATA_HOSTNAME", self.url()),
+            ("ARM_SUBSCRIPTION_ID", SUBSCRIPTION.into()),
+            ("ARM_CLIENT_ID", String::new()),
+            ("ARM_CLIENT_SECRET", String::new()),
+            ("ARM_ACCESS_TOKEN", String::new()),
+        ]
+    }
+
+    fn request(&self, method: &str, path: &str, body: &str) -> serde_json::Value {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            s,
+            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        let body = out.split("\r\n\r\n").nth(1).unwrap_or_default();
+        serde_json::from_str(body).unwrap_or(serde_json::Value::Null)
+    }
+
+    pub fn control(&self, what: &str, body: serde_json::Value) -> serde_json::Value {
+        self.request("POST", &format!("/_control/{what}"), &body.to_string())
+    }
+
+    /// A GET of an ARM id at `api_version`.
+    pub fn get(&self, id: &str, api_version: &str) -> serde_json::Value {
+        self.request("GET", &format!("{id}?api-version={api_version}"), "")
+    }
+}
+
+impl Drop for Arm {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
