@@ -290,3 +290,143 @@ fn a_deployment_that_takes_traffic_is_not_deleted() {
         "blue is still there: {blue}"
     );
 }
+
+/// azure-ai-ml's bundled management client — a client gantry does not control — creates an
+/// endpoint and a deployment on the same server and reads the ones gantry made; gantry then
+/// imports what the SDK made and plans no change.
+#[test]
+fn the_azure_ml_sdk_and_gantry_read_each_others_endpoints() {
+    let arm = Arm::start();
+    let env = arm.env();
+    let d = Dir::new();
+    d.write("main.tf", &stack(Some(100), None, 1, 2, "ml"));
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let out = std::process::Command::new("python3")
+        .arg(format!(
+            "{}/tests/azure/sdk_client.py",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .args([&arm.url(), SUBSCRIPTION, "rg-ml", "ws-ml", "llm"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        j["endpoint"]["properties"]["traffic"],
+        json!({"sdk-blue": 100}),
+        "{j}"
+    );
+    assert_eq!(j["deployment"]["sku"]["capacity"], 2);
+    assert_eq!(j["other"]["properties"]["traffic"], json!({"blue": 100}));
+    assert_eq!(j["other_deployments"][0]["name"], "blue");
+
+    let d2 = Dir::new();
+    d2.write(
+        "main.tf",
+        &format!(
+            r#"
+provider "azurerm" {{
+  features {{}}
+}}
+resource "azurerm_machine_learning_online_endpoint" "sdk" {{
+  name                          = "sdk-ep"
+  location                      = "eastus"
+  machine_learning_workspace_id = "{ws}"
+  description                   = "made by azure-ai-ml"
+  identity {{
+    type = "SystemAssigned"
+  }}
+}}
+resource "azurerm_machine_learning_online_deployment" "sdk" {{
+  name                                = "sdk-blue"
+  location                            = "eastus"
+  machine_learning_online_endpoint_id = azurerm_machine_learning_online_endpoint.sdk.id
+  model                               = "azureml:llama-3-8b:1"
+  instance_type                       = "Standard_NC24ads_A100_v4"
+  instance_count                      = 2
+}}
+"#,
+            ws = ws()
+        ),
+    );
+    for (addr, id) in [
+        (
+            "azurerm_machine_learning_online_endpoint.sdk",
+            format!("{}/onlineEndpoints/sdk-ep", ws()),
+        ),
+        (
+            "azurerm_machine_learning_online_deployment.sdk",
+            format!("{}/onlineEndpoints/sdk-ep/deployments/sdk-blue", ws()),
+        ),
+    ] {
+        let r = d2.gantry_with(&["import", addr, &id], &env);
+        assert_eq!(r.code, 0, "{addr}: {}", r.all());
+    }
+    let r = d2.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 0, "what the SDK made plans no change:\n{}", r.all());
+}
+
+/// `examples/azure-ml` as shipped: applied, scaled, shifted green, destroyed.
+#[test]
+fn the_azure_ml_example_applies_shifts_and_destroys() {
+    let arm = Arm::start();
+    let env = arm.env();
+    let d = Dir::new();
+    d.write(
+        "main.tf",
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/azure-ml/main.tf"
+        ))
+        .unwrap(),
+    );
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    for (vars, green) in [
+        (
+            vec!["-var", "blue_instances=2", "-var", "cluster_max_nodes=8"],
+            0,
+        ),
+        (
+            vec!["-var", "blue_instances=2", "-var", "green_traffic=50"],
+            50,
+        ),
+        (
+            vec!["-var", "blue_instances=2", "-var", "green_traffic=100"],
+            100,
+        ),
+    ] {
+        let mut args = vec!["apply", "-auto-approve"];
+        args.extend(vars.iter().copied());
+        let r = d.gantry_with(&args, &env);
+        assert_eq!(r.code, 0, "{}", r.all());
+        assert!(!r.stdout.contains("must be replaced"), "{}", r.stdout);
+        let e = arm.get(
+            &format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-llama-serving/providers/Microsoft.MachineLearningServices/workspaces/mlw-llama-serving/onlineEndpoints/llama-3-8b"),
+            API,
+        );
+        assert_eq!(e["properties"]["traffic"]["green"], green, "{e}");
+    }
+    let r = d.gantry_with(
+        &[
+            "plan",
+            "-detailed-exitcode",
+            "-var",
+            "blue_instances=2",
+            "-var",
+            "green_traffic=100",
+        ],
+        &env,
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = d.gantry_with(
+        &["destroy", "-auto-approve", "-var", "green_traffic=100"],
+        &env,
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+}

@@ -547,3 +547,34 @@ fn the_whole_stack_is_imported_and_a_new_runtime_replaces_the_tpu() {
     ));
     assert_eq!(tpu["runtimeVersion"], "tpu-ubuntu2204-base");
 }
+
+/// `examples/gcp-vertex-tpu` as shipped: applied, no-change plan, scaled, destroyed.
+#[test]
+fn the_gcp_example_applies_scales_and_destroys() {
+    let g = Google::start();
+    let env = g.env();
+    let d = Dir::new();
+    d.write(
+        "main.tf",
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/gcp-vertex-tpu/main.tf"
+        ))
+        .unwrap(),
+    );
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = d.gantry_with(
+        &["apply", "-auto-approve", "-var", "serving_replicas=3"],
+        &env,
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("updated in-place"), "{}", r.stdout);
+    let r = d.gantry_with(
+        &["destroy", "-auto-approve", "-var", "serving_replicas=3"],
+        &env,
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+}

