@@ -277,7 +277,21 @@ def start_op(ctx, resource_id, finish, style):
     return headers
 
 
+SUB_LIST_RE = re.compile(r"^/subscriptions/([^/]+)/providers/([^/]+)/([^/]+)$", re.IGNORECASE)
+
+
 def route(verb, path, query, body):
+    m = SUB_LIST_RE.match(path)
+    if m and verb == "GET":
+        # A subscription-wide list of one type (how azurerm finds a storage account by name).
+        t = f"{m.group(2).lower()}/{m.group(3).lower()}"
+        spec = types_table.TYPES.get(t)
+        if spec is None:
+            raise ArmError(404, "NoRegisteredProviderFound", f"No registered resource provider found for type '{t}'.")
+        STATE.stats[f"GET {t} subscription list"] = STATE.stats.get(f"GET {t} subscription list", 0) + 1
+        items = [view(spec, o) for k, o in sorted(STATE.objects.items())
+                 if f"/providers/{t}/" in k and k.count("/") == 8]
+        return 200, {"value": items}, []
     p = parse(path)
     if p is None:
         raise ArmError(404, "NotFound", f"No route for {path}.")

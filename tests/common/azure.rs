@@ -10,13 +10,58 @@ pub const SUBSCRIPTION: &str = "00000000-0000-0000-0000-00000000a2e1";
 pub struct Arm {
     child: Child,
     pub port: u16,
+    azurite: Option<(Child, u16, super::Dir)>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Arm {
     pub fn start() -> Arm {
+        Arm::launch(None)
+    }
+
+    /// The ARM server with Azurite behind its storage accounts (blob endpoint and key).
+    pub fn start_with_storage() -> Arm {
+        let dir = super::Dir::new();
+        let port = free_port();
+        let child = Command::new("azurite-blob")
+            .args([
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+                &port.to_string(),
+                "--location",
+            ])
+            .arg(dir.path())
+            .args(["--skipApiVersionCheck", "--loose", "--silent"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("azurite-blob (npm azurite) is required; run scripts/setup");
+        for _ in 0..300 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Arm::launch(Some((child, port, dir)));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("azurite did not start");
+    }
+
+    fn launch(azurite: Option<(Child, u16, super::Dir)>) -> Arm {
         let path = format!("{}/tests/azure/arm.py", env!("CARGO_MANIFEST_DIR"));
+        let mut args = vec![path, "--port".into(), "0".into()];
+        if let Some((_, port, _)) = &azurite {
+            args.push("--azurite-blob".into());
+            args.push(format!("http://127.0.0.1:{port}/devstoreaccount1/"));
+        }
         let mut child = Command::new("python3")
-            .args([path.as_str(), "--port", "0"])
+            .args(&args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -29,7 +74,17 @@ impl Arm {
             .strip_prefix("ready ")
             .and_then(|p| p.trim().parse().ok())
             .unwrap_or_else(|| panic!("arm.py did not start (run scripts/setup): {line:?}"));
-        Arm { child, port }
+        Arm {
+            child,
+            port,
+            azurite,
+        }
+    }
+
+    /// Azurite's blob base URL (`start_with_storage`).
+    pub fn blob_url(&self) -> String {
+        let port = self.azurite.as_ref().map(|a| a.1).unwrap_or(0);
+        format!("http://127.0.0.1:{port}/devstoreaccount1")
     }
 
     pub fn url(&self) -> String {
@@ -75,5 +130,9 @@ impl Drop for Arm {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some((mut a, _, _)) = self.azurite.take() {
+            let _ = a.kill();
+            let _ = a.wait();
+        }
     }
 }

@@ -9,6 +9,7 @@
 //! [`ResourceType`].
 
 mod auth;
+mod blob;
 mod client;
 mod config;
 mod ids;
@@ -19,6 +20,8 @@ mod ml_online_traffic;
 mod ml_workspace;
 mod resource_group;
 mod storage_account;
+mod storage_blob;
+mod storage_container;
 mod util;
 
 use async_trait::async_trait;
@@ -82,6 +85,8 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
         let all: Vec<Arc<dyn ResourceType>> = vec![
             Arc::new(resource_group::ResourceGroup),
             Arc::new(storage_account::StorageAccount),
+            Arc::new(storage_container::Container),
+            Arc::new(storage_blob::Blob),
             Arc::new(ml_workspace::Workspace),
             Arc::new(ml_compute_cluster::ComputeCluster),
             Arc::new(ml_online_endpoint::OnlineEndpoint),
