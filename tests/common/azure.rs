@@ -30,7 +30,7 @@ impl Arm {
     pub fn start_with_storage() -> Arm {
         let dir = super::Dir::new();
         let port = free_port();
-        let child = Command::new("azurite-blob")
+        let mut child = Command::new("azurite-blob")
             .args([
                 "--blobHost",
                 "127.0.0.1",
@@ -50,6 +50,8 @@ impl Arm {
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("azurite did not start");
     }
 
