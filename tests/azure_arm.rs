@@ -148,3 +148,78 @@ resource "azurerm_machine_learning_online_deployment" "d" {{
     assert_eq!(stats[format!("GET {kind} list")], 1, "{stats}");
     assert!(stats.get(format!("GET {kind}")).is_none(), "{stats}");
 }
+
+/// ARM PUTs are idempotent by id: creates SIGKILLed while their operations run are read back
+/// on the next apply and adopted — none is sent twice.
+#[test]
+fn creates_killed_mid_operation_are_read_back_not_repeated() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let arm = Arm::start();
+    let env = arm.env();
+    let d = Dir::new();
+    d.write(
+        "main.tf",
+        &format!(
+            r#"{BASE}
+resource "azurerm_machine_learning_compute_cluster" "c" {{
+  count                         = 8
+  name                          = "c${{count.index}}"
+  location                      = "eastus"
+  machine_learning_workspace_id = azurerm_machine_learning_workspace.ml.id
+  vm_priority                   = "Dedicated"
+  vm_size                       = "Standard_NC24ads_A100_v4"
+  scale_settings {{
+    min_node_count                       = 0
+    max_node_count                       = 1
+    scale_down_nodes_after_idle_duration = "PT300S"
+  }}
+}}
+"#
+        ),
+    );
+    // The workspace and its group first; then every cluster's operation stands still.
+    let r = d.gantry_with(
+        &[
+            "apply",
+            "-auto-approve",
+            "-target=azurerm_machine_learning_workspace.ml",
+        ],
+        &env,
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    arm.control("config", json!({"auto_advance": 0}));
+    let mut c = Command::new(env!("CARGO_BIN_EXE_gantry"));
+    c.args(["apply", "-auto-approve", "-parallelism=10"])
+        .current_dir(d.path())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in &env {
+        c.env(k, v);
+    }
+    let mut child = c.spawn().unwrap();
+    let kind = "PUT microsoft.machinelearningservices/workspaces/computes";
+    let started = Instant::now();
+    while arm.control("stats", json!({}))[kind].as_u64().unwrap_or(0) < 8 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "creates never all sent"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    arm.control("config", json!({"auto_advance": 30}));
+    arm.control("advance", json!({"seconds": 600}));
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(
+        arm.control("stats", json!({}))[kind],
+        8,
+        "each cluster PUT once"
+    );
+    let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 0, "converged:\n{}", r.all());
+}
