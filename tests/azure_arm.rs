@@ -223,3 +223,133 @@ resource "azurerm_machine_learning_compute_cluster" "c" {{
     let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
     assert_eq!(r.code, 0, "converged:\n{}", r.all());
 }
+
+fn prerequisites(retention: u32, team: &str) -> String {
+    format!(
+        r#"
+provider "azurerm" {{
+  features {{}}
+}}
+resource "azurerm_resource_group" "p" {{
+  name     = "rg-prereq"
+  location = "eastus"
+}}
+resource "azurerm_key_vault" "kv" {{
+  name                = "kv-gantry-ml"
+  location            = "eastus"
+  resource_group_name = azurerm_resource_group.p.name
+  tenant_id           = "00000000-0000-0000-0000-00000000a2e0"
+  sku_name            = "standard"
+  tags                = {{ team = "{team}" }}
+  access_policy {{
+    tenant_id          = "00000000-0000-0000-0000-00000000a2e0"
+    object_id          = azurerm_user_assigned_identity.ml.principal_id
+    secret_permissions = ["Get", "List"]
+  }}
+}}
+resource "azurerm_application_insights" "ai" {{
+  name                = "appi-gantry-ml"
+  location            = "eastus"
+  resource_group_name = azurerm_resource_group.p.name
+  application_type    = "web"
+  retention_in_days   = {retention}
+}}
+resource "azurerm_user_assigned_identity" "ml" {{
+  name                = "id-gantry-ml"
+  location            = "eastus"
+  resource_group_name = azurerm_resource_group.p.name
+  tags                = {{ team = "{team}" }}
+}}
+"#
+    )
+}
+
+#[test]
+fn workspace_prerequisites_live_and_die() {
+    let arm = Arm::start();
+    let env = arm.env();
+    let d = Dir::new();
+    d.write("main.tf", &prerequisites(90, "ml"));
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let rg = "/subscriptions/00000000-0000-0000-0000-00000000a2e1/resourceGroups/rg-prereq";
+    let kv = arm.get(
+        &format!("{rg}/providers/Microsoft.KeyVault/vaults/kv-gantry-ml"),
+        "2023-07-01",
+    );
+    assert_eq!(
+        kv["properties"]["vaultUri"], "https://kv-gantry-ml.vault.azure.net/",
+        "{kv}"
+    );
+    let ident = arm.get(
+        &format!("{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-gantry-ml"),
+        "2023-01-31",
+    );
+    assert_eq!(
+        kv["properties"]["accessPolicies"][0]["objectId"],
+        ident["properties"]["principalId"]
+    );
+    let st = d.state_json();
+    let ai = st["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "azurerm_application_insights")
+        .unwrap();
+    assert!(ai["instances"][0]["attributes"]["instrumentation_key"]
+        .as_str()
+        .is_some_and(|k| k.len() == 36));
+    let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = d.gantry_with(&["plan"], &env);
+    assert!(!r.stdout.contains(
+        ai["instances"][0]["attributes"]["instrumentation_key"]
+            .as_str()
+            .unwrap()
+    ));
+
+    d.write("main.tf", &prerequisites(180, "research"));
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(!r.stdout.contains("must be replaced"), "{}", r.stdout);
+    let ai_live = arm.get(
+        &format!("{rg}/providers/Microsoft.Insights/components/appi-gantry-ml"),
+        "2020-02-02",
+    );
+    assert_eq!(ai_live["properties"]["RetentionInDays"], 180);
+    let kv = arm.get(
+        &format!("{rg}/providers/Microsoft.KeyVault/vaults/kv-gantry-ml"),
+        "2023-07-01",
+    );
+    assert_eq!(kv["tags"]["team"], "research");
+
+    let d2 = Dir::new();
+    d2.write("main.tf", &prerequisites(180, "research"));
+    for (addr, id) in [
+        ("azurerm_resource_group.p", rg.to_string()),
+        (
+            "azurerm_key_vault.kv",
+            format!("{rg}/providers/Microsoft.KeyVault/vaults/kv-gantry-ml"),
+        ),
+        (
+            "azurerm_application_insights.ai",
+            format!("{rg}/providers/Microsoft.Insights/components/appi-gantry-ml"),
+        ),
+        (
+            "azurerm_user_assigned_identity.ml",
+            format!("{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-gantry-ml"),
+        ),
+    ] {
+        let r = d2.gantry_with(&["import", addr, &id], &env);
+        assert_eq!(r.code, 0, "{addr}: {}", r.all());
+    }
+    let r = d2.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(
+        r.code,
+        0,
+        "imported prerequisites plan no change:\n{}",
+        r.all()
+    );
+    let r = d.gantry_with(&["destroy", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+}

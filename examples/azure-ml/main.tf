@@ -1,6 +1,6 @@
 # Serve a model on Azure Machine Learning with a blue/green managed online endpoint, and train
-# on an A100 compute cluster: resource group → storage → ML workspace → cluster, endpoint,
-# deployments, traffic. Runs against Azure, or against the local ARM server that
+# on an A100 compute cluster: resource group → storage, key vault, Application Insights → ML
+# workspace → cluster, endpoint, deployments, traffic. Runs against Azure, or against the local ARM server that
 # `scripts/emulators start` runs (scripts/demo).
 #
 # Blue/green: set green_traffic (0 → 50 → 100); blue keeps the rest. The traffic resource
@@ -15,6 +15,11 @@ terraform {
 variable "location" {
   type    = string
   default = "eastus"
+}
+
+variable "tenant_id" {
+  type    = string
+  default = "00000000-0000-0000-0000-00000000a2e0" # the local ARM server's tenant
 }
 
 variable "green_traffic" {
@@ -60,13 +65,30 @@ resource "azurerm_storage_account" "ml" {
   tags                     = local.tags
 }
 
+resource "azurerm_key_vault" "ml" {
+  name                = "kv-llama-serving"
+  location            = azurerm_resource_group.ml.location
+  resource_group_name = azurerm_resource_group.ml.name
+  tenant_id           = var.tenant_id
+  sku_name            = "standard"
+  tags                = local.tags
+}
+
+resource "azurerm_application_insights" "ml" {
+  name                = "appi-llama-serving"
+  location            = azurerm_resource_group.ml.location
+  resource_group_name = azurerm_resource_group.ml.name
+  application_type    = "web"
+  tags                = local.tags
+}
+
 resource "azurerm_machine_learning_workspace" "ml" {
   name                    = "mlw-llama-serving"
   location                = azurerm_resource_group.ml.location
   resource_group_name     = azurerm_resource_group.ml.name
   storage_account_id      = azurerm_storage_account.ml.id
-  key_vault_id            = "${azurerm_resource_group.ml.id}/providers/Microsoft.KeyVault/vaults/kv-llama-serving"
-  application_insights_id = "${azurerm_resource_group.ml.id}/providers/Microsoft.Insights/components/appi-llama-serving"
+  key_vault_id            = azurerm_key_vault.ml.id
+  application_insights_id = azurerm_application_insights.ml.id
   tags                    = local.tags
   identity {
     type = "SystemAssigned"

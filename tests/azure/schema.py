@@ -195,7 +195,8 @@ def check_table(spec, body, path, creating):
                 raise Invalid("InvalidRequestContent",
                               f"The value '{value}' is not valid for '{p}'; allowed: {', '.join(kind[1])}.", p)
         else:
-            py = {"string": str, "int": int, "bool": bool, "object": dict, "array": list}[kind]
+            py = {"string": str, "int": int, "bool": bool, "object": dict, "array": list,
+                  "number": (int, float)}[kind]
             if not isinstance(value, py) or (py is int and isinstance(value, bool)):
                 raise Invalid("InvalidRequestContent", f"'{p}' must be of type {kind}.", p)
     if creating:
@@ -203,3 +204,34 @@ def check_table(spec, body, path, creating):
             if raw.startswith("!") and k not in body:
                 raise Invalid("InvalidRequestContent",
                               f"The request content was invalid: missing required property '{path}{k}'.", f"{path}{k}")
+
+KEY_VAULT = {
+    "!location": "string", "tags": "object", "~id": "string", "~name": "string", "~type": "string",
+    "properties": {
+        "!tenantId": "string", "!sku": {"!family": ("enum", ["A"]), "!name": ("enum", ["standard", "premium"])},
+        "accessPolicies": "array", "enabledForDeployment": "bool", "enabledForDiskEncryption": "bool",
+        "enabledForTemplateDeployment": "bool", "enableRbacAuthorization": "bool", "enableSoftDelete": "bool",
+        "softDeleteRetentionInDays": "int", "enablePurgeProtection": "bool", "networkAcls": "object",
+        "publicNetworkAccess": ("enum", ["Enabled", "Disabled"]), "createMode": ("enum", ["default", "recover"]),
+        "~vaultUri": "string", "~provisioningState": "string", "~hsmPoolResourceId": "string",
+    },
+}
+
+APP_INSIGHTS = {
+    "!location": "string", "!kind": "string", "tags": "object", "etag": "string",
+    "~id": "string", "~name": "string", "~type": "string",
+    "properties": {
+        "!Application_Type": ("enum", ["web", "other", "java", "ios", "Node.JS", "store", "phone", "MobileCenter"]),
+        "WorkspaceResourceId": "string", "RetentionInDays": "int", "SamplingPercentage": "number",
+        "DisableIpMasking": "bool", "DisableLocalAuth": "bool", "Flow_Type": "string", "Request_Source": "string",
+        "IngestionMode": "string", "ForceCustomerStorageForProfiler": "bool",
+        "publicNetworkAccessForIngestion": ("enum", ["Enabled", "Disabled"]),
+        "publicNetworkAccessForQuery": ("enum", ["Enabled", "Disabled"]),
+        "~AppId": "string", "~ApplicationId": "string", "~InstrumentationKey": "string", "~ConnectionString": "string",
+        "~CreationDate": "string", "~TenantId": "string", "~provisioningState": "string", "~Name": "string",
+        "~DailyDataCapInGb": "number",
+    },
+}
+
+USER_IDENTITY = {"!location": "string", "tags": "object", "~id": "string", "~name": "string", "~type": "string",
+                 "~properties": "object"}

@@ -225,9 +225,66 @@ def endpoint_patch_check(body):
     schema.check_model(ML.PartialMinimalTrackedResourceWithIdentity, body, "", False)
 
 
+def vault_put(ctx, body, existing):
+    name = ctx["p"]["names"][0]
+    if not re.fullmatch(r"[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]", name):
+        raise err(400, "VaultNameNotValid", f"The vault name '{name}' is invalid. A vault's name must be between 3-24 "
+                  "alphanumeric characters, begin with a letter, end with a letter or digit, and not contain hyphens in a row.")
+
+
+def vault_fill(ctx, obj, existing):
+    obj["properties"]["vaultUri"] = f"https://{obj['name']}.vault.azure.net/"
+    obj["properties"].setdefault("accessPolicies", [])
+    obj["properties"].setdefault("enableSoftDelete", True)
+    obj.setdefault("tags", {})
+
+
+def vault_patch(ctx, obj, body):
+    merge_props = body.get("properties") or {}
+    if "softDeleteRetentionInDays" in merge_props and merge_props["softDeleteRetentionInDays"] != obj["properties"].get("softDeleteRetentionInDays"):
+        raise err(400, "BadRequest", "softDeleteRetentionInDays cannot be changed once set.")
+
+
+def component_fill(ctx, obj, existing):
+    props = obj["properties"]
+    keep = existing["properties"] if existing else {}
+    props["AppId"] = keep.get("AppId") or str(uuid.uuid4())
+    props["InstrumentationKey"] = keep.get("InstrumentationKey") or str(uuid.uuid4())
+    props["ConnectionString"] = (f"InstrumentationKey={props['InstrumentationKey']};"
+                                 f"IngestionEndpoint=https://{obj['location']}-0.in.applicationinsights.azure.com/")
+    props["Name"] = obj["name"]
+    props.setdefault("RetentionInDays", 90)
+    props.setdefault("SamplingPercentage", 100)
+    props["provisioningState"] = "Succeeded"
+
+
+def identity_resource_fill(ctx, obj, existing):
+    keep = existing["properties"] if existing else {}
+    obj["properties"] = {"clientId": keep.get("clientId") or str(uuid.uuid4()),
+                         "principalId": keep.get("principalId") or str(uuid.uuid4()),
+                         "tenantId": "00000000-0000-0000-0000-00000000a2e0"}
+
+
 ML_VERSIONS = ["2025-12-01", "2025-06-01", "2024-10-01"]
 
 TYPES = {
+    "microsoft.keyvault/vaults": {
+        "arm_type": "Microsoft.KeyVault/vaults", "api_versions": ["2023-07-01", "2022-07-01"],
+        "check": lambda b, c: schema.check_table(schema.KEY_VAULT, b, "", c),
+        "check_patch": lambda b: schema.check_table(schema.KEY_VAULT, b, "", False),
+        "on_put": vault_put, "fill": vault_fill, "on_patch": vault_patch, "lro": None,
+    },
+    "microsoft.insights/components": {
+        "arm_type": "microsoft.insights/components", "api_versions": ["2020-02-02"],
+        "check": lambda b, c: schema.check_table(schema.APP_INSIGHTS, b, "", c),
+        "fill": component_fill, "lro": None, "provisioning": False,
+    },
+    "microsoft.managedidentity/userassignedidentities": {
+        "arm_type": "Microsoft.ManagedIdentity/userAssignedIdentities", "api_versions": ["2023-01-31", "2018-11-30"],
+        "check": lambda b, c: schema.check_table(schema.USER_IDENTITY, b, "", c),
+        "check_patch": lambda b: schema.check_table(schema.USER_IDENTITY, b, "", False),
+        "fill": identity_resource_fill, "lro": None, "provisioning": False,
+    },
     "microsoft.resources/resourcegroups": {
         "arm_type": "Microsoft.Resources/resourceGroups", "api_versions": ["2022-09-01", "2021-04-01", "2020-06-01"],
         "check": lambda b, c: schema.check_table(schema.RESOURCE_GROUP, b, "", c),

@@ -8,11 +8,14 @@
 //! the local ARM server in tests/azure. One file per resource type; each implements
 //! [`ResourceType`].
 
+mod application_insights;
+mod arm_resource;
 mod auth;
 mod blob;
 mod client;
 mod config;
 mod ids;
+mod key_vault;
 mod ml_compute_cluster;
 mod ml_online_deployment;
 mod ml_online_endpoint;
@@ -22,6 +25,7 @@ mod resource_group;
 mod storage_account;
 mod storage_blob;
 mod storage_container;
+mod user_assigned_identity;
 mod util;
 
 use async_trait::async_trait;
@@ -87,6 +91,11 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             Arc::new(storage_account::StorageAccount),
             Arc::new(storage_container::Container),
             Arc::new(storage_blob::Blob),
+            Arc::new(arm_resource::Arm::<key_vault::KeyVault>::new()),
+            Arc::new(arm_resource::Arm::<application_insights::ApplicationInsights>::new()),
+            Arc::new(arm_resource::Arm::<
+                user_assigned_identity::UserAssignedIdentity,
+            >::new()),
             Arc::new(ml_workspace::Workspace),
             Arc::new(ml_compute_cluster::ComputeCluster),
             Arc::new(ml_online_endpoint::OnlineEndpoint),

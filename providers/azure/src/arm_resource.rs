@@ -1,0 +1,199 @@
+//! The shape most azurerm resources share — a resource in a group (or under a parent),
+//! created by PUT, read by GET, changed by PATCH (or PUT), deleted by DELETE, imported by id —
+//! written once: a type describes its ARM kind, api-version, schema, bodies and state, and
+//! [`Arm`] makes it a [`ResourceType`].
+
+use crate::client::Wait;
+use crate::config::Ctx;
+use crate::resource_group::plan_location;
+use crate::{ids, ResourceType};
+use async_trait::async_trait;
+use gantry_core::provider::{Op, PlanRequest, PlanResponse, ProviderResult, ResourceSchema};
+use gantry_core::provider_kit::*;
+use gantry_core::value::Value;
+use reqwest::Method;
+use serde_json::Value as Json;
+
+pub enum Parent {
+    /// `provider/type` in a resource group named by `resource_group_name`.
+    Group(&'static str),
+    /// A child collection under the id in attribute `attr` (`agentPools` under a cluster).
+    Under {
+        attr: &'static str,
+        collection: &'static str,
+    },
+}
+
+pub enum Update {
+    Patch,
+    Put,
+}
+
+pub trait ArmType: Send + Sync + 'static {
+    const NAME: &'static str;
+    const PARENT: Parent;
+    const API: &'static str;
+    const UPDATE: Update;
+    fn schema() -> ResourceSchema;
+    /// The create (and PUT-update) body.
+    fn body(v: &Value) -> ProviderResult<Json>;
+    /// The PATCH body for an update (default: the PUT body).
+    fn patch(_prior: &Value, planned: &Value) -> ProviderResult<Json> {
+        Self::body(planned)
+    }
+    /// State from the live JSON.
+    fn state(prior: &Value, j: &Json) -> Value;
+    /// Plan-time checks and notes.
+    fn notes(_planned: &Value) -> ProviderResult<Vec<String>> {
+        Ok(vec![])
+    }
+}
+
+pub struct Arm<T>(pub std::marker::PhantomData<T>);
+
+impl<T> Arm<T> {
+    pub fn new() -> Self {
+        Arm(std::marker::PhantomData)
+    }
+}
+
+pub fn id_of<T: ArmType>(c: &Ctx, v: &Value) -> ProviderResult<String> {
+    if let Some(id) = attr_str(v, "id").filter(|s| s.starts_with("/subscriptions/")) {
+        return Ok(id);
+    }
+    let name = need_str(v, "name")?;
+    Ok(match T::PARENT {
+        Parent::Group(kind) => format!(
+            "{}/providers/{kind}/{name}",
+            ids::group(&c.subscription()?, &need_str(v, "resource_group_name")?)
+        ),
+        Parent::Under { attr, collection } => format!("{}/{collection}/{name}", need_str(v, attr)?),
+    })
+}
+
+fn last_collection<T: ArmType>() -> &'static str {
+    match T::PARENT {
+        Parent::Group(kind) => kind.rsplit('/').next().unwrap_or(kind),
+        Parent::Under { collection, .. } => collection,
+    }
+}
+
+#[async_trait]
+impl<T: ArmType> ResourceType for Arm<T> {
+    fn name(&self) -> &'static str {
+        T::NAME
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        T::schema()
+    }
+
+    async fn plan(&self, c: &Ctx, req: &PlanRequest<'_>) -> ProviderResult<PlanResponse> {
+        let mut planned = plan_location(req.prior, req.proposed.clone());
+        if req.prior.is_none() {
+            if let Ok(i) = id_of::<T>(c, &planned) {
+                planned = fill(&planned, vec![("id", Value::string(i))]);
+            }
+        }
+        let notes = if planned.is_wholly_known() {
+            T::notes(&planned)?
+        } else {
+            vec![]
+        };
+        Ok(PlanResponse {
+            planned,
+            requires_replace: vec![],
+            notes,
+            private: vec![],
+        })
+    }
+
+    async fn create(&self, c: &Ctx, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {
+        let what = format!("creating {}", T::NAME);
+        let w = Wait {
+            limit: timeout(planned, "create"),
+            progress: op.progress,
+            what: &what,
+        };
+        let j = c
+            .client
+            .change(
+                Method::PUT,
+                &id_of::<T>(c, planned)?,
+                T::API,
+                Some(&T::body(planned)?),
+                w,
+            )
+            .await?;
+        Ok(T::state(planned, &j))
+    }
+
+    async fn read(&self, c: &Ctx, prior: &Value) -> ProviderResult<Option<Value>> {
+        Ok(c.client
+            .get_opt(&id_of::<T>(c, prior)?, T::API)
+            .await?
+            .map(|j| T::state(prior, &j)))
+    }
+
+    async fn update(
+        &self,
+        c: &Ctx,
+        prior: &Value,
+        planned: &Value,
+        op: &Op<'_>,
+    ) -> ProviderResult<Value> {
+        let what = format!("updating {}", T::NAME);
+        let w = Wait {
+            limit: timeout(planned, "update"),
+            progress: op.progress,
+            what: &what,
+        };
+        let (method, body) = match T::UPDATE {
+            Update::Patch => (Method::PATCH, T::patch(prior, planned)?),
+            Update::Put => (Method::PUT, T::body(planned)?),
+        };
+        let j = c
+            .client
+            .change(method, &id_of::<T>(c, prior)?, T::API, Some(&body), w)
+            .await?;
+        Ok(T::state(planned, &j))
+    }
+
+    async fn delete(&self, c: &Ctx, prior: &Value, op: &Op<'_>) -> ProviderResult<()> {
+        let what = format!("deleting {}", T::NAME);
+        let w = Wait {
+            limit: timeout(prior, "delete"),
+            progress: op.progress,
+            what: &what,
+        };
+        c.client
+            .change(Method::DELETE, &id_of::<T>(c, prior)?, T::API, None, w)
+            .await
+            .map(|_| ())
+    }
+
+    async fn import(&self, c: &Ctx, id: &str) -> ProviderResult<Option<Value>> {
+        ids::check(id, last_collection::<T>(), "import id")?;
+        self.read(c, &obj(vec![("id", Value::string(id))])).await
+    }
+}
+
+/// The name / resource group / location triple of a resource in a group, from its JSON.
+pub fn placed(j: &Json) -> Vec<(&'static str, Value)> {
+    let rid = j["id"].as_str().unwrap_or_default();
+    vec![
+        ("id", Value::string(rid)),
+        ("name", crate::util::s(j, "name")),
+        (
+            "resource_group_name",
+            Value::string(ids::group_of(rid).unwrap_or_default()),
+        ),
+        (
+            "location",
+            Value::string(crate::util::location_norm(
+                j["location"].as_str().unwrap_or_default(),
+            )),
+        ),
+        ("tags", crate::util::tags_value(j)),
+    ]
+}
