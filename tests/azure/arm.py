@@ -27,19 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import schema
 import types_table
-from schema import Invalid
-
-
-class ArmError(Exception):
-    def __init__(self, status, code, message, target=None, headers=()):
-        super().__init__(message)
-        self.status, self.code, self.message, self.target, self.headers = status, code, message, target, headers
-
-    def body(self):
-        e = {"code": self.code, "message": self.message}
-        if self.target:
-            e["target"] = self.target
-        return {"error": e}
+from schema import ArmError, Invalid
 
 
 class State:
@@ -343,8 +331,10 @@ def view(spec, obj):
 def get_existing(rid):
     obj = STATE.objects.get(key(rid))
     if obj is None:
-        kind = "ResourceGroupNotFound" if rid.lower().count("/") == 4 else "ResourceNotFound"
-        raise ArmError(404, kind, f"The Resource '{rid.split('/providers/')[-1]}' was not found.")
+        group = "/".join(rid.split("/")[:5])
+        if key(group) not in STATE.objects:
+            raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{group.rsplit('/', 1)[-1]}' could not be found.")
+        raise ArmError(404, "ResourceNotFound", f"The Resource '{rid.split('/providers/')[-1]}' was not found.")
     return obj
 
 

@@ -16,6 +16,20 @@ from azure.ai.ml._restclient.arm_ml_service import models as ML
 from azure.ai.ml._restclient.arm_ml_service._utils import model_base
 
 
+class ArmError(Exception):
+    """An ARM error answer: {"error": {"code", "message", "target"}} with its HTTP status."""
+
+    def __init__(self, status, code, message, target=None, headers=()):
+        super().__init__(message)
+        self.status, self.code, self.message, self.target, self.headers = status, code, message, target, headers
+
+    def body(self):
+        e = {"code": self.code, "message": self.message}
+        if self.target:
+            e["target"] = self.target
+        return {"error": e}
+
+
 class Invalid(Exception):
     def __init__(self, code, message, target=None):
         super().__init__(message)
@@ -235,3 +249,30 @@ APP_INSIGHTS = {
 
 USER_IDENTITY = {"!location": "string", "tags": "object", "~id": "string", "~name": "string", "~type": "string",
                  "~properties": "object"}
+
+MANAGED_CLUSTER = {
+    "!location": "string", "tags": "object", "identity": "object", "~id": "string", "~name": "string", "~type": "string",
+    "sku": {"name": ("enum", ["Base", "Automatic"]), "tier": ("enum", ["Free", "Standard", "Premium"])},
+    "properties": {
+        "kubernetesVersion": "string", "!dnsPrefix": "string", "!agentPoolProfiles": "array", "networkProfile": "object",
+        "oidcIssuerProfile": "object", "securityProfile": "object", "apiServerAccessProfile": "object",
+        "enableRBAC": "bool", "addonProfiles": "object", "aadProfile": "object", "autoUpgradeProfile": "object",
+        "~fqdn": "string", "~nodeResourceGroup": "string", "~currentKubernetesVersion": "string",
+        "~provisioningState": "string", "~powerState": "object", "~maxAgentPools": "int", "~azurePortalFQDN": "string",
+        "~identityProfile": "object",
+    },
+}
+
+AGENT_POOL_PROPERTIES = {
+    "count": "int", "!vmSize": "string", "mode": ("enum", ["System", "User", "Gateway"]),
+    "type": ("enum", ["VirtualMachineScaleSets", "AvailabilitySet", "VirtualMachines"]), "enableAutoScaling": "bool",
+    "minCount": "int", "maxCount": "int", "nodeLabels": "object", "nodeTaints": "array",
+    "gpuInstanceProfile": ("enum", ["MIG1g", "MIG2g", "MIG3g", "MIG4g", "MIG7g"]), "availabilityZones": "array",
+    "osDiskSizeGB": "int", "osType": ("enum", ["Linux", "Windows"]), "scaleSetPriority": ("enum", ["Regular", "Spot"]),
+    "scaleSetEvictionPolicy": ("enum", ["Delete", "Deallocate"]), "spotMaxPrice": "number", "vnetSubnetID": "string",
+    "maxPods": "int", "tags": "object", "orchestratorVersion": "string", "name": "string", "gpuProfile": "object",
+    "~provisioningState": "string", "~nodeImageVersion": "string", "~currentOrchestratorVersion": "string",
+    "~powerState": "object",
+}
+
+AGENT_POOL = {"~id": "string", "~name": "string", "~type": "string", "!properties": AGENT_POOL_PROPERTIES}

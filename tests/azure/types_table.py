@@ -14,13 +14,8 @@ from azure.ai.ml._restclient.arm_ml_service import models as ML
 from schema import Invalid
 
 
-def _arm():
-    import arm  # the server module (circular at import time)
-    return arm
-
-
 def err(status, code, message):
-    return _arm().ArmError(status, code, message)
+    return schema.ArmError(status, code, message)
 
 
 # --- resource groups ---------------------------------------------------------------------
@@ -265,9 +260,93 @@ def identity_resource_fill(ctx, obj, existing):
                          "tenantId": "00000000-0000-0000-0000-00000000a2e0"}
 
 
+AKS_SIZES = {"standard_d2s_v3", "standard_d4s_v3", "standard_d8s_v5", "standard_nc4as_t4_v3", "standard_nc8as_t4_v3",
+             "standard_nc24ads_a100_v4", "standard_nc48ads_a100_v4", "standard_nc96ads_a100_v4", "standard_nd96asr_v4",
+             "standard_nd96isr_h100_v5", "standard_nc6s_v3", "standard_nv36ads_a10_v5"}
+MIG_SIZES = {"standard_nc24ads_a100_v4", "standard_nc48ads_a100_v4", "standard_nc96ads_a100_v4",
+             "standard_nd96asr_v4", "standard_nd96isr_h100_v5"}
+
+
+def check_pool_props(props, existing=None, where="properties"):
+    schema.check_table(schema.AGENT_POOL_PROPERTIES, props, where + ".", True)
+    size = props["vmSize"].lower()
+    if size not in AKS_SIZES:
+        raise err(400, "InvalidParameter", f"The VM size of {props['vmSize']} is not allowed in your subscription in location.")
+    if props.get("gpuInstanceProfile") and size not in MIG_SIZES:
+        raise err(400, "InvalidParameter", f"GPU instance profile {props['gpuInstanceProfile']} is not supported for VM size {props['vmSize']}.")
+    if existing is not None:
+        for k in ("vmSize", "gpuInstanceProfile", "availabilityZones", "osType", "scaleSetPriority"):
+            # Unsent properties keep their value; a different one sent is a change.
+            if props.get(k) is not None and props.get(k) != existing.get(k):
+                raise err(400, "PropertyChangeNotAllowed", f"Changing property '{k}' is not allowed.")
+    if props.get("enableAutoScaling") and props.get("minCount", 0) > props.get("maxCount", 0):
+        raise err(400, "InvalidParameter", "minCount must be less than or equal to maxCount.")
+
+
+def pool_defaults(props):
+    props.setdefault("mode", "User")
+    props.setdefault("osType", "Linux")
+    props.setdefault("type", "VirtualMachineScaleSets")
+    props.setdefault("osDiskSizeGB", 128)
+    props.setdefault("maxPods", 30)
+    props.setdefault("scaleSetPriority", "Regular")
+    props.setdefault("count", 1)
+    props["nodeImageVersion"] = "AKSUbuntu-2204gen2containerd-202411.12.0"
+
+
+def cluster_put(ctx, body, existing):
+    pools = (body.get("properties") or {}).get("agentPoolProfiles") or []
+    if not any((p.get("mode") == "System") for p in pools):
+        raise err(400, "InvalidParameter", "A managed cluster needs at least one System mode agent pool.")
+    old = {p["name"]: p for p in ((existing or {}).get("properties", {}).get("agentPoolProfiles") or [])}
+    for i, p in enumerate(pools):
+        if not p.get("name"):
+            raise Invalid("InvalidRequestContent", "agentPoolProfiles[].name is required.", f"properties.agentPoolProfiles[{i}].name")
+        check_pool_props({k: v for k, v in p.items()}, old.get(p["name"]), f"properties.agentPoolProfiles[{i}]")
+
+
+def cluster_fill(ctx, obj, existing):
+    props = obj["properties"]
+    loc = obj.get("location", "eastus")
+    rg = ctx["p"]["rg"]
+    props.setdefault("kubernetesVersion", "1.30.6")
+    props["currentKubernetesVersion"] = props["kubernetesVersion"]
+    props["fqdn"] = f"{props['dnsPrefix']}-{uuid.uuid5(uuid.NAMESPACE_URL, obj['id']).hex[:8]}.hcp.{loc}.azmk8s.io"
+    props["nodeResourceGroup"] = f"MC_{rg}_{obj['name']}_{loc}"
+    props.setdefault("networkProfile", {"networkPlugin": "kubenet"})
+    props["networkProfile"].setdefault("serviceCidr", "10.0.0.0/16")
+    props["networkProfile"].setdefault("dnsServiceIP", "10.0.0.10")
+    props["networkProfile"].setdefault("loadBalancerSku", "standard")
+    if (props.get("oidcIssuerProfile") or {}).get("enabled"):
+        props["oidcIssuerProfile"]["issuerURL"] = f"https://{loc}.oic.prod-aks.azure.com/{obj['id'].split('/')[2]}/{obj['name']}/"
+    for p in props["agentPoolProfiles"]:
+        pool_defaults(p)
+    obj.setdefault("sku", {"name": "Base", "tier": "Free"})
+    identity_fill(obj)
+
+
+def agent_pool_put(ctx, body, existing):
+    check_pool_props(body.get("properties") or {}, (existing or {}).get("properties"))
+
+
+def agent_pool_fill(ctx, obj, existing):
+    pool_defaults(obj["properties"])
+    obj.pop("location", None)
+
+
 ML_VERSIONS = ["2025-12-01", "2025-06-01", "2024-10-01"]
 
 TYPES = {
+    "microsoft.containerservice/managedclusters": {
+        "arm_type": "Microsoft.ContainerService/managedClusters", "api_versions": ["2024-09-01", "2024-05-01"],
+        "check": lambda b, c: schema.check_table(schema.MANAGED_CLUSTER, b, "", c),
+        "on_put": cluster_put, "fill": cluster_fill, "lro": "async",
+    },
+    "microsoft.containerservice/managedclusters/agentpools": {
+        "arm_type": "Microsoft.ContainerService/managedClusters/agentPools", "api_versions": ["2024-09-01", "2024-05-01"],
+        "check": lambda b, c: schema.check_table(schema.AGENT_POOL, b, "", c),
+        "on_put": agent_pool_put, "fill": agent_pool_fill, "lro": "async",
+    },
     "microsoft.keyvault/vaults": {
         "arm_type": "Microsoft.KeyVault/vaults", "api_versions": ["2023-07-01", "2022-07-01"],
         "check": lambda b, c: schema.check_table(schema.KEY_VAULT, b, "", c),

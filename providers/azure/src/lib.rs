@@ -16,6 +16,8 @@ mod client;
 mod config;
 mod ids;
 mod key_vault;
+mod kubernetes_cluster;
+mod kubernetes_node_pool;
 mod ml_compute_cluster;
 mod ml_online_deployment;
 mod ml_online_endpoint;
@@ -96,6 +98,8 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             Arc::new(arm_resource::Arm::<
                 user_assigned_identity::UserAssignedIdentity,
             >::new()),
+            Arc::new(arm_resource::Arm::<kubernetes_cluster::KubernetesCluster>::new()),
+            Arc::new(arm_resource::Arm::<kubernetes_node_pool::NodePool>::new()),
             Arc::new(ml_workspace::Workspace),
             Arc::new(ml_compute_cluster::ComputeCluster),
             Arc::new(ml_online_endpoint::OnlineEndpoint),
