@@ -276,3 +276,24 @@ AGENT_POOL_PROPERTIES = {
 }
 
 AGENT_POOL = {"~id": "string", "~name": "string", "~type": "string", "!properties": AGENT_POOL_PROPERTIES}
+
+COGNITIVE_ACCOUNT = {
+    "!location": "string", "!kind": ("enum", ["OpenAI", "ComputerVision", "TextTranslation", "SpeechServices",
+                                             "CognitiveServices", "AIServices", "FormRecognizer", "TextAnalytics"]),
+    "!sku": {"!name": ("enum", ["F0", "S0", "S1", "S"]), "tier": "string", "capacity": "int"},
+    "tags": "object", "identity": "object", "~id": "string", "~name": "string", "~type": "string", "~etag": "string",
+    "properties": {"customSubDomainName": "string", "publicNetworkAccess": ("enum", ["Enabled", "Disabled"]),
+                   "disableLocalAuth": "bool", "networkAcls": "object", "restrictOutboundNetworkAccess": "bool",
+                   "~endpoint": "string", "~endpoints": "object", "~provisioningState": "string",
+                   "~capabilities": "array", "~dateCreated": "string"},
+}
+
+COGNITIVE_DEPLOYMENT = {
+    "~id": "string", "~name": "string", "~type": "string",
+    "!sku": {"!name": ("enum", ["Standard", "GlobalStandard", "ProvisionedManaged", "GlobalProvisionedManaged", "DataZoneStandard"]),
+             "capacity": "int"},
+    "!properties": {"!model": {"!format": ("enum", ["OpenAI"]), "!name": "string", "version": "string", "source": "string"},
+                    "raiPolicyName": "string",
+                    "versionUpgradeOption": ("enum", ["OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired", "NoAutoUpgrade"]),
+                    "~provisioningState": "string", "~capabilities": "object", "~rateLimits": "array"},
+}

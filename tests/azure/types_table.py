@@ -334,9 +334,79 @@ def agent_pool_fill(ctx, obj, existing):
     obj.pop("location", None)
 
 
+OPENAI_MODELS = {"gpt-4o": ["2024-08-06", "2024-11-20"], "gpt-4o-mini": ["2024-07-18"],
+                 "text-embedding-3-large": ["1"], "text-embedding-3-small": ["1"]}
+
+
+def cognitive_put(ctx, body, existing):
+    name = ctx["p"]["names"][0]
+    sub = (body.get("properties") or {}).get("customSubDomainName")
+    if body.get("kind") == "OpenAI" and not sub and existing is None:
+        pass  # Azure names the endpoint after the region; a subdomain is optional
+    if existing is not None and body.get("kind") and body["kind"] != existing.get("kind"):
+        raise err(400, "BadRequest", "The kind of an account cannot be changed.")
+    if sub and not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,62}", sub):
+        raise err(400, "InvalidSubdomainName", f"{sub} is not a valid subdomain name.")
+
+
+def cognitive_fill(ctx, obj, existing):
+    props = obj["properties"]
+    sub = props.get("customSubDomainName")
+    loc = obj.get("location", "eastus")
+    if obj.get("kind") == "OpenAI":
+        props["endpoint"] = f"https://{sub or loc}.openai.azure.com/"
+    else:
+        props["endpoint"] = f"https://{sub}.cognitiveservices.azure.com/" if sub else f"https://{loc}.api.cognitive.microsoft.com/"
+    props.setdefault("publicNetworkAccess", "Enabled")
+    props.setdefault("disableLocalAuth", False)
+    identity_fill(obj)
+
+
+def cognitive_keys(ctx, obj):
+    seed = uuid.uuid5(uuid.NAMESPACE_URL, obj["id"]).hex
+    return 200, {"key1": seed, "key2": seed[::-1]}, []
+
+
+def cognitive_deployment_put(ctx, body, existing):
+    account = ctx["state"].objects.get("/".join(ctx["p"]["id"].split("/")[:-2]).lower())
+    if account is not None and account.get("kind") != "OpenAI" and account.get("kind") != "AIServices":
+        raise err(400, "BadRequest", f"Model deployments need an OpenAI or AIServices account, not {account.get('kind')}.")
+    model = (body.get("properties") or {}).get("model") or {}
+    versions = OPENAI_MODELS.get(model.get("name"))
+    if versions is None:
+        raise err(400, "DeploymentModelNotSupported", f"The model '{model.get('name')}' is not supported.")
+    if model.get("version") and model["version"] not in versions:
+        raise err(400, "DeploymentModelNotSupported", f"Version {model['version']} of {model['name']} is not available.")
+    if int((body.get("sku") or {}).get("capacity", 1)) > 1000:
+        raise err(400, "InsufficientQuota", "This operation require 1001 new capacity in quota Tokens Per Minute (thousands), "
+                                            "which is bigger than the current available capacity 1000.")
+    if existing is not None:
+        old = existing["properties"]["model"]
+        if model.get("name") != old.get("name") or model.get("format") != old.get("format"):
+            raise err(400, "BadRequest", "The model of a deployment cannot be changed; create a new deployment.")
+
+
+def cognitive_deployment_fill(ctx, obj, existing):
+    model = obj["properties"]["model"]
+    model.setdefault("version", OPENAI_MODELS[model["name"]][-1])
+    obj["properties"].setdefault("raiPolicyName", "Microsoft.DefaultV2")
+    obj["properties"].setdefault("versionUpgradeOption", "OnceNewDefaultVersionAvailable")
+
+
 ML_VERSIONS = ["2025-12-01", "2025-06-01", "2024-10-01"]
 
 TYPES = {
+    "microsoft.cognitiveservices/accounts": {
+        "arm_type": "Microsoft.CognitiveServices/accounts", "api_versions": ["2024-10-01", "2023-05-01"],
+        "check": lambda b, c: schema.check_table(schema.COGNITIVE_ACCOUNT, b, "", c),
+        "check_patch": lambda b: schema.check_table(schema.COGNITIVE_ACCOUNT, b, "", False),
+        "on_put": cognitive_put, "fill": cognitive_fill, "lro": "async", "actions": {"listkeys": cognitive_keys},
+    },
+    "microsoft.cognitiveservices/accounts/deployments": {
+        "arm_type": "Microsoft.CognitiveServices/accounts/deployments", "api_versions": ["2024-10-01", "2023-05-01"],
+        "check": lambda b, c: schema.check_table(schema.COGNITIVE_DEPLOYMENT, b, "", c),
+        "on_put": cognitive_deployment_put, "fill": cognitive_deployment_fill, "lro": "async",
+    },
     "microsoft.containerservice/managedclusters": {
         "arm_type": "Microsoft.ContainerService/managedClusters", "api_versions": ["2024-09-01", "2024-05-01"],
         "check": lambda b, c: schema.check_table(schema.MANAGED_CLUSTER, b, "", c),

@@ -43,6 +43,9 @@ pub trait ArmType: Send + Sync + 'static {
     }
     /// State from the live JSON.
     fn state(prior: &Value, j: &Json) -> Value;
+    /// A POST action whose answer the state needs too (`listKeys`): its JSON is passed to
+    /// [`ArmType::state`] as the live JSON's `_action` member.
+    const ACTION: Option<&'static str> = None;
     /// Plan-time checks and notes.
     fn notes(_planned: &Value) -> ProviderResult<Vec<String>> {
         Ok(vec![])
@@ -55,6 +58,18 @@ impl<T> Arm<T> {
     pub fn new() -> Self {
         Arm(std::marker::PhantomData)
     }
+}
+
+/// The live JSON, with the type's action answer attached when it has one.
+async fn live<T: ArmType>(c: &Ctx, id: &str, mut j: Json) -> ProviderResult<Json> {
+    if let Some(action) = T::ACTION {
+        let extra = c
+            .client
+            .post(&format!("{id}/{action}"), T::API, &serde_json::json!({}))
+            .await?;
+        j["_action"] = extra;
+    }
+    Ok(j)
 }
 
 pub fn id_of<T: ArmType>(c: &Ctx, v: &Value) -> ProviderResult<String> {
@@ -115,24 +130,21 @@ impl<T: ArmType> ResourceType for Arm<T> {
             progress: op.progress,
             what: &what,
         };
+        let id = id_of::<T>(c, planned)?;
+        let body = T::body(planned)?;
         let j = c
             .client
-            .change(
-                Method::PUT,
-                &id_of::<T>(c, planned)?,
-                T::API,
-                Some(&T::body(planned)?),
-                w,
-            )
+            .change(Method::PUT, &id, T::API, Some(&body), w)
             .await?;
-        Ok(T::state(planned, &j))
+        Ok(T::state(planned, &live::<T>(c, &id, j).await?))
     }
 
     async fn read(&self, c: &Ctx, prior: &Value) -> ProviderResult<Option<Value>> {
-        Ok(c.client
-            .get_opt(&id_of::<T>(c, prior)?, T::API)
-            .await?
-            .map(|j| T::state(prior, &j)))
+        let id = id_of::<T>(c, prior)?;
+        match c.client.get_opt(&id, T::API).await? {
+            Some(j) => Ok(Some(T::state(prior, &live::<T>(c, &id, j).await?))),
+            None => Ok(None),
+        }
     }
 
     async fn update(
@@ -152,11 +164,9 @@ impl<T: ArmType> ResourceType for Arm<T> {
             Update::Patch => (Method::PATCH, T::patch(prior, planned)?),
             Update::Put => (Method::PUT, T::body(planned)?),
         };
-        let j = c
-            .client
-            .change(method, &id_of::<T>(c, prior)?, T::API, Some(&body), w)
-            .await?;
-        Ok(T::state(planned, &j))
+        let id = id_of::<T>(c, prior)?;
+        let j = c.client.change(method, &id, T::API, Some(&body), w).await?;
+        Ok(T::state(planned, &live::<T>(c, &id, j).await?))
     }
 
     async fn delete(&self, c: &Ctx, prior: &Value, op: &Op<'_>) -> ProviderResult<()> {

@@ -13,6 +13,8 @@ mod arm_resource;
 mod auth;
 mod blob;
 mod client;
+mod cognitive_account;
+mod cognitive_deployment;
 mod config;
 mod ids;
 mod key_vault;
@@ -100,6 +102,8 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             >::new()),
             Arc::new(arm_resource::Arm::<kubernetes_cluster::KubernetesCluster>::new()),
             Arc::new(arm_resource::Arm::<kubernetes_node_pool::NodePool>::new()),
+            Arc::new(arm_resource::Arm::<cognitive_account::CognitiveAccount>::new()),
+            Arc::new(arm_resource::Arm::<cognitive_deployment::CognitiveDeployment>::new()),
             Arc::new(ml_workspace::Workspace),
             Arc::new(ml_compute_cluster::ComputeCluster),
             Arc::new(ml_online_endpoint::OnlineEndpoint),
