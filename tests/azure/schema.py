@@ -297,3 +297,36 @@ COGNITIVE_DEPLOYMENT = {
                     "versionUpgradeOption": ("enum", ["OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired", "NoAutoUpgrade"]),
                     "~provisioningState": "string", "~capabilities": "object", "~rateLimits": "array"},
 }
+
+VNET = {
+    "!location": "string", "tags": "object", "~id": "string", "~name": "string", "~type": "string", "~etag": "string",
+    "properties": {"!addressSpace": {"addressPrefixes": "array"}, "dhcpOptions": {"dnsServers": "array"},
+                   "subnets": "array", "enableDdosProtection": "bool",
+                   "~provisioningState": "string", "~resourceGuid": "string"},
+}
+
+SUBNET = {
+    "~id": "string", "~name": "string", "~type": "string", "~etag": "string",
+    "properties": {"addressPrefixes": "array", "addressPrefix": "string", "serviceEndpoints": "array",
+                   "privateEndpointNetworkPolicies": ("enum", ["Enabled", "Disabled", "NetworkSecurityGroupEnabled", "RouteTableEnabled"]),
+                   "privateLinkServiceNetworkPolicies": ("enum", ["Enabled", "Disabled"]),
+                   "defaultOutboundAccess": "bool", "networkSecurityGroup": "object", "delegations": "array",
+                   "~provisioningState": "string", "~ipConfigurations": "array"},
+}
+
+NIC = {
+    "!location": "string", "tags": "object", "~id": "string", "~name": "string", "~type": "string", "~etag": "string",
+    "properties": {"!ipConfigurations": "array", "enableAcceleratedNetworking": "bool", "enableIPForwarding": "bool",
+                   "dnsSettings": {"dnsServers": "array"}, "networkSecurityGroup": "object",
+                   "~macAddress": "string", "~virtualMachine": "object", "~provisioningState": "string", "~primary": "bool"},
+}
+
+VM = {
+    "!location": "string", "tags": "object", "zones": "array", "identity": "object", "plan": "object",
+    "~id": "string", "~name": "string", "~type": "string",
+    "properties": {"!hardwareProfile": {"!vmSize": "string"}, "!storageProfile": "object", "!osProfile": "object",
+                   "!networkProfile": "object", "priority": ("enum", ["Regular", "Low", "Spot"]),
+                   "evictionPolicy": ("enum", ["Deallocate", "Delete"]), "billingProfile": "object",
+                   "diagnosticsProfile": "object", "securityProfile": "object",
+                   "~vmId": "string", "~provisioningState": "string", "~instanceView": "object", "~timeCreated": "string"},
+}

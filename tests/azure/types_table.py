@@ -393,9 +393,138 @@ def cognitive_deployment_fill(ctx, obj, existing):
     obj["properties"].setdefault("versionUpgradeOption", "OnceNewDefaultVersionAvailable")
 
 
+def vnet_fill(ctx, obj, existing):
+    obj["properties"]["resourceGuid"] = (existing or {}).get("properties", {}).get("resourceGuid") or str(uuid.uuid4())
+    obj["properties"].pop("subnets", None)
+    obj["properties"].setdefault("dhcpOptions", {"dnsServers": []})
+
+
+def subnet_fill(ctx, obj, existing):
+    props = obj["properties"]
+    if "addressPrefix" in props and "addressPrefixes" not in props:
+        props["addressPrefixes"] = [props.pop("addressPrefix")]
+    props.setdefault("privateEndpointNetworkPolicies", "Disabled")
+    props.setdefault("privateLinkServiceNetworkPolicies", "Enabled")
+    props.setdefault("serviceEndpoints", [])
+
+
+def refs_to(state, rid, finder):
+    return [o for o in state.objects.values() if finder(o, rid.lower())]
+
+
+def subnet_delete(ctx, obj):
+    users = refs_to(ctx["state"], obj["id"], lambda o, r: any(
+        (c.get("properties", {}).get("subnet") or {}).get("id", "").lower() == r
+        for c in (o.get("properties", {}).get("ipConfigurations") or [])))
+    if users:
+        raise err(400, "InUseSubnetCannotBeDeleted",
+                  f"Subnet {obj['name']} is in use by {users[0]['id']} and cannot be deleted.")
+
+
+def nic_put(ctx, body, existing):
+    for c in (body.get("properties") or {}).get("ipConfigurations") or []:
+        sid = ((c.get("properties") or {}).get("subnet") or {}).get("id")
+        if sid and sid.lower() not in ctx["state"].objects:
+            raise err(400, "InvalidResourceReference", f"Resource {sid} referenced by resource {ctx['p']['id']} was not found.")
+
+
+def nic_fill(ctx, obj, existing):
+    props = obj["properties"]
+    for i, c in enumerate(props["ipConfigurations"]):
+        cp = c.setdefault("properties", {})
+        if cp.get("privateIPAllocationMethod") != "Static" or not cp.get("privateIPAddress"):
+            cp["privateIPAddress"] = f"10.0.{len(ctx['state'].objects) % 250}.{4 + i}"
+        cp.setdefault("primary", i == 0)
+        c["id"] = f"{obj['id']}/ipConfigurations/{c['name']}"
+    props["macAddress"] = "00-0D-3A-" + uuid.uuid5(uuid.NAMESPACE_URL, obj["id"]).hex[:6].upper()
+    if existing and existing["properties"].get("virtualMachine"):
+        props["virtualMachine"] = existing["properties"]["virtualMachine"]
+    props.setdefault("dnsSettings", {"dnsServers": []})
+
+
+def nic_delete(ctx, obj):
+    vm = obj["properties"].get("virtualMachine")
+    if vm:
+        raise err(400, "NicInUse", f"Network Interface {obj['id']} is used by existing resource {vm['id']}. "
+                                   "In order to delete the network interface, it must be dissociated from the resource.")
+
+
+VM_SIZES = {"standard_nc24ads_a100_v4", "standard_nc4as_t4_v3", "standard_nc8as_t4_v3", "standard_nd96isr_h100_v5",
+            "standard_nd96asr_v4", "standard_nv36ads_a10_v5", "standard_d4s_v3", "standard_b2s"}
+IMAGES = {("microsoft-dsvm", "ubuntu-hpc"), ("microsoft-dsvm", "ubuntu-2004"), ("canonical", "ubuntu-24_04-lts"),
+          ("canonical", "0001-com-ubuntu-server-jammy")}
+
+
+def vm_put(ctx, body, existing):
+    props = body.get("properties") or {}
+    size = props["hardwareProfile"]["vmSize"]
+    if size.lower() not in VM_SIZES:
+        raise err(409, "SkuNotAvailable", f"The requested VM size {size} is not available in the current region.")
+    img = (props.get("storageProfile") or {}).get("imageReference") or {}
+    if img and (img.get("publisher", "").lower(), img.get("offer", "").lower()) not in IMAGES:
+        raise err(404, "PlatformImageNotFound", f"The platform image '{img.get('publisher')}:{img.get('offer')}:"
+                                                f"{img.get('sku')}:{img.get('version')}' is not available.")
+    if existing is not None:
+        old = existing["properties"]["storageProfile"].get("imageReference")
+        keys = ("publisher", "offer", "sku", "version")
+        if img and old and any(str(img.get(k)).lower() != str(old.get(k)).lower() for k in keys):
+            raise err(409, "PropertyChangeNotAllowed", "Changing property 'imageReference' is not allowed.")
+    for n in (props.get("networkProfile") or {}).get("networkInterfaces") or []:
+        nic = ctx["state"].objects.get(n["id"].lower())
+        if nic is None:
+            raise err(400, "InvalidResourceReference", f"Resource {n['id']} was not found.")
+        owner = nic["properties"].get("virtualMachine")
+        if owner and owner["id"].lower() != ctx["p"]["id"].lower():
+            raise err(400, "NicInUse", f"Network interface {n['id']} is attached to {owner['id']}.")
+
+
+def vm_fill(ctx, obj, existing):
+    props = obj["properties"]
+    props["vmId"] = (existing or {}).get("properties", {}).get("vmId") or str(uuid.uuid4())
+    disk = props["storageProfile"]["osDisk"]
+    disk.setdefault("name", f"{obj['name']}_OsDisk_1_{uuid.uuid5(uuid.NAMESPACE_URL, obj['id']).hex[:12]}")
+    disk.setdefault("diskSizeGB", 64)
+    if "imageReference" in props["storageProfile"]:
+        props["storageProfile"]["imageReference"].setdefault("exactVersion", "24.11.20")
+    props["osProfile"].pop("adminPassword", None)
+    props["osProfile"].pop("customData", None)
+    props.setdefault("priority", "Regular")
+    for n in props["networkProfile"]["networkInterfaces"]:
+        ctx["state"].objects[n["id"].lower()]["properties"]["virtualMachine"] = {"id": obj["id"]}
+    identity_fill(obj)
+
+
+def vm_delete(ctx, obj):
+    for n in obj["properties"]["networkProfile"]["networkInterfaces"]:
+        nic = ctx["state"].objects.get(n["id"].lower())
+        if nic:
+            nic["properties"].pop("virtualMachine", None)
+
+
 ML_VERSIONS = ["2025-12-01", "2025-06-01", "2024-10-01"]
 
+NET_VERSIONS = ["2024-05-01", "2024-03-01", "2023-11-01"]
+
 TYPES = {
+    "microsoft.network/virtualnetworks": {
+        "arm_type": "Microsoft.Network/virtualNetworks", "api_versions": NET_VERSIONS,
+        "check": lambda b, c: schema.check_table(schema.VNET, b, "", c), "fill": vnet_fill, "lro": "async",
+    },
+    "microsoft.network/virtualnetworks/subnets": {
+        "arm_type": "Microsoft.Network/virtualNetworks/subnets", "api_versions": NET_VERSIONS,
+        "check": lambda b, c: schema.check_table(schema.SUBNET, b, "", c), "fill": subnet_fill,
+        "on_delete": subnet_delete, "lro": "async",
+    },
+    "microsoft.network/networkinterfaces": {
+        "arm_type": "Microsoft.Network/networkInterfaces", "api_versions": NET_VERSIONS,
+        "check": lambda b, c: schema.check_table(schema.NIC, b, "", c), "on_put": nic_put, "fill": nic_fill,
+        "on_delete": nic_delete, "lro": "async",
+    },
+    "microsoft.compute/virtualmachines": {
+        "arm_type": "Microsoft.Compute/virtualMachines", "api_versions": ["2024-07-01", "2024-03-01"],
+        "check": lambda b, c: schema.check_table(schema.VM, b, "", c), "on_put": vm_put, "fill": vm_fill,
+        "on_delete": vm_delete, "lro": "async",
+    },
     "microsoft.cognitiveservices/accounts": {
         "arm_type": "Microsoft.CognitiveServices/accounts", "api_versions": ["2024-10-01", "2023-05-01"],
         "check": lambda b, c: schema.check_table(schema.COGNITIVE_ACCOUNT, b, "", c),

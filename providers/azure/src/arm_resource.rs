@@ -22,6 +22,13 @@ pub enum Parent {
         attr: &'static str,
         collection: &'static str,
     },
+    /// A child collection under a resource in a group named by attribute `parent_attr`
+    /// (`subnets` under the virtual network `virtual_network_name`).
+    GroupChild {
+        kind: &'static str,
+        parent_attr: &'static str,
+        collection: &'static str,
+    },
 }
 
 pub enum Update {
@@ -83,13 +90,22 @@ pub fn id_of<T: ArmType>(c: &Ctx, v: &Value) -> ProviderResult<String> {
             ids::group(&c.subscription()?, &need_str(v, "resource_group_name")?)
         ),
         Parent::Under { attr, collection } => format!("{}/{collection}/{name}", need_str(v, attr)?),
+        Parent::GroupChild {
+            kind,
+            parent_attr,
+            collection,
+        } => format!(
+            "{}/providers/{kind}/{}/{collection}/{name}",
+            ids::group(&c.subscription()?, &need_str(v, "resource_group_name")?),
+            need_str(v, parent_attr)?
+        ),
     })
 }
 
 fn last_collection<T: ArmType>() -> &'static str {
     match T::PARENT {
         Parent::Group(kind) => kind.rsplit('/').next().unwrap_or(kind),
-        Parent::Under { collection, .. } => collection,
+        Parent::Under { collection, .. } | Parent::GroupChild { collection, .. } => collection,
     }
 }
 

@@ -20,11 +20,13 @@ mod ids;
 mod key_vault;
 mod kubernetes_cluster;
 mod kubernetes_node_pool;
+mod linux_virtual_machine;
 mod ml_compute_cluster;
 mod ml_online_deployment;
 mod ml_online_endpoint;
 mod ml_online_traffic;
 mod ml_workspace;
+mod network;
 mod resource_group;
 mod storage_account;
 mod storage_blob;
@@ -104,6 +106,12 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             Arc::new(arm_resource::Arm::<kubernetes_node_pool::NodePool>::new()),
             Arc::new(arm_resource::Arm::<cognitive_account::CognitiveAccount>::new()),
             Arc::new(arm_resource::Arm::<cognitive_deployment::CognitiveDeployment>::new()),
+            Arc::new(arm_resource::Arm::<network::VirtualNetwork>::new()),
+            Arc::new(arm_resource::Arm::<network::Subnet>::new()),
+            Arc::new(arm_resource::Arm::<network::NetworkInterface>::new()),
+            Arc::new(arm_resource::Arm::<
+                linux_virtual_machine::LinuxVirtualMachine,
+            >::new()),
             Arc::new(ml_workspace::Workspace),
             Arc::new(ml_compute_cluster::ComputeCluster),
             Arc::new(ml_online_endpoint::OnlineEndpoint),
