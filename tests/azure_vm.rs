@@ -171,3 +171,35 @@ fn an_unavailable_gpu_size_is_reported_as_capacity() {
         r.all()
     );
 }
+
+#[test]
+fn resources_of_a_type_are_refreshed_with_one_list_per_group() {
+    let arm = Arm::start();
+    let env = arm.env();
+    let d = Dir::new();
+    let cfg = stack("Standard_NC24ads_A100_v4", "ml");
+    let start = cfg
+        .find("resource \"azurerm_linux_virtual_machine\"")
+        .unwrap();
+    let nics = cfg[..start].replace(
+        "resource \"azurerm_network_interface\" \"vm\" {\n  name                = \"nic-gpu\"",
+        "resource \"azurerm_network_interface\" \"vm\" {\n  count               = 60\n  name                = \"nic-gpu-${count.index}\"",
+    );
+    d.write("main.tf", &nics);
+    let r = d.gantry_with(&["apply", "-auto-approve", "-parallelism=20"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    arm.control("reset-stats", json!({}));
+    let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let stats = arm.control("stats", json!({}));
+    assert_eq!(
+        stats["GET microsoft.network/networkinterfaces list"], 1,
+        "{stats}"
+    );
+    assert!(
+        stats
+            .get("GET microsoft.network/networkinterfaces")
+            .is_none(),
+        "{stats}"
+    );
+}

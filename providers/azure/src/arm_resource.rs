@@ -79,6 +79,19 @@ async fn live<T: ArmType>(c: &Ctx, id: &str, mut j: Json) -> ProviderResult<Json
     Ok(j)
 }
 
+/// Every resource of a collection, following `nextLink`.
+async fn list_all<T: ArmType>(c: &Ctx, collection: &str) -> ProviderResult<Vec<Json>> {
+    let mut all = vec![];
+    let mut page = c.client.get(collection, T::API).await?;
+    loop {
+        all.extend(page["value"].as_array().cloned().unwrap_or_default());
+        match page["nextLink"].as_str().filter(|s| !s.is_empty()) {
+            Some(next) => page = c.client.get(next, T::API).await?,
+            None => return Ok(all),
+        }
+    }
+}
+
 pub fn id_of<T: ArmType>(c: &Ctx, v: &Value) -> ProviderResult<String> {
     if let Some(id) = attr_str(v, "id").filter(|s| s.starts_with("/subscriptions/")) {
         return Ok(id);
@@ -161,6 +174,52 @@ impl<T: ArmType> ResourceType for Arm<T> {
             Some(j) => Ok(Some(T::state(prior, &live::<T>(c, &id, j).await?))),
             None => Ok(None),
         }
+    }
+
+    /// One list per parent collection (resources of a type per group, pools per cluster),
+    /// paged by `nextLink`, instead of one GET per object.
+    async fn read_many(&self, c: &Ctx, priors: &[Value]) -> Vec<ProviderResult<Option<Value>>> {
+        let mut lists: std::collections::BTreeMap<String, ProviderResult<Vec<Json>>> =
+            Default::default();
+        let mut out = Vec::with_capacity(priors.len());
+        for p in priors {
+            let id = match id_of::<T>(c, p) {
+                Ok(x) => x,
+                Err(e) => {
+                    out.push(Err(e));
+                    continue;
+                }
+            };
+            let collection = id
+                .rsplit_once('/')
+                .map(|(c, _)| c.to_string())
+                .unwrap_or_default();
+            if let std::collections::btree_map::Entry::Vacant(slot) =
+                lists.entry(collection.to_lowercase())
+            {
+                slot.insert(list_all::<T>(c, &collection).await);
+            }
+            let found = match &lists[&collection.to_lowercase()] {
+                Ok(items) => items
+                    .iter()
+                    .find(|j| {
+                        j["id"]
+                            .as_str()
+                            .is_some_and(|x| x.eq_ignore_ascii_case(&id))
+                    })
+                    .cloned(),
+                Err(e) if e.kind == gantry_core::provider::ErrorKind::NotFound => None,
+                Err(e) => {
+                    out.push(Err(e.clone()));
+                    continue;
+                }
+            };
+            out.push(match found {
+                None => Ok(None),
+                Some(j) => live::<T>(c, &id, j).await.map(|j| Some(T::state(p, &j))),
+            });
+        }
+        out
     }
 
     async fn update(
