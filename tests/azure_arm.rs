@@ -353,3 +353,76 @@ fn workspace_prerequisites_live_and_die() {
     let r = d.gantry_with(&["destroy", "-auto-approve"], &env);
     assert_eq!(r.code, 0, "{}", r.all());
 }
+
+#[test]
+fn a_compute_instance_is_made_read_imported_and_replaced_on_change() {
+    let arm = Arm::start();
+    let env = arm.env();
+    let cfg = |size: &str| {
+        format!(
+            r#"{BASE}
+resource "azurerm_machine_learning_compute_instance" "dev" {{
+  name                          = "dev-a100"
+  machine_learning_workspace_id = azurerm_machine_learning_workspace.ml.id
+  virtual_machine_size          = "{size}"
+  assign_to_user {{
+    object_id = "11111111-1111-1111-1111-111111111111"
+    tenant_id = "00000000-0000-0000-0000-00000000a2e0"
+  }}
+  ssh {{
+    public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGantryTestKey gantry@test"
+  }}
+}}
+"#
+        )
+    };
+    let d = Dir::new();
+    d.write("main.tf", &cfg("Standard_NC24ads_A100_v4"));
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let st = d.state_json();
+    let ci = st["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "azurerm_machine_learning_compute_instance")
+        .unwrap();
+    assert_eq!(ci["instances"][0]["attributes"]["ssh"][0]["port"], 50000);
+    let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    d.write("main.tf", &cfg("Standard_NC4as_T4_v3"));
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout
+            .contains("azurerm_machine_learning_compute_instance.dev must be replaced"),
+        "{}",
+        r.stdout
+    );
+    let id = ci["instances"][0]["attributes"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let d2 = Dir::new();
+    d2.write("main.tf", &cfg("Standard_NC4as_T4_v3"));
+    let r = d2.gantry_with(
+        &[
+            "import",
+            "azurerm_machine_learning_compute_instance.dev",
+            &id,
+        ],
+        &env,
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = d2.gantry_with(
+        &[
+            "plan",
+            "-target=azurerm_machine_learning_compute_instance.dev",
+            "-detailed-exitcode",
+        ],
+        &env,
+    );
+    assert!(!r.stdout.contains("must be replaced"), "{}", r.stdout);
+    let r = d.gantry_with(&["destroy", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+}

@@ -1,6 +1,7 @@
 # Serve a model on Azure Machine Learning with a blue/green managed online endpoint, and train
 # on an A100 compute cluster: resource group → storage, key vault, Application Insights → ML
-# workspace → cluster, endpoint, deployments, traffic. Runs against Azure, or against the local ARM server that
+# workspace → cluster, endpoint, deployments, traffic; plus an AKS cluster with an A100 pool
+# (MIG) for containerised models and an Azure OpenAI account with an embeddings deployment. Runs against Azure, or against the local ARM server that
 # `scripts/emulators start` runs (scripts/demo).
 #
 # Blue/green: set green_traffic (0 → 50 → 100); blue keeps the rest. The traffic resource
@@ -33,6 +34,11 @@ variable "green_traffic" {
 }
 
 variable "blue_instances" {
+  type    = number
+  default = 1
+}
+
+variable "aks_gpu_nodes" {
   type    = number
   default = 1
 }
@@ -152,6 +158,60 @@ resource "azurerm_machine_learning_online_endpoint_traffic" "llama" {
   traffic = {
     (azurerm_machine_learning_online_deployment.blue.name)  = 100 - var.green_traffic
     (azurerm_machine_learning_online_deployment.green.name) = var.green_traffic
+  }
+}
+
+# --- containers on GPUs: AKS with an A100 pool split by MIG ----------------------------------
+
+resource "azurerm_kubernetes_cluster" "gpu" {
+  name                = "aks-llama-serving"
+  location            = azurerm_resource_group.ml.location
+  resource_group_name = azurerm_resource_group.ml.name
+  dns_prefix          = "llamaserving"
+  oidc_issuer_enabled = true
+  tags                = local.tags
+  default_node_pool {
+    name       = "system"
+    vm_size    = "Standard_D4s_v3"
+    node_count = 2
+  }
+  identity {
+    type = "SystemAssigned"
+  }
+}
+
+resource "azurerm_kubernetes_cluster_node_pool" "a100" {
+  name                  = "a100"
+  kubernetes_cluster_id = azurerm_kubernetes_cluster.gpu.id
+  vm_size               = "Standard_NC24ads_A100_v4"
+  node_count            = var.aks_gpu_nodes
+  gpu_instance          = "MIG1g"
+  node_taints           = ["nvidia.com/gpu=present:NoSchedule"]
+  node_labels           = { accelerator = "a100" }
+}
+
+# --- pre-trained APIs: Azure OpenAI and Computer Vision ------------------------------------
+
+resource "azurerm_cognitive_account" "openai" {
+  name                  = "oai-llama-serving"
+  location              = azurerm_resource_group.ml.location
+  resource_group_name   = azurerm_resource_group.ml.name
+  kind                  = "OpenAI"
+  sku_name              = "S0"
+  custom_subdomain_name = "oai-llama-serving"
+  tags                  = local.tags
+}
+
+resource "azurerm_cognitive_deployment" "embeddings" {
+  name                 = "embeddings"
+  cognitive_account_id = azurerm_cognitive_account.openai.id
+  model {
+    format = "OpenAI"
+    name   = "text-embedding-3-large"
+  }
+  sku {
+    name     = "Standard"
+    capacity = 20
   }
 }
 

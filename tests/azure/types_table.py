@@ -124,6 +124,13 @@ def compute_put(ctx, body, existing):
 def compute_fill(ctx, obj, existing):
     props = obj["properties"]
     inner = props.setdefault("properties", {})
+    if props.get("computeType") == "ComputeInstance":
+        inner["state"] = "Running"
+        if "sshSettings" in inner:
+            inner["sshSettings"].update({"adminUserName": "azureuser", "sshPort": 50000})
+        props["createdOn"] = existing["properties"]["createdOn"] if existing else "2026-01-01T00:00:00.000Z"
+        identity_fill(obj)
+        return
     scale = inner.setdefault("scaleSettings", {"maxNodeCount": 1, "minNodeCount": 0})
     scale.setdefault("minNodeCount", 0)
     scale.setdefault("nodeIdleTimeBeforeScaleDown", "PT120S")

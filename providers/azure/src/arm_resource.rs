@@ -53,6 +53,11 @@ pub trait ArmType: Send + Sync + 'static {
     /// A POST action whose answer the state needs too (`listKeys`): its JSON is passed to
     /// [`ArmType::state`] as the live JSON's `_action` member.
     const ACTION: Option<&'static str> = None;
+    /// An update's planned value adjusted against the prior (Optional+Computed blocks the
+    /// configuration leaves out keep what the service chose).
+    fn settle(_prior: &Value, planned: Value) -> Value {
+        planned
+    }
     /// Plan-time checks and notes.
     fn notes(_planned: &Value) -> ProviderResult<Vec<String>> {
         Ok(vec![])
@@ -134,10 +139,13 @@ impl<T: ArmType> ResourceType for Arm<T> {
 
     async fn plan(&self, c: &Ctx, req: &PlanRequest<'_>) -> ProviderResult<PlanResponse> {
         let mut planned = plan_location(req.prior, req.proposed.clone());
-        if req.prior.is_none() {
-            if let Ok(i) = id_of::<T>(c, &planned) {
-                planned = fill(&planned, vec![("id", Value::string(i))]);
+        match req.prior {
+            None => {
+                if let Ok(i) = id_of::<T>(c, &planned) {
+                    planned = fill(&planned, vec![("id", Value::string(i))]);
+                }
             }
+            Some(prior) => planned = T::settle(prior, planned),
         }
         let notes = if planned.is_wholly_known() {
             T::notes(&planned)?

@@ -264,6 +264,24 @@ impl ArmType for KubernetesCluster {
         Ok(b)
     }
 
+    /// The network profile is Optional+Computed upstream: left out, AKS's choice stays.
+    fn settle(prior: &Value, planned: Value) -> Value {
+        if first(&planned, "network_profile").is_none() && first(prior, "network_profile").is_some()
+        {
+            return fill(
+                &planned,
+                vec![(
+                    "network_profile",
+                    prior
+                        .get_attr("network_profile")
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                )],
+            );
+        }
+        planned
+    }
+
     fn notes(v: &Value) -> ProviderResult<Vec<String>> {
         Ok(first(v, "default_node_pool")
             .map(|p| {

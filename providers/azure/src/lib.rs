@@ -22,6 +22,7 @@ mod kubernetes_cluster;
 mod kubernetes_node_pool;
 mod linux_virtual_machine;
 mod ml_compute_cluster;
+mod ml_compute_instance;
 mod ml_online_deployment;
 mod ml_online_endpoint;
 mod ml_online_traffic;
@@ -114,6 +115,7 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             >::new()),
             Arc::new(ml_workspace::Workspace),
             Arc::new(ml_compute_cluster::ComputeCluster),
+            Arc::new(arm_resource::Arm::<ml_compute_instance::ComputeInstance>::new()),
             Arc::new(ml_online_endpoint::OnlineEndpoint),
             Arc::new(ml_online_deployment::OnlineDeployment),
             Arc::new(ml_online_traffic::Traffic),
