@@ -41,6 +41,7 @@ class State:
         self.faults = []
         self.stats = {}
         self.azurite_blob = None
+        self.require_token = None  # when set, every ARM call must carry "Bearer <token>"
 
 
 class Op:
@@ -159,6 +160,8 @@ class Handler(BaseHTTPRequestHandler):
                     return self.send(200, control(path[len("/_control/"):], body or {}))
                 if path == "/metadata/endpoints":
                     return self.send(200, metadata())
+                if STATE.require_token and self.headers.get("Authorization") != f"Bearer {STATE.require_token}":
+                    raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing or invalid.")
                 if "/operationstatuses/" in path.lower() or "/operationresults/" in path.lower():
                     return self.operation(path, query)
                 status, out, headers = route(verb, path, query, body)
@@ -206,6 +209,9 @@ def control(what, body):
         STATE.auto_advance = float(body.get("auto_advance", STATE.auto_advance))
         STATE.durations.update(body.get("durations", {}))
         return {"clock": STATE.clock}
+    if what == "auth":
+        STATE.require_token = body.get("require_token")
+        return {}
     if what == "fault":
         STATE.faults.append(body)
         return {"faults": len(STATE.faults)}

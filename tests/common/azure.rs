@@ -101,6 +101,11 @@ impl Arm {
             ("ARM_CLIENT_ID", String::new()),
             ("ARM_CLIENT_SECRET", String::new()),
             ("ARM_ACCESS_TOKEN", String::new()),
+            // No Azure CLI lookup: the local server needs no token (gantry's anonymous mode).
+            ("ARM_USE_CLI", "false".into()),
+            ("ARM_USE_MSI", String::new()),
+            ("ARM_USE_OIDC", String::new()),
+            ("AZURE_FEDERATED_TOKEN_FILE", String::new()),
         ]
     }
 

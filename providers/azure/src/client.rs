@@ -309,8 +309,3 @@ fn operation_failed(e: &Json, what: &str, status: &str) -> ProviderError {
     };
     ProviderError::new(ErrorKind::Other, msg).with_code(code.to_string())
 }
-
-/// Percent-encodes one path segment.
-pub fn enc(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-}

@@ -2,7 +2,7 @@
 //! the Resource Manager endpoint (Azure's, or what a `metadata_host` serves — azurerm's way
 //! to reach another cloud, and gantry's way to reach the local ARM server), `features {}`.
 
-use crate::auth::{Auth, Source};
+use crate::auth::{Auth, Settings, Source};
 use crate::client::Client;
 use gantry_core::provider::{BlockSchema, ErrorKind, Nesting, ProviderError, ProviderResult};
 use gantry_core::provider_kit::*;
@@ -128,20 +128,12 @@ impl Ctx {
     pub async fn from_config(config: &Value) -> ProviderResult<Ctx> {
         let environment =
             setting(config, "environment", "ARM_ENVIRONMENT").unwrap_or_else(|| "public".into());
-        let (mut base, mut login) = match environment.as_str() {
-            "usgovernment" => (
-                "https://management.usgovcloudapi.net".to_string(),
-                "https://login.microsoftonline.us".to_string(),
-            ),
-            "china" => (
-                "https://management.chinacloudapi.cn".to_string(),
-                "https://login.chinacloudapi.cn".to_string(),
-            ),
-            _ => (
-                "https://management.azure.com".to_string(),
-                "https://login.microsoftonline.com".to_string(),
-            ),
-        };
+        let mut base = match environment.as_str() {
+            "usgovernment" => "https://management.usgovcloudapi.net",
+            "china" => "https://management.chinacloudapi.cn",
+            _ => "https://management.azure.com",
+        }
+        .to_string();
         if let Some(host) = setting(config, "metadata_host", "ARM_METADATA_HOSTNAME") {
             let root = if host.contains("://") {
                 host.trim_end_matches('/').to_string()
@@ -168,30 +160,27 @@ impl Ctx {
             if let Some(rm) = j["resourceManager"].as_str() {
                 base = rm.trim_end_matches('/').to_string();
             }
-            if let Some(l) = j["authentication"]["loginEndpoint"].as_str() {
-                login = l.trim_end_matches('/').to_string();
-            }
         }
-        let source = if let Some(t) = std::env::var("ARM_ACCESS_TOKEN")
-            .ok()
-            .filter(|s| !s.is_empty())
-        {
-            Source::Token(t)
-        } else if let (Some(client_id), Some(secret), Some(tenant)) = (
-            setting(config, "client_id", "ARM_CLIENT_ID"),
-            setting(config, "client_secret", "ARM_CLIENT_SECRET"),
-            setting(config, "tenant_id", "ARM_TENANT_ID"),
-        ) {
-            Source::ClientSecret {
-                tenant,
-                client_id,
-                secret,
-                login,
-                scope: format!("{base}/.default"),
-            }
-        } else {
-            Source::Anonymous
+        let flag = |k: &str, env: &str, default: bool| {
+            attr_bool(config, k)
+                .or_else(|| {
+                    std::env::var(env)
+                        .ok()
+                        .filter(|v| !v.is_empty())
+                        .map(|v| v.eq_ignore_ascii_case("true"))
+                })
+                .unwrap_or(default)
         };
+        let source = Source::from_settings(Settings {
+            client_id: setting(config, "client_id", "ARM_CLIENT_ID"),
+            client_secret: setting(config, "client_secret", "ARM_CLIENT_SECRET"),
+            tenant_id: setting(config, "tenant_id", "ARM_TENANT_ID"),
+            use_oidc: flag("use_oidc", "ARM_USE_OIDC", false),
+            oidc_token_file: setting(config, "oidc_token_file_path", "ARM_OIDC_TOKEN_FILE_PATH"),
+            use_msi: flag("use_msi", "ARM_USE_MSI", false),
+            use_cli: flag("use_cli", "ARM_USE_CLI", true),
+            resource: base.clone(),
+        })?;
         Ok(Ctx {
             client: Client::new(Auth::new(source), base)?,
             subscription: setting(config, "subscription_id", "ARM_SUBSCRIPTION_ID"),
