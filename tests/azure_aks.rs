@@ -135,6 +135,21 @@ fn an_aks_cluster_with_gpu_pools_lives_and_dies() {
         r.stdout
     );
 
+    // Drift: the A100 pool scaled out of band is shown and scaled back.
+    arm.control(
+        "mutate",
+        json!({"id": format!("{}/agentPools/a100", cluster_id()), "set": {"properties": {"count": 5}}}),
+    );
+    let r = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stdout.contains("5 -> 3"), "{}", r.stdout);
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(
+        arm.get(&format!("{}/agentPools/a100", cluster_id()), API)["properties"]["count"],
+        3
+    );
+
     // Import: no change.
     let d2 = Dir::new();
     d2.write(
