@@ -113,7 +113,7 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             Arc::new(arm_resource::Arm::<
                 linux_virtual_machine::LinuxVirtualMachine,
             >::new()),
-            Arc::new(ml_workspace::Workspace),
+            Arc::new(arm_resource::Arm::<ml_workspace::Workspace>::new()),
             Arc::new(ml_compute_cluster::ComputeCluster),
             Arc::new(arm_resource::Arm::<ml_compute_instance::ComputeInstance>::new()),
             Arc::new(ml_online_endpoint::OnlineEndpoint),

@@ -3,34 +3,17 @@
 //! build compute, SKU and tags change in place (PATCH); the associated resources make a new
 //! workspace, as in azurerm.
 
-use crate::client::Wait;
-use crate::config::Ctx;
-use crate::resource_group::plan_location;
+use crate::arm_resource::{ArmType, Parent, Update};
+use crate::ids;
 use crate::util::*;
-use crate::{ids, ResourceType};
-use async_trait::async_trait;
-use gantry_core::provider::{
-    BlockSchema, Op, PlanRequest, PlanResponse, ProviderResult, ResourceSchema,
-};
+use gantry_core::provider::{BlockSchema, ProviderResult, ResourceSchema};
 use gantry_core::provider_kit::*;
 use gantry_core::types::Type;
 use gantry_core::value::Value;
-use reqwest::Method;
 use serde_json::{json, Value as Json};
 
 pub struct Workspace;
 pub const API: &str = "2025-12-01";
-
-fn id(c: &Ctx, v: &Value) -> ProviderResult<String> {
-    if let Some(id) = attr_str(v, "id").filter(|s| s.starts_with("/subscriptions/")) {
-        return Ok(id);
-    }
-    Ok(format!(
-        "{}/providers/Microsoft.MachineLearningServices/workspaces/{}",
-        ids::group(&c.subscription()?, &need_str(v, "resource_group_name")?),
-        need_str(v, "name")?
-    ))
-}
 
 const REFS: [(&str, &str); 4] = [
     ("storage_account_id", "storageAccount"),
@@ -44,13 +27,13 @@ const MUTABLE: [(&str, &str); 3] = [
     ("image_build_compute_name", "imageBuildCompute"),
 ];
 
-#[async_trait]
-impl ResourceType for Workspace {
-    fn name(&self) -> &'static str {
-        "azurerm_machine_learning_workspace"
-    }
+impl ArmType for Workspace {
+    const NAME: &'static str = "azurerm_machine_learning_workspace";
+    const PARENT: Parent = Parent::Group("Microsoft.MachineLearningServices/workspaces");
+    const API: &'static str = API;
+    const UPDATE: Update = Update::Patch;
 
-    fn schema(&self) -> ResourceSchema {
+    fn schema() -> ResourceSchema {
         let mut b = BlockSchema::default();
         for k in [
             "name",
@@ -107,22 +90,7 @@ impl ResourceType for Workspace {
         }
     }
 
-    async fn plan(&self, c: &Ctx, req: &PlanRequest<'_>) -> ProviderResult<PlanResponse> {
-        let mut planned = plan_location(req.prior, req.proposed.clone());
-        if req.prior.is_none() {
-            if let Ok(i) = id(c, &planned) {
-                planned = fill(&planned, vec![("id", Value::string(i))]);
-            }
-        }
-        Ok(PlanResponse {
-            planned,
-            requires_replace: vec![],
-            notes: vec![],
-            private: vec![],
-        })
-    }
-
-    async fn create(&self, c: &Ctx, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {
+    fn body(planned: &Value) -> ProviderResult<Json> {
         let mut props = json!({});
         for (k, j) in REFS {
             if let Some(x) = attr_str(planned, k) {
@@ -143,37 +111,10 @@ impl ResourceType for Workspace {
         if let Some(i) = identity_json(planned) {
             body["identity"] = i;
         }
-        let j = c
-            .client
-            .change(
-                Method::PUT,
-                &id(c, planned)?,
-                API,
-                Some(&body),
-                Wait {
-                    limit: timeout(planned, "create"),
-                    progress: op.progress,
-                    what: "creating ML workspace",
-                },
-            )
-            .await?;
-        Ok(from_json(planned, &j))
+        Ok(body)
     }
 
-    async fn read(&self, c: &Ctx, prior: &Value) -> ProviderResult<Option<Value>> {
-        Ok(c.client
-            .get_opt(&id(c, prior)?, API)
-            .await?
-            .map(|j| from_json(prior, &j)))
-    }
-
-    async fn update(
-        &self,
-        c: &Ctx,
-        prior: &Value,
-        planned: &Value,
-        op: &Op<'_>,
-    ) -> ProviderResult<Value> {
+    fn patch(_prior: &Value, planned: &Value) -> ProviderResult<Json> {
         let mut props = json!({});
         mutable(planned, &mut props);
         let mut body = json!({
@@ -184,43 +125,11 @@ impl ResourceType for Workspace {
         if let Some(i) = identity_json(planned) {
             body["identity"] = i;
         }
-        let j = c
-            .client
-            .change(
-                Method::PATCH,
-                &id(c, prior)?,
-                API,
-                Some(&body),
-                Wait {
-                    limit: timeout(planned, "update"),
-                    progress: op.progress,
-                    what: "updating ML workspace",
-                },
-            )
-            .await?;
-        Ok(from_json(planned, &j))
+        Ok(body)
     }
 
-    async fn delete(&self, c: &Ctx, prior: &Value, op: &Op<'_>) -> ProviderResult<()> {
-        c.client
-            .change(
-                Method::DELETE,
-                &id(c, prior)?,
-                API,
-                None,
-                Wait {
-                    limit: timeout(prior, "delete"),
-                    progress: op.progress,
-                    what: "deleting ML workspace",
-                },
-            )
-            .await
-            .map(|_| ())
-    }
-
-    async fn import(&self, c: &Ctx, id: &str) -> ProviderResult<Option<Value>> {
-        ids::check(id, "workspaces", "import id")?;
-        self.read(c, &obj(vec![("id", Value::string(id))])).await
+    fn state(prior: &Value, j: &Json) -> Value {
+        from_json(prior, j)
     }
 }
 
