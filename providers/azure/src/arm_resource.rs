@@ -50,6 +50,8 @@ pub trait ArmType: Send + Sync + 'static {
     }
     /// State from the live JSON.
     fn state(prior: &Value, j: &Json) -> Value;
+    /// A query the delete carries (`underlyingResourceAction=Delete`).
+    const DELETE_QUERY: Option<&'static str> = None;
     /// A POST action whose answer the state needs too (`listKeys`): its JSON is passed to
     /// [`ArmType::state`] as the live JSON's `_action` member.
     const ACTION: Option<&'static str> = None;
@@ -259,8 +261,12 @@ impl<T: ArmType> ResourceType for Arm<T> {
             progress: op.progress,
             what: &what,
         };
+        let mut id = id_of::<T>(c, prior)?;
+        if let Some(q) = T::DELETE_QUERY {
+            id = format!("{id}?{q}");
+        }
         c.client
-            .change(Method::DELETE, &id_of::<T>(c, prior)?, T::API, None, w)
+            .change(Method::DELETE, &id, T::API, None, w)
             .await
             .map(|_| ())
     }

@@ -114,7 +114,7 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
                 linux_virtual_machine::LinuxVirtualMachine,
             >::new()),
             Arc::new(arm_resource::Arm::<ml_workspace::Workspace>::new()),
-            Arc::new(ml_compute_cluster::ComputeCluster),
+            Arc::new(arm_resource::Arm::<ml_compute_cluster::ComputeCluster>::new()),
             Arc::new(arm_resource::Arm::<ml_compute_instance::ComputeInstance>::new()),
             Arc::new(ml_online_endpoint::OnlineEndpoint),
             Arc::new(ml_online_deployment::OnlineDeployment),

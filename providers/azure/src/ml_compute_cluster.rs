@@ -3,40 +3,29 @@
 //! cluster's scale settings, which ARM supports — where azurerm recreates the cluster
 //! (terraform-provider-azurerm #29859, #30543); the rest makes a new cluster, as in azurerm.
 
-use crate::client::Wait;
-use crate::config::Ctx;
-use crate::resource_group::plan_location;
+use crate::arm_resource::{ArmType, Parent, Update};
+use crate::ids;
 use crate::util::*;
-use crate::{ids, ResourceType};
-use async_trait::async_trait;
-use gantry_core::provider::{
-    BlockSchema, Nesting, Op, PlanRequest, PlanResponse, ProviderResult, ResourceSchema,
-};
+use gantry_core::provider::{BlockSchema, Nesting, ProviderResult, ResourceSchema};
 use gantry_core::provider_kit::*;
 use gantry_core::types::Type;
 use gantry_core::value::Value;
-use reqwest::Method;
 use serde_json::{json, Value as Json};
 
 pub struct ComputeCluster;
-const API: &str = crate::ml_workspace::API;
 
-fn id(v: &Value) -> ProviderResult<String> {
-    if let Some(id) = attr_str(v, "id").filter(|s| s.starts_with("/subscriptions/")) {
-        return Ok(id);
-    }
-    let ws = need_str(v, "machine_learning_workspace_id")?;
-    ids::check(&ws, "workspaces", "machine_learning_workspace_id")?;
-    Ok(format!("{ws}/computes/{}", need_str(v, "name")?))
-}
+impl ArmType for ComputeCluster {
+    const NAME: &'static str = "azurerm_machine_learning_compute_cluster";
+    const PARENT: Parent = Parent::Under {
+        attr: "machine_learning_workspace_id",
+        collection: "computes",
+    };
+    const API: &'static str = crate::ml_workspace::API;
+    const UPDATE: Update = Update::Patch;
+    /// The cluster's VMs go with it.
+    const DELETE_QUERY: Option<&'static str> = Some("underlyingResourceAction=Delete");
 
-#[async_trait]
-impl ResourceType for ComputeCluster {
-    fn name(&self) -> &'static str {
-        "azurerm_machine_learning_compute_cluster"
-    }
-
-    fn schema(&self) -> ResourceSchema {
+    fn schema() -> ResourceSchema {
         let mut b = BlockSchema::default();
         for k in [
             "name",
@@ -84,33 +73,23 @@ impl ResourceType for ComputeCluster {
         }
     }
 
-    async fn plan(&self, _c: &Ctx, req: &PlanRequest<'_>) -> ProviderResult<PlanResponse> {
-        let mut planned = plan_location(req.prior, req.proposed.clone());
-        let mut notes = vec![];
-        if let (Some(size), Some(sc)) = (
-            attr_str(&planned, "vm_size"),
-            first(&planned, "scale_settings"),
-        ) {
-            notes.push(format!(
-                "{size}, {}–{} nodes",
-                int(sc, "min_node_count").unwrap_or(0),
-                int(sc, "max_node_count").unwrap_or(0)
-            ));
-        }
-        if req.prior.is_none() {
-            if let Ok(i) = id(&planned) {
-                planned = fill(&planned, vec![("id", Value::string(i))]);
-            }
-        }
-        Ok(PlanResponse {
-            planned,
-            requires_replace: vec![],
-            notes,
-            private: vec![],
-        })
+    fn notes(planned: &Value) -> ProviderResult<Vec<String>> {
+        Ok(
+            match (
+                attr_str(planned, "vm_size"),
+                first(planned, "scale_settings"),
+            ) {
+                (Some(size), Some(sc)) => vec![format!(
+                    "{size}, {}–{} nodes",
+                    int(sc, "min_node_count").unwrap_or(0),
+                    int(sc, "max_node_count").unwrap_or(0)
+                )],
+                _ => vec![],
+            },
+        )
     }
 
-    async fn create(&self, c: &Ctx, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {
+    fn body(planned: &Value) -> ProviderResult<Json> {
         let mut inner = json!({
             "vmSize": need_str(planned, "vm_size")?,
             "vmPriority": need_str(planned, "vm_priority")?,
@@ -133,75 +112,16 @@ impl ResourceType for ComputeCluster {
         if let Some(i) = identity_json(planned) {
             body["identity"] = i;
         }
-        let j = c
-            .client
-            .change(
-                Method::PUT,
-                &id(planned)?,
-                API,
-                Some(&body),
-                Wait {
-                    limit: timeout(planned, "create"),
-                    progress: op.progress,
-                    what: "creating compute cluster",
-                },
-            )
-            .await?;
-        Ok(from_json(planned, &j))
+        Ok(body)
     }
 
-    async fn read(&self, c: &Ctx, prior: &Value) -> ProviderResult<Option<Value>> {
-        Ok(c.client
-            .get_opt(&id(prior)?, API)
-            .await?
-            .map(|j| from_json(prior, &j)))
+    /// Only the scale settings change in place: a PATCH of them.
+    fn patch(_prior: &Value, planned: &Value) -> ProviderResult<Json> {
+        Ok(json!({"properties": {"properties": {"scaleSettings": scale_json(planned)}}}))
     }
 
-    async fn update(
-        &self,
-        c: &Ctx,
-        prior: &Value,
-        planned: &Value,
-        op: &Op<'_>,
-    ) -> ProviderResult<Value> {
-        let body = json!({"properties": {"properties": {"scaleSettings": scale_json(planned)}}});
-        let j = c
-            .client
-            .change(
-                Method::PATCH,
-                &id(prior)?,
-                API,
-                Some(&body),
-                Wait {
-                    limit: timeout(planned, "update"),
-                    progress: op.progress,
-                    what: "rescaling compute cluster",
-                },
-            )
-            .await?;
-        Ok(from_json(planned, &j))
-    }
-
-    async fn delete(&self, c: &Ctx, prior: &Value, op: &Op<'_>) -> ProviderResult<()> {
-        c.client
-            .change(
-                Method::DELETE,
-                &format!("{}?underlyingResourceAction=Delete", id(prior)?),
-                API,
-                None,
-                Wait {
-                    limit: timeout(prior, "delete"),
-                    progress: op.progress,
-                    what: "deleting compute cluster",
-                },
-            )
-            .await
-            .map(|_| ())
-    }
-
-    async fn import(&self, c: &Ctx, id: &str) -> ProviderResult<Option<Value>> {
-        ids::check(id, "computes", "import id")?;
-        self.read(c, &obj(vec![("id", Value::string(id))])).await
+    fn state(prior: &Value, j: &Json) -> Value {
+        from_json(prior, j)
     }
 }
 
