@@ -95,7 +95,7 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
     R.get_or_init(|| {
         let all: Vec<Arc<dyn ResourceType>> = vec![
             Arc::new(resource_group::ResourceGroup),
-            Arc::new(storage_account::StorageAccount),
+            Arc::new(arm_resource::Arm::<storage_account::StorageAccount>::new()),
             Arc::new(storage_container::Container),
             Arc::new(storage_blob::Blob),
             Arc::new(arm_resource::Arm::<key_vault::KeyVault>::new()),

@@ -3,34 +3,17 @@
 //! Keys and endpoints come from ARM (`listKeys`, `primaryEndpoints`), so containers and blobs
 //! reach the data plane exactly as in production.
 
-use crate::client::Wait;
-use crate::config::Ctx;
-use crate::resource_group::plan_location;
+use crate::arm_resource::{ArmType, Parent, Update};
+use crate::ids;
 use crate::util::*;
-use crate::{ids, ResourceType};
-use async_trait::async_trait;
-use gantry_core::provider::{
-    BlockSchema, Op, PlanRequest, PlanResponse, ProviderResult, ResourceSchema,
-};
+use gantry_core::provider::{BlockSchema, ProviderResult, ResourceSchema};
 use gantry_core::provider_kit::*;
 use gantry_core::types::Type;
 use gantry_core::value::Value;
-use reqwest::Method;
 use serde_json::{json, Value as Json};
 
 pub struct StorageAccount;
 pub const API: &str = "2023-05-01";
-
-pub fn id(c: &Ctx, v: &Value) -> ProviderResult<String> {
-    if let Some(id) = attr_str(v, "id").filter(|s| s.starts_with("/subscriptions/")) {
-        return Ok(id);
-    }
-    Ok(format!(
-        "{}/providers/Microsoft.Storage/storageAccounts/{}",
-        ids::group(&c.subscription()?, &need_str(v, "resource_group_name")?),
-        need_str(v, "name")?
-    ))
-}
 
 const IN_PLACE: [(&str, &str); 4] = [
     ("access_tier", "accessTier"),
@@ -39,13 +22,15 @@ const IN_PLACE: [(&str, &str); 4] = [
     ("allow_nested_items_to_be_public", "allowBlobPublicAccess"),
 ];
 
-#[async_trait]
-impl ResourceType for StorageAccount {
-    fn name(&self) -> &'static str {
-        "azurerm_storage_account"
-    }
+impl ArmType for StorageAccount {
+    const NAME: &'static str = "azurerm_storage_account";
+    const PARENT: Parent = Parent::Group("Microsoft.Storage/storageAccounts");
+    const API: &'static str = API;
+    const UPDATE: Update = Update::Patch;
+    /// The keys and connection strings come from listKeys.
+    const ACTION: Option<&'static str> = Some("listKeys");
 
-    fn schema(&self) -> ResourceSchema {
+    fn schema() -> ResourceSchema {
         let mut b = BlockSchema::default();
         for k in [
             "name",
@@ -109,23 +94,7 @@ impl ResourceType for StorageAccount {
         }
     }
 
-    async fn plan(&self, c: &Ctx, req: &PlanRequest<'_>) -> ProviderResult<PlanResponse> {
-        let mut planned = plan_location(req.prior, req.proposed.clone());
-        if req.prior.is_none() {
-            if let Ok(i) = id(c, &planned) {
-                planned = fill(&planned, vec![("id", Value::string(i))]);
-            }
-        }
-        Ok(PlanResponse {
-            planned,
-            requires_replace: vec![],
-            notes: vec![],
-            private: vec![],
-        })
-    }
-
-    async fn create(&self, c: &Ctx, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {
-        let rid = id(c, planned)?;
+    fn body(planned: &Value) -> ProviderResult<Json> {
         let mut props = json!({
             "isHnsEnabled": attr_bool(planned, "is_hns_enabled").unwrap_or(false),
             "publicNetworkAccess": if attr_bool(planned, "public_network_access_enabled") == Some(false) { "Disabled" } else { "Enabled" },
@@ -142,43 +111,10 @@ impl ResourceType for StorageAccount {
         if let Some(i) = identity_json(planned) {
             body["identity"] = i;
         }
-        c.client
-            .change(
-                Method::PUT,
-                &rid,
-                API,
-                Some(&body),
-                Wait {
-                    limit: timeout(planned, "create"),
-                    progress: op.progress,
-                    what: "creating storage account",
-                },
-            )
-            .await?;
-        self.read(c, planned).await?.ok_or_else(|| {
-            gantry_core::provider::ProviderError::other("storage account vanished after create")
-        })
+        Ok(body)
     }
 
-    async fn read(&self, c: &Ctx, prior: &Value) -> ProviderResult<Option<Value>> {
-        let rid = id(c, prior)?;
-        let Some(j) = c.client.get_opt(&rid, API).await? else {
-            return Ok(None);
-        };
-        let keys = c
-            .client
-            .post(&format!("{rid}/listKeys"), API, &json!({}))
-            .await?;
-        Ok(Some(from_json(prior, &j, &keys)))
-    }
-
-    async fn update(
-        &self,
-        c: &Ctx,
-        prior: &Value,
-        planned: &Value,
-        op: &Op<'_>,
-    ) -> ProviderResult<Value> {
+    fn patch(_prior: &Value, planned: &Value) -> ProviderResult<Json> {
         let mut props = json!({
             "publicNetworkAccess": if attr_bool(planned, "public_network_access_enabled") == Some(false) { "Disabled" } else { "Enabled" },
             "allowSharedKeyAccess": attr_bool(planned, "shared_access_key_enabled").unwrap_or(true),
@@ -188,44 +124,11 @@ impl ResourceType for StorageAccount {
         if let Some(i) = identity_json(planned) {
             body["identity"] = i;
         }
-        c.client
-            .change(
-                Method::PATCH,
-                &id(c, prior)?,
-                API,
-                Some(&body),
-                Wait {
-                    limit: timeout(planned, "update"),
-                    progress: op.progress,
-                    what: "updating storage account",
-                },
-            )
-            .await?;
-        self.read(c, planned).await?.ok_or_else(|| {
-            gantry_core::provider::ProviderError::other("storage account vanished during update")
-        })
+        Ok(body)
     }
 
-    async fn delete(&self, c: &Ctx, prior: &Value, op: &Op<'_>) -> ProviderResult<()> {
-        c.client
-            .change(
-                Method::DELETE,
-                &id(c, prior)?,
-                API,
-                None,
-                Wait {
-                    limit: timeout(prior, "delete"),
-                    progress: op.progress,
-                    what: "deleting storage account",
-                },
-            )
-            .await
-            .map(|_| ())
-    }
-
-    async fn import(&self, c: &Ctx, id: &str) -> ProviderResult<Option<Value>> {
-        ids::check(id, "storageAccounts", "import id")?;
-        self.read(c, &obj(vec![("id", Value::string(id))])).await
+    fn state(prior: &Value, j: &Json) -> Value {
+        from_json(prior, j)
     }
 }
 
@@ -239,7 +142,8 @@ fn mutable(v: &Value, props: &mut Json) {
     }
 }
 
-fn from_json(prior: &Value, j: &Json, keys: &Json) -> Value {
+fn from_json(prior: &Value, j: &Json) -> Value {
+    let keys = &j["_action"];
     let p = &j["properties"];
     let name = j["name"].as_str().unwrap_or_default();
     let sku = j["sku"]["name"].as_str().unwrap_or_default();
