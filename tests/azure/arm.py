@@ -259,7 +259,7 @@ def start_op(ctx, resource_id, finish, style):
     injected = take_fault(f"{ctx['verb']} {t}", "op_error")
 
     if injected is not None:
-        def failing(o, inner=finish):
+        def failing(o):
             raise ArmError(injected.get("status", 400), injected.get("code", "Failed"), injected.get("message", ""))
         op.finish = failing
     STATE.ops[op_id] = op
@@ -388,8 +388,6 @@ def put(ctx):
         obj["properties"]["provisioningState"] = "Succeeded"
         op.result = view(spec, obj)
 
-    def failed_cleanup(op):
-        pass
     headers = start_op(ctx, p["id"], finish, style)
     return (200 if existing else 201), view(spec, obj), headers
 
