@@ -86,6 +86,27 @@ impl Scoped {
         planned
     }
 
+    /// The live object, or None when it is gone.
+    pub async fn get(&self, c: &Ctx, v: &Value) -> ProviderResult<Option<Json>> {
+        c.client.get_opt(Api::Compute, "", &self.name(c, v)?).await
+    }
+
+    /// Deletes the object and waits for it (already gone is done), within `timeouts.delete`.
+    pub async fn delete(
+        &self,
+        c: &Ctx,
+        v: &Value,
+        progress: &dyn Progress,
+        what: &str,
+    ) -> ProviderResult<()> {
+        delete_and_wait(c, &self.name(c, v)?, timeout(v, "delete"), progress, what).await
+    }
+
+    /// What to read for an import id: an object holding only the path as its `id`.
+    pub fn import_prior(&self, c: &Ctx, id: &str) -> ProviderResult<Value> {
+        Ok(obj(vec![("id", Value::string(self.import_path(c, id)?))]))
+    }
+
     /// An import id in any of hashicorp/google's forms (`projects/P/zones/Z/instances/N`,
     /// `P/Z/N`, `Z/N` or `N` with the provider's defaults) as the object's path.
     pub fn import_path(&self, c: &Ctx, id: &str) -> ProviderResult<String> {

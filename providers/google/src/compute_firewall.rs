@@ -123,11 +123,7 @@ impl ResourceType for Firewall {
     }
 
     async fn read(&self, c: &Ctx, prior: &Value) -> ProviderResult<Option<Value>> {
-        let path = FIREWALL.name(c, prior)?;
-        Ok(c.client
-            .get_opt(crate::client::Api::Compute, "", &path)
-            .await?
-            .map(|j| from_json(prior, &j)))
+        Ok(FIREWALL.get(c, prior).await?.map(|j| from_json(prior, &j)))
     }
 
     async fn update(
@@ -151,19 +147,13 @@ impl ResourceType for Firewall {
     }
 
     async fn delete(&self, c: &Ctx, prior: &Value, op: &Op<'_>) -> ProviderResult<()> {
-        compute::delete_and_wait(
-            c,
-            &FIREWALL.name(c, prior)?,
-            timeout(prior, "delete"),
-            op.progress,
-            "deleting firewall",
-        )
-        .await
+        FIREWALL
+            .delete(c, prior, op.progress, "deleting firewall")
+            .await
     }
 
     async fn import(&self, c: &Ctx, id: &str) -> ProviderResult<Option<Value>> {
-        let path = FIREWALL.import_path(c, id)?;
-        self.read(c, &obj(vec![("id", Value::string(path))])).await
+        self.read(c, &FIREWALL.import_prior(c, id)?).await
     }
 }
 

@@ -102,11 +102,7 @@ impl ResourceType for Network {
     }
 
     async fn read(&self, c: &Ctx, prior: &Value) -> ProviderResult<Option<Value>> {
-        let path = NETWORK.name(c, prior)?;
-        Ok(c.client
-            .get_opt(crate::client::Api::Compute, "", &path)
-            .await?
-            .map(|j| from_json(prior, &j)))
+        Ok(NETWORK.get(c, prior).await?.map(|j| from_json(prior, &j)))
     }
 
     async fn update(
@@ -132,19 +128,13 @@ impl ResourceType for Network {
     }
 
     async fn delete(&self, c: &Ctx, prior: &Value, op: &Op<'_>) -> ProviderResult<()> {
-        compute::delete_and_wait(
-            c,
-            &NETWORK.name(c, prior)?,
-            timeout(prior, "delete"),
-            op.progress,
-            "deleting network",
-        )
-        .await
+        NETWORK
+            .delete(c, prior, op.progress, "deleting network")
+            .await
     }
 
     async fn import(&self, c: &Ctx, id: &str) -> ProviderResult<Option<Value>> {
-        let path = NETWORK.import_path(c, id)?;
-        self.read(c, &obj(vec![("id", Value::string(path))])).await
+        self.read(c, &NETWORK.import_prior(c, id)?).await
     }
 }
 

@@ -136,11 +136,7 @@ impl ResourceType for Subnetwork {
     }
 
     async fn read(&self, c: &Ctx, prior: &Value) -> ProviderResult<Option<Value>> {
-        let path = SUBNET.name(c, prior)?;
-        Ok(c.client
-            .get_opt(crate::client::Api::Compute, "", &path)
-            .await?
-            .map(|j| from_json(prior, &j)))
+        Ok(SUBNET.get(c, prior).await?.map(|j| from_json(prior, &j)))
     }
 
     async fn update(
@@ -197,19 +193,13 @@ impl ResourceType for Subnetwork {
     }
 
     async fn delete(&self, c: &Ctx, prior: &Value, op: &Op<'_>) -> ProviderResult<()> {
-        compute::delete_and_wait(
-            c,
-            &SUBNET.name(c, prior)?,
-            timeout(prior, "delete"),
-            op.progress,
-            "deleting subnetwork",
-        )
-        .await
+        SUBNET
+            .delete(c, prior, op.progress, "deleting subnetwork")
+            .await
     }
 
     async fn import(&self, c: &Ctx, id: &str) -> ProviderResult<Option<Value>> {
-        let path = SUBNET.import_path(c, id)?;
-        self.read(c, &obj(vec![("id", Value::string(path))])).await
+        self.read(c, &SUBNET.import_prior(c, id)?).await
     }
 }
 

@@ -264,12 +264,7 @@ impl ResourceType for Instance {
     }
 
     async fn read(&self, c: &Ctx, prior: &Value) -> ProviderResult<Option<Value>> {
-        let path = INSTANCE.name(c, prior)?;
-        match c
-            .client
-            .get_opt(crate::client::Api::Compute, "", &path)
-            .await?
-        {
+        match INSTANCE.get(c, prior).await? {
             None => Ok(None),
             Some(j) => {
                 let disk = boot_disk_if_needed(c, prior, &j).await?;
@@ -402,20 +397,12 @@ impl ResourceType for Instance {
                  and apply first",
             ));
         }
-        let path = INSTANCE.name(c, prior)?;
-        compute::delete_and_wait(
-            c,
-            &path,
-            timeout(prior, "delete"),
-            op.progress,
-            &format!("deleting instance {}", short(&path)),
-        )
-        .await
+        let what = format!("deleting instance {}", short(&INSTANCE.name(c, prior)?));
+        INSTANCE.delete(c, prior, op.progress, &what).await
     }
 
     async fn import(&self, c: &Ctx, id: &str) -> ProviderResult<Option<Value>> {
-        let path = INSTANCE.import_path(c, id)?;
-        self.read(c, &obj(vec![("id", Value::string(path))])).await
+        self.read(c, &INSTANCE.import_prior(c, id)?).await
     }
 }
 
