@@ -12,7 +12,7 @@
 //! let _lock = backend.lock("apply", std::time::Duration::ZERO)?;
 //! let (state, _) = backend.load()?;
 //! let plan = loaded.engine.plan(&state, &PlanOptions::default()).await?;
-//! let outcome = apply(&loaded.engine, &plan, Box::new(backend.journal()?), &gantry::plans::apply::Quiet, 10).await?;
+//! let outcome = apply(&loaded.engine, &plan, backend.journal(&plan.prior_state)?, &gantry::plans::apply::Quiet, 10).await?;
 //! let mut state = outcome.state;
 //! backend.write_snapshot(&mut state)?;
 //! # Ok(()) }
@@ -21,6 +21,8 @@
 //! Providers are cargo features, so an embedder compiles only the clouds it uses: `builtin`
 //! (`terraform_data`) and `aws` (EC2, S3, IAM, SageMaker), both on by default.
 
+/// Remote state backends (S3, GCS, Azure Blob, PostgreSQL, HTTP).
+pub use gantry_backends as backends;
 pub use gantry_core as core;
 pub use gantry_plans as plans;
 /// The host for Terraform provider plugins (protocols 5 and 6).
@@ -51,5 +53,6 @@ pub fn default_registry() -> Registry {
     gantry_provider_google::register(&mut r);
     #[cfg(feature = "azure")]
     gantry_provider_azure::register(&mut r);
+    gantry_backends::register(&mut r);
     r
 }

@@ -478,6 +478,8 @@ pub struct MoveRequest<'a> {
 #[derive(Clone, Default)]
 pub struct Registry {
     factories: BTreeMap<String, Arc<dyn ProviderFactory>>,
+    /// State backends compiled in (`s3`, `gcs`, …), by type name.
+    backends: BTreeMap<String, crate::state::remote::BackendConnect>,
 }
 
 impl Registry {
@@ -496,6 +498,18 @@ impl Registry {
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.factories.keys().map(String::as_str)
+    }
+
+    pub fn register_backend(&mut self, kind: &str, connect: crate::state::remote::BackendConnect) {
+        self.backends.insert(kind.to_string(), connect);
+    }
+
+    pub fn backend(&self, kind: &str) -> Option<crate::state::remote::BackendConnect> {
+        self.backends.get(kind).copied()
+    }
+
+    pub fn backend_kinds(&self) -> impl Iterator<Item = &str> {
+        self.backends.keys().map(String::as_str)
     }
 }
 

@@ -3,6 +3,7 @@
 //! ([`apply`]). It knows no cloud: providers come in through `gantry_core::provider`.
 
 pub mod apply;
+pub mod backend;
 pub mod conditions;
 pub mod decode;
 pub mod engine;

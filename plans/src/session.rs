@@ -18,12 +18,13 @@
 //! configuration, another state lineage or an older serial.
 
 use crate::apply::{ApplyObserver, ApplyOutcome};
+use crate::backend::{StateBackend, StateLock};
 use crate::engine::PlanOptions;
 use crate::plan::Plan;
 use crate::variables::VarArg;
 use crate::workspace::{Failure, Loaded, Workspace};
 use gantry_core::diag::{Diagnostic, Diagnostics};
-use gantry_core::state::{LocalBackend, LockGuard, State, StateError};
+use gantry_core::state::{State, StateError};
 use std::time::Duration;
 
 /// Whether and how to take the state lock.
@@ -55,13 +56,13 @@ impl Lock {
 /// An opened working directory (see the module docs).
 pub struct Session {
     pub loaded: Loaded,
-    pub backend: LocalBackend,
+    pub backend: StateBackend,
     /// The state the next plan starts from.
     pub state: State,
     /// What happened while opening, for the user: a one-time state move, operations
     /// recovered from a journal, interrupted operations reconciled.
     pub notes: Vec<String>,
-    guard: Option<LockGuard>,
+    guard: Option<StateLock>,
 }
 
 /// A state backend error as a diagnostic.
@@ -145,7 +146,7 @@ impl Workspace {
         };
         let (mut state, recovered) = backend.load().map_err(state_failure)?;
         tracing::debug!(
-            path = %backend.path().display(),
+            location = %backend.describe(),
             serial = state.serial,
             lineage = %state.lineage,
             objects = state.resources.len(),
@@ -239,12 +240,15 @@ impl Session {
                 applied: Default::default(),
             });
         }
-        let journal = self.backend.journal().map_err(state_failure)?;
+        let journal = self
+            .backend
+            .journal(&plan.prior_state)
+            .map_err(state_failure)?;
         let sources = self.loaded.engine.config.sources.clone();
         let mut outcome = crate::apply(
             &self.loaded.engine,
             plan,
-            Box::new(journal),
+            journal,
             observer,
             parallelism.max(1),
         )

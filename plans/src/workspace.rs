@@ -1,14 +1,14 @@
 //! A working directory: its configuration, variables and state backend. The CLI and embedding
 //! programs both start here.
 
+use crate::backend::settings::{self, Settings};
+use crate::backend::{Configured, StateBackend};
 use crate::engine::Engine;
 use crate::planfile::config_digest;
 use crate::variables::{self, VarArg};
 use gantry_core::config::{load_dir, Config};
 use gantry_core::diag::{Diagnostic, Diagnostics, Sources};
-use gantry_core::eval::{Evaluator, NoReferences};
 use gantry_core::provider::Registry;
-use gantry_core::state::LocalBackend;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -156,66 +156,98 @@ impl Workspace {
         Engine::for_validate(cfg, registry, values).map_err(|d| Failure::new(&sources, d))
     }
 
-    /// The state backend: `backend "local" { path = ... }` or `terraform.tfstate`, as with
-    /// Terraform. A `gantry.tfstate` left by gantry before 0.2 is moved to the default path
-    /// once (with its backup and journal); the returned note says so.
-    pub fn backend(&self, cfg: Option<&Config>) -> Result<(LocalBackend, Option<String>), Failure> {
-        let (default_state, workspaces_dir) = self.state_locations(cfg)?;
+    /// The selected workspace's state: `backend "local" { path = ... }` or
+    /// `terraform.tfstate` as with Terraform, or a remote backend's. A `gantry.tfstate` left
+    /// by gantry before 0.2 is moved to the default path once (with its backup and journal);
+    /// the returned note says so.
+    pub fn backend(&self, cfg: Option<&Config>) -> Result<(StateBackend, Option<String>), Failure> {
+        let configured = self.configured(cfg)?;
         let name = crate::workspaces::current(&self.dir);
         crate::workspaces::check_name(&name)?;
-        let note = if name == crate::workspaces::DEFAULT && cfg.is_none_or(|c| c.backend.is_none())
-        {
-            migrate_legacy_state(&self.dir, &default_state)?
-        } else {
-            None
+        let note = match &configured {
+            Configured::Local { default_state, .. }
+                if name == crate::workspaces::DEFAULT
+                    && cfg.is_none_or(|c| c.backend.is_none()) =>
+            {
+                migrate_legacy_state(&self.dir, default_state)?
+            }
+            _ => None,
         };
-        let path = crate::workspaces::state_path(&default_state, &workspaces_dir, &name);
-        Ok((LocalBackend::new(path, env!("CARGO_PKG_VERSION")), note))
+        Ok((configured.state(&name), note))
     }
 
-    /// The default workspace's state file and the directory other workspaces live in:
-    /// `terraform.tfstate` and `terraform.tfstate.d`, or a `backend "local"` block's `path`
-    /// and `workspace_dir`.
-    pub fn state_locations(&self, cfg: Option<&Config>) -> Result<(PathBuf, PathBuf), Failure> {
-        let default = self.dir.join("terraform.tfstate");
-        let workspaces = self.dir.join("terraform.tfstate.d");
-        let Some(b) = cfg.and_then(|c| c.backend.as_ref()) else {
-            return Ok((default, workspaces));
-        };
+    /// The configuration's backend: the `backend` block over what `init` saved.
+    pub fn configured(&self, cfg: Option<&Config>) -> Result<Configured, Failure> {
         let sources = || cfg.map(|c| c.sources.clone()).unwrap_or_default();
-        if b.kind == "cloud" {
-            return Err(Failure::new(
-                &sources(),
-                Diagnostic::error("HCP Terraform is not supported", "This configuration keeps its state in HCP Terraform (a `cloud` block). gantry cannot reach HCP Terraform, and using local state instead would plan every object as new. Remove the `cloud` block only after moving the state (terraform state pull > terraform.tfstate), or run Terraform here.").at(b.span.clone()).into(),
-            ));
+        if let Some(b) = cfg.and_then(|c| c.backend.as_ref()) {
+            if b.kind == "cloud" {
+                return Err(Failure::new(
+                    &sources(),
+                    Diagnostic::error("HCP Terraform is not supported", "This configuration keeps its state in HCP Terraform (a `cloud` block). gantry cannot reach HCP Terraform, and using local state instead would plan every object as new. Remove the `cloud` block only after moving the state (terraform state pull > terraform.tfstate), or run Terraform here.").at(b.span.clone()).into(),
+                ));
+            }
+            if b.kind != "local" && self.registry.backend(&b.kind).is_none() {
+                let known: Vec<&str> = self.registry.backend_kinds().collect();
+                return Err(Failure::new(
+                    &sources(),
+                    Diagnostic::error("Unsupported backend type", format!("The backend {:?} is not supported by this build of gantry; it supports \"local\"{}.", b.kind, known.iter().map(|k| format!(", {k:?}")).collect::<String>())).at(b.span.clone()).into(),
+                ));
+            }
         }
-        if b.kind != "local" {
-            return Err(Failure::new(
-                &sources(),
-                Diagnostic::error("Unsupported backend type", format!("The backend {:?} is not supported by this version of gantry; use \"local\".", b.kind)).at(b.span.clone()).into(),
-            ));
-        }
-        let setting = |name: &str, fallback: PathBuf| -> Result<PathBuf, Failure> {
-            let Some(a) = b.body.body.get_attribute(name) else {
-                return Ok(fallback);
-            };
-            let v = Evaluator::new(&NoReferences, &self.dir, b.body.file)
-                .eval(&a.value)
-                .map_err(|d| Failure::new(&sources(), d.into()))?;
-            let Some(p) = v.as_str() else {
-                return Ok(fallback);
-            };
-            let p = Path::new(p);
-            Ok(if p.is_absolute() {
-                p.to_path_buf()
-            } else {
-                self.dir.join(p)
-            })
+        let block = match cfg {
+            Some(c) => settings::from_config(c, &self.dir)?,
+            None => None,
         };
-        Ok((
-            setting("path", default)?,
-            setting("workspace_dir", workspaces)?,
-        ))
+        let data_dir = crate::workspaces::data_dir(&self.dir);
+        let effective = match cfg {
+            Some(_) => settings::effective(block, &data_dir)?,
+            // Commands that run without a configuration use what init saved.
+            None => settings::saved(&data_dir),
+        };
+        self.connect(effective.as_ref())
+    }
+
+    /// The backend for `settings` (`None`: local state at the default path).
+    pub fn connect(&self, settings: Option<&Settings>) -> Result<Configured, Failure> {
+        let local_path = |key: &str, fallback: &str| -> PathBuf {
+            match settings.and_then(|s| s.str(key)) {
+                Some(p) if Path::new(p).is_absolute() => PathBuf::from(p),
+                Some(p) => self.dir.join(p),
+                None => self.dir.join(fallback),
+            }
+        };
+        let Some(s) = settings.filter(|s| s.kind != "local") else {
+            return Ok(Configured::Local {
+                default_state: local_path("path", "terraform.tfstate"),
+                workspaces_dir: local_path("workspace_dir", "terraform.tfstate.d"),
+            });
+        };
+        let connect = self.registry.backend(&s.kind).ok_or_else(|| {
+            Failure::from(Diagnostic::error(
+                "Unsupported backend type",
+                format!(
+                    "The backend {:?} is not supported by this build of gantry.",
+                    s.kind
+                ),
+            ))
+        })?;
+        let args = gantry_core::state::remote::BackendArgs {
+            config: s.config.clone(),
+            dir: self.dir.clone(),
+        };
+        let backend = crate::backend::block_on(connect(args))
+            .map_err(crate::session::state_failure)?
+            .map_err(|e| {
+                Failure::from(Diagnostic::error(
+                    format!("Failed to configure the {:?} backend", s.kind),
+                    e,
+                ))
+            })?;
+        Ok(Configured::Remote {
+            backend,
+            data_dir: crate::workspaces::data_dir(&self.dir),
+            settings: s.clone(),
+        })
     }
 }
 

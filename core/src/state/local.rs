@@ -31,6 +31,10 @@ pub enum JournalEntry {
     Remove { addr: String },
     /// The root module's outputs were re-evaluated.
     Outputs { outputs: serde_json::Value },
+    /// The snapshot the entries after it apply to (remote backends: the state object's
+    /// lineage and serial when this journal began), so a journal left on one machine is
+    /// replayed only over the state it was written against.
+    Base { lineage: String, serial: u64 },
     /// An operation is about to be sent. Until a `Set` or `Remove` of the same address
     /// follows, a later run must reconcile it (see `Provider::find_by_token`).
     Intent {
@@ -133,31 +137,13 @@ impl LocalBackend {
                 )))
             }
         };
-        let mut recovered = 0;
-        match std::fs::read_to_string(self.journal_path()) {
-            Ok(text) => {
-                for line in text.lines() {
-                    // A torn final line is an operation that never completed its write.
-                    let Ok(entry) = serde_json::from_str::<JournalEntry>(line) else {
-                        break;
-                    };
-                    state
-                        .apply_entry(&entry)
-                        .map_err(|reason| StateError::Corrupt {
-                            path: self.journal_path().display().to_string(),
-                            reason,
-                        })?;
-                    if matches!(
-                        entry,
-                        JournalEntry::Set { .. } | JournalEntry::Remove { .. }
-                    ) {
-                        recovered += 1;
-                    }
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(StateError::Io(format!("reading journal: {e}"))),
-        }
+        let entries = read_journal(&self.journal_path())?;
+        let recovered = state
+            .replay(&entries)
+            .map_err(|reason| StateError::Corrupt {
+                path: self.journal_path().display().to_string(),
+                reason,
+            })?;
         Ok((state, recovered))
     }
 
@@ -224,17 +210,8 @@ impl LocalBackend {
                 Err(e) => return Err(StateError::Io(format!("removing journal: {e}"))),
             }
         } else {
-            let mut lines = Vec::new();
-            for (a, p) in &state.pending {
-                let e = JournalEntry::Intent {
-                    addr: a.to_string(),
-                    action: p.action.clone(),
-                    token: p.token.clone(),
-                    planned: p.planned.to_json(),
-                };
-                serde_json::to_writer(&mut lines, &e).map_err(|e| StateError::Io(e.to_string()))?;
-                lines.push(b'\n');
-            }
+            let lines = journal_lines(&state.pending_entries())
+                .map_err(|e| StateError::Io(e.to_string()))?;
             write_atomic(&self.journal_path(), &lines)
                 .map_err(|e| StateError::Io(format!("rewriting journal: {e}")))?;
         }
@@ -243,13 +220,8 @@ impl LocalBackend {
 
     /// Opens the journal for appending.
     pub fn journal(&self) -> Result<Journal, StateError> {
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.journal_path())
-            .map_err(|e| StateError::Io(format!("opening journal: {e}")))?;
-        set_private(&self.journal_path());
-        Ok(Journal { file })
+        Journal::open(&self.journal_path())
+            .map_err(|e| StateError::Io(format!("opening journal: {e}")))
     }
 
     /// Takes the state lock for `operation` (Terraform's lock: see `lock.rs`), waiting up to
@@ -269,18 +241,43 @@ pub struct Journal {
 }
 
 impl Journal {
+    /// Opens the journal at `path` for appending (created private if missing).
+    pub fn open(path: &Path) -> std::io::Result<Journal> {
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        set_private(path);
+        Ok(Journal { file })
+    }
+
     /// Appends entries and fsyncs once for all of them (group commit).
     pub fn append(&mut self, entries: &[JournalEntry]) -> std::io::Result<()> {
         if entries.is_empty() {
             return Ok(());
         }
-        let mut buf = Vec::new();
-        for e in entries {
-            serde_json::to_writer(&mut buf, e)?;
-            buf.push(b'\n');
-        }
-        self.file.write_all(&buf)?;
+        self.file.write_all(&journal_lines(entries)?)?;
         self.file.sync_data()
+    }
+}
+
+/// Entries as journal lines: one JSON object per line.
+pub fn journal_lines(entries: &[JournalEntry]) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    for e in entries {
+        serde_json::to_writer(&mut buf, e)?;
+        buf.push(b'\n');
+    }
+    Ok(buf)
+}
+
+/// Reads a journal's entries, stopping at a torn last line (an append that never finished,
+/// so never acknowledged). A missing file is an empty journal.
+pub fn read_journal(path: &Path) -> Result<Vec<JournalEntry>, StateError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(text
+            .lines()
+            .map_while(|l| serde_json::from_str::<JournalEntry>(l).ok())
+            .collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(StateError::Io(format!("reading {}: {e}", path.display()))),
     }
 }
 

@@ -208,7 +208,7 @@ fn try_lock(file: &File) -> std::io::Result<bool> {
 }
 
 /// `user@host`, as Terraform writes `Who`.
-fn who() -> String {
+pub fn who() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .ok()

@@ -7,9 +7,10 @@
 pub mod dynamic;
 mod local;
 mod lock;
+pub mod remote;
 
-pub use local::{write_atomic, Journal, JournalEntry, LocalBackend};
-pub use lock::{LockGuard, LockInfo};
+pub use local::{journal_lines, read_journal, write_atomic, Journal, JournalEntry, LocalBackend};
+pub use lock::{who, LockGuard, LockInfo};
 
 use crate::addr::{InstanceAddr, InstanceKey, Mode, ResourceAddr};
 use crate::types::Type;
@@ -82,7 +83,7 @@ pub enum StateError {
 
 fn locked_message(info: &LockInfo) -> String {
     format!(
-        "Error acquiring the state lock: the state is locked by another process (gantry or Terraform).\n\nLock Info:\n  ID:        {}\n  Path:      {}\n  Operation: {}\n  Who:       {}\n  Version:   {}\n  Created:   {}\n  Info:      {}\n\ngantry acquires a state lock to protect the state from being written by multiple users at the same time. Wait for the other run to finish (-lock-timeout=DURATION waits for it); a lock whose holder died is released by the operating system.",
+        "Error acquiring the state lock: the state is locked by another process (gantry or Terraform).\n\nLock Info:\n  ID:        {}\n  Path:      {}\n  Operation: {}\n  Who:       {}\n  Version:   {}\n  Created:   {}\n  Info:      {}\n\ngantry acquires a state lock to protect the state from being written by multiple users at the same time. Wait for the other run to finish (-lock-timeout=DURATION waits for it). A local lock whose holder died is released by the operating system; a remote one stays until `gantry force-unlock ID`.",
         info.id, info.path, info.operation, info.who, info.version, info.created, info.info
     )
 }
@@ -161,8 +162,36 @@ impl State {
             JournalEntry::Outputs { outputs } => {
                 self.outputs = outputs_from_json(outputs)?;
             }
+            // Read by whoever replays the journal, to decide whether it applies.
+            JournalEntry::Base { .. } => {}
         }
         Ok(())
+    }
+
+    /// Applies journal entries in order; returns how many completed operations (sets and
+    /// removes) they held.
+    pub fn replay(&mut self, entries: &[JournalEntry]) -> Result<usize, String> {
+        let mut done = 0;
+        for e in entries {
+            self.apply_entry(e)?;
+            if matches!(e, JournalEntry::Set { .. } | JournalEntry::Remove { .. }) {
+                done += 1;
+            }
+        }
+        Ok(done)
+    }
+
+    /// The unreconciled intents as journal entries (what must outlive a snapshot).
+    pub fn pending_entries(&self) -> Vec<JournalEntry> {
+        self.pending
+            .iter()
+            .map(|(a, p)| JournalEntry::Intent {
+                addr: a.to_string(),
+                action: p.action.clone(),
+                token: p.token.clone(),
+                planned: p.planned.to_json(),
+            })
+            .collect()
     }
 
     /// Encodes as Terraform's v4 state JSON.

@@ -148,6 +148,8 @@ pub struct InitArgs {
     /// Backend settings beside the configuration's: a file or KEY=VALUE.
     #[arg(long = "backend-config", value_name = "FILE|KEY=VALUE")]
     pub backend_config: Vec<String>,
+    #[command(flatten)]
+    pub lock: LockFlags,
     /// Accepted for Terraform compatibility.
     #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
     pub input: bool,

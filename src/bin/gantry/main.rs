@@ -24,7 +24,8 @@ use args::{ApplyArgs, Cli, Cmd, LockFlags, PlanArgs, StateCmd};
 use clap::Parser;
 use gantry::core::addr::InstanceAddr;
 use gantry::core::diag::{Diagnostic, Diagnostics};
-use gantry::core::state::{LocalBackend, LockGuard, State, StateError};
+use gantry::core::state::{State, StateError};
+use gantry::plans::backend::{StateBackend, StateLock};
 use gantry::plans::render::{render_plan, Style};
 use gantry::plans::{
     planfile, Failure, Loaded, Lock, Plan, PlanMode, PlanOptions, Session, VarArg, Workspace,
@@ -290,7 +291,7 @@ fn show_warnings(ctx: &Ctx, warnings: &Failure, compact: bool) {
 fn backend_for(
     ctx: &Ctx,
     cfg: Option<&gantry::core::config::Config>,
-) -> Result<LocalBackend, Failure> {
+) -> Result<StateBackend, Failure> {
     let (backend, note) = ctx.ws.backend(cfg)?;
     if let Some(n) = note {
         eprintln!("{}", ctx.style.bold(&n));
@@ -299,10 +300,10 @@ fn backend_for(
 }
 
 fn take_lock(
-    backend: &LocalBackend,
+    backend: &StateBackend,
     lock: &LockFlags,
     op: &str,
-) -> Result<Option<LockGuard>, Failure> {
+) -> Result<Option<StateLock>, Failure> {
     if !lock.lock {
         return Ok(None);
     }
@@ -312,7 +313,7 @@ fn take_lock(
 }
 
 /// Loads state, compacting a journal left by an interrupted run (we hold the lock).
-fn load_state(backend: &LocalBackend, locked: bool) -> Result<State, Failure> {
+fn load_state(backend: &StateBackend, locked: bool) -> Result<State, Failure> {
     let (mut state, recovered) = backend.load().map_err(state_err)?;
     if recovered > 0 {
         eprintln!(

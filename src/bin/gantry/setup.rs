@@ -3,16 +3,6 @@
 use super::*;
 
 pub(crate) async fn init(ctx: &Ctx, a: args::InitArgs) -> Outcome {
-    if !a.backend_config.is_empty() {
-        // Never silently: a setting gantry would not use could point state elsewhere.
-        return Err(Failure::from(Diagnostic::error(
-            "Unsupported -backend-config",
-            "The local backend takes its path from the configuration; -backend-config applies to remote backends, which this version of gantry does not support yet.",
-        )));
-    }
-    // -reconfigure / -migrate-state / -force-copy: the local backend keeps no saved
-    // configuration and has nothing to migrate, so they change nothing here.
-    let _ = (a.reconfigure, a.migrate_state, a.force_copy, a.backend);
     // Parsed once when there is nothing to install (most directories).
     let (probe, probe_diags) = gantry::core::config::load_dir(&ctx.ws.dir);
     if !probe.module_calls.is_empty() {
@@ -29,9 +19,10 @@ pub(crate) async fn init(ctx: &Ctx, a: args::InitArgs) -> Outcome {
     } else {
         ctx.ws.config()?
     };
-    println!("\nInitializing the backend...");
-    let backend = backend_for(ctx, Some(&cfg))?;
-    println!("Using local state at {}", backend.path().display());
+    if a.backend {
+        println!("\nInitializing the backend...");
+        init_backend(ctx, &a, &cfg)?;
+    }
     println!("\nInitializing provider plugins...");
     let installed =
         gantry::plans::providers::install_for_init(&ctx.ws.dir, &cfg, &ctx.ws.registry, a.upgrade)?;
@@ -238,4 +229,75 @@ pub(crate) fn hcl_check(path: &Path, text: &str) -> Result<(), Failure> {
             gantry::core::diag::Diagnostics(syntax),
         ))
     }
+}
+
+/// Initialises the configured backend: records it in `.terraform/terraform.tfstate` and,
+/// when it changed, migrates state from the previous one (`-migrate-state`) or starts from
+/// the new one as it is (`-reconfigure`).
+fn init_backend(
+    ctx: &Ctx,
+    a: &args::InitArgs,
+    cfg: &gantry::core::config::Config,
+) -> Result<(), Failure> {
+    use gantry::plans::backend::{migrate, settings};
+    let dir = &ctx.ws.dir;
+    let block = settings::from_config(cfg, dir)?;
+    let overrides = settings::overrides(&a.backend_config, dir)?;
+    let wanted = match block {
+        Some(b) => Some(settings::merged(b, overrides)),
+        None if overrides.is_empty() => None,
+        None => {
+            // Never silently: a setting gantry would not use could point state elsewhere.
+            return Err(Failure::from(Diagnostic::error(
+                "Invalid -backend-config",
+                "-backend-config sets arguments of the configuration's backend block, and this configuration has none (its state is local).",
+            )));
+        }
+    };
+    let data_dir = gantry::plans::workspaces::data_dir(dir);
+    let saved = settings::saved(&data_dir);
+    let is_local = |s: &Option<settings::Settings>| s.as_ref().is_none_or(|s| s.kind == "local");
+    let new = ctx.ws.connect(wanted.as_ref())?;
+    if saved != wanted && !(is_local(&saved) && is_local(&wanted)) && !a.reconfigure {
+        let old = ctx.ws.connect(saved.as_ref())?;
+        let old_has_state = migrate::has_any_state(&old).map_err(state_err)?;
+        if old_has_state {
+            if !a.migrate_state && !a.force_copy {
+                return Err(Failure::from(Diagnostic::error(
+                    "Backend configuration changed",
+                    format!("The backend changed from {:?} to {:?} and the {:?} backend holds state.\n\nRun \"gantry init -migrate-state\" to copy the existing state to the new backend, or \"gantry init -reconfigure\" to use the new backend as it is (the old state stays where it is).", old.kind(), new.kind(), old.kind()),
+                )));
+            }
+            if !a.force_copy
+                && !ui::confirm(
+                    "Do you want to copy existing state to the new backend?",
+                    &format!("Existing state in the {:?} backend will be copied to the new {:?} backend, for every workspace. Enter \"yes\" to copy and \"no\" to start with an empty state.", old.kind(), new.kind()),
+                )
+            {
+                return Err(Failure::from(Diagnostic::error("Migration cancelled.", "")));
+            }
+            let timeout = args::parse_duration(&a.lock.lock_timeout)
+                .map_err(|m| Failure::from(Diagnostic::error("Invalid -lock-timeout", m)))?;
+            let copied = migrate::migrate(&old, &new, timeout, true).map_err(state_err)?;
+            for c in copied {
+                if let migrate::Copied::State { workspace, serial } = c {
+                    println!("Copied the state of workspace {workspace:?} to the {:?} backend (serial {serial}).", new.kind());
+                }
+            }
+        }
+    }
+    settings::save(&data_dir, wanted.as_ref().filter(|s| s.kind != "local"))?;
+    match &new {
+        gantry::plans::backend::Configured::Local { default_state, .. } => {
+            if wanted.is_some() {
+                println!("\n{}", ctx.style.bold("Successfully configured the backend \"local\"! gantry will automatically\nuse this backend unless the backend configuration changes."));
+            } else {
+                println!("Using local state at {}", default_state.display());
+            }
+        }
+        gantry::plans::backend::Configured::Remote { backend, .. } => {
+            println!("\n{}", ctx.style.bold(&format!("Successfully configured the backend {:?}! gantry will automatically\nuse this backend unless the backend configuration changes.", backend.kind())));
+        }
+    }
+    Ok(())
 }

@@ -14,7 +14,7 @@ fn parse_instance(text: &str) -> Result<InstanceAddr, Failure> {
 fn locked_state(
     ctx: &Ctx,
     lock: &LockFlags,
-) -> Result<(LocalBackend, Option<LockGuard>, State), Failure> {
+) -> Result<(StateBackend, Option<StateLock>, State), Failure> {
     let cfg = ctx.ws.config().ok().map(|(c, _)| c);
     let backend = backend_for(ctx, cfg.as_ref())?;
     let guard = take_lock(&backend, lock, "OperationTypeInvalid")?;

@@ -1,5 +1,5 @@
-//! `workspace new|select|list|show|delete`: Terraform's workspaces of the local backend
-//! (`plans::workspaces` keeps the layout).
+//! `workspace new|select|list|show|delete`: Terraform's workspaces, in the configured
+//! backend's layout (local: `plans::workspaces`; remote: each backend's own).
 
 use super::*;
 use args::WorkspaceCmd;
@@ -7,7 +7,11 @@ use gantry::plans::workspaces;
 
 pub(crate) fn workspace_cmd(ctx: &Ctx, w: WorkspaceCmd) -> Outcome {
     let cfg = ctx.ws.config().ok().map(|(c, _)| c);
-    let (_, dir) = ctx.ws.state_locations(cfg.as_ref())?;
+    let backend = ctx.ws.configured(cfg.as_ref())?;
+    let names = || backend.workspaces().map_err(state_err);
+    let exists = |name: &str| -> Result<bool, Failure> {
+        Ok(name == workspaces::DEFAULT || names()?.iter().any(|n| n == name))
+    };
     let current = workspaces::current(&ctx.ws.dir);
     match w {
         WorkspaceCmd::Show => {
@@ -15,7 +19,7 @@ pub(crate) fn workspace_cmd(ctx: &Ctx, w: WorkspaceCmd) -> Outcome {
             Ok(0)
         }
         WorkspaceCmd::List => {
-            for name in workspaces::list(&dir) {
+            for name in names()? {
                 let mark = if name == current { "*" } else { " " };
                 println!("{mark} {name}");
             }
@@ -23,7 +27,14 @@ pub(crate) fn workspace_cmd(ctx: &Ctx, w: WorkspaceCmd) -> Outcome {
             Ok(0)
         }
         WorkspaceCmd::New { name } => {
-            workspaces::create(&dir, &name)?;
+            workspaces::check_name(&name)?;
+            if exists(&name)? {
+                return Err(Failure::from(Diagnostic::error(
+                    format!("Workspace {name:?} already exists"),
+                    "",
+                )));
+            }
+            backend.create_workspace(&name).map_err(state_err)?;
             workspaces::select(&ctx.ws.dir, &name)?;
             println!(
                 "{}\n\nYou're now on a new, empty workspace. Workspaces isolate their state,\nso if you run \"gantry plan\" gantry will not see any existing state\nfor this configuration.",
@@ -33,14 +44,14 @@ pub(crate) fn workspace_cmd(ctx: &Ctx, w: WorkspaceCmd) -> Outcome {
         }
         WorkspaceCmd::Select { or_create, name } => {
             workspaces::check_name(&name)?;
-            if !workspaces::exists(&dir, &name) {
+            if !exists(&name)? {
                 if !or_create {
                     return Err(Failure::from(Diagnostic::error(
                         format!("Workspace {name:?} doesn't exist."),
                         "You can create this workspace with the \"new\" subcommand \nor include the \"-or-create\" flag with the \"select\" subcommand.",
                     )));
                 }
-                workspaces::create(&dir, &name)?;
+                backend.create_workspace(&name).map_err(state_err)?;
             }
             workspaces::select(&ctx.ws.dir, &name)?;
             println!(
@@ -62,19 +73,18 @@ pub(crate) fn workspace_cmd(ctx: &Ctx, w: WorkspaceCmd) -> Outcome {
                     "You cannot delete the currently active workspace. Please switch\nto another workspace and try again.",
                 )));
             }
-            if !workspaces::exists(&dir, &name) {
+            if !exists(&name)? {
                 return Err(Failure::from(Diagnostic::error(
                     format!("Workspace {name:?} doesn't exist."),
                     "",
                 )));
             }
-            let path = dir.join(&name).join("terraform.tfstate");
-            let backend = LocalBackend::new(&path, env!("CARGO_PKG_VERSION"));
+            let target = backend.state(&name);
             // Held while deleting, so no run of that workspace is cut off mid-write.
-            let _lock = backend
+            let _lock = target
                 .lock("OperationTypeInvalid", std::time::Duration::ZERO)
                 .map_err(state_err)?;
-            let (state, _) = backend.load().map_err(state_err)?;
+            let (state, _) = target.load().map_err(state_err)?;
             if !state.resources.is_empty() && !force {
                 let list: Vec<String> =
                     state.resources.keys().map(|a| format!("  - {a}")).collect();
@@ -84,7 +94,7 @@ pub(crate) fn workspace_cmd(ctx: &Ctx, w: WorkspaceCmd) -> Outcome {
                 )));
             }
             drop(_lock);
-            workspaces::delete(&dir, &name)?;
+            backend.delete_workspace(&name).map_err(state_err)?;
             println!(
                 "{}",
                 ctx.style.bold(&format!("Deleted workspace {name:?}!"))

@@ -1,0 +1,367 @@
+//! `backend "s3"`: Terraform's S3 backend. The default workspace's state at `key`, workspace
+//! W's at `<workspace_key_prefix>/W/<key>` (prefix `env:` by default); locking by a lock
+//! object `<state key>.tflock` created with `If-None-Match: *` (`use_lockfile`, S3's
+//! conditional write: of two writers exactly one succeeds, the other gets 412), holding the
+//! lock info as Terraform writes it. `encrypt` / `kms_key_id` / `acl` apply to every write.
+//!
+//! Arguments: `bucket`, `key`, `region`, `workspace_key_prefix`, `use_lockfile`, `encrypt`,
+//! `kms_key_id`, `acl`, `access_key`, `secret_key`, `profile`, `endpoints = { s3 = … }` (or
+//! the older `endpoint`), `use_path_style` (or `force_path_style`), `max_retries`, and the
+//! `skip_*` switches (accepted; gantry makes none of those checks).
+
+use crate::util::{check_owner, holder, io, lock_json};
+use async_trait::async_trait;
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::primitives::ByteStream;
+use gantry_core::state::remote::{with_default, BackendArgs, RemoteBackend, RemoteState};
+use gantry_core::state::{LockInfo, StateError};
+use std::sync::Arc;
+
+pub struct S3Backend {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    key: String,
+    workspace_key_prefix: String,
+    use_lockfile: bool,
+    encryption: Option<(aws_sdk_s3::types::ServerSideEncryption, Option<String>)>,
+    acl: Option<aws_sdk_s3::types::ObjectCannedAcl>,
+}
+
+pub fn connect(
+    args: BackendArgs,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Arc<dyn RemoteBackend>, String>> + Send>,
+> {
+    Box::pin(async move { Ok(Arc::new(S3Backend::new(&args).await?) as Arc<dyn RemoteBackend>) })
+}
+
+impl S3Backend {
+    pub async fn new(a: &BackendArgs) -> Result<S3Backend, String> {
+        let bucket = a.required("bucket")?;
+        let key = a.required("key")?;
+        if key.starts_with('/') || key.ends_with('/') {
+            return Err(format!("key {key:?} must not start or end with '/'"));
+        }
+        if a.str("dynamodb_table").is_some() {
+            return Err("dynamodb_table: DynamoDB locking is not supported by this version of gantry; use `use_lockfile = true` (S3's own conditional-write locking, which Terraform 1.10+ uses too)".into());
+        }
+        let region = a
+            .str_or_env("region", &["AWS_REGION", "AWS_DEFAULT_REGION"])
+            .ok_or("The argument \"region\" is required, but was not set (nor AWS_REGION).")?;
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(region));
+        if let Some(p) = a.str("profile") {
+            loader = loader.profile_name(p);
+        }
+        if let (Some(k), Some(s)) = (a.str("access_key"), a.str("secret_key")) {
+            loader = loader.credentials_provider(aws_sdk_sts::config::Credentials::new(
+                k,
+                s,
+                a.str("token"),
+                None,
+                "gantry-backend-s3",
+            ));
+        }
+        let attempts = a
+            .str("max_retries")
+            .and_then(|n| n.parse::<u32>().ok())
+            .map(|n| n + 1)
+            .unwrap_or(5);
+        loader = loader.retry_config(
+            aws_config::retry::RetryConfig::standard().with_max_attempts(attempts.max(1)),
+        );
+        let shared = loader.load().await;
+        let endpoint = a
+            .object("endpoints")
+            .and_then(|e| e.get("s3"))
+            .and_then(|v| v.as_str())
+            .map(String::from)
+            .or_else(|| a.str("endpoint"))
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL_S3").ok());
+        let path_style = a
+            .bool("use_path_style")
+            .or_else(|| a.bool("force_path_style"))
+            .unwrap_or(false);
+        let mut s3 = aws_sdk_s3::config::Builder::from(&shared).force_path_style(path_style);
+        if let Some(u) = endpoint {
+            s3 = s3.endpoint_url(u);
+        }
+        let encryption = match (a.bool("encrypt").unwrap_or(false), a.str("kms_key_id")) {
+            (_, Some(k)) => Some((aws_sdk_s3::types::ServerSideEncryption::AwsKms, Some(k))),
+            (true, None) => Some((aws_sdk_s3::types::ServerSideEncryption::Aes256, None)),
+            (false, None) => None,
+        };
+        Ok(S3Backend {
+            inner: Arc::new(Inner {
+                client: aws_sdk_s3::Client::from_conf(s3.build()),
+                bucket,
+                key,
+                workspace_key_prefix: a
+                    .config
+                    .get("workspace_key_prefix")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("env:")
+                    .to_string(),
+                use_lockfile: a.bool("use_lockfile").unwrap_or(false),
+                encryption,
+                acl: a
+                    .str("acl")
+                    .map(|s| aws_sdk_s3::types::ObjectCannedAcl::from(s.as_str())),
+            }),
+        })
+    }
+}
+
+impl Inner {
+    /// Where workspace `ws` keeps its state (Terraform's layout).
+    fn state_key(&self, ws: &str) -> String {
+        if ws == "default" {
+            self.key.clone()
+        } else if self.workspace_key_prefix.is_empty() {
+            format!("{ws}/{}", self.key)
+        } else {
+            format!("{}/{ws}/{}", self.workspace_key_prefix, self.key)
+        }
+    }
+
+    /// The workspace a listed key belongs to, if it is a state key.
+    fn workspace_of(&self, key: &str) -> Option<String> {
+        let rest = if self.workspace_key_prefix.is_empty() {
+            key
+        } else {
+            key.strip_prefix(&self.workspace_key_prefix)?
+                .strip_prefix('/')?
+        };
+        let (ws, name) = rest.split_once('/')?;
+        (!ws.is_empty() && name == self.key).then(|| ws.to_string())
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(o) => {
+                let b = o
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|e| io(format!("reading s3://{}/{key}", self.bucket), e))?;
+                Ok(Some(b.into_bytes().to_vec()))
+            }
+            Err(e)
+                if e.code() == Some("NoSuchKey")
+                    || e.raw_response().is_some_and(|r| r.status().as_u16() == 404) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(io(
+                format!("reading s3://{}/{key}", self.bucket),
+                sdk_text(&e),
+            )),
+        }
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        bytes: &[u8],
+        if_absent: bool,
+    ) -> Result<(), aws_sdk_s3::error::SdkError<aws_sdk_s3::operation::put_object::PutObjectError>>
+    {
+        let mut req = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type("application/json")
+            .body(ByteStream::from(bytes.to_vec()));
+        if if_absent {
+            req = req.if_none_match("*");
+        }
+        if let Some((sse, kms)) = &self.encryption {
+            req = req.server_side_encryption(sse.clone());
+            if let Some(k) = kms {
+                req = req.ssekms_key_id(k);
+            }
+        }
+        if let Some(acl) = &self.acl {
+            req = req.acl(acl.clone());
+        }
+        req.send().await.map(|_| ())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StateError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| io(format!("deleting s3://{}/{key}", self.bucket), sdk_text(&e)))
+    }
+}
+
+fn sdk_text<E: ProvideErrorMetadata + std::fmt::Debug>(
+    e: &aws_sdk_s3::error::SdkError<E>,
+) -> String {
+    match e.as_service_error() {
+        Some(s) => format!(
+            "{}: {}",
+            s.code().unwrap_or("error"),
+            s.message().unwrap_or("(no message)")
+        ),
+        None => format!("{e:?}"),
+    }
+}
+
+#[async_trait]
+impl RemoteBackend for S3Backend {
+    fn kind(&self) -> &str {
+        "s3"
+    }
+
+    async fn workspaces(&self) -> Result<Vec<String>, StateError> {
+        let prefix = if self.inner.workspace_key_prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.inner.workspace_key_prefix)
+        };
+        let mut names = Vec::new();
+        let mut pages = self
+            .inner
+            .client
+            .list_objects_v2()
+            .bucket(&self.inner.bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page =
+                page.map_err(|e| io(format!("listing s3://{}", self.inner.bucket), sdk_text(&e)))?;
+            for o in page.contents() {
+                if let Some(ws) = o.key().and_then(|k| self.inner.workspace_of(k)) {
+                    names.push(ws);
+                }
+            }
+        }
+        Ok(with_default(names))
+    }
+
+    fn state(&self, workspace: &str) -> Box<dyn RemoteState> {
+        Box::new(S3State {
+            inner: self.inner.clone(),
+            key: self.inner.state_key(workspace),
+        })
+    }
+}
+
+struct S3State {
+    inner: Arc<Inner>,
+    key: String,
+}
+
+impl S3State {
+    fn lock_key(&self) -> String {
+        format!("{}.tflock", self.key)
+    }
+}
+
+#[async_trait]
+impl RemoteState for S3State {
+    fn location(&self) -> String {
+        format!("s3://{}/{}", self.inner.bucket, self.key)
+    }
+
+    async fn get(&self) -> Result<Option<Vec<u8>>, StateError> {
+        self.inner.get(&self.key).await
+    }
+
+    async fn put(&self, bytes: &[u8]) -> Result<(), StateError> {
+        self.inner
+            .put(&self.key, bytes, false)
+            .await
+            .map_err(|e| io(format!("writing {}", self.location()), sdk_text(&e)))
+    }
+
+    async fn delete(&self) -> Result<(), StateError> {
+        self.inner.delete(&self.key).await
+    }
+
+    async fn get_extra(&self, name: &str) -> Result<Option<Vec<u8>>, StateError> {
+        self.inner.get(&format!("{}.gantry-{name}", self.key)).await
+    }
+
+    async fn put_extra(&self, name: &str, bytes: Option<&[u8]>) -> Result<(), StateError> {
+        let key = format!("{}.gantry-{name}", self.key);
+        match bytes {
+            Some(b) => self.inner.put(&key, b, false).await.map_err(|e| {
+                io(
+                    format!("writing s3://{}/{key}", self.inner.bucket),
+                    sdk_text(&e),
+                )
+            }),
+            None => self.inner.delete(&key).await,
+        }
+    }
+
+    async fn lock(&self, info: &LockInfo) -> Result<String, StateError> {
+        if !self.inner.use_lockfile {
+            // As Terraform: without a lock configured, the S3 backend does not lock.
+            return Ok(info.id.clone());
+        }
+        let mut info = info.clone();
+        info.path = format!("{}/{}", self.inner.bucket, self.key);
+        let key = self.lock_key();
+        match self.inner.put(&key, &lock_json(&info), true).await {
+            Ok(()) => Ok(info.id),
+            Err(e)
+                if e.raw_response()
+                    .is_some_and(|r| matches!(r.status().as_u16(), 412 | 409)) =>
+            {
+                let current = self.inner.get(&key).await?;
+                Err(StateError::Locked(Box::new(holder(
+                    current.as_deref(),
+                    &format!("s3://{}/{key}", self.inner.bucket),
+                ))))
+            }
+            Err(e) => Err(io(
+                format!("creating the lock s3://{}/{key}", self.inner.bucket),
+                sdk_text(&e),
+            )),
+        }
+    }
+
+    async fn unlock(&self, id: &str) -> Result<(), StateError> {
+        if !self.inner.use_lockfile {
+            return Ok(());
+        }
+        let key = self.lock_key();
+        let where_ = format!("s3://{}/{key}", self.inner.bucket);
+        let Some(current) = self.inner.get(&key).await? else {
+            return Err(StateError::Unlock(format!(
+                "{where_} does not exist: the state is not locked"
+            )));
+        };
+        check_owner(&holder(Some(&current), &where_), id)?;
+        self.inner.delete(&key).await
+    }
+
+    async fn lock_info(&self) -> Result<Option<LockInfo>, StateError> {
+        let key = self.lock_key();
+        Ok(self
+            .inner
+            .get(&key)
+            .await?
+            .map(|b| holder(Some(&b), &format!("s3://{}/{key}", self.inner.bucket))))
+    }
+}
