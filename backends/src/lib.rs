@@ -5,6 +5,8 @@
 //! Each module implements `gantry_core::state::remote::{RemoteBackend, RemoteState}`; the
 //! engine adds journaling and periodic pushes on top (`gantry_plans::backend`).
 
+#[cfg(feature = "gcs")]
+pub mod gcs;
 #[cfg(feature = "http")]
 pub mod http;
 #[cfg(feature = "s3")]
@@ -19,5 +21,7 @@ pub fn register(r: &mut Registry) {
     r.register_backend("http", http::connect);
     #[cfg(feature = "s3")]
     r.register_backend("s3", s3::connect);
+    #[cfg(feature = "gcs")]
+    r.register_backend("gcs", gcs::connect);
     let _ = r;
 }

@@ -40,9 +40,23 @@ class Proxy(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def forward(self, verb):
+    def read_body(self):
+        # Go clients (Terraform's gcs backend) stream uploads with chunked encoding.
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            body = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return body
+                body += self.rfile.read(size)
+                self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        return self.rfile.read(length) if length else b""
+
+    def forward(self, verb):
+        body = self.read_body()
         path = urllib.parse.urlsplit(self.path).path
         parts = path.strip("/").split("/")
         bucket_call = len(parts) in (3, 4) and parts[:3] == ["storage", "v1", "b"]
@@ -53,7 +67,7 @@ class Proxy(BaseHTTPRequestHandler):
             except ValueError:
                 sent = {}
         conn = http.client.HTTPConnection("127.0.0.1", UPSTREAM, timeout=60)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length", "transfer-encoding")}
         conn.request(verb, self.path, body=body, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
@@ -139,6 +153,10 @@ def main():
     UPSTREAM = free_port()
     binary = wrapper._server._get_binary_path()
     proc = subprocess.Popen([str(binary), "-scheme", "http", "-host", "127.0.0.1", "-port", str(UPSTREAM),
+                             # Path-style object reads (/BUCKET/OBJECT, how Go's storage
+                             # client reads, e.g. Terraform's gcs backend) are served on the
+                             # public host: the address this proxy forwards to.
+                             "-public-host", f"127.0.0.1:{UPSTREAM}",
                              "-backend", "memory", "-log-level", "error"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             preexec_fn=die_with_parent)

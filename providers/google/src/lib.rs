@@ -8,7 +8,7 @@
 //! `google-cloud-*` crates, whose aiplatform crate alone took 8.2 GB and ~6 min to build.
 //! One file per resource type; each implements [`ResourceType`].
 
-mod auth;
+pub mod auth;
 mod bigquery_dataset;
 mod client;
 mod compute;
