@@ -9,6 +9,8 @@
 pub mod gcs;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "pg")]
+pub mod pg;
 #[cfg(feature = "s3")]
 pub mod s3;
 mod util;
@@ -23,5 +25,7 @@ pub fn register(r: &mut Registry) {
     r.register_backend("s3", s3::connect);
     #[cfg(feature = "gcs")]
     r.register_backend("gcs", gcs::connect);
+    #[cfg(feature = "pg")]
+    r.register_backend("pg", pg::connect);
     let _ = r;
 }
