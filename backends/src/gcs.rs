@@ -47,26 +47,48 @@ pub fn connect(
 impl GcsBackend {
     pub fn new(a: &BackendArgs) -> Result<GcsBackend, String> {
         let bucket = a.required("bucket")?;
-        let mut prefix = a.str("prefix").unwrap_or_default().trim_start_matches('/').to_string();
+        let mut prefix = a
+            .str("prefix")
+            .unwrap_or_default()
+            .trim_start_matches('/')
+            .to_string();
         if !prefix.is_empty() && !prefix.ends_with('/') {
             prefix.push('/');
         }
         let api = a
             .str_or_env(
                 "storage_custom_endpoint",
-                &["GOOGLE_BACKEND_STORAGE_CUSTOM_ENDPOINT", "GOOGLE_STORAGE_CUSTOM_ENDPOINT"],
+                &[
+                    "GOOGLE_BACKEND_STORAGE_CUSTOM_ENDPOINT",
+                    "GOOGLE_STORAGE_CUSTOM_ENDPOINT",
+                ],
             )
             .or_else(|| {
-                std::env::var("STORAGE_EMULATOR_HOST").ok().filter(|h| !h.is_empty()).map(|h| {
-                    let h = if h.contains("://") { h } else { format!("http://{h}") };
-                    format!("{}/storage/v1/", h.trim_end_matches('/'))
-                })
+                std::env::var("STORAGE_EMULATOR_HOST")
+                    .ok()
+                    .filter(|h| !h.is_empty())
+                    .map(|h| {
+                        let h = if h.contains("://") {
+                            h
+                        } else {
+                            format!("http://{h}")
+                        };
+                        format!("{}/storage/v1/", h.trim_end_matches('/'))
+                    })
             })
             .unwrap_or_else(|| "https://storage.googleapis.com/storage/v1/".into());
-        let api = if api.ends_with('/') { api } else { format!("{api}/") };
+        let api = if api.ends_with('/') {
+            api
+        } else {
+            format!("{api}/")
+        };
         let upload = match api.find("/storage/v1/") {
             Some(i) => format!("{}/upload/storage/v1/", &api[..i]),
-            None => return Err(format!("storage_custom_endpoint {api:?} must end in /storage/v1/")),
+            None => {
+                return Err(format!(
+                    "storage_custom_endpoint {api:?} must end in /storage/v1/"
+                ))
+            }
         };
         if a.str("kms_encryption_key").is_some() {
             return Err("kms_encryption_key is not supported by this version of gantry; use encryption_key or the bucket's default key".into());
@@ -79,7 +101,9 @@ impl GcsBackend {
                     .decode(k.trim())
                     .map_err(|e| format!("encryption_key is not base64: {e}"))?;
                 if raw.len() != 32 {
-                    return Err("encryption_key must be a 32-byte AES-256 key, base64-encoded".into());
+                    return Err(
+                        "encryption_key must be a 32-byte AES-256 key, base64-encoded".into(),
+                    );
                 }
                 Ok((
                     k.trim().to_string(),
@@ -90,7 +114,11 @@ impl GcsBackend {
         let provider_like = gantry_core::value::Value::from_json(&Json::Object(a.config.clone()));
         let auth = Auth::from_config(&provider_like).map_err(|e| e.message)?;
         let http = reqwest::Client::builder()
-            .user_agent(concat!("gantry/", env!("CARGO_PKG_VERSION"), " (gcs backend)"))
+            .user_agent(concat!(
+                "gantry/",
+                env!("CARGO_PKG_VERSION"),
+                " (gcs backend)"
+            ))
             .build()
             .map_err(|e| e.to_string())?;
         Ok(GcsBackend {
@@ -131,8 +159,16 @@ fn enc(s: &str) -> String {
 }
 
 impl Inner {
-    async fn send(&self, req: reqwest::RequestBuilder, what: &str) -> Result<reqwest::Response, StateError> {
-        let mut req = self.auth.apply(req).await.map_err(|e| io(what, e.message))?;
+    async fn send(
+        &self,
+        req: reqwest::RequestBuilder,
+        what: &str,
+    ) -> Result<reqwest::Response, StateError> {
+        let mut req = self
+            .auth
+            .apply(req)
+            .await
+            .map_err(|e| io(what, e.message))?;
         if let Some((key, sha)) = &self.csek {
             req = req
                 .header("x-goog-encryption-algorithm", "AES256")
@@ -149,7 +185,11 @@ impl Inner {
     async fn get(&self, name: &str) -> Result<Option<(Vec<u8>, i64)>, StateError> {
         let what = format!("reading gs://{}/{name}", self.bucket);
         let r = self
-            .send(self.http.get(format!("{}?alt=media", self.object_url(name))), &what)
+            .send(
+                self.http
+                    .get(format!("{}?alt=media", self.object_url(name))),
+                &what,
+            )
             .await?;
         match r.status() {
             StatusCode::OK => {
@@ -163,13 +203,21 @@ impl Inner {
                 Ok(Some((b.to_vec(), generation)))
             }
             StatusCode::NOT_FOUND => Ok(None),
-            s => Err(io(what, format!("HTTP {s}: {}", r.text().await.unwrap_or_default()))),
+            s => Err(io(
+                what,
+                format!("HTTP {s}: {}", r.text().await.unwrap_or_default()),
+            )),
         }
     }
 
     /// A multipart upload; `if_generation` makes it conditional. Returns the new object's
     /// generation, or `None` when the condition failed (412).
-    async fn put(&self, name: &str, bytes: &[u8], if_generation: Option<i64>) -> Result<Option<i64>, StateError> {
+    async fn put(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        if_generation: Option<i64>,
+    ) -> Result<Option<i64>, StateError> {
         let what = format!("writing gs://{}/{name}", self.bucket);
         let boundary = format!("gantry-{}", uuid::Uuid::new_v4().simple());
         let meta = serde_json::json!({"name": name, "contentType": "application/json"});
@@ -177,7 +225,11 @@ impl Inner {
         body.extend_from_slice(format!("--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{meta}\r\n--{boundary}\r\nContent-Type: application/json\r\n\r\n").as_bytes());
         body.extend_from_slice(bytes);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let mut url = format!("{}b/{}/o?uploadType=multipart", self.upload, enc(&self.bucket));
+        let mut url = format!(
+            "{}b/{}/o?uploadType=multipart",
+            self.upload,
+            enc(&self.bucket)
+        );
         if let Some(g) = if_generation {
             url.push_str(&format!("&ifGenerationMatch={g}"));
         }
@@ -185,7 +237,10 @@ impl Inner {
             .send(
                 self.http
                     .post(url)
-                    .header("Content-Type", format!("multipart/related; boundary={boundary}"))
+                    .header(
+                        "Content-Type",
+                        format!("multipart/related; boundary={boundary}"),
+                    )
                     .body(body),
                 &what,
             )
@@ -196,7 +251,10 @@ impl Inner {
                 Ok(Some(generation_of(&j)))
             }
             StatusCode::PRECONDITION_FAILED => Ok(None),
-            s => Err(io(what, format!("HTTP {s}: {}", r.text().await.unwrap_or_default()))),
+            s => Err(io(
+                what,
+                format!("HTTP {s}: {}", r.text().await.unwrap_or_default()),
+            )),
         }
     }
 
@@ -210,7 +268,10 @@ impl Inner {
         match r.status() {
             s if s.is_success() || s == StatusCode::NOT_FOUND => Ok(true),
             StatusCode::PRECONDITION_FAILED => Ok(false),
-            s => Err(io(what, format!("HTTP {s}: {}", r.text().await.unwrap_or_default()))),
+            s => Err(io(
+                what,
+                format!("HTTP {s}: {}", r.text().await.unwrap_or_default()),
+            )),
         }
     }
 }
@@ -249,7 +310,12 @@ impl RemoteBackend for GcsBackend {
                 return Err(io(what, format!("HTTP {}", r.status())));
             }
             let j: Json = r.json().await.map_err(|e| io(&what, e))?;
-            for o in j.get("items").and_then(Json::as_array).into_iter().flatten() {
+            for o in j
+                .get("items")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let name = o.get("name").and_then(Json::as_str).unwrap_or_default();
                 let base = name.rsplit('/').next().unwrap_or(name);
                 if let Some(ws) = base.strip_suffix(".tfstate") {
@@ -322,7 +388,11 @@ impl RemoteState for GcsState {
     async fn lock(&self, info: &LockInfo) -> Result<String, StateError> {
         let mut info = info.clone();
         info.path = self.lock_url();
-        match self.inner.put(&self.lock, &lock_json(&info), Some(0)).await? {
+        match self
+            .inner
+            .put(&self.lock, &lock_json(&info), Some(0))
+            .await?
+        {
             // Terraform's lock id for GCS is the lock object's generation.
             Some(generation) => Ok(generation.to_string()),
             None => Err(StateError::Locked(Box::new(self.holder().await?))),
@@ -340,7 +410,10 @@ impl RemoteState for GcsState {
         }
         let current = self.holder().await?;
         check_owner(&current, id)?;
-        Err(StateError::Unlock(format!("{} changed while unlocking", self.lock_url())))
+        Err(StateError::Unlock(format!(
+            "{} changed while unlocking",
+            self.lock_url()
+        )))
     }
 
     async fn lock_info(&self) -> Result<Option<LockInfo>, StateError> {

@@ -5,6 +5,8 @@
 //! Each module implements `gantry_core::state::remote::{RemoteBackend, RemoteState}`; the
 //! engine adds journaling and periodic pushes on top (`gantry_plans::backend`).
 
+#[cfg(feature = "azurerm")]
+pub mod azurerm;
 #[cfg(feature = "gcs")]
 pub mod gcs;
 #[cfg(feature = "http")]
@@ -27,5 +29,7 @@ pub fn register(r: &mut Registry) {
     r.register_backend("gcs", gcs::connect);
     #[cfg(feature = "pg")]
     r.register_backend("pg", pg::connect);
+    #[cfg(feature = "azurerm")]
+    r.register_backend("azurerm", azurerm::connect);
     let _ = r;
 }

@@ -122,7 +122,10 @@ impl RemoteBackend for PgBackend {
             .inner
             .client
             .query(
-                &format!("SELECT name FROM {}.states ORDER BY name", ident(&self.inner.schema)),
+                &format!(
+                    "SELECT name FROM {}.states ORDER BY name",
+                    ident(&self.inner.schema)
+                ),
                 &[],
             )
             .await
@@ -156,7 +159,10 @@ impl Inner {
     async fn get_row(&self, name: &str) -> Result<Option<Vec<u8>>, StateError> {
         let row = self
             .client
-            .query_opt(&format!("SELECT data FROM {} WHERE name = $1", self.table()), &[&name])
+            .query_opt(
+                &format!("SELECT data FROM {} WHERE name = $1", self.table()),
+                &[&name],
+            )
             .await
             .map_err(|e| io(format!("reading workspace {name}"), e))?;
         Ok(row
@@ -181,7 +187,10 @@ impl Inner {
 
     async fn delete_row(&self, name: &str) -> Result<(), StateError> {
         self.client
-            .execute(&format!("DELETE FROM {} WHERE name = $1", self.table()), &[&name])
+            .execute(
+                &format!("DELETE FROM {} WHERE name = $1", self.table()),
+                &[&name],
+            )
             .await
             .map(|_| ())
             .map_err(|e| io(format!("deleting workspace {name}"), e))
@@ -203,16 +212,26 @@ impl Inner {
             .ok()
             .flatten();
         let (app, addr, since) = row
-            .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1), r.get::<_, String>(2)))
+            .map(|r| {
+                (
+                    r.get::<_, String>(0),
+                    r.get::<_, String>(1),
+                    r.get::<_, String>(2),
+                )
+            })
             .unwrap_or_default();
         // gantry's sessions are named "gantry-lock <id> <operation> <who>".
         let mut parts = app.splitn(4, ' ');
         let (id, op, who) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some("gantry-lock"), Some(id), Some(op), Some(who)) => (id.to_string(), op.to_string(), who.to_string()),
+            (Some("gantry-lock"), Some(id), Some(op), Some(who)) => {
+                (id.to_string(), op.to_string(), who.to_string())
+            }
             _ => (
                 String::new(),
                 String::new(),
-                format!("a PostgreSQL session from {addr} (application {app:?}; Terraform names none)"),
+                format!(
+                    "a PostgreSQL session from {addr} (application {app:?}; Terraform names none)"
+                ),
             ),
         };
         LockInfo {
@@ -222,7 +241,10 @@ impl Inner {
             who,
             version: String::new(),
             created: since,
-            path: format!("{}.states, workspace {workspace} (advisory lock {key})", self.schema),
+            path: format!(
+                "{}.states, workspace {workspace} (advisory lock {key})",
+                self.schema
+            ),
         }
     }
 }
@@ -230,7 +252,10 @@ impl Inner {
 #[async_trait]
 impl RemoteState for PgState {
     fn location(&self) -> String {
-        format!("pg: {}.states, workspace {:?}", self.inner.schema, self.name)
+        format!(
+            "pg: {}.states, workspace {:?}",
+            self.inner.schema, self.name
+        )
     }
 
     async fn get(&self) -> Result<Option<Vec<u8>>, StateError> {
@@ -246,7 +271,9 @@ impl RemoteState for PgState {
     }
 
     async fn get_extra(&self, name: &str) -> Result<Option<Vec<u8>>, StateError> {
-        self.inner.get_row(&format!("{}.gantry-{name}", self.name)).await
+        self.inner
+            .get_row(&format!("{}.gantry-{name}", self.name))
+            .await
     }
 
     async fn put_extra(&self, name: &str, bytes: Option<&[u8]>) -> Result<(), StateError> {
@@ -258,7 +285,12 @@ impl RemoteState for PgState {
     }
 
     async fn lock(&self, info: &LockInfo) -> Result<String, StateError> {
-        let app = format!("gantry-lock {} {} {}", info.id, info.operation, info.who.replace(' ', "_"));
+        let app = format!(
+            "gantry-lock {} {} {}",
+            info.id,
+            info.operation,
+            info.who.replace(' ', "_")
+        );
         let s = session(&self.inner.conn_str, &app)
             .await
             .map_err(StateError::Io)?;
@@ -274,9 +306,15 @@ impl RemoteState for PgState {
         let key = match row {
             None => {
                 // A workspace being created: Terraform's creation lock.
-                let got: bool = s.query_one("SELECT pg_try_advisory_lock(-1)", &[]).await.map_err(q)?.get(0);
+                let got: bool = s
+                    .query_one("SELECT pg_try_advisory_lock(-1)", &[])
+                    .await
+                    .map_err(q)?
+                    .get(0);
                 if !got {
-                    return Err(StateError::Locked(Box::new(self.inner.holder(-1, &self.name).await)));
+                    return Err(StateError::Locked(Box::new(
+                        self.inner.holder(-1, &self.name).await,
+                    )));
                 }
                 -1
             }
@@ -286,11 +324,15 @@ impl RemoteState for PgState {
                     if did_create {
                         let _ = s.execute("SELECT pg_advisory_unlock(-1)", &[]).await;
                     }
-                    return Err(StateError::Locked(Box::new(self.inner.holder(id, &self.name).await)));
+                    return Err(StateError::Locked(Box::new(
+                        self.inner.holder(id, &self.name).await,
+                    )));
                 }
                 if !did_create {
                     let _ = s.execute("SELECT pg_advisory_unlock($1)", &[&id]).await;
-                    return Err(StateError::Locked(Box::new(self.inner.holder(-1, &self.name).await)));
+                    return Err(StateError::Locked(Box::new(
+                        self.inner.holder(-1, &self.name).await,
+                    )));
                 }
                 let _ = s.execute("SELECT pg_advisory_unlock(-1)", &[]).await;
                 id
@@ -305,7 +347,12 @@ impl RemoteState for PgState {
     }
 
     async fn unlock(&self, id: &str) -> Result<(), StateError> {
-        let held = self.inner.held.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+        let held = self
+            .inner
+            .held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
         match held {
             Some((s, key)) => {
                 let _ = s.execute("SELECT pg_advisory_unlock($1)", &[&key]).await;

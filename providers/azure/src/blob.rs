@@ -25,7 +25,9 @@ pub struct Account {
 }
 
 pub struct Response {
+    pub status: u16,
     pub headers: BTreeMap<String, String>,
+    pub body: Vec<u8>,
 }
 
 impl Account {
@@ -85,6 +87,23 @@ impl Account {
         })
     }
 
+    /// An account reached with its key directly (the azurerm state backend's `access_key`):
+    /// `endpoint` is the blob endpoint, `key` the base64 account key.
+    pub fn with_key(name: &str, endpoint: &str, key: &str) -> Result<Account, String> {
+        let mut endpoint = endpoint.to_string();
+        if !endpoint.ends_with('/') {
+            endpoint.push('/');
+        }
+        Ok(Account {
+            name: name.to_string(),
+            endpoint,
+            key: base64::engine::general_purpose::STANDARD
+                .decode(key.trim())
+                .map_err(|e| format!("the storage account key is not base64: {e}"))?,
+            http: reqwest::Client::new(),
+        })
+    }
+
     /// The account name the service sees in a path-style endpoint (`http://host/devstoreaccount1/`).
     fn path_account(&self) -> Option<String> {
         let after_host = self.endpoint.split("://").nth(1)?.split_once('/')?.1;
@@ -106,6 +125,7 @@ impl Account {
         headers: &[(String, String)],
         body: Vec<u8>,
     ) -> ProviderResult<Response> {
+        let method_needs_length = matches!(method, Method::PUT | Method::POST);
         let date = httpdate();
         let mut all: Vec<(String, String)> = headers.to_vec();
         all.push(("x-ms-date".into(), date));
@@ -182,6 +202,10 @@ impl Account {
         for (k, v) in &all {
             req = req.header(k.as_str(), v.as_str());
         }
+        if body.is_empty() && method_needs_length {
+            // An empty PUT still states its length; the service refuses it otherwise.
+            req = req.header("Content-Length", "0");
+        }
         let resp = req.body(body).send().await.map_err(|e| {
             ProviderError::new(
                 ErrorKind::Transient,
@@ -220,7 +244,11 @@ impl Account {
             )
             .with_code(code));
         }
-        Ok(Response { headers })
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
     }
 }
 

@@ -11,7 +11,7 @@
 mod application_insights;
 mod arm_resource;
 mod auth;
-mod blob;
+pub mod blob;
 mod client;
 mod cognitive_account;
 mod cognitive_deployment;
