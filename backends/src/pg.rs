@@ -5,9 +5,10 @@
 //! `-1` while a workspace is being created, so Terraform and gantry exclude each other.
 //!
 //! An advisory lock lives as long as the session that took it, so each held lock keeps its
-//! own connection open (a process that dies releases its lock with its connection). That
-//! session's `application_name` names the holder (operation, who, lock id); a refused
-//! caller reads it from `pg_stat_activity` to say who holds the lock.
+//! own connection open (a process that dies releases its lock with its connection). The
+//! holder's lock info goes in `<schema_name>.gantry_locks` keyed by that session's pid; a
+//! refused caller finds the pid holding the advisory lock in `pg_locks` and reads the info
+//! (Terraform records none: its sessions are described from `pg_stat_activity`).
 
 use crate::util::io;
 use async_trait::async_trait;
@@ -92,6 +93,12 @@ impl PgBackend {
                 .await
                 .map_err(|e| format!("creating {schema}.states: {e}"))?;
         }
+        client
+            .batch_execute(&format!(
+                "CREATE TABLE IF NOT EXISTS {s}.gantry_locks (id text PRIMARY KEY, pid integer NOT NULL, info text NOT NULL)"
+            ))
+            .await
+            .map_err(|e| format!("creating {schema}.gantry_locks: {e}"))?;
         if !skip("skip_index_creation") {
             client
                 .batch_execute(&format!(
@@ -196,55 +203,45 @@ impl Inner {
             .map_err(|e| io(format!("deleting workspace {name}"), e))
     }
 
-    /// Who holds advisory lock `key`, from the holding session's `application_name`.
+    /// Who holds advisory lock `key`: gantry's lock info for the holding session, or what
+    /// PostgreSQL knows about that session.
     async fn holder(&self, key: i64, workspace: &str) -> LockInfo {
         let row = self
             .client
             .query_opt(
-                "SELECT a.application_name, coalesce(host(a.client_addr), 'local'), a.backend_start::text
-                   FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                  WHERE l.locktype = 'advisory' AND l.granted
-                    AND ((l.classid::bigint << 32) | l.objid::bigint) = $1
-                  LIMIT 1",
+                &format!(
+                    "SELECT g.info, a.application_name, coalesce(host(a.client_addr), 'local'), a.backend_start::text
+                       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                       LEFT JOIN {}.gantry_locks g ON g.pid = l.pid
+                      WHERE l.locktype = 'advisory' AND l.granted
+                        AND ((l.classid::bigint << 32) | l.objid::bigint) = $1
+                      LIMIT 1",
+                    ident(&self.schema)
+                ),
                 &[&key],
             )
             .await
             .ok()
             .flatten();
-        let (app, addr, since) = row
-            .map(|r| {
-                (
-                    r.get::<_, String>(0),
-                    r.get::<_, String>(1),
-                    r.get::<_, String>(2),
-                )
-            })
-            .unwrap_or_default();
-        // gantry's sessions are named "gantry-lock <id> <operation> <who>".
-        let mut parts = app.splitn(4, ' ');
-        let (id, op, who) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some("gantry-lock"), Some(id), Some(op), Some(who)) => {
-                (id.to_string(), op.to_string(), who.to_string())
-            }
-            _ => (
-                String::new(),
-                String::new(),
-                format!(
-                    "a PostgreSQL session from {addr} (application {app:?}; Terraform names none)"
-                ),
-            ),
+        let path = format!("{}.states, workspace {workspace} (advisory lock {key})", self.schema);
+        let Some(r) = row else {
+            return crate::util::holder(None, &path);
         };
+        if let Some(info) = r.get::<_, Option<String>>(0) {
+            if let Ok(mut i) = serde_json::from_str::<LockInfo>(&info) {
+                i.path = path;
+                return i;
+            }
+        }
+        let (app, addr, since): (String, String, String) = (r.get(1), r.get(2), r.get(3));
         LockInfo {
-            id,
-            operation: op,
+            id: String::new(),
+            operation: String::new(),
             info: String::new(),
-            who,
+            who: format!("a PostgreSQL session from {addr} (application {app:?}; Terraform records no lock info)"),
             version: String::new(),
             created: since,
-            path: format!(
-                "{}.states, workspace {workspace} (advisory lock {key})",
-                self.schema
-            ),
+            path,
         }
     }
 }
@@ -338,6 +335,21 @@ impl RemoteState for PgState {
                 id
             }
         };
+        // The holder's info, for whoever is refused (rows of dead sessions with this pid
+        // are stale: replaced).
+        let mut recorded = info.clone();
+        recorded.path = self.location();
+        let json = serde_json::to_string(&recorded).unwrap_or_default();
+        s.execute(
+            &format!(
+                "WITH gone AS (DELETE FROM {g} WHERE pid = pg_backend_pid() OR id = $1)
+                 INSERT INTO {g} (id, pid, info) VALUES ($1, pg_backend_pid(), $2)",
+                g = format!("{}.gantry_locks", ident(&self.inner.schema))
+            ),
+            &[&info.id, &json],
+        )
+        .await
+        .map_err(q)?;
         self.inner
             .held
             .lock()
@@ -355,20 +367,29 @@ impl RemoteState for PgState {
             .remove(id);
         match held {
             Some((s, key)) => {
+                let _ = s
+                    .execute(
+                        &format!("DELETE FROM {}.gantry_locks WHERE id = $1", ident(&self.inner.schema)),
+                        &[&id],
+                    )
+                    .await;
                 let _ = s.execute("SELECT pg_advisory_unlock($1)", &[&key]).await;
                 // Dropping the session ends it, which releases anything it still holds.
                 drop(s);
                 Ok(())
             }
             None => {
-                // Another process's lock: it is bound to that process's session; end the
-                // session whose application_name carries this id (Terraform cannot do this).
+                // Another process's lock: it is bound to that process's session; end that
+                // session (found by the lock id gantry recorded; Terraform cannot do this).
                 let n = self
                     .inner
                     .client
                     .execute(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE $1",
-                        &[&format!("gantry-lock {id} %")],
+                        &format!(
+                            "SELECT pg_terminate_backend(pid) FROM {}.gantry_locks WHERE id = $1 AND pid IN (SELECT pid FROM pg_stat_activity)",
+                            ident(&self.inner.schema)
+                        ),
+                        &[&id],
                     )
                     .await
                     .map_err(|e| StateError::Unlock(format!("ending the lock's session: {e}")))?;

@@ -164,6 +164,8 @@ pub mod azure;
 pub mod google;
 pub mod moto;
 #[allow(dead_code)]
+pub mod stores;
+#[allow(dead_code)]
 pub mod registry;
 
 impl Dir {

@@ -27,6 +27,16 @@ use std::time::{Duration, Instant};
 /// How often completed work is pushed while an apply runs (Terraform pushes every 20 s).
 pub const PUSH_INTERVAL: Duration = Duration::from_secs(5);
 
+/// [`PUSH_INTERVAL`], or `GANTRY_STATE_PUSH_SECONDS` (tests and very large states).
+fn push_interval() -> Duration {
+    std::env::var("GANTRY_STATE_PUSH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(PUSH_INTERVAL)
+}
+
 /// The runtime remote calls run on, separate from the caller's (which may be blocked
 /// waiting for them).
 fn runtime() -> &'static tokio::runtime::Runtime {
@@ -142,7 +152,7 @@ impl RemoteStore {
                 cursor: Mutex::new(Cursor::default()),
                 stats: PushStats::default(),
             }),
-            push_interval: PUSH_INTERVAL,
+            push_interval: push_interval(),
         }
     }
 
