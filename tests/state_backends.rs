@@ -57,7 +57,9 @@ impl Background {
                     if n == 0 {
                         break;
                     }
-                    out.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+                    out.lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buf[..n]));
                 }
             });
         }
@@ -72,7 +74,11 @@ impl Background {
     fn wait_for(&self, needle: &str, times: usize) {
         let deadline = Instant::now() + Duration::from_secs(300);
         while self.text().matches(needle).count() < times {
-            assert!(Instant::now() < deadline, "timed out waiting for {needle:?} in:\n{}", self.text());
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {needle:?} in:\n{}",
+                self.text()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -105,35 +111,82 @@ fn a_second_apply_is_refused_naming_the_holder_or_waits_for_it() {
         let d = Dir::new();
         d.write(
             "main.tf",
-            &config(&stores, kind, &format!("lock-{kind}"), "resource \"terraform_data\" \"a\" {\n  count = 2\n  input = count.index\n}\n"),
+            &config(
+                &stores,
+                kind,
+                &format!("lock-{kind}"),
+                "resource \"terraform_data\" \"a\" {\n  count = 2\n  input = count.index\n}\n",
+            ),
         );
         init(&d, &stores);
         let mut first = Background::start(&d, &stores, &["apply", "-input=true"], &[]);
         first.wait_for("Enter a value", 1);
         let second = run(&d, &stores, &["apply", "-auto-approve"]);
-        assert_eq!(second.code, 1, "{kind}: the second apply must be refused: {}", second.all());
-        assert!(second.stderr.contains("Error acquiring the state lock"), "{kind}: {}", second.all());
-        assert!(second.stderr.contains("OperationTypeApply"), "{kind}: the refusal names the holder's operation: {}", second.stderr);
-        assert!(second.stderr.contains(&format!("Who:       {}", whoami())), "{kind}: the refusal names who holds it: {}", second.stderr);
+        assert_eq!(
+            second.code,
+            1,
+            "{kind}: the second apply must be refused: {}",
+            second.all()
+        );
+        assert!(
+            second.stderr.contains("Error acquiring the state lock"),
+            "{kind}: {}",
+            second.all()
+        );
+        assert!(
+            second.stderr.contains("OperationTypeApply"),
+            "{kind}: the refusal names the holder's operation: {}",
+            second.stderr
+        );
+        assert!(
+            second.stderr.contains(&format!("Who:       {}", whoami())),
+            "{kind}: the refusal names who holds it: {}",
+            second.stderr
+        );
         // With -lock-timeout the third waits for the first, then runs.
-        let third = Background::start(&d, &stores, &["apply", "-auto-approve", "-lock-timeout=300s"], &[]);
+        let third = Background::start(
+            &d,
+            &stores,
+            &["apply", "-auto-approve", "-lock-timeout=300s"],
+            &[],
+        );
         std::thread::sleep(Duration::from_millis(1500));
         first.answer("yes");
         let (code, out) = first.finish();
         assert_eq!(code, 0, "{kind}: {out}");
-        assert!(out.contains("Apply complete! Resources: 2 added"), "{kind}: {out}");
+        assert!(
+            out.contains("Apply complete! Resources: 2 added"),
+            "{kind}: {out}"
+        );
         let (code, out) = third.finish();
-        assert_eq!(code, 0, "{kind}: the waiting apply runs once the lock is free: {out}");
-        assert!(out.contains("No changes"), "{kind}: it sees the first apply's state: {out}");
-        assert_eq!(run(&d, &stores, &["state", "list"]).stdout.lines().count(), 2, "{kind}");
+        assert_eq!(
+            code, 0,
+            "{kind}: the waiting apply runs once the lock is free: {out}"
+        );
+        assert!(
+            out.contains("No changes"),
+            "{kind}: it sees the first apply's state: {out}"
+        );
+        assert_eq!(
+            run(&d, &stores, &["state", "list"]).stdout.lines().count(),
+            2,
+            "{kind}"
+        );
     }
 }
 
 fn whoami() -> String {
-    let user = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| {
-        String::from_utf8_lossy(&Command::new("id").arg("-un").output().unwrap().stdout).trim().to_string()
-    });
-    let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "localhost".into());
+    let user = std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| {
+            String::from_utf8_lossy(&Command::new("id").arg("-un").output().unwrap().stdout)
+                .trim()
+                .to_string()
+        });
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into());
     format!("{user}@{host}")
 }
 
@@ -146,7 +199,12 @@ fn ids(d: &Dir, stores: &Stores) -> std::collections::BTreeMap<String, String> {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|r| (r["address"].as_str().unwrap().to_string(), r["values"]["id"].as_str().unwrap().to_string()))
+        .map(|r| {
+            (
+                r["address"].as_str().unwrap().to_string(),
+                r["values"]["id"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -162,43 +220,79 @@ fn kill_9_mid_apply_loses_and_repeats_nothing() {
         );
         init(&d, &stores);
         // Pushes every 100 ms, so the store also holds part of the run when it dies.
-        let mut apply = Background::start(&d, &stores, &["apply", "-auto-approve", "-parallelism=2"], &[("GANTRY_STATE_PUSH_SECONDS", "0.1")]);
+        let mut apply = Background::start(
+            &d,
+            &stores,
+            &["apply", "-auto-approve", "-parallelism=2"],
+            &[("GANTRY_STATE_PUSH_SECONDS", "0.1")],
+        );
         apply.wait_for(": Creation complete", 150);
         apply.child.kill().unwrap();
         let (_, out) = apply.finish();
         let completed: Vec<String> = out
             .lines()
-            .filter_map(|l| l.split(": Creation complete").next().filter(|_| l.contains(": Creation complete")))
+            .filter_map(|l| {
+                l.split(": Creation complete")
+                    .next()
+                    .filter(|_| l.contains(": Creation complete"))
+            })
             .map(String::from)
             .collect();
-        assert!(completed.len() >= 150 && completed.len() < N, "{kind}: killed mid-apply after {}", completed.len());
+        assert!(
+            completed.len() >= 150 && completed.len() < N,
+            "{kind}: killed mid-apply after {}",
+            completed.len()
+        );
         // The dead run's lock stays in the store (PostgreSQL drops it with the session).
         let plan = run(&d, &stores, &["plan"]);
         if kind == "pg" {
             assert_eq!(plan.code, 0, "{kind}: {}", plan.all());
         } else {
-            assert_eq!(plan.code, 1, "{kind}: the dead holder's lock is still there: {}", plan.all());
+            assert_eq!(
+                plan.code,
+                1,
+                "{kind}: the dead holder's lock is still there: {}",
+                plan.all()
+            );
             let id = lock_id(&plan.stderr);
             let r = run(&d, &stores, &["force-unlock", "-force", &id]);
             assert_eq!(r.code, 0, "{kind}: force-unlock {id}: {}", r.all());
         }
         let before = ids(&d, &stores);
         for a in &completed {
-            assert!(before.contains_key(a), "{kind}: {a} was reported complete but is not in state");
+            assert!(
+                before.contains_key(a),
+                "{kind}: {a} was reported complete but is not in state"
+            );
         }
         let r = run(&d, &stores, &["apply", "-auto-approve"]);
         assert_eq!(r.code, 0, "{kind}: {}", r.all());
-        assert!(r.all().contains(&format!("Apply complete! Resources: {} added", N - before.len())), "{kind}: only what is missing is created: {}", r.all());
+        assert!(
+            r.all().contains(&format!(
+                "Apply complete! Resources: {} added",
+                N - before.len()
+            )),
+            "{kind}: only what is missing is created: {}",
+            r.all()
+        );
         let after = ids(&d, &stores);
         assert_eq!(after.len(), N, "{kind}");
         for (a, id) in &before {
-            assert_eq!(after.get(a), Some(id), "{kind}: {a} was kept, not created again");
+            assert_eq!(
+                after.get(a),
+                Some(id),
+                "{kind}: {a} was kept, not created again"
+            );
         }
         // Everything reached the store: a fresh checkout (no local journal) sees it all.
         let other = Dir::new();
         other.write("main.tf", &d.read("main.tf"));
         init(&other, &stores);
-        assert_eq!(ids(&other, &stores), after, "{kind}: the store holds the final state");
+        assert_eq!(
+            ids(&other, &stores),
+            after,
+            "{kind}: the store holds the final state"
+        );
     }
 }
 
@@ -210,7 +304,11 @@ fn pulled(d: &Dir, stores: &Stores, workspace: &str) -> (serde_json::Value, Stri
     let r = d.gantry_env(&["state", "pull"], &env);
     assert_eq!(r.code, 0, "{}", r.all());
     let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    (j["resources"].clone(), j["lineage"].as_str().unwrap().to_string(), j["serial"].as_u64().unwrap())
+    (
+        j["resources"].clone(),
+        j["lineage"].as_str().unwrap().to_string(),
+        j["serial"].as_u64().unwrap(),
+    )
 }
 
 #[test]
@@ -224,26 +322,55 @@ fn state_migrates_local_s3_gcs_azurerm_pg_local_with_workspaces() {
     assert_eq!(run(&d, &stores, &["workspace", "new", "dev"]).code, 0);
     let r = run(&d, &stores, &["apply", "-auto-approve"]);
     assert!(r.stdout.contains("ws = \"dev\""), "{}", r.all());
-    assert_eq!(run(&d, &stores, &["workspace", "select", "default"]).code, 0);
+    assert_eq!(
+        run(&d, &stores, &["workspace", "select", "default"]).code,
+        0
+    );
     let mut last = [pulled(&d, &stores, "default"), pulled(&d, &stores, "dev")];
     for kind in ["s3", "gcs", "azurerm", "pg", "local"] {
         d.write("main.tf", &config(&stores, kind, "migrate", body));
         let plan = run(&d, &stores, &["plan"]);
-        assert_eq!(plan.code, 1, "{kind}: a changed backend needs init first: {}", plan.all());
-        assert!(plan.stderr.contains("Backend initialization required"), "{}", plan.stderr);
-        let r = run(&d, &stores, &["init", "-migrate-state", "-force-copy", "-input=false"]);
+        assert_eq!(
+            plan.code,
+            1,
+            "{kind}: a changed backend needs init first: {}",
+            plan.all()
+        );
+        assert!(
+            plan.stderr.contains("Backend initialization required"),
+            "{}",
+            plan.stderr
+        );
+        let r = run(
+            &d,
+            &stores,
+            &["init", "-migrate-state", "-force-copy", "-input=false"],
+        );
         assert_eq!(r.code, 0, "migrating to {kind}: {}", r.all());
         let names = run(&d, &stores, &["workspace", "list"]).stdout;
-        assert!(names.contains("default") && names.contains("dev"), "{kind}: {names}");
+        assert!(
+            names.contains("default") && names.contains("dev"),
+            "{kind}: {names}"
+        );
         for (i, ws) in ["default", "dev"].into_iter().enumerate() {
             let now = pulled(&d, &stores, ws);
             assert_eq!(now.0, last[i].0, "{kind}/{ws}: same objects");
             assert_eq!(now.1, last[i].1, "{kind}/{ws}: lineage kept");
-            assert!(now.2 > last[i].2, "{kind}/{ws}: serial {} must exceed {}", now.2, last[i].2);
+            assert!(
+                now.2 > last[i].2,
+                "{kind}/{ws}: serial {} must exceed {}",
+                now.2,
+                last[i].2
+            );
             last[i] = now;
         }
         let r = run(&d, &stores, &["plan", "-detailed-exitcode"]);
-        assert_eq!(r.code, 0, "{kind}: nothing to change after migration: {}", r.all());
+        assert_eq!(
+            r.code,
+            0,
+            "{kind}: nothing to change after migration: {}",
+            r.all()
+        );
     }
 }
 
@@ -252,7 +379,15 @@ fn workspaces_live_where_terraform_puts_them() {
     let stores = Stores::start();
     for kind in ["s3", "gcs", "azurerm", "pg"] {
         let d = Dir::new();
-        d.write("main.tf", &config(&stores, kind, &format!("ws-{kind}"), "output \"ws\" { value = terraform.workspace }\n"));
+        d.write(
+            "main.tf",
+            &config(
+                &stores,
+                kind,
+                &format!("ws-{kind}"),
+                "output \"ws\" { value = terraform.workspace }\n",
+            ),
+        );
         init(&d, &stores);
         assert_eq!(run(&d, &stores, &["apply", "-auto-approve"]).code, 0);
         let r = run(&d, &stores, &["workspace", "new", "staging"]);
@@ -273,7 +408,10 @@ fn workspaces_live_where_terraform_puts_them() {
         let r = terraform_env(t.path(), &["output", "-raw", "ws"], &tenv);
         assert_eq!(r.stdout.trim(), "staging", "{kind}: {}", r.all());
         // Deleting a workspace removes it from the store.
-        assert_eq!(run(&d, &stores, &["workspace", "select", "default"]).code, 0);
+        assert_eq!(
+            run(&d, &stores, &["workspace", "select", "default"]).code,
+            0
+        );
         let r = run(&d, &stores, &["workspace", "delete", "staging"]);
         assert_eq!(r.code, 0, "{kind}: {}", r.all());
         let r = terraform_env(t.path(), &["workspace", "list", "-no-color"], &env);
@@ -287,7 +425,9 @@ fn terraform_and_gantry_share_state_and_locks() {
     for kind in ["s3", "gcs", "azurerm", "pg"] {
         let g = Dir::new();
         let t = Dir::new();
-        let body = |n: usize| config(&stores, kind, &format!("interop-{kind}"), &format!("resource \"terraform_data\" \"a\" {{\n  count = {n}\n  input = \"v${{count.index}}\"\n}}\n"));
+        let body = |n: usize| {
+            config(&stores, kind, &format!("interop-{kind}"), &format!("resource \"terraform_data\" \"a\" {{\n  count = {n}\n  input = \"v${{count.index}}\"\n}}\n"))
+        };
         t.write("main.tf", &body(3));
         g.write("main.tf", &body(3));
         let env = stores.env();
@@ -297,13 +437,23 @@ fn terraform_and_gantry_share_state_and_locks() {
         assert_eq!(r.code, 0, "{kind}: {}", r.all());
         init(&g, &stores);
         let r = run(&g, &stores, &["plan", "-detailed-exitcode"]);
-        assert_eq!(r.code, 0, "{kind}: gantry plans no changes over Terraform's state: {}", r.all());
+        assert_eq!(
+            r.code,
+            0,
+            "{kind}: gantry plans no changes over Terraform's state: {}",
+            r.all()
+        );
         // gantry changes it; Terraform then plans no changes.
         g.write("main.tf", &body(4));
         t.write("main.tf", &body(4));
         assert_eq!(run(&g, &stores, &["apply", "-auto-approve"]).code, 0);
         let r = terraform_env(t.path(), &["plan", "-detailed-exitcode", "-no-color"], &env);
-        assert_eq!(r.code, 0, "{kind}: Terraform plans no changes over gantry's state: {}", r.all());
+        assert_eq!(
+            r.code,
+            0,
+            "{kind}: Terraform plans no changes over gantry's state: {}",
+            r.all()
+        );
         // gantry holds the lock: Terraform is refused.
         g.write("main.tf", &body(5));
         t.write("main.tf", &body(5));
@@ -311,7 +461,11 @@ fn terraform_and_gantry_share_state_and_locks() {
         held.wait_for("Enter a value", 1);
         let r = terraform_env(t.path(), &["plan", "-no-color"], &env);
         assert_eq!(r.code, 1, "{kind}: {}", r.all());
-        assert!(r.all().contains("Error acquiring the state lock"), "{kind}: {}", r.all());
+        assert!(
+            r.all().contains("Error acquiring the state lock"),
+            "{kind}: {}",
+            r.all()
+        );
         held.answer("no");
         held.finish();
         // Terraform holds the lock: gantry is refused, naming Terraform's lock.
@@ -335,10 +489,89 @@ fn terraform_and_gantry_share_state_and_locks() {
         }
         let r = run(&g, &stores, &["plan"]);
         assert_eq!(r.code, 1, "{kind}: {}", r.all());
-        assert!(r.stderr.contains("Error acquiring the state lock"), "{kind}: {}", r.all());
+        assert!(
+            r.stderr.contains("Error acquiring the state lock"),
+            "{kind}: {}",
+            r.all()
+        );
         writeln!(tf.stdin.take().unwrap(), "no").unwrap();
         let _ = tf.wait();
         let r = run(&g, &stores, &["apply", "-auto-approve"]);
         assert_eq!(r.code, 0, "{kind}: the lock is free again: {}", r.all());
     }
+}
+
+#[test]
+fn a_run_killed_on_one_machine_is_reconciled_on_another_through_the_store() {
+    let stores = Stores::start();
+    let body = "resource \"aws_instance\" \"gpu\" {\n  count = 40\n  ami = \"ami-760aaa0f\"\n  instance_type = \"g5.xlarge\"\n  tags = { Name = \"handover-${count.index}\" }\n}\n";
+    let moto_url = stores.moto.url();
+    let aws = [("AWS_ENDPOINT_URL", moto_url.as_str())];
+    let first = Dir::new();
+    first.write("main.tf", &config(&stores, "s3", "handover", &body));
+    init(&first, &stores);
+    // Completed work is pushed every second; each create's intent reaches the store before
+    // its RunInstances call.
+    let mut apply = Background::start(
+        &first,
+        &stores,
+        &["apply", "-auto-approve", "-parallelism=4"],
+        &[("GANTRY_STATE_PUSH_SECONDS", "1"), aws[0]],
+    );
+    apply.wait_for(": Creation complete", 12);
+    apply.child.kill().unwrap();
+    let (_, out) = apply.finish();
+    let done = out.matches(": Creation complete").count();
+    assert!(done < 40, "killed mid-apply ({done} done)");
+    // Another machine: same configuration, no local journal.
+    let second = Dir::new();
+    second.write("main.tf", &first.read("main.tf"));
+    init(&second, &stores);
+    let with_aws = |d: &Dir, args: &[&str]| {
+        let env = stores.env();
+        let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        env.extend(aws);
+        d.gantry_env(args, &env)
+    };
+    let plan = with_aws(&second, &["plan"]);
+    assert_eq!(
+        plan.code,
+        1,
+        "the dead run's lock is still held: {}",
+        plan.all()
+    );
+    let id = lock_id(&plan.stderr);
+    assert_eq!(
+        run(&second, &stores, &["force-unlock", "-force", &id]).code,
+        0
+    );
+    let r = with_aws(&second, &["apply", "-auto-approve", "-parallelism=4"]);
+    assert!(
+        r.all().contains("Reconciled"),
+        "the intents left in the store were reconciled: {}",
+        r.all()
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    let live = stores.moto.live("handover-");
+    let unique: std::collections::BTreeSet<String> = live.instances.iter().cloned().collect();
+    assert_eq!(
+        unique.len(),
+        live.instances.len(),
+        "an instance id appears twice"
+    );
+    assert_eq!(
+        live.instances.len(),
+        40,
+        "every instance made exactly once: {:?}",
+        live.instances
+    );
+    let shown = with_aws(&second, &["show", "-json"]);
+    let j: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
+    let in_state: std::collections::BTreeSet<String> = j["values"]["root_module"]["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| r["values"]["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(in_state, unique, "state holds exactly the live instances");
 }

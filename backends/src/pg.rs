@@ -223,7 +223,10 @@ impl Inner {
             .await
             .ok()
             .flatten();
-        let path = format!("{}.states, workspace {workspace} (advisory lock {key})", self.schema);
+        let path = format!(
+            "{}.states, workspace {workspace} (advisory lock {key})",
+            self.schema
+        );
         let Some(r) = row else {
             return crate::util::holder(None, &path);
         };
@@ -369,7 +372,10 @@ impl RemoteState for PgState {
             Some((s, key)) => {
                 let _ = s
                     .execute(
-                        &format!("DELETE FROM {}.gantry_locks WHERE id = $1", ident(&self.inner.schema)),
+                        &format!(
+                            "DELETE FROM {}.gantry_locks WHERE id = $1",
+                            ident(&self.inner.schema)
+                        ),
                         &[&id],
                     )
                     .await;

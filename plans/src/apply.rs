@@ -73,6 +73,9 @@ pub struct ApplyOutcome {
     pub skipped: usize,
     /// Completed resource operations.
     pub applied: Summary,
+    /// Creates whose idempotency tokens stay until the state reaches a remote store
+    /// (see `crate::settle`); empty with local state.
+    pub settles: Vec<crate::settle::DeferredSettle>,
 }
 
 #[derive(Clone, Debug)]
@@ -103,6 +106,8 @@ struct Ctx<'a> {
     outputs: Mutex<BTreeMap<String, OutputValue>>,
     applied: Mutex<Summary>,
     observer: &'a dyn ApplyObserver,
+    /// Settles held back until the state reaches a remote store (`crate::settle`).
+    deferred: Option<Mutex<Vec<crate::settle::DeferredSettle>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -125,6 +130,7 @@ pub async fn apply(
             failures: vec![],
             skipped: 0,
             applied: Summary::default(),
+            settles: Vec::new(),
         });
     }
 
@@ -173,6 +179,7 @@ pub async fn apply(
         each: Mutex::new(HashMap::new()),
         values: Mutex::new(values),
         state: Mutex::new(state),
+        deferred: sink.defers_settle().then(|| Mutex::new(Vec::new())),
         journal: GroupCommit::start(sink),
         outputs: Mutex::new(outputs),
         applied: Mutex::new(Summary::default()),
@@ -259,11 +266,16 @@ pub async fn apply(
         .into());
     }
     let applied = ctx.applied.into_inner().unwrap_or_else(|e| e.into_inner());
+    let settles = ctx
+        .deferred
+        .map(|d| d.into_inner().unwrap_or_else(|e| e.into_inner()))
+        .unwrap_or_default();
     Ok(ApplyOutcome {
         state,
         failures,
         skipped,
         applied,
+        settles,
     })
 }
 
@@ -881,7 +893,15 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
     };
     let inst = instance_of(new_value.clone(), std::mem::take(&mut *lock(&private)));
     record(ctx, JournalEntry::set(addr, &inst)).await?;
-    if let Some(token) = created_with {
+    if let (Some(token), Some(deferred)) = (&created_with, &ctx.deferred) {
+        lock(deferred).push(crate::settle::DeferredSettle {
+            addr: addr.to_string(),
+            provider: provider.clone(),
+            type_name: type_name.to_string(),
+            value: new_value.unmark_deep().0,
+            token: token.clone(),
+        });
+    } else if let Some(token) = created_with {
         // The object is recorded: what only its recovery needed can go. Best effort — a
         // leftover token harms nothing.
         let addr_text = addr.to_string();

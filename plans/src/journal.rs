@@ -84,6 +84,12 @@ impl Drop for GroupCommit {
 /// Where completed operations go: the in-memory state and the journal.
 pub trait StateSink: Send + 'static {
     fn record(&mut self, entries: &[JournalEntry]) -> std::io::Result<()>;
+
+    /// Whether a recorded create is durable only once the caller writes the final snapshot
+    /// (remote state): then idempotency tokens are settled after that (`crate::settle`).
+    fn defers_settle(&self) -> bool {
+        false
+    }
 }
 
 impl StateSink for Journal {

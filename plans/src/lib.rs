@@ -22,6 +22,7 @@ pub mod render;
 pub mod retry;
 pub mod scope;
 pub mod session;
+pub mod settle;
 pub mod variables;
 pub mod workspace;
 pub mod workspaces;

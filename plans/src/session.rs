@@ -238,6 +238,7 @@ impl Session {
                 failures: Vec::new(),
                 skipped: 0,
                 applied: Default::default(),
+                settles: Vec::new(),
             });
         }
         let journal = self
@@ -257,6 +258,8 @@ impl Session {
         self.backend
             .write_snapshot(&mut outcome.state)
             .map_err(state_failure)?;
+        // The objects are in the store now: their tokens can go.
+        crate::settle::run(std::mem::take(&mut outcome.settles)).await;
         self.state = outcome.state.clone();
         Ok(outcome)
     }

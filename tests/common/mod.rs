@@ -164,9 +164,9 @@ pub mod azure;
 pub mod google;
 pub mod moto;
 #[allow(dead_code)]
-pub mod stores;
-#[allow(dead_code)]
 pub mod registry;
+#[allow(dead_code)]
+pub mod stores;
 
 impl Dir {
     /// Runs gantry with extra environment given as owned strings.

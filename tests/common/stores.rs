@@ -91,7 +91,13 @@ pub struct Postgres {
 }
 
 fn pg_bin(name: &str) -> String {
-    for dir in ["/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin", "/usr/local/bin", "/usr/bin"] {
+    for dir in [
+        "/usr/lib/postgresql/17/bin",
+        "/usr/lib/postgresql/16/bin",
+        "/usr/lib/postgresql/15/bin",
+        "/usr/local/bin",
+        "/usr/bin",
+    ] {
         let p = format!("{dir}/{name}");
         if Path::new(&p).exists() {
             return p;
@@ -125,18 +131,44 @@ impl Postgres {
         // SAFETY: getuid has no preconditions.
         if unsafe { libc_getuid() } == 0 {
             for p in [dir.path(), data.as_path()] {
-                let ok = Command::new("chown").args(["postgres", p.to_str().unwrap()]).status().unwrap();
+                let ok = Command::new("chown")
+                    .args(["postgres", p.to_str().unwrap()])
+                    .status()
+                    .unwrap();
                 assert!(ok.success(), "chown postgres {}", p.display());
             }
         }
         let out = as_pg(&pg_bin("initdb"))
-            .args(["-D", data.to_str().unwrap(), "-A", "trust", "-U", "gantry", "--no-sync"])
+            .args([
+                "-D",
+                data.to_str().unwrap(),
+                "-A",
+                "trust",
+                "-U",
+                "gantry",
+                "--no-sync",
+            ])
             .output()
             .expect("initdb");
-        assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let port = free_port();
         let child = as_pg(&pg_bin("postgres"))
-            .args(["-D", data.to_str().unwrap(), "-p", &port.to_string(), "-k", data.to_str().unwrap(), "-h", "127.0.0.1", "-c", "fsync=off"])
+            .args([
+                "-D",
+                data.to_str().unwrap(),
+                "-p",
+                &port.to_string(),
+                "-k",
+                data.to_str().unwrap(),
+                "-h",
+                "127.0.0.1",
+                "-c",
+                "fsync=off",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -146,7 +178,18 @@ impl Postgres {
         // Accepting connections is not yet accepting queries: wait for a real one.
         for _ in 0..100 {
             let ok = Command::new(pg_bin("psql"))
-                .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "gantry", "-d", "postgres", "-c", "select 1"])
+                .args([
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &port.to_string(),
+                    "-U",
+                    "gantry",
+                    "-d",
+                    "postgres",
+                    "-c",
+                    "select 1",
+                ])
                 .output()
                 .is_ok_and(|o| o.status.success());
             if ok {
@@ -154,11 +197,18 @@ impl Postgres {
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        Postgres { _proc: proc, _dir: dir, port }
+        Postgres {
+            _proc: proc,
+            _dir: dir,
+            port,
+        }
     }
 
     pub fn conn_str(&self) -> String {
-        format!("postgres://gantry@127.0.0.1:{}/postgres?sslmode=disable", self.port)
+        format!(
+            "postgres://gantry@127.0.0.1:{}/postgres?sslmode=disable",
+            self.port
+        )
     }
 }
 
@@ -176,21 +226,96 @@ pub const AZ_ACCOUNT: &str = "gantrystate";
 pub const AZ_KEY: &str = "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=";
 
 fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl is required");
-    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl is required");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 impl AzureBlob {
     pub fn start() -> AzureBlob {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        openssl(d, &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=gantry test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
-        openssl(d, &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=blob.core.windows.net"]);
+        openssl(
+            d,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=gantry test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "srv.key",
+                "-out",
+                "srv.csr",
+                "-subj",
+                "/CN=blob.core.windows.net",
+            ],
+        );
         std::fs::write(d.join("ext.cnf"), "subjectAltName=DNS:*.blob.core.windows.net\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n").unwrap();
-        openssl(d, &["x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "srv.pem", "-days", "2", "-extfile", "ext.cnf"]);
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "srv.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "srv.pem",
+                "-days",
+                "2",
+                "-extfile",
+                "ext.cnf",
+            ],
+        );
         let port = free_port();
         let child = Command::new("azurite-blob")
-            .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string(), "--cert", "srv.pem", "--key", "srv.key", "--skipApiVersionCheck", "--inMemoryPersistence", "--silent", "--disableTelemetry"])
+            .args([
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+                &port.to_string(),
+                "--cert",
+                "srv.pem",
+                "--key",
+                "srv.key",
+                "--skipApiVersionCheck",
+                "--inMemoryPersistence",
+                "--silent",
+                "--disableTelemetry",
+            ])
             .env("AZURITE_ACCOUNTS", format!("{AZ_ACCOUNT}:{AZ_KEY}"))
             .current_dir(d)
             .stdout(Stdio::null())
@@ -203,7 +328,12 @@ impl AzureBlob {
             concat!(env!("CARGO_MANIFEST_DIR"), "/tests/azure/connect_proxy.py"),
             &["--port", "0", "--target-port", &port.to_string()],
         );
-        AzureBlob { _azurite: azurite, _proxy: proxy, dir, proxy_port }
+        AzureBlob {
+            _azurite: azurite,
+            _proxy: proxy,
+            dir,
+            proxy_port,
+        }
     }
 
     pub fn ca(&self) -> PathBuf {
@@ -212,7 +342,10 @@ impl AzureBlob {
 
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![
-            ("HTTPS_PROXY", format!("http://127.0.0.1:{}", self.proxy_port)),
+            (
+                "HTTPS_PROXY",
+                format!("http://127.0.0.1:{}", self.proxy_port),
+            ),
             ("NO_PROXY", "127.0.0.1,localhost".into()),
             ("SSL_CERT_FILE", self.ca().display().to_string()),
             ("ARM_ACCESS_KEY", AZ_KEY.into()),
@@ -226,11 +359,18 @@ impl AzureBlob {
         );
         let out = Command::new("python3")
             .args(["-c", &code])
-            .env("HTTPS_PROXY", format!("http://127.0.0.1:{}", self.proxy_port))
+            .env(
+                "HTTPS_PROXY",
+                format!("http://127.0.0.1:{}", self.proxy_port),
+            )
             .env("REQUESTS_CA_BUNDLE", self.ca())
             .output()
             .unwrap();
-        assert!(out.status.success(), "creating container {name}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "creating container {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// Blob names in `container`.
@@ -240,12 +380,22 @@ impl AzureBlob {
         );
         let out = Command::new("python3")
             .args(["-c", &code])
-            .env("HTTPS_PROXY", format!("http://127.0.0.1:{}", self.proxy_port))
+            .env(
+                "HTTPS_PROXY",
+                format!("http://127.0.0.1:{}", self.proxy_port),
+            )
             .env("REQUESTS_CA_BUNDLE", self.ca())
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).lines().map(String::from).collect()
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(String::from)
+            .collect()
     }
 }
 
@@ -265,14 +415,38 @@ impl Stores {
         let moto = Moto::start();
         let (status, _) = http(moto.port, "PUT", "/tfstate", b"");
         assert_eq!(status, 200, "creating the S3 bucket on moto");
-        let (gcs, gcs_port) = script(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/google/gcs.py"), &["--port", "0"]);
-        let (status, body) = http(gcs_port, "POST", "/storage/v1/b?project=gantry-test", br#"{"name":"tfstate"}"#);
-        assert_eq!(status, 200, "creating the GCS bucket: {}", String::from_utf8_lossy(&body));
+        let (gcs, gcs_port) = script(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/google/gcs.py"),
+            &["--port", "0"],
+        );
+        let (status, body) = http(
+            gcs_port,
+            "POST",
+            "/storage/v1/b?project=gantry-test",
+            br#"{"name":"tfstate"}"#,
+        );
+        assert_eq!(
+            status,
+            200,
+            "creating the GCS bucket: {}",
+            String::from_utf8_lossy(&body)
+        );
         let azure = AzureBlob::start();
         azure.create_container("tfstate");
         let pg = Postgres::start();
-        let (http_proc, http_port) = script(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/backends/http_state.py"), &["--port", "0"]);
-        Stores { moto, _gcs: gcs, gcs_port, azure, pg, _http: http_proc, http_port }
+        let (http_proc, http_port) = script(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/backends/http_state.py"),
+            &["--port", "0"],
+        );
+        Stores {
+            moto,
+            _gcs: gcs,
+            gcs_port,
+            azure,
+            pg,
+            _http: http_proc,
+            http_port,
+        }
     }
 
     /// The `backend` block for `kind`, with `key` naming this test's state.

@@ -324,17 +324,19 @@ impl RemoteStore {
 
     /// Writes the state's unreconciled intents beside it (or removes the object when none).
     fn push_intents(&self, state: &State) -> Result<(), StateError> {
+        self.push_intent_entries(&state.pending_entries())
+    }
+
+    /// Writes `intents` beside the state (or removes the object when there are none).
+    fn push_intent_entries(&self, intents: &[JournalEntry]) -> Result<(), StateError> {
         let present = lock_poisoned(&self.inner.cursor).intents_present;
-        if state.pending.is_empty() && !present {
+        if intents.is_empty() && !present {
             return Ok(());
         }
-        let body = if state.pending.is_empty() {
+        let body = if intents.is_empty() {
             None
         } else {
-            Some(
-                journal_lines(&state.pending_entries())
-                    .map_err(|e| StateError::Io(e.to_string()))?,
-            )
+            Some(journal_lines(intents).map_err(|e| StateError::Io(e.to_string()))?)
         };
         let now_present = body.is_some();
         self.call(move |s| Box::pin(async move { s.put_extra("intents", body.as_deref()).await }))?;
@@ -386,6 +388,14 @@ impl RemoteStore {
         Ok(RemoteJournal {
             store: self.clone(),
             journal,
+            announced: state
+                .pending_entries()
+                .into_iter()
+                .filter_map(|e| match &e {
+                    JournalEntry::Intent { addr, .. } => Some((addr.clone(), e)),
+                    _ => None,
+                })
+                .collect(),
             replica: state.clone(),
             last_push: Instant::now(),
         })
@@ -398,6 +408,10 @@ pub struct RemoteJournal {
     journal: Journal,
     /// The state as the apply has made it so far: what a periodic push sends.
     replica: State,
+    /// Every intent announced since the last snapshot push, settled or not: the store keeps
+    /// an intent until a pushed snapshot holds what settled it, since until then the store
+    /// has no other record of the object it made.
+    announced: std::collections::BTreeMap<String, JournalEntry>,
     last_push: Instant,
 }
 
@@ -407,21 +421,30 @@ impl RemoteJournal {
             .append(entries)
             .map_err(|e| StateError::Io(format!("writing journal: {e}")))?;
         self.replica.replay(entries).map_err(StateError::Io)?;
-        if entries
-            .iter()
-            .any(|e| matches!(e, JournalEntry::Intent { .. }))
-        {
+        let mut new_intents = false;
+        for e in entries {
+            if let JournalEntry::Intent { addr, .. } = e {
+                self.announced.insert(addr.clone(), e.clone());
+                new_intents = true;
+            }
+        }
+        if new_intents {
             // Before the call this intent announces is made: durable in the store too.
-            self.store.push_intents(&self.replica)?;
+            let all: Vec<JournalEntry> = self.announced.values().cloned().collect();
+            self.store.push_intent_entries(&all)?;
         }
         if self.last_push.elapsed() >= self.store.push_interval {
             let mut snapshot = self.replica.clone();
             self.store.write_snapshot(&mut snapshot)?;
             self.replica.serial = snapshot.serial;
-            // The journal file was restarted (or removed): append to the new one.
-            if !snapshot.pending.is_empty() || !self.store.journal_path().exists() {
-                self.store.restart_journal(&snapshot)?;
-            }
+            // The snapshot holds everything settled so far; what stays announced is what is
+            // still pending (write_snapshot pushed exactly that).
+            self.announced.retain(|a, _| {
+                a.parse::<gantry_core::addr::InstanceAddr>()
+                    .is_ok_and(|a| snapshot.pending.contains_key(&a))
+            });
+            // The journal restarts from the pushed snapshot: append to the new one.
+            self.store.restart_journal(&snapshot)?;
             self.journal = Journal::open(self.store.journal_path())
                 .map_err(|e| StateError::Io(format!("opening journal: {e}")))?;
             self.last_push = Instant::now();
@@ -434,5 +457,9 @@ impl StateSink for RemoteJournal {
     fn record(&mut self, entries: &[JournalEntry]) -> std::io::Result<()> {
         self.record_inner(entries)
             .map_err(|e| std::io::Error::other(e.to_string()))
+    }
+
+    fn defers_settle(&self) -> bool {
+        true
     }
 }
