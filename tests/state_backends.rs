@@ -575,3 +575,48 @@ fn a_run_killed_on_one_machine_is_reconciled_on_another_through_the_store() {
         .collect();
     assert_eq!(in_state, unique, "state holds exactly the live instances");
 }
+
+#[test]
+fn terraform_remote_state_reads_outputs_from_every_backend() {
+    let stores = Stores::start();
+    for kind in KINDS {
+        let producer = Dir::new();
+        producer.write(
+            "main.tf",
+            &config(&stores, kind, &format!("remote-{kind}"), "output \"subnet\" { value = \"subnet-${terraform.workspace}\" }\noutput \"token\" {\n  value = \"s3cr3t\"\n  sensitive = true\n}\n"),
+        );
+        init(&producer, &stores);
+        let r = run(&producer, &stores, &["apply", "-auto-approve"]);
+        assert_eq!(r.code, 0, "{kind}: {}", r.all());
+        // The consumer passes the producer's backend arguments as `config`.
+        let block = stores.block(kind, &format!("remote-{kind}"));
+        let args: String = block
+            .lines()
+            .skip(1)
+            .filter(|l| l.trim() != "}")
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let consumer = Dir::new();
+        consumer.write(
+            "main.tf",
+            &format!("data \"terraform_remote_state\" \"net\" {{\n  backend = \"{kind}\"\n  config = {{\n{args}  }}\n  defaults = {{ region = \"us-east-1\" }}\n}}\noutput \"subnet\" {{ value = data.terraform_remote_state.net.outputs.subnet }}\noutput \"region\" {{ value = data.terraform_remote_state.net.outputs.region }}\noutput \"token\" {{\n  value = data.terraform_remote_state.net.outputs.token\n  sensitive = true\n}}\n"),
+        );
+        let r = run(&consumer, &stores, &["apply", "-auto-approve"]);
+        assert_eq!(r.code, 0, "{kind}: {}", r.all());
+        assert!(
+            r.stdout.contains("subnet = \"subnet-default\""),
+            "{kind}: {}",
+            r.stdout
+        );
+        assert!(
+            r.stdout.contains("region = \"us-east-1\""),
+            "{kind}: defaults fill what the state lacks: {}",
+            r.stdout
+        );
+        assert!(
+            r.stdout.contains("token = <sensitive>") && !r.all().contains("s3cr3t"),
+            "{kind}: a sensitive output stays sensitive: {}",
+            r.all()
+        );
+    }
+}

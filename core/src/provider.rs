@@ -501,6 +501,7 @@ impl Registry {
     }
 
     pub fn register_backend(&mut self, kind: &str, connect: crate::state::remote::BackendConnect) {
+        crate::state::remote::note_backend(kind, connect);
         self.backends.insert(kind.to_string(), connect);
     }
 

@@ -145,3 +145,28 @@ pub type BackendConnect = fn(
 ) -> std::pin::Pin<
     Box<dyn std::future::Future<Output = Result<std::sync::Arc<dyn RemoteBackend>, String>> + Send>,
 >;
+
+/// Backends compiled in, by type, for readers outside a working directory's own backend
+/// (`terraform_remote_state`). Filled by `Registry::register_backend`.
+fn known() -> &'static std::sync::RwLock<std::collections::BTreeMap<String, BackendConnect>> {
+    static KNOWN: std::sync::OnceLock<
+        std::sync::RwLock<std::collections::BTreeMap<String, BackendConnect>>,
+    > = std::sync::OnceLock::new();
+    KNOWN.get_or_init(Default::default)
+}
+
+pub(crate) fn note_backend(kind: &str, connect: BackendConnect) {
+    known()
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(kind.to_string(), connect);
+}
+
+/// The connector of backend type `kind`, if compiled in.
+pub fn known_backend(kind: &str) -> Option<BackendConnect> {
+    known()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(kind)
+        .copied()
+}

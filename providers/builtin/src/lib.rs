@@ -15,6 +15,8 @@ use gantry_core::types::Type;
 use gantry_core::value::{Map, PathStep, Value};
 use std::sync::{Arc, OnceLock};
 
+mod remote_state;
+
 pub const NAME: &str = "terraform";
 
 pub struct Builtin;
@@ -36,6 +38,8 @@ fn schema() -> &'static ProviderSchema {
             AttributeSchema::optional(Type::Any),
         );
         s.resources.insert("terraform_data".into(), data);
+        s.data_sources
+            .insert(remote_state::TYPE.into(), remote_state::schema());
         s
     })
 }
@@ -87,6 +91,16 @@ impl Provider for Builtin {
 
     fn remote(&self) -> bool {
         false
+    }
+
+    async fn read_data(&self, type_name: &str, config: &Value) -> ProviderResult<Value> {
+        if type_name != remote_state::TYPE {
+            return Err(ProviderError::new(
+                ErrorKind::Validation,
+                format!("the terraform provider has no data source {type_name:?}"),
+            ));
+        }
+        remote_state::read(config).await
     }
 
     async fn read(&self, type_name: &str, prior: &Value) -> ProviderResult<Option<Value>> {
