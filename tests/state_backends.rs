@@ -3,7 +3,7 @@
 //! layout, migration between all of them, and sharing state and locks with Terraform 1.11.
 
 mod common;
-use common::stores::{Stores, KINDS};
+use common::stores::{Stores, KINDS, S3_DYNAMODB};
 use common::{terraform_env, Dir, Run};
 use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -422,7 +422,7 @@ fn workspaces_live_where_terraform_puts_them() {
 #[test]
 fn terraform_and_gantry_share_state_and_locks() {
     let stores = Stores::start();
-    for kind in ["s3", "gcs", "azurerm", "pg"] {
+    for kind in ["s3", S3_DYNAMODB, "gcs", "azurerm", "pg"] {
         let g = Dir::new();
         let t = Dir::new();
         let body = |n: usize| {

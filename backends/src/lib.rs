@@ -15,6 +15,7 @@ pub mod http;
 pub mod pg;
 #[cfg(feature = "s3")]
 pub mod s3;
+#[allow(dead_code)] // helpers of the backends compiled in
 mod util;
 
 use gantry_core::provider::Registry;

@@ -2,7 +2,10 @@
 //! W's at `<workspace_key_prefix>/W/<key>` (prefix `env:` by default); locking by a lock
 //! object `<state key>.tflock` created with `If-None-Match: *` (`use_lockfile`, S3's
 //! conditional write: of two writers exactly one succeeds, the other gets 412), holding the
-//! lock info as Terraform writes it. `encrypt` / `kms_key_id` / `acl` apply to every write.
+//! lock info as Terraform writes it; and/or by an item in `dynamodb_table` (`LockID` =
+//! `bucket/key`, `Info` = the lock info) put with `attribute_not_exists(LockID)`. With a
+//! table, each write also records the state's MD5 (`LockID` = `bucket/key-md5`, `Digest`),
+//! which Terraform checks on read. `encrypt` / `kms_key_id` / `acl` apply to every write.
 //!
 //! Arguments: `bucket`, `key`, `region`, `workspace_key_prefix`, `use_lockfile`, `encrypt`,
 //! `kms_key_id`, `acl`, `access_key`, `secret_key`, `profile`, `endpoints = { s3 = … }` (or
@@ -27,6 +30,8 @@ struct Inner {
     key: String,
     workspace_key_prefix: String,
     use_lockfile: bool,
+    /// `dynamodb_table`: the client and table.
+    dynamo: Option<(aws_sdk_dynamodb::Client, String)>,
     encryption: Option<(aws_sdk_s3::types::ServerSideEncryption, Option<String>)>,
     acl: Option<aws_sdk_s3::types::ObjectCannedAcl>,
 }
@@ -45,9 +50,6 @@ impl S3Backend {
         let key = a.required("key")?;
         if key.starts_with('/') || key.ends_with('/') {
             return Err(format!("key {key:?} must not start or end with '/'"));
-        }
-        if a.str("dynamodb_table").is_some() {
-            return Err("dynamodb_table: DynamoDB locking is not supported by this version of gantry; use `use_lockfile = true` (S3's own conditional-write locking, which Terraform 1.10+ uses too)".into());
         }
         let region = a
             .str_or_env("region", &["AWS_REGION", "AWS_DEFAULT_REGION"])
@@ -90,6 +92,20 @@ impl S3Backend {
         if let Some(u) = endpoint {
             s3 = s3.endpoint_url(u);
         }
+        let dynamo_endpoint = a
+            .object("endpoints")
+            .and_then(|e| e.get("dynamodb"))
+            .and_then(|v| v.as_str())
+            .map(String::from)
+            .or_else(|| a.str("dynamodb_endpoint"))
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL_DYNAMODB").ok());
+        let dynamo = a.str("dynamodb_table").map(|table| {
+            let mut c = aws_sdk_dynamodb::config::Builder::from(&shared);
+            if let Some(u) = &dynamo_endpoint {
+                c = c.endpoint_url(u);
+            }
+            (aws_sdk_dynamodb::Client::from_conf(c.build()), table)
+        });
         let encryption = match (a.bool("encrypt").unwrap_or(false), a.str("kms_key_id")) {
             (_, Some(k)) => Some((aws_sdk_s3::types::ServerSideEncryption::AwsKms, Some(k))),
             (true, None) => Some((aws_sdk_s3::types::ServerSideEncryption::Aes256, None)),
@@ -107,6 +123,7 @@ impl S3Backend {
                     .unwrap_or("env:")
                     .to_string(),
                 use_lockfile: a.bool("use_lockfile").unwrap_or(false),
+                dynamo,
                 encryption,
                 acl: a
                     .str("acl")
@@ -274,6 +291,108 @@ impl S3State {
     fn lock_key(&self) -> String {
         format!("{}.tflock", self.key)
     }
+
+    /// `bucket/key`: the lock info's path and the DynamoDB item's `LockID`, as Terraform.
+    fn lock_path(&self) -> String {
+        format!("{}/{}", self.inner.bucket, self.key)
+    }
+
+    /// The lock object, created only if absent.
+    async fn lock_file(&self, info: &LockInfo) -> Result<(), StateError> {
+        let key = self.lock_key();
+        match self.inner.put(&key, &lock_json(info), true).await {
+            Ok(()) => Ok(()),
+            Err(e)
+                if e.raw_response()
+                    .is_some_and(|r| matches!(r.status().as_u16(), 412 | 409)) =>
+            {
+                let current = self.inner.get(&key).await?;
+                Err(StateError::Locked(Box::new(holder(
+                    current.as_deref(),
+                    &format!("s3://{}/{key}", self.inner.bucket),
+                ))))
+            }
+            Err(e) => Err(io(
+                format!("creating the lock s3://{}/{key}", self.inner.bucket),
+                sdk_text(&e),
+            )),
+        }
+    }
+
+    /// The DynamoDB lock item, put only if absent (no-op without a table).
+    async fn lock_table(&self, info: &LockInfo) -> Result<(), StateError> {
+        let Some((db, table)) = &self.inner.dynamo else {
+            return Ok(());
+        };
+        let r = db
+            .put_item()
+            .table_name(table)
+            .item("LockID", attr(&self.lock_path()))
+            .item("Info", attr(&String::from_utf8_lossy(&lock_json(info))))
+            .condition_expression("attribute_not_exists(LockID)")
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                let h = self
+                    .table_holder()
+                    .await?
+                    .unwrap_or_else(|| holder(None, table));
+                Err(StateError::Locked(Box::new(h)))
+            }
+            Err(e) => Err(io(
+                format!("putting the lock item in {table}"),
+                dynamo_text(&e),
+            )),
+        }
+    }
+
+    async fn table_holder(&self) -> Result<Option<LockInfo>, StateError> {
+        let Some((db, table)) = &self.inner.dynamo else {
+            return Ok(None);
+        };
+        let r = db
+            .get_item()
+            .table_name(table)
+            .key("LockID", attr(&self.lock_path()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| {
+                io(
+                    format!("reading the lock item from {table}"),
+                    dynamo_text(&e),
+                )
+            })?;
+        Ok(r.item().map(|item| {
+            let info = item
+                .get("Info")
+                .and_then(|v| v.as_s().ok())
+                .map(|s| s.as_bytes().to_vec());
+            holder(info.as_deref(), &format!("{table}: {}", self.lock_path()))
+        }))
+    }
+}
+
+fn attr(s: &str) -> aws_sdk_dynamodb::types::AttributeValue {
+    aws_sdk_dynamodb::types::AttributeValue::S(s.to_string())
+}
+
+fn dynamo_text<E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::fmt::Debug>(
+    e: &aws_sdk_dynamodb::error::SdkError<E>,
+) -> String {
+    match e.as_service_error() {
+        Some(s) => format!(
+            "{}: {}",
+            s.code().unwrap_or("error"),
+            s.message().unwrap_or("(no message)")
+        ),
+        None => format!("{e:?}"),
+    }
 }
 
 #[async_trait]
@@ -290,11 +409,45 @@ impl RemoteState for S3State {
         self.inner
             .put(&self.key, bytes, false)
             .await
-            .map_err(|e| io(format!("writing {}", self.location()), sdk_text(&e)))
+            .map_err(|e| io(format!("writing {}", self.location()), sdk_text(&e)))?;
+        if let Some((db, table)) = &self.inner.dynamo {
+            use md5::Digest;
+            let digest: String = md5::Md5::digest(bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            db.put_item()
+                .table_name(table)
+                .item("LockID", attr(&format!("{}-md5", self.lock_path())))
+                .item("Digest", attr(&digest))
+                .send()
+                .await
+                .map_err(|e| {
+                    io(
+                        format!("recording the state digest in {table}"),
+                        dynamo_text(&e),
+                    )
+                })?;
+        }
+        Ok(())
     }
 
     async fn delete(&self) -> Result<(), StateError> {
-        self.inner.delete(&self.key).await
+        self.inner.delete(&self.key).await?;
+        if let Some((db, table)) = &self.inner.dynamo {
+            db.delete_item()
+                .table_name(table)
+                .key("LockID", attr(&format!("{}-md5", self.lock_path())))
+                .send()
+                .await
+                .map_err(|e| {
+                    io(
+                        format!("removing the state digest from {table}"),
+                        dynamo_text(&e),
+                    )
+                })?;
+        }
+        Ok(())
     }
 
     async fn get_extra(&self, name: &str) -> Result<Option<Vec<u8>>, StateError> {
@@ -315,48 +468,67 @@ impl RemoteState for S3State {
     }
 
     async fn lock(&self, info: &LockInfo) -> Result<String, StateError> {
-        if !self.inner.use_lockfile {
-            // As Terraform: without a lock configured, the S3 backend does not lock.
-            return Ok(info.id.clone());
-        }
         let mut info = info.clone();
-        info.path = format!("{}/{}", self.inner.bucket, self.key);
-        let key = self.lock_key();
-        match self.inner.put(&key, &lock_json(&info), true).await {
-            Ok(()) => Ok(info.id),
-            Err(e)
-                if e.raw_response()
-                    .is_some_and(|r| matches!(r.status().as_u16(), 412 | 409)) =>
-            {
-                let current = self.inner.get(&key).await?;
-                Err(StateError::Locked(Box::new(holder(
-                    current.as_deref(),
-                    &format!("s3://{}/{key}", self.inner.bucket),
-                ))))
-            }
-            Err(e) => Err(io(
-                format!("creating the lock s3://{}/{key}", self.inner.bucket),
-                sdk_text(&e),
-            )),
+        info.path = self.lock_path();
+        if self.inner.use_lockfile {
+            self.lock_file(&info).await?;
         }
+        if let Err(e) = self.lock_table(&info).await {
+            if self.inner.use_lockfile {
+                let _ = self.inner.delete(&self.lock_key()).await;
+            }
+            return Err(e);
+        }
+        // As Terraform: with neither configured, the S3 backend does not lock.
+        Ok(info.id)
     }
 
     async fn unlock(&self, id: &str) -> Result<(), StateError> {
-        if !self.inner.use_lockfile {
-            return Ok(());
+        if let Some((db, table)) = &self.inner.dynamo {
+            let current = self.table_holder().await?;
+            match current {
+                Some(h) => check_owner(&h, id)?,
+                None if !self.inner.use_lockfile => {
+                    return Err(StateError::Unlock(format!(
+                        "no lock item for {} in {table}: the state is not locked",
+                        self.lock_path()
+                    )))
+                }
+                None => {}
+            }
+            db.delete_item()
+                .table_name(table)
+                .key("LockID", attr(&self.lock_path()))
+                .send()
+                .await
+                .map_err(|e| {
+                    StateError::Unlock(format!(
+                        "removing the lock item from {table}: {}",
+                        dynamo_text(&e)
+                    ))
+                })?;
         }
-        let key = self.lock_key();
-        let where_ = format!("s3://{}/{key}", self.inner.bucket);
-        let Some(current) = self.inner.get(&key).await? else {
-            return Err(StateError::Unlock(format!(
-                "{where_} does not exist: the state is not locked"
-            )));
-        };
-        check_owner(&holder(Some(&current), &where_), id)?;
-        self.inner.delete(&key).await
+        if self.inner.use_lockfile {
+            let key = self.lock_key();
+            let where_ = format!("s3://{}/{key}", self.inner.bucket);
+            match self.inner.get(&key).await? {
+                Some(current) => check_owner(&holder(Some(&current), &where_), id)?,
+                None if self.inner.dynamo.is_none() => {
+                    return Err(StateError::Unlock(format!(
+                        "{where_} does not exist: the state is not locked"
+                    )))
+                }
+                None => return Ok(()),
+            }
+            self.inner.delete(&key).await?;
+        }
+        Ok(())
     }
 
     async fn lock_info(&self) -> Result<Option<LockInfo>, StateError> {
+        if let Some(h) = self.table_holder().await? {
+            return Ok(Some(h));
+        }
         let key = self.lock_key();
         Ok(self
             .inner

@@ -11,9 +11,11 @@
 //!
 //! Usage: gantry-bench [--gantry PATH] [--sizes 1000,10000] [--shapes wide,chain,count]
 //!                     [--repeat 3] [--terraform] [--terraform-timeout 600]
+//!        gantry-bench backends [--gantry PATH] [--count 10000]   (see `backends`)
 //!        gantry-bench plugins [--gantry PATH] [--models 1000] [--gpus 100] [--buckets 50]
 //!                     [--aws-mirror /opt/tf-plugins] [--timeout 1200]   (see `plugins`)
 
+mod backends;
 mod plugins;
 
 use std::io::Write;
@@ -264,6 +266,29 @@ fn main() {
     let mut with_tf = false;
     let mut tf_timeout = Duration::from_secs(600);
     let mut args = args.peekable();
+    if args.peek().map(String::as_str) == Some("backends") {
+        args.next();
+        let mut o = backends::Options {
+            gantry,
+            count: 10000,
+            timeout: Duration::from_secs(1200),
+        };
+        while let Some(a) = args.next() {
+            let mut num = |d: usize| args.next().and_then(|x| x.parse().ok()).unwrap_or(d);
+            match a.as_str() {
+                "--gantry" => o.gantry = args.next().map(PathBuf::from).unwrap_or(o.gantry),
+                "--count" => o.count = num(o.count),
+                "--timeout" => o.timeout = Duration::from_secs(num(1200) as u64),
+                other => {
+                    eprintln!("gantry-bench backends: unknown argument {other}");
+                    std::process::exit(2);
+                }
+            }
+        }
+        o.gantry = std::fs::canonicalize(&o.gantry).unwrap_or(o.gantry);
+        backends::main(&o);
+        return;
+    }
     if args.peek().map(String::as_str) == Some("plugins") {
         args.next();
         let mut o = plugins::Options {

@@ -35,7 +35,7 @@ fn repo() -> PathBuf {
 }
 
 /// One tool's run of every step in `dir`, with `env`; a failed step ends the run.
-fn run_steps(
+pub(crate) fn run_steps(
     exe: &Path,
     dir: &Path,
     env: &[(String, String)],
@@ -118,7 +118,7 @@ resource "aws_s3_bucket" "models" {{
     )
 }
 
-struct Moto(Child, u16);
+pub(crate) struct Moto(Child, pub(crate) u16);
 
 impl Drop for Moto {
     fn drop(&mut self) {
@@ -127,7 +127,7 @@ impl Drop for Moto {
     }
 }
 
-fn moto() -> Moto {
+pub(crate) fn moto() -> Moto {
     let script = repo().join("tests/moto/gantry_moto.py");
     let mut child = Command::new("python3")
         .arg(script)
@@ -147,7 +147,7 @@ fn moto() -> Moto {
     Moto(child, port)
 }
 
-fn moto_env(m: &Moto) -> Vec<(String, String)> {
+pub(crate) fn moto_env(m: &Moto) -> Vec<(String, String)> {
     [
         ("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{}", m.1)),
         ("AWS_ACCESS_KEY_ID", "testing".into()),
@@ -160,7 +160,7 @@ fn moto_env(m: &Moto) -> Vec<(String, String)> {
     .collect()
 }
 
-fn table(title: &str, columns: &[(&str, Vec<Option<Measure>>)], timeout: Duration) {
+pub(crate) fn table(title: &str, columns: &[(&str, Vec<Option<Measure>>)], timeout: Duration) {
     println!("\n### {title}\n");
     let mut head = String::from("| step |");
     let mut rule = String::from("| --- |");

@@ -258,6 +258,17 @@ impl Session {
         self.backend
             .write_snapshot(&mut outcome.state)
             .map_err(state_failure)?;
+        if let StateBackend::Remote(r) = &self.backend {
+            let st = r.stats();
+            use std::sync::atomic::Ordering::Relaxed;
+            tracing::info!(
+                target: "gantry_plans::backend",
+                snapshots = st.snapshots.load(Relaxed),
+                intents = st.intents.load(Relaxed),
+                push_ms = st.micros.load(Relaxed) / 1000,
+                "state pushes"
+            );
+        }
         // The objects are in the store now: their tokens can go.
         crate::settle::run(std::mem::take(&mut outcome.settles)).await;
         self.state = outcome.state.clone();

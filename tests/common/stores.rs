@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 pub const KINDS: [&str; 5] = ["s3", "gcs", "azurerm", "pg", "http"];
+/// The S3 backend locked through a DynamoDB table instead of a lock object.
+pub const S3_DYNAMODB: &str = "s3-dynamodb";
 
 /// A child process killed on drop.
 pub struct Proc(pub Child);
@@ -82,6 +84,25 @@ pub fn http(port: u16, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) 
         None => Vec::new(),
     };
     (status, body)
+}
+
+/// The DynamoDB table Terraform's S3 backend locks with (`LockID` hash key), on moto.
+fn create_lock_table(port: u16) {
+    let body = br#"{"TableName":"tflocks","KeySchema":[{"AttributeName":"LockID","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"LockID","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}"#;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/x-amz-json-1.0\r\nX-Amz-Target: DynamoDB_20120810.CreateTable\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(body).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    assert!(
+        out.starts_with("HTTP/1.1 200"),
+        "creating the DynamoDB lock table: {out}"
+    );
 }
 
 pub struct Postgres {
@@ -415,6 +436,7 @@ impl Stores {
         let moto = Moto::start();
         let (status, _) = http(moto.port, "PUT", "/tfstate", b"");
         assert_eq!(status, 200, "creating the S3 bucket on moto");
+        create_lock_table(moto.port);
         let (gcs, gcs_port) = script(
             concat!(env!("CARGO_MANIFEST_DIR"), "/tests/google/gcs.py"),
             &["--port", "0"],
@@ -456,6 +478,10 @@ impl Stores {
             "s3" => format!(
                 "  backend \"s3\" {{\n    bucket = \"tfstate\"\n    key = \"{key}/terraform.tfstate\"\n    region = \"us-east-1\"\n    use_lockfile = true\n    use_path_style = true\n    endpoints = {{ s3 = \"{}\" }}\n    skip_credentials_validation = true\n    skip_requesting_account_id = true\n    skip_metadata_api_check = true\n  }}\n",
                 self.moto.url()
+            ),
+            "s3-dynamodb" => format!(
+                "  backend \"s3\" {{\n    bucket = \"tfstate\"\n    key = \"{key}/terraform.tfstate\"\n    region = \"us-east-1\"\n    dynamodb_table = \"tflocks\"\n    use_path_style = true\n    endpoints = {{\n      s3 = \"{u}\"\n      dynamodb = \"{u}\"\n    }}\n    skip_credentials_validation = true\n    skip_requesting_account_id = true\n    skip_metadata_api_check = true\n  }}\n",
+                u = self.moto.url()
             ),
             "gcs" => format!(
                 "  backend \"gcs\" {{\n    bucket = \"tfstate\"\n    prefix = \"{key}\"\n    storage_custom_endpoint = \"http://127.0.0.1:{}/storage/v1/\"\n    access_token = \"gantry-test\"\n  }}\n",

@@ -113,6 +113,20 @@ pub fn overrides(args: &[String], dir: &Path) -> Result<Map<String, Json>, Failu
     Ok(out)
 }
 
+/// `v` without null members, at any depth: Terraform saves every argument of the backend's
+/// schema (unset ones as null); gantry saves what was set. Both mean the same settings.
+fn strip_nulls(v: &Json) -> Json {
+    match v {
+        Json::Object(m) => Json::Object(
+            m.iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, x)| (k.clone(), strip_nulls(x)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 /// Where `init` records the backend: `.terraform/terraform.tfstate`.
 fn saved_path(data_dir: &Path) -> std::path::PathBuf {
     data_dir.join("terraform.tfstate")
@@ -124,16 +138,10 @@ pub fn saved(data_dir: &Path) -> Option<Settings> {
     let j: Json = serde_json::from_str(&text).ok()?;
     let b = j.get("backend")?;
     let kind = b.get("type")?.as_str()?.to_string();
-    let config = b
-        .get("config")
-        .and_then(Json::as_object)
-        .map(|m| {
-            m.iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let config = match b.get("config").map(strip_nulls) {
+        Some(Json::Object(m)) => m,
+        _ => Map::new(),
+    };
     Some(Settings { kind, config })
 }
 
@@ -190,7 +198,7 @@ pub fn effective(block: Option<Settings>, data_dir: &Path) -> Result<Option<Sett
                 )));
             }
             for (k, v) in &b.config {
-                if s.config.get(k) != Some(v) {
+                if s.config.get(k) != Some(&strip_nulls(v)) {
                     return Err(init_needed(format!(
                         "The {:?} backend's argument {k:?} changed since \"init\".",
                         b.kind
