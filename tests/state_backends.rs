@@ -508,7 +508,7 @@ fn a_run_killed_on_one_machine_is_reconciled_on_another_through_the_store() {
     let moto_url = stores.moto.url();
     let aws = [("AWS_ENDPOINT_URL", moto_url.as_str())];
     let first = Dir::new();
-    first.write("main.tf", &config(&stores, "s3", "handover", &body));
+    first.write("main.tf", &config(&stores, "s3", "handover", body));
     init(&first, &stores);
     // Completed work is pushed every second; each create's intent reaches the store before
     // its RunInstances call.

@@ -12,7 +12,9 @@
 use crate::util::{check_owner, io};
 use async_trait::async_trait;
 use base64::Engine as _;
-use gantry_core::state::remote::{with_default, BackendArgs, RemoteBackend, RemoteState};
+use gantry_core::state::remote::{
+    with_default, BackendArgs, Connecting, RemoteBackend, RemoteState,
+};
 use gantry_core::state::{LockInfo, StateError};
 use gantry_provider_azure::blob::Account;
 use reqwest::Method;
@@ -30,11 +32,7 @@ struct Inner {
     key: String,
 }
 
-pub fn connect(
-    args: BackendArgs,
-) -> std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Arc<dyn RemoteBackend>, String>> + Send>,
-> {
+pub fn connect(args: BackendArgs) -> Connecting {
     Box::pin(async move { Ok(Arc::new(AzureBackend::new(&args)?) as Arc<dyn RemoteBackend>) })
 }
 

@@ -11,7 +11,9 @@
 use crate::util::{check_owner, holder, io, lock_json};
 use async_trait::async_trait;
 use base64::Engine as _;
-use gantry_core::state::remote::{with_default, BackendArgs, RemoteBackend, RemoteState};
+use gantry_core::state::remote::{
+    with_default, BackendArgs, Connecting, RemoteBackend, RemoteState,
+};
 use gantry_core::state::{LockInfo, StateError};
 use gantry_provider_google::auth::Auth;
 use reqwest::StatusCode;
@@ -36,11 +38,7 @@ struct Inner {
     csek: Option<(String, String)>,
 }
 
-pub fn connect(
-    args: BackendArgs,
-) -> std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Arc<dyn RemoteBackend>, String>> + Send>,
-> {
+pub fn connect(args: BackendArgs) -> Connecting {
     Box::pin(async move { Ok(Arc::new(GcsBackend::new(&args)?) as Arc<dyn RemoteBackend>) })
 }
 

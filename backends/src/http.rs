@@ -10,7 +10,7 @@
 use crate::util::{holder, io, lock_json};
 use async_trait::async_trait;
 use base64::Engine as _;
-use gantry_core::state::remote::{BackendArgs, RemoteBackend, RemoteState};
+use gantry_core::state::remote::{BackendArgs, Connecting, RemoteBackend, RemoteState};
 use gantry_core::state::{LockInfo, StateError};
 use md5::Digest;
 use reqwest::{Method, StatusCode, Url};
@@ -31,11 +31,7 @@ pub struct HttpState {
     held: Mutex<Option<LockInfo>>,
 }
 
-pub fn connect(
-    args: BackendArgs,
-) -> std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Arc<dyn RemoteBackend>, String>> + Send>,
-> {
+pub fn connect(args: BackendArgs) -> Connecting {
     Box::pin(async move { Ok(Arc::new(HttpBackend::new(&args)?) as Arc<dyn RemoteBackend>) })
 }
 

@@ -12,7 +12,9 @@
 
 use crate::util::io;
 use async_trait::async_trait;
-use gantry_core::state::remote::{with_default, BackendArgs, RemoteBackend, RemoteState};
+use gantry_core::state::remote::{
+    with_default, BackendArgs, Connecting, RemoteBackend, RemoteState,
+};
 use gantry_core::state::{LockInfo, StateError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -30,11 +32,7 @@ struct Inner {
     held: Mutex<HashMap<String, (Client, i64)>>,
 }
 
-pub fn connect(
-    args: BackendArgs,
-) -> std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Arc<dyn RemoteBackend>, String>> + Send>,
-> {
+pub fn connect(args: BackendArgs) -> Connecting {
     Box::pin(async move { Ok(Arc::new(PgBackend::new(&args).await?) as Arc<dyn RemoteBackend>) })
 }
 

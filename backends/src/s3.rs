@@ -16,7 +16,9 @@ use crate::util::{check_owner, holder, io, lock_json};
 use async_trait::async_trait;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
-use gantry_core::state::remote::{with_default, BackendArgs, RemoteBackend, RemoteState};
+use gantry_core::state::remote::{
+    with_default, BackendArgs, Connecting, RemoteBackend, RemoteState,
+};
 use gantry_core::state::{LockInfo, StateError};
 use std::sync::Arc;
 
@@ -36,11 +38,7 @@ struct Inner {
     acl: Option<aws_sdk_s3::types::ObjectCannedAcl>,
 }
 
-pub fn connect(
-    args: BackendArgs,
-) -> std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Arc<dyn RemoteBackend>, String>> + Send>,
-> {
+pub fn connect(args: BackendArgs) -> Connecting {
     Box::pin(async move { Ok(Arc::new(S3Backend::new(&args).await?) as Arc<dyn RemoteBackend>) })
 }
 

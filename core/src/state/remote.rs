@@ -139,12 +139,13 @@ impl BackendArgs {
     }
 }
 
-/// Connects a backend from its arguments.
-pub type BackendConnect = fn(
-    BackendArgs,
-) -> std::pin::Pin<
+/// A backend being connected.
+pub type Connecting = std::pin::Pin<
     Box<dyn std::future::Future<Output = Result<std::sync::Arc<dyn RemoteBackend>, String>> + Send>,
 >;
+
+/// Connects a backend from its arguments.
+pub type BackendConnect = fn(BackendArgs) -> Connecting;
 
 /// Backends compiled in, by type, for readers outside a working directory's own backend
 /// (`terraform_remote_state`). Filled by `Registry::register_backend`.
