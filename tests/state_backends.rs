@@ -3,7 +3,7 @@
 //! layout, migration between all of them, and sharing state and locks with Terraform 1.11.
 
 mod common;
-use common::stores::{Stores, KINDS, S3_DYNAMODB};
+use common::stores::{http, Stores, KINDS, S3_DYNAMODB};
 use common::{terraform_env, Dir, Run};
 use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -394,6 +394,35 @@ fn workspaces_live_where_terraform_puts_them() {
         assert_eq!(r.code, 0, "{kind}: {}", r.all());
         let r = run(&d, &stores, &["apply", "-auto-approve"]);
         assert!(r.stdout.contains("ws = \"staging\""), "{kind}: {}", r.all());
+        // The objects are where Terraform puts them.
+        let (expected, listing) = match kind {
+            "s3" => (
+                "env:/staging/ws-s3/terraform.tfstate".to_string(),
+                String::from_utf8_lossy(
+                    &http(stores.moto.port, "GET", "/tfstate?list-type=2", b"").1,
+                )
+                .into_owned(),
+            ),
+            "gcs" => (
+                "ws-gcs/staging.tfstate".to_string(),
+                String::from_utf8_lossy(
+                    &http(stores.gcs_port, "GET", "/storage/v1/b/tfstate/o", b"").1,
+                )
+                .into_owned(),
+            ),
+            "azurerm" => (
+                "ws-azurerm.tfstateenv:staging".to_string(),
+                stores.azure.list("tfstate").join("\n"),
+            ),
+            _ => (
+                "staging".to_string(),
+                stores.pg.query("select name from ws_pg.states"),
+            ),
+        };
+        assert!(
+            listing.contains(&expected),
+            "{kind}: {expected} not in {listing}"
+        );
         // Terraform, from its own working directory, lists the same workspaces.
         let t = Dir::new();
         t.write("main.tf", &d.read("main.tf"));

@@ -226,6 +226,7 @@ impl Inner {
     }
 }
 
+/// An SDK error as text (S3's and DynamoDB's errors are the same smithy types).
 fn sdk_text<E: ProvideErrorMetadata + std::fmt::Debug>(
     e: &aws_sdk_s3::error::SdkError<E>,
 ) -> String {
@@ -344,7 +345,7 @@ impl S3State {
             }
             Err(e) => Err(io(
                 format!("putting the lock item in {table}"),
-                dynamo_text(&e),
+                sdk_text(&e),
             )),
         }
     }
@@ -360,12 +361,7 @@ impl S3State {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| {
-                io(
-                    format!("reading the lock item from {table}"),
-                    dynamo_text(&e),
-                )
-            })?;
+            .map_err(|e| io(format!("reading the lock item from {table}"), sdk_text(&e)))?;
         Ok(r.item().map(|item| {
             let info = item
                 .get("Info")
@@ -378,19 +374,6 @@ impl S3State {
 
 fn attr(s: &str) -> aws_sdk_dynamodb::types::AttributeValue {
     aws_sdk_dynamodb::types::AttributeValue::S(s.to_string())
-}
-
-fn dynamo_text<E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::fmt::Debug>(
-    e: &aws_sdk_dynamodb::error::SdkError<E>,
-) -> String {
-    match e.as_service_error() {
-        Some(s) => format!(
-            "{}: {}",
-            s.code().unwrap_or("error"),
-            s.message().unwrap_or("(no message)")
-        ),
-        None => format!("{e:?}"),
-    }
 }
 
 #[async_trait]
@@ -423,7 +406,7 @@ impl RemoteState for S3State {
                 .map_err(|e| {
                     io(
                         format!("recording the state digest in {table}"),
-                        dynamo_text(&e),
+                        sdk_text(&e),
                     )
                 })?;
         }
@@ -441,7 +424,7 @@ impl RemoteState for S3State {
                 .map_err(|e| {
                     io(
                         format!("removing the state digest from {table}"),
-                        dynamo_text(&e),
+                        sdk_text(&e),
                     )
                 })?;
         }
@@ -502,7 +485,7 @@ impl RemoteState for S3State {
                 .map_err(|e| {
                     StateError::Unlock(format!(
                         "removing the lock item from {table}: {}",
-                        dynamo_text(&e)
+                        sdk_text(&e)
                     ))
                 })?;
         }

@@ -225,6 +225,31 @@ impl Postgres {
         }
     }
 
+    /// Runs `sql` with psql; its output (unaligned, tuples only).
+    pub fn query(&self, sql: &str) -> String {
+        let out = Command::new(pg_bin("psql"))
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "gantry",
+                "-d",
+                "postgres",
+                "-Atc",
+                sql,
+            ])
+            .output()
+            .expect("psql");
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     pub fn conn_str(&self) -> String {
         format!(
             "postgres://gantry@127.0.0.1:{}/postgres?sslmode=disable",
@@ -373,13 +398,14 @@ impl AzureBlob {
         ]
     }
 
-    /// Creates a blob container (the backend expects it to exist, as Terraform's does).
-    pub fn create_container(&self, name: &str) {
-        let code = format!(
-            "from azure.storage.blob import BlobServiceClient\nBlobServiceClient('https://{AZ_ACCOUNT}.blob.core.windows.net', credential={{'account_name':'{AZ_ACCOUNT}','account_key':'{AZ_KEY}'}}).create_container('{name}')"
+    /// Runs Python with `c`, a `ContainerClient` or `BlobServiceClient` set up for the test
+    /// account through the proxy, and returns its standard output.
+    fn blob_python(&self, code: &str) -> String {
+        let prelude = format!(
+            "from azure.storage.blob import BlobServiceClient\nsvc=BlobServiceClient('https://{AZ_ACCOUNT}.blob.core.windows.net', credential={{'account_name':'{AZ_ACCOUNT}','account_key':'{AZ_KEY}'}})\n"
         );
         let out = Command::new("python3")
-            .args(["-c", &code])
+            .args(["-c", &format!("{prelude}{code}")])
             .env(
                 "HTTPS_PROXY",
                 format!("http://127.0.0.1:{}", self.proxy_port),
@@ -389,34 +415,25 @@ impl AzureBlob {
             .unwrap();
         assert!(
             out.status.success(),
-            "creating container {name}: {}",
+            "{code}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Creates a blob container (the backend expects it to exist, as Terraform's does).
+    pub fn create_container(&self, name: &str) {
+        self.blob_python(&format!("svc.create_container('{name}')"));
     }
 
     /// Blob names in `container`.
     pub fn list(&self, container: &str) -> Vec<String> {
-        let code = format!(
-            "from azure.storage.blob import BlobServiceClient\nc=BlobServiceClient('https://{AZ_ACCOUNT}.blob.core.windows.net', credential={{'account_name':'{AZ_ACCOUNT}','account_key':'{AZ_KEY}'}}).get_container_client('{container}')\nfor b in c.list_blobs(): print(b.name)"
-        );
-        let out = Command::new("python3")
-            .args(["-c", &code])
-            .env(
-                "HTTPS_PROXY",
-                format!("http://127.0.0.1:{}", self.proxy_port),
-            )
-            .env("REQUESTS_CA_BUNDLE", self.ca())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(String::from)
-            .collect()
+        self.blob_python(&format!(
+            "for b in svc.get_container_client('{container}').list_blobs(): print(b.name)"
+        ))
+        .lines()
+        .map(String::from)
+        .collect()
     }
 }
 
