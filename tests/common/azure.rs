@@ -2,7 +2,7 @@
 //! packages (PyPI `azure-ai-ml`, whose models check request bodies) fail the test;
 //! `scripts/setup` installs them.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
 
 pub const SUBSCRIPTION: &str = "00000000-0000-0000-0000-00000000a2e1";
@@ -62,20 +62,8 @@ impl Arm {
             args.push("--azurite-blob".into());
             args.push(format!("http://127.0.0.1:{port}/devstoreaccount1/"));
         }
-        let mut child = Command::new("python3")
-            .args(&args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 is required for the ARM test server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .strip_prefix("ready ")
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or_else(|| panic!("arm.py did not start (run scripts/setup): {line:?}"));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (child, port) = super::python_server(&args, "the ARM test server (arm.py)");
         Arm {
             child,
             port,

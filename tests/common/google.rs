@@ -3,8 +3,8 @@
 //! (tests/google/server.py). Missing Python packages fail the test; `scripts/setup` installs
 //! them.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::{Read, Write};
+use std::process::Child;
 
 struct Server {
     child: Child,
@@ -13,20 +13,7 @@ struct Server {
 
 fn start(script: &str) -> Server {
     let path = format!("{}/tests/google/{script}", env!("CARGO_MANIFEST_DIR"));
-    let mut child = Command::new("python3")
-        .args([path.as_str(), "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 is required for the Google test servers");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .strip_prefix("ready ")
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{script} did not start (run scripts/setup): {line:?}"));
+    let (child, port) = super::python_server(&[path.as_str(), "--port", "0"], script);
     Server { child, port }
 }
 

@@ -26,6 +26,27 @@ impl From<Output> for Run {
     }
 }
 
+/// Starts `python3 ARGS` (a test server that prints `ready PORT` once listening) and returns
+/// it with that port. `what` names it in the panic when it does not start.
+pub fn python_server(args: &[&str], what: &str) -> (std::process::Child, u16) {
+    use std::io::BufRead;
+    let mut child = Command::new("python3")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("python3 is required for {what}: {e}"));
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .strip_prefix("ready ")
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{what} did not start (run scripts/setup): {line:?}"));
+    (child, port)
+}
+
 /// Runs Terraform 1.11 (on PATH in this project's machines) in `dir`, non-interactively.
 /// Panics when it cannot start: a comparison test must fail, never skip.
 pub fn terraform(dir: &Path, args: &[&str]) -> Run {

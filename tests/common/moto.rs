@@ -1,8 +1,8 @@
 //! Starts the project's moto launcher (tests/moto/gantry_moto.py) on a free loopback port.
 //! A missing moto is a test failure, not a skip: `scripts/setup` installs it.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::{Read, Write};
+use std::process::Child;
 
 pub struct Moto {
     child: Child,
@@ -17,25 +17,9 @@ impl Moto {
     /// Starts moto with extra launcher arguments (e.g. `--fault-rate 0.1`).
     pub fn start_with(extra: &[&str]) -> Moto {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/moto/gantry_moto.py");
-        let mut child = Command::new("python3")
-            .args([script, "--host", "127.0.0.1", "--port", "0"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 is required to run moto (scripts/setup installs it)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .strip_prefix("ready ")
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or_else(|| {
-                panic!(
-                    "moto did not start (is `moto[server]` installed? run scripts/setup): {line:?}"
-                )
-            });
+        let mut args = vec![script, "--host", "127.0.0.1", "--port", "0"];
+        args.extend_from_slice(extra);
+        let (child, port) = super::python_server(&args, "moto (`moto[server]`)");
         Moto { child, port }
     }
 

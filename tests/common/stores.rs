@@ -5,7 +5,7 @@
 //! start fails the test; `scripts/setup` installs them all.
 
 use super::moto::Moto;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -25,21 +25,9 @@ impl Drop for Proc {
 
 /// Starts `python3 SCRIPT ARGS` and reads its "ready PORT" line.
 fn script(path: &str, args: &[&str]) -> (Proc, u16) {
-    let mut child = Command::new("python3")
-        .arg(path)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 is required (scripts/setup installs the test servers)");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .strip_prefix("ready ")
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{path} did not start (run scripts/setup): {line:?}"));
+    let mut all = vec![path];
+    all.extend_from_slice(args);
+    let (child, port) = super::python_server(&all, path);
     (Proc(child), port)
 }
 
