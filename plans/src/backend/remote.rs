@@ -285,8 +285,8 @@ impl RemoteStore {
         Ok((state, recovered))
     }
 
-    /// Pushes `state` as the next snapshot, then the intents beside it, then restarts the
-    /// local journal from the new snapshot.
+    /// Pushes `state` as the next snapshot, restarts the local journal from it, then pushes
+    /// the intents beside it.
     pub fn write_snapshot(&self, state: &mut State) -> Result<(), StateError> {
         let started = Instant::now();
         {
@@ -305,7 +305,8 @@ impl RemoteStore {
             c.exists = true;
         }
         self.inner.stats.snapshots.fetch_add(1, Ordering::Relaxed);
-        self.push_intents(state)?;
+        // The local journal follows the store at once: whatever fails next, it is based on
+        // the snapshot the store now holds.
         if state.pending.is_empty() {
             match std::fs::remove_file(&self.inner.journal_path) {
                 Ok(()) => {}
@@ -315,6 +316,7 @@ impl RemoteStore {
         } else {
             self.restart_journal(state)?;
         }
+        self.push_intents(state)?;
         self.inner
             .stats
             .micros
@@ -434,22 +436,42 @@ impl RemoteJournal {
             self.store.push_intent_entries(&all)?;
         }
         if self.last_push.elapsed() >= self.store.push_interval {
-            let mut snapshot = self.replica.clone();
-            self.store.write_snapshot(&mut snapshot)?;
+            // A periodic push that fails is retried with the next record: the local journal
+            // already holds everything, and the final push (which does fail the run) follows.
+            if let Err(e) = self.push_snapshot() {
+                tracing::warn!(
+                    "pushing state to {} failed (retried): {e}",
+                    self.store.location()
+                );
+            }
+            self.last_push = Instant::now();
+        }
+        Ok(())
+    }
+}
+
+impl RemoteJournal {
+    /// Pushes the state as made so far; the local journal restarts from it.
+    fn push_snapshot(&mut self) -> Result<(), StateError> {
+        let mut snapshot = self.replica.clone();
+        let pushed = self.store.write_snapshot(&mut snapshot);
+        let in_store = lock_poisoned(&self.store.inner.cursor).serial == snapshot.serial;
+        if in_store {
             self.replica.serial = snapshot.serial;
-            // The snapshot holds everything settled so far; what stays announced is what is
-            // still pending (write_snapshot pushed exactly that).
+            // The snapshot holds everything settled so far; what stays announced is what
+            // is still pending.
             self.announced.retain(|a, _| {
                 a.parse::<gantry_core::addr::InstanceAddr>()
                     .is_ok_and(|a| snapshot.pending.contains_key(&a))
             });
-            // The journal restarts from the pushed snapshot: append to the new one.
-            self.store.restart_journal(&snapshot)?;
-            self.journal = Journal::open(self.store.journal_path())
-                .map_err(|e| StateError::Io(format!("opening journal: {e}")))?;
-            self.last_push = Instant::now();
+            if !self.store.journal_path().exists() {
+                self.store.restart_journal(&snapshot)?;
+            }
         }
-        Ok(())
+        // The file may have been replaced: append to the one there now.
+        self.journal = Journal::open(self.store.journal_path())
+            .map_err(|e| StateError::Io(format!("opening journal: {e}")))?;
+        pushed
     }
 }
 
