@@ -649,3 +649,51 @@ fn terraform_remote_state_reads_outputs_from_every_backend() {
         );
     }
 }
+
+#[test]
+fn a_store_briefly_down_during_an_apply_delays_pushes_and_loses_nothing() {
+    const N: usize = 1500;
+    let stores = Stores::start();
+    let d = Dir::new();
+    d.write(
+        "main.tf",
+        &config(
+            &stores,
+            "http",
+            "flaky",
+            &format!(
+                "resource \"terraform_data\" \"n\" {{\n  count = {N}\n  input = count.index\n}}\n"
+            ),
+        ),
+    );
+    init(&d, &stores);
+    // The store answers the next 3 state writes with 503; pushes are due every 10 ms, so
+    // those are periodic pushes, long before the apply's final one.
+    let (status, _) = http(stores.http_port, "POST", "/_fail?n=3", b"");
+    assert_eq!(status, 200);
+    let env = stores.env();
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.extend([
+        ("GANTRY_STATE_PUSH_SECONDS", "0.01"),
+        ("GANTRY_LOG", "gantry_plans::backend=warn"),
+    ]);
+    let r = d.gantry_env(&["apply", "-auto-approve", "-parallelism=2"], &env);
+    assert_eq!(
+        r.code,
+        0,
+        "periodic pushes that fail are retried, not fatal: {}",
+        r.all()
+    );
+    assert!(
+        r.stderr.matches("failed (retried)").count() >= 3,
+        "three pushes failed while the store was down: {}",
+        r.stderr
+    );
+    // A fresh checkout sees every object: the later pushes carried it all.
+    let other = Dir::new();
+    other.write("main.tf", &d.read("main.tf"));
+    init(&other, &stores);
+    let seen = ids(&other, &stores);
+    assert_eq!(seen.len(), N);
+    assert_eq!(seen, ids(&d, &stores));
+}

@@ -8,7 +8,8 @@ POST /state/NAME?ID=X  store (refused with 409 when the state is locked by anoth
 DELETE /state/NAME     remove
 LOCK /lock/NAME        body: lock info JSON. 200, or 423 + the holder's lock info
 UNLOCK /lock/NAME      body: lock info JSON (or just {"ID": ...}); 200, or 409 on another id
-Every request is counted per method at GET /_stats.
+Every request is counted per method at GET /_stats. POST /_fail?n=N answers the next N state
+writes with 503 (a store that is briefly down).
 """
 
 import argparse
@@ -20,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 STATES = {}
 LOCKS = {}
 STATS = {}
+FAIL = {"n": 0}
 MU = threading.Lock()
 
 
@@ -49,11 +51,17 @@ class Handler(BaseHTTPRequestHandler):
             STATS[self.command] = STATS.get(self.command, 0) + 1
             if kind == "_stats":
                 return self.reply(200, json.dumps(STATS).encode())
+            if kind == "_fail":
+                FAIL["n"] = int(parse_qs(u.query).get("n", ["1"])[0])
+                return self.reply(200)
             if kind == "state":
                 if self.command == "GET":
                     if name in STATES:
                         return self.reply(200, STATES[name])
                     return self.reply(404)
+                if self.command == "POST" and FAIL["n"] > 0:
+                    FAIL["n"] -= 1
+                    return self.reply(503, b'{"error": "injected"}')
                 if self.command == "POST":
                     held = LOCKS.get(name.split(".gantry-")[0])
                     given = parse_qs(u.query).get("ID", [None])[0]
