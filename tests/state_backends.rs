@@ -372,6 +372,28 @@ fn state_migrates_local_s3_gcs_azurerm_pg_local_with_workspaces() {
             r.all()
         );
     }
+    // state pull / push against a remote store: the same state goes back (serial kept
+    // rising); another lineage is refused without -force.
+    d.write("main.tf", &config(&stores, "s3", "migrate", body));
+    let r = run(
+        &d,
+        &stores,
+        &["init", "-migrate-state", "-force-copy", "-input=false"],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    let pulled_text = run(&d, &stores, &["state", "pull"]).stdout;
+    d.write("pulled.tfstate", &pulled_text);
+    let r = run(&d, &stores, &["state", "push", "pulled.tfstate"]);
+    assert_eq!(r.code, 0, "pushing the pulled state back: {}", r.all());
+    let other: serde_json::Value = serde_json::from_str(&pulled_text).unwrap();
+    let mut other = other;
+    other["lineage"] = "00000000-0000-0000-0000-000000000000".into();
+    d.write("other.tfstate", &other.to_string());
+    let r = run(&d, &stores, &["state", "push", "other.tfstate"]);
+    assert_eq!(r.code, 1, "another lineage is refused: {}", r.all());
+    assert!(r.stderr.contains("lineage"), "{}", r.stderr);
+    let now = pulled(&d, &stores, "default");
+    assert_eq!(now.1, last[0].1, "the refused push changed nothing");
 }
 
 #[test]
