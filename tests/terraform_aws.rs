@@ -168,3 +168,108 @@ fn one_dependency_lock_file_for_both_tools() {
         "kept as Terraform wrote it"
     );
 }
+
+/// Zones, partition and the provider block's account settings, side by side: the same file
+/// applied by Terraform (real hashicorp/aws 5.100.0) and by gantry on moto gives the same
+/// outputs — through an assumed role — and both refuse an account not in
+/// `allowed_account_ids`.
+#[test]
+fn zones_partition_and_assumed_role_match_terraform() {
+    let mirror = plugin_mirror();
+    let moto = Moto::start();
+    let config = |allowed: &str| {
+        format!(
+            r#"terraform {{
+  required_providers {{
+    aws = {{ source = "hashicorp/aws", version = "5.100.0" }}
+  }}
+}}
+provider "aws" {{
+  region                      = "us-east-1"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  allowed_account_ids         = ["{allowed}"]
+  assume_role {{
+    role_arn     = "arn:aws:iam::123456789012:role/deployer"
+    session_name = "gantry-test"
+    duration     = "1h"
+  }}
+}}
+data "aws_availability_zones" "az" {{
+  state         = "available"
+  exclude_names = ["us-east-1f"]
+}}
+data "aws_partition" "p" {{}}
+data "aws_caller_identity" "me" {{}}
+output "names" {{ value = data.aws_availability_zones.az.names }}
+output "zone_ids" {{ value = data.aws_availability_zones.az.zone_ids }}
+output "groups" {{ value = data.aws_availability_zones.az.group_names }}
+output "partition" {{ value = [data.aws_partition.p.partition, data.aws_partition.p.dns_suffix, data.aws_partition.p.reverse_dns_prefix] }}
+output "arn" {{ value = data.aws_caller_identity.me.arn }}
+"#
+        )
+    };
+    let outputs = |allowed: &str| -> (
+        serde_json::Value,
+        serde_json::Value,
+        common::Run,
+        common::Run,
+    ) {
+        let t = Dir::new();
+        mirror_config(&t, &mirror);
+        t.write("main.tf", &config(allowed));
+        let mut env: Vec<(&str, String)> = moto.env();
+        env.push((
+            "TF_CLI_CONFIG_FILE",
+            t.path().join(".terraformrc").display().to_string(),
+        ));
+        assert_eq!(
+            terraform_env(t.path(), &["init", "-input=false"], &env).code,
+            0
+        );
+        let tr = terraform_env(
+            t.path(),
+            &["apply", "-auto-approve", "-input=false", "-no-color"],
+            &env,
+        );
+        let tout = terraform_env(t.path(), &["output", "-json"], &env);
+        let g = Dir::new();
+        g.write("main.tf", &config(allowed));
+        let gr = g.gantry_with(&["apply", "-auto-approve"], &moto.env());
+        let gout = g.gantry_with(&["output", "-json"], &moto.env());
+        let parse = |s: &str| serde_json::from_str(s).unwrap_or(serde_json::Value::Null);
+        (parse(&tout.stdout), parse(&gout.stdout), tr, gr)
+    };
+    let (tf, ga, tr, gr) = outputs("123456789012");
+    assert_eq!(tr.code, 0, "{}", tr.all());
+    assert_eq!(gr.code, 0, "{}", gr.all());
+    for k in ["names", "zone_ids", "groups", "partition", "arn"] {
+        assert_eq!(
+            ga[k]["value"], tf[k]["value"],
+            "output {k}: gantry {} vs Terraform {}",
+            ga[k], tf[k]
+        );
+    }
+    let names = ga["names"]["value"].as_array().cloned().unwrap_or_default();
+    assert!(
+        !names.is_empty() && !names.contains(&"us-east-1f".into()),
+        "{names:?}"
+    );
+    assert!(
+        ga["arn"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("assumed-role/deployer/gantry-test"),
+        "{}",
+        ga["arn"]
+    );
+    // Another account only: both refuse before reading anything.
+    let (_, _, tr, gr) = outputs("111111111111");
+    assert_ne!(tr.code, 0, "Terraform refuses: {}", tr.all());
+    assert_eq!(gr.code, 1, "gantry refuses: {}", gr.all());
+    assert!(
+        gr.stderr.contains("AWS account ID not allowed"),
+        "{}",
+        gr.stderr
+    );
+}

@@ -102,15 +102,33 @@ pub fn timeouts_schema(b: &mut BlockSchema) {
 /// The configured timeout for `which`, if any (`30s`, `10m`, `2h`).
 pub fn timeout(v: &Value, which: &str) -> Option<Duration> {
     let s = v.get_attr("timeouts").and_then(|t| attr_str(t, which))?;
-    let split = s
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(s.len());
-    let (n, unit) = s.split_at(split);
-    let n: f64 = n.parse().ok()?;
-    Some(Duration::from_secs_f64(match unit {
-        "s" | "" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return None,
-    }))
+    parse_duration(&s).ok()
+}
+
+/// A Go-style duration: `30s`, `10m`, `2h`, `1h30m`, `1.5h` (a bare number is seconds).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("{s:?} is not a duration (like 30s, 15m, 1h30m)");
+    let mut rest = s.trim();
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    let mut total = 0.0;
+    while !rest.is_empty() {
+        let split = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(rest.len());
+        let n: f64 = rest[..split].parse().map_err(|_| bad())?;
+        rest = &rest[split..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        total += n * match &rest[..unit_end] {
+            "s" | "" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(bad()),
+        };
+        rest = &rest[unit_end..];
+    }
+    Ok(Duration::from_secs_f64(total))
 }

@@ -3,7 +3,8 @@
 use crate::error::sdk;
 use crate::util::{attr_str, tags_of};
 use gantry_core::provider::{
-    AttributeSchema, BlockSchema, NestedBlock, Nesting, ProviderResult, ResourceSchema,
+    AttributeSchema, BlockSchema, ErrorKind, NestedBlock, Nesting, ProviderError, ProviderResult,
+    ResourceSchema,
 };
 use gantry_core::types::Type;
 use gantry_core::value::{Map, Value};
@@ -59,6 +60,41 @@ pub fn provider_block_schema() -> BlockSchema {
     a.insert(
         "skip_metadata_api_check".into(),
         AttributeSchema::optional(Type::String),
+    );
+    for k in ["allowed_account_ids", "forbidden_account_ids"] {
+        a.insert(k.into(), AttributeSchema::optional(Type::set(Type::String)));
+    }
+    let mut assume = BlockSchema::default();
+    for k in [
+        "duration",
+        "external_id",
+        "policy",
+        "role_arn",
+        "session_name",
+        "source_identity",
+    ] {
+        assume
+            .attributes
+            .insert(k.into(), AttributeSchema::optional(Type::String));
+    }
+    for k in ["policy_arns", "transitive_tag_keys"] {
+        assume
+            .attributes
+            .insert(k.into(), AttributeSchema::optional(Type::set(Type::String)));
+    }
+    assume.attributes.insert(
+        "tags".into(),
+        AttributeSchema::optional(Type::map(Type::String)),
+    );
+    b.blocks.insert(
+        "assume_role".into(),
+        NestedBlock {
+            nesting: Nesting::List,
+            block: assume,
+            min_items: 0,
+            max_items: 0,
+            force_new: false,
+        },
     );
     let mut endpoints = BlockSchema::default();
     for s in ["ec2", "s3", "sagemaker", "iam", "sts"] {
@@ -128,6 +164,14 @@ impl Clients {
             aws_config::retry::RetryConfig::standard().with_max_attempts(attempts.max(1)),
         );
         let shared = loader.load().await;
+        let shared = match plain
+            .get_attr("assume_role")
+            .and_then(Value::as_seq)
+            .and_then(|s| s.first().cloned())
+        {
+            Some(role) => assume_role(&shared, &role).await?,
+            None => shared,
+        };
         let endpoint = |service: &str| -> Option<String> {
             plain
                 .get_attr("endpoints")
@@ -181,6 +225,44 @@ impl Clients {
         })
     }
 
+    /// `allowed_account_ids` / `forbidden_account_ids`: refuses to work in any other account
+    /// (or in a forbidden one), as hashicorp/aws does at configure.
+    pub async fn check_account(&self, config: &Value) -> ProviderResult<()> {
+        let plain = config.unmark_deep().0;
+        let list = |k: &str| -> Vec<String> {
+            plain
+                .get_attr(k)
+                .and_then(Value::as_seq)
+                .map(|s| {
+                    s.iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let (allowed, forbidden) = (list("allowed_account_ids"), list("forbidden_account_ids"));
+        if allowed.is_empty() && forbidden.is_empty() {
+            return Ok(());
+        }
+        let account = self.account_id().await?;
+        if !allowed.is_empty() && !allowed.contains(&account) {
+            return Err(ProviderError::new(
+                ErrorKind::Auth,
+                format!(
+                    "AWS account ID not allowed: {account} (allowed_account_ids: {})",
+                    allowed.join(", ")
+                ),
+            ));
+        }
+        if forbidden.contains(&account) {
+            return Err(ProviderError::new(
+                ErrorKind::Auth,
+                format!("AWS account ID not allowed: {account} is in forbidden_account_ids"),
+            ));
+        }
+        Ok(())
+    }
+
     /// The account id (STS GetCallerIdentity, once).
     pub async fn account_id(&self) -> ProviderResult<String> {
         self.account
@@ -217,4 +299,59 @@ fn set(v: Value, k: &str, x: Value) -> Value {
     let mut m = v.as_map().cloned().unwrap_or_default();
     m.insert(k.into(), x);
     Value::map(m)
+}
+
+/// The provider block's `assume_role`: credentials of that role (STS AssumeRole, refreshed
+/// by the SDK before they expire), from the base credentials.
+async fn assume_role(
+    base: &aws_config::SdkConfig,
+    role: &Value,
+) -> ProviderResult<aws_config::SdkConfig> {
+    let Some(arn) = attr_str(role, "role_arn") else {
+        return Ok(base.clone());
+    };
+    let mut b = aws_config::sts::AssumeRoleProvider::builder(arn)
+        .session_name(
+            attr_str(role, "session_name")
+                .unwrap_or_else(|| format!("gantry-{}", chrono_free_now())),
+        )
+        .configure(base);
+    if let Some(x) = attr_str(role, "external_id") {
+        b = b.external_id(x);
+    }
+    if let Some(p) = attr_str(role, "policy") {
+        b = b.policy(p);
+    }
+    if let Some(arns) = role.get_attr("policy_arns").and_then(Value::as_seq) {
+        b = b.policy_arns(
+            arns.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
+        );
+    }
+    if let Some(d) = attr_str(role, "duration") {
+        let secs = gantry_core::provider_kit::parse_duration(&d).map_err(|e| {
+            ProviderError::new(ErrorKind::Validation, format!("assume_role.duration: {e}"))
+        })?;
+        b = b.session_length(secs);
+    }
+    let tags = gantry_core::provider_kit::string_map(role, "tags");
+    if !tags.is_empty() {
+        b = b.tags(tags);
+    }
+    let provider = b.build().await;
+    Ok(base
+        .to_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+        )
+        .build())
+}
+
+/// Seconds since the epoch, for a default session name.
+fn chrono_free_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }

@@ -1,4 +1,5 @@
-//! Data sources: `aws_caller_identity`, `aws_region`, `aws_ami`, `aws_ec2_instance_type`.
+//! Data sources: `aws_caller_identity`, `aws_region`, `aws_ami`, `aws_ec2_instance_type`
+//! (zones and partition: `data_zones.rs`).
 
 use crate::clients::Clients;
 use crate::error::sdk;
@@ -125,10 +126,14 @@ pub fn schemas() -> BTreeMap<String, ResourceSchema> {
             description: "Facts about an EC2 instance type, GPUs included.".into(),
         },
     );
+    crate::data_zones::schemas(&mut out);
     out
 }
 
 pub async fn read(c: &Clients, type_name: &str, config: &Value) -> ProviderResult<Value> {
+    if let Some(r) = crate::data_zones::read(c, type_name, config).await {
+        return r;
+    }
     match type_name {
         "aws_caller_identity" => {
             let r = c.sts.get_caller_identity().send().await.map_err(sdk)?;

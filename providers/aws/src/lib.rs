@@ -8,6 +8,7 @@
 
 mod clients;
 mod data_sources;
+mod data_zones;
 mod error;
 mod iam_role;
 mod iam_role_policy_attachment;
@@ -148,9 +149,9 @@ impl ProviderFactory for Factory {
     }
 
     async fn configure(&self, config: &Value) -> ProviderResult<Arc<dyn Provider>> {
-        Ok(Arc::new(Aws {
-            clients: Clients::from_config(config).await?,
-        }))
+        let clients = Clients::from_config(config).await?;
+        clients.check_account(config).await?;
+        Ok(Arc::new(Aws { clients }))
     }
 
     /// Resource names, arguments and state shapes follow hashicorp/aws 5.100.0.
