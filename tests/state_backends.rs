@@ -719,3 +719,98 @@ fn a_store_briefly_down_during_an_apply_delays_pushes_and_loses_nothing() {
     assert_eq!(seen.len(), N);
     assert_eq!(seen, ids(&d, &stores));
 }
+
+#[test]
+fn azurerm_works_with_a_sas_token_and_shares_the_lock_with_key_users() {
+    let stores = Stores::start();
+    let sas = stores.azure.account_sas();
+    let env: Vec<(&str, String)> = stores
+        .env()
+        .into_iter()
+        .filter(|(k, _)| *k != "ARM_ACCESS_KEY")
+        .chain([("ARM_SAS_TOKEN", sas)])
+        .collect();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let d = Dir::new();
+    d.write(
+        "main.tf",
+        &config(
+            &stores,
+            "azurerm",
+            "sas",
+            "resource \"terraform_data\" \"a\" {\n  count = 3\n  input = count.index\n}\n",
+        ),
+    );
+    let r = d.gantry_env(&["init", "-input=false"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = d.gantry_env(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = d.gantry_env(&["workspace", "new", "dev"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(d
+        .gantry_env(&["workspace", "list"], &env)
+        .stdout
+        .contains("dev"));
+    assert_eq!(
+        d.gantry_env(&["workspace", "select", "default"], &env).code,
+        0
+    );
+    let r = d.gantry_env(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    // A key user holds the lock: the SAS user is refused, naming the holder.
+    d.write(
+        "main.tf",
+        &config(
+            &stores,
+            "azurerm",
+            "sas",
+            "resource \"terraform_data\" \"a\" {\n  count = 4\n  input = count.index\n}\n",
+        ),
+    );
+    let mut held = Background::start(&d, &stores, &["apply", "-input=true"], &[]);
+    held.wait_for("Enter a value", 1);
+    let r = d.gantry_env(&["plan"], &env);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr.contains("Error acquiring the state lock")
+            && r.stderr.contains("OperationTypeApply"),
+        "{}",
+        r.stderr
+    );
+    held.answer("yes");
+    let (code, out) = held.finish();
+    assert_eq!(code, 0, "{out}");
+    let r = d.gantry_env(&["state", "list"], &env);
+    assert_eq!(r.stdout.lines().count(), 4, "{}", r.all());
+}
+
+#[test]
+fn the_s3_backend_assumes_a_role_for_its_own_credentials() {
+    let stores = Stores::start();
+    let block = stores.block("s3", "assumed").replace(
+        "    use_lockfile = true\n",
+        "    use_lockfile = true\n    assume_role = {\n      role_arn = \"arn:aws:iam::123456789012:role/state-writer\"\n      session_name = \"gantry-state\"\n      duration = \"15m\"\n    }\n",
+    );
+    assert!(block.contains("assume_role"), "{block}");
+    let d = Dir::new();
+    d.write(
+        "main.tf",
+        &format!("terraform {{\n{block}}}\nresource \"terraform_data\" \"a\" {{}}\n"),
+    );
+    // STS through moto (AWS_ENDPOINT_URL_STS); the role's credentials then write the state.
+    let env = stores.env();
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let moto_url = stores.moto.url();
+    env.push(("AWS_ENDPOINT_URL_STS", moto_url.as_str()));
+    let r = d.gantry_env(&["init", "-input=false"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = d.gantry_env(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let (status, body) = http(stores.moto.port, "GET", "/tfstate?list-type=2", b"");
+    assert_eq!(status, 200);
+    assert!(
+        String::from_utf8_lossy(&body).contains("assumed/terraform.tfstate"),
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+}

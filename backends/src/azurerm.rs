@@ -7,7 +7,8 @@
 //! Like Terraform's, this backend has no endpoint setting: it addresses
 //! `https://<storage_account_name>.blob.<suffix>` (`environment`: public, usgovernment,
 //! china), reached through `HTTPS_PROXY` and trusting `SSL_CERT_FILE` as Terraform does.
-//! Credentials: `access_key` (or `ARM_ACCESS_KEY`), signed with Shared Key.
+//! Credentials: `access_key` (or `ARM_ACCESS_KEY`), signed with Shared Key; else `sas_token`
+//! (or `ARM_SAS_TOKEN`), sent as the query string of every request.
 
 use crate::util::{check_owner, io};
 use async_trait::async_trait;
@@ -56,13 +57,21 @@ impl AzureBackend {
                 ))
             }
         };
-        let access_key = a.str_or_env("access_key", &["ARM_ACCESS_KEY"]).ok_or(
-            "access_key (or ARM_ACCESS_KEY) is required: this version of gantry's azurerm backend signs with the storage account key (SAS tokens and Azure AD are not supported yet)",
-        )?;
+        if a.bool("use_azuread_auth").unwrap_or(false) {
+            return Err("use_azuread_auth is not supported by this version of gantry's azurerm backend: use access_key or sas_token".into());
+        }
         let endpoint = format!("https://{name}.blob.{suffix}/");
+        let account = match (
+            a.str_or_env("access_key", &["ARM_ACCESS_KEY"]),
+            a.str_or_env("sas_token", &["ARM_SAS_TOKEN"]),
+        ) {
+            (Some(key), _) => Account::with_key(&name, &endpoint, &key)?,
+            (None, Some(sas)) => Account::with_sas(&name, &endpoint, &sas),
+            (None, None) => return Err("access_key (ARM_ACCESS_KEY) or sas_token (ARM_SAS_TOKEN) is required: this version of gantry's azurerm backend signs with the storage account key or sends a SAS token (Azure AD is not supported yet)".into()),
+        };
         Ok(AzureBackend {
             inner: Arc::new(Inner {
-                account: Account::with_key(&name, &endpoint, &access_key)?,
+                account,
                 container,
                 key,
             }),

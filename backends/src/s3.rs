@@ -7,7 +7,7 @@
 //! table, each write also records the state's MD5 (`LockID` = `bucket/key-md5`, `Digest`),
 //! which Terraform checks on read. `encrypt` / `kms_key_id` / `acl` apply to every write.
 //!
-//! Arguments: `bucket`, `key`, `region`, `workspace_key_prefix`, `use_lockfile`, `encrypt`,
+//! Arguments: `bucket`, `key`, `region`, `assume_role`, `workspace_key_prefix`, `use_lockfile`, `encrypt`,
 //! `kms_key_id`, `acl`, `access_key`, `secret_key`, `profile`, `endpoints = { s3 = … }` (or
 //! the older `endpoint`), `use_path_style` (or `force_path_style`), `max_retries`, and the
 //! `skip_*` switches (accepted; gantry makes none of those checks).
@@ -75,6 +75,13 @@ impl S3Backend {
             aws_config::retry::RetryConfig::standard().with_max_attempts(attempts.max(1)),
         );
         let shared = loader.load().await;
+        let shared = match a.object("assume_role") {
+            Some(role) => assume_role(&shared, role).await?,
+            None => shared,
+        };
+        if a.config.contains_key("assume_role_with_web_identity") {
+            return Err("assume_role_with_web_identity is not supported by this version of gantry's s3 backend (set AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN: the SDK's default chain uses them)".into());
+        }
         let endpoint = a
             .object("endpoints")
             .and_then(|e| e.get("s3"))
@@ -370,6 +377,52 @@ impl S3State {
             holder(info.as_deref(), &format!("{table}: {}", self.lock_path()))
         }))
     }
+}
+
+/// `assume_role = { role_arn = …, session_name, external_id, duration, policy, policy_arns,
+/// tags }`: the backend's own credentials become that role's (STS AssumeRole, refreshed by
+/// the SDK).
+async fn assume_role(
+    base: &aws_config::SdkConfig,
+    role: &serde_json::Map<String, serde_json::Value>,
+) -> Result<aws_config::SdkConfig, String> {
+    let s = |k: &str| role.get(k).and_then(|v| v.as_str()).map(String::from);
+    let arn = s("role_arn").ok_or("assume_role: role_arn is required")?;
+    let mut b = aws_config::sts::AssumeRoleProvider::builder(arn)
+        .session_name(s("session_name").unwrap_or_else(|| "gantry-state".into()))
+        .configure(base);
+    if let Some(x) = s("external_id") {
+        b = b.external_id(x);
+    }
+    if let Some(p) = s("policy") {
+        b = b.policy(p);
+    }
+    if let Some(arns) = role.get("policy_arns").and_then(|v| v.as_array()) {
+        b = b.policy_arns(
+            arns.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
+        );
+    }
+    if let Some(d) = s("duration") {
+        b = b.session_length(
+            gantry_core::provider_kit::parse_duration(&d)
+                .map_err(|e| format!("assume_role.duration: {e}"))?,
+        );
+    }
+    if let Some(t) = role.get("tags").and_then(|v| v.as_object()) {
+        b = b.tags(
+            t.iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string()))),
+        );
+    }
+    let provider = b.build().await;
+    Ok(base
+        .to_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+        )
+        .build())
 }
 
 fn attr(s: &str) -> aws_sdk_dynamodb::types::AttributeValue {

@@ -414,6 +414,14 @@ impl AzureBlob {
         self.blob_python(&format!("svc.create_container('{name}')"));
     }
 
+    /// An account SAS (read, write, delete, list, add, create on service, containers and
+    /// blobs; valid for a day), made with the account key as Azure's SDK makes one.
+    pub fn account_sas(&self) -> String {
+        self.blob_python("from azure.storage.blob import generate_account_sas, ResourceTypes, AccountSasPermissions\nimport datetime\nprint(generate_account_sas(svc.account_name, svc.credential.account_key, resource_types=ResourceTypes(service=True, container=True, object=True), permission=AccountSasPermissions(read=True, write=True, delete=True, list=True, add=True, create=True), expiry=datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)))")
+            .trim()
+            .to_string()
+    }
+
     /// Blob names in `container`.
     pub fn list(&self, container: &str) -> Vec<String> {
         self.blob_python(&format!(

@@ -21,6 +21,8 @@ pub struct Account {
     /// The blob endpoint, with a trailing slash.
     pub endpoint: String,
     key: Vec<u8>,
+    /// A SAS token (query string) used instead of the key, when given.
+    sas: Option<String>,
     http: reqwest::Client,
 }
 
@@ -83,6 +85,7 @@ impl Account {
                 .map_err(|e| {
                     ProviderError::other(format!("the storage account key is not base64: {e}"))
                 })?,
+            sas: None,
             http: reqwest::Client::new(),
         })
     }
@@ -100,8 +103,25 @@ impl Account {
             key: base64::engine::general_purpose::STANDARD
                 .decode(key.trim())
                 .map_err(|e| format!("the storage account key is not base64: {e}"))?,
+            sas: None,
             http: reqwest::Client::new(),
         })
+    }
+
+    /// An account reached with a SAS token (the azurerm state backend's `sas_token`): the
+    /// token's query string goes on every request instead of a Shared Key signature.
+    pub fn with_sas(name: &str, endpoint: &str, sas: &str) -> Account {
+        let mut endpoint = endpoint.to_string();
+        if !endpoint.ends_with('/') {
+            endpoint.push('/');
+        }
+        Account {
+            name: name.to_string(),
+            endpoint,
+            key: Vec::new(),
+            sas: Some(sas.trim_start_matches('?').to_string()),
+            http: reqwest::Client::new(),
+        }
     }
 
     /// The account name the service sees in a path-style endpoint (`http://host/devstoreaccount1/`).
@@ -185,20 +205,16 @@ impl Account {
         mac.update(to_sign.as_bytes());
         let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
         let mut url = self.url(path);
-        if !query.is_empty() {
+        let mut params: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        params.extend(self.sas.clone());
+        if !params.is_empty() {
             url.push('?');
-            url.push_str(
-                &query
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join("&"),
-            );
+            url.push_str(&params.join("&"));
         }
-        let mut req = self
-            .http
-            .request(method, &url)
-            .header("Authorization", format!("SharedKey {}:{sig}", self.name));
+        let mut req = self.http.request(method, &url);
+        if self.sas.is_none() {
+            req = req.header("Authorization", format!("SharedKey {}:{sig}", self.name));
+        }
         for (k, v) in &all {
             req = req.header(k.as_str(), v.as_str());
         }
