@@ -24,6 +24,18 @@ pub fn string_map(v: &Value, k: &str) -> std::collections::BTreeMap<String, Stri
         .unwrap_or_default()
 }
 
+/// The strings of a list or set attribute (empty when null or absent).
+pub fn strings(v: &Value, k: &str) -> Vec<String> {
+    v.get_attr(k)
+        .and_then(Value::as_seq)
+        .map(|s| {
+            s.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub fn attr_num(v: &Value, k: &str) -> Option<f64> {
     v.get_attr(k).and_then(Value::as_f64)
 }

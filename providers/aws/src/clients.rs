@@ -6,6 +6,7 @@ use gantry_core::provider::{
     AttributeSchema, BlockSchema, ErrorKind, NestedBlock, Nesting, ProviderError, ProviderResult,
     ResourceSchema,
 };
+use gantry_core::provider_kit::strings;
 use gantry_core::types::Type;
 use gantry_core::value::{Map, Value};
 use std::collections::BTreeMap;
@@ -229,18 +230,11 @@ impl Clients {
     /// (or in a forbidden one), as hashicorp/aws does at configure.
     pub async fn check_account(&self, config: &Value) -> ProviderResult<()> {
         let plain = config.unmark_deep().0;
-        let list = |k: &str| -> Vec<String> {
-            plain
-                .get_attr(k)
-                .and_then(Value::as_seq)
-                .map(|s| {
-                    s.iter()
-                        .filter_map(|v| v.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let (allowed, forbidden) = (list("allowed_account_ids"), list("forbidden_account_ids"));
+
+        let (allowed, forbidden) = (
+            strings(&plain, "allowed_account_ids"),
+            strings(&plain, "forbidden_account_ids"),
+        );
         if allowed.is_empty() && forbidden.is_empty() {
             return Ok(());
         }
@@ -322,12 +316,9 @@ async fn assume_role(
     if let Some(p) = attr_str(role, "policy") {
         b = b.policy(p);
     }
-    if let Some(arns) = role.get_attr("policy_arns").and_then(Value::as_seq) {
-        b = b.policy_arns(
-            arns.iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect(),
-        );
+    let arns = strings(role, "policy_arns");
+    if !arns.is_empty() {
+        b = b.policy_arns(arns);
     }
     if let Some(d) = attr_str(role, "duration") {
         let secs = gantry_core::provider_kit::parse_duration(&d).map_err(|e| {

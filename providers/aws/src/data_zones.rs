@@ -71,17 +71,6 @@ fn partition(region: &str) -> (&'static str, &'static str, &'static str) {
     }
 }
 
-fn strings(v: &Value, k: &str) -> BTreeSet<String> {
-    v.get_attr(k)
-        .and_then(Value::as_seq)
-        .map(|s| {
-            s.iter()
-                .filter_map(|x| x.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 pub async fn read(c: &Clients, type_name: &str, config: &Value) -> Option<ProviderResult<Value>> {
     Some(match type_name {
         "aws_partition" => {
@@ -123,8 +112,12 @@ async fn zones(c: &Clients, config: &Value) -> ProviderResult<Value> {
     }
     let r = req.send().await.map_err(sdk)?;
     let (skip_names, skip_ids) = (
-        strings(config, "exclude_names"),
-        strings(config, "exclude_zone_ids"),
+        strings(config, "exclude_names")
+            .into_iter()
+            .collect::<BTreeSet<_>>(),
+        strings(config, "exclude_zone_ids")
+            .into_iter()
+            .collect::<BTreeSet<_>>(),
     );
     let mut found: Vec<_> = r
         .availability_zones()

@@ -4,6 +4,7 @@
 use crate::arm_resource::{placed, ArmType, Parent, Update};
 use crate::util::*;
 use gantry_core::provider::{BlockSchema, Nesting, ProviderResult, ResourceSchema};
+use gantry_core::provider_kit::strings;
 use gantry_core::provider_kit::*;
 use gantry_core::types::Type;
 use gantry_core::value::Value;
@@ -26,17 +27,6 @@ const PERMISSIONS: [(&str, &str); 4] = [
     ("certificate_permissions", "certificates"),
     ("storage_permissions", "storage"),
 ];
-
-fn strings(v: &Value, k: &str) -> Vec<String> {
-    v.get_attr(k)
-        .and_then(Value::as_seq)
-        .map(|s| {
-            s.iter()
-                .filter_map(|x| x.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 impl ArmType for KeyVault {
     const NAME: &'static str = "azurerm_key_vault";

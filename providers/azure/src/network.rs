@@ -6,23 +6,13 @@
 use crate::arm_resource::{placed, ArmType, Parent, Update};
 use crate::util::*;
 use gantry_core::provider::{BlockSchema, Nesting, ProviderResult, ResourceSchema};
+use gantry_core::provider_kit::strings;
 use gantry_core::provider_kit::*;
 use gantry_core::types::Type;
 use gantry_core::value::Value;
 use serde_json::{json, Value as Json};
 
 const API: &str = "2024-05-01";
-
-fn strings(v: &Value, k: &str) -> Vec<String> {
-    v.get_attr(k)
-        .and_then(Value::as_seq)
-        .map(|s| {
-            s.iter()
-                .filter_map(|x| x.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 fn str_list(j: &Json) -> Value {
     Value::list(

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use gantry_core::provider::{
     BlockSchema, Nesting, Op, PlanRequest, PlanResponse, ProviderResult, ResourceSchema,
 };
+use gantry_core::provider_kit::strings;
 use gantry_core::provider_kit::*;
 use gantry_core::types::Type;
 use gantry_core::value::Value;
@@ -155,17 +156,6 @@ impl ResourceType for Firewall {
     async fn import(&self, c: &Ctx, id: &str) -> ProviderResult<Option<Value>> {
         self.read(c, &FIREWALL.import_prior(c, id)?).await
     }
-}
-
-fn strings(v: &Value, k: &str) -> Vec<String> {
-    v.get_attr(k)
-        .and_then(Value::as_seq)
-        .map(|s| {
-            s.iter()
-                .filter_map(|x| x.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The mutable part of a firewall, complete (a PATCH of every field: lists left out of the
