@@ -16,6 +16,7 @@ pub mod modules;
 pub mod provider;
 pub mod provider_functions;
 pub mod provider_kit;
+pub mod schema_json;
 pub mod state;
 pub mod types;
 pub mod value;

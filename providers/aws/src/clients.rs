@@ -3,11 +3,9 @@
 use crate::error::sdk;
 use crate::util::{attr_str, tags_of};
 use gantry_core::provider::{
-    AttributeSchema, BlockSchema, ErrorKind, NestedBlock, Nesting, ProviderError, ProviderResult,
-    ResourceSchema,
+    BlockSchema, ErrorKind, ProviderError, ProviderResult, ResourceSchema,
 };
 use gantry_core::provider_kit::strings;
-use gantry_core::types::Type;
 use gantry_core::value::{Map, Value};
 use std::collections::BTreeMap;
 use tokio::sync::OnceCell;
@@ -28,107 +26,42 @@ pub struct Clients {
 }
 
 pub fn provider_block_schema() -> BlockSchema {
-    let mut b = BlockSchema::default();
-    let a = &mut b.attributes;
-    a.insert("region".into(), AttributeSchema::optional(Type::String));
-    a.insert("profile".into(), AttributeSchema::optional(Type::String));
-    a.insert(
-        "access_key".into(),
-        AttributeSchema::optional(Type::String).sensitive(),
-    );
-    a.insert(
-        "secret_key".into(),
-        AttributeSchema::optional(Type::String).sensitive(),
-    );
-    a.insert(
-        "s3_use_path_style".into(),
-        AttributeSchema::optional(Type::Bool),
-    );
-    a.insert(
-        "max_retries".into(),
-        AttributeSchema::optional(Type::Number),
-    );
-    // hashicorp/aws's switches for checks it makes when configured (STS identity, account
-    // ID, region name, instance metadata). gantry makes none of them at configure, so they
-    // are accepted — configurations written for emulators set them — and change nothing.
-    for flag in [
-        "skip_credentials_validation",
-        "skip_requesting_account_id",
-        "skip_region_validation",
-    ] {
-        a.insert(flag.into(), AttributeSchema::optional(Type::Bool));
+    crate::upstream::provider()
+}
+
+/// The provider block's arguments gantry honours. hashicorp/aws's checks at configure (STS
+/// identity, region name, instance metadata) gantry does not make, so their `skip_*` switches
+/// are accepted and change nothing; `token` and the shared files reach aws-config's chain.
+pub const PROVIDER_IMPLEMENTED: &[&str] = &[
+    "region",
+    "profile",
+    "access_key",
+    "secret_key",
+    "token",
+    "s3_use_path_style",
+    "max_retries",
+    "skip_credentials_validation",
+    "skip_requesting_account_id",
+    "skip_region_validation",
+    "skip_metadata_api_check",
+    "allowed_account_ids",
+    "forbidden_account_ids",
+    "assume_role",
+    "endpoints.ec2",
+    "endpoints.s3",
+    "endpoints.sagemaker",
+    "endpoints.iam",
+    "endpoints.sts",
+    "default_tags",
+];
+
+/// The first (only) object of a block that upstream declares as a list or set of at most one.
+pub fn first_block<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
+    match v.get_attr(name)? {
+        Value::List(l) | Value::Set(l) => l.first(),
+        Value::Null => None,
+        other => Some(other),
     }
-    a.insert(
-        "skip_metadata_api_check".into(),
-        AttributeSchema::optional(Type::String),
-    );
-    for k in ["allowed_account_ids", "forbidden_account_ids"] {
-        a.insert(k.into(), AttributeSchema::optional(Type::set(Type::String)));
-    }
-    let mut assume = BlockSchema::default();
-    for k in [
-        "duration",
-        "external_id",
-        "policy",
-        "role_arn",
-        "session_name",
-        "source_identity",
-    ] {
-        assume
-            .attributes
-            .insert(k.into(), AttributeSchema::optional(Type::String));
-    }
-    for k in ["policy_arns", "transitive_tag_keys"] {
-        assume
-            .attributes
-            .insert(k.into(), AttributeSchema::optional(Type::set(Type::String)));
-    }
-    assume.attributes.insert(
-        "tags".into(),
-        AttributeSchema::optional(Type::map(Type::String)),
-    );
-    b.blocks.insert(
-        "assume_role".into(),
-        NestedBlock {
-            nesting: Nesting::List,
-            block: assume,
-            min_items: 0,
-            max_items: 0,
-            force_new: false,
-        },
-    );
-    let mut endpoints = BlockSchema::default();
-    for s in ["ec2", "s3", "sagemaker", "iam", "sts"] {
-        endpoints
-            .attributes
-            .insert(s.into(), AttributeSchema::optional(Type::String));
-    }
-    b.blocks.insert(
-        "endpoints".into(),
-        NestedBlock {
-            nesting: Nesting::Single,
-            block: endpoints,
-            min_items: 0,
-            max_items: 1,
-            force_new: false,
-        },
-    );
-    let mut dt = BlockSchema::default();
-    dt.attributes.insert(
-        "tags".into(),
-        AttributeSchema::optional(Type::map(Type::String)),
-    );
-    b.blocks.insert(
-        "default_tags".into(),
-        NestedBlock {
-            nesting: Nesting::Single,
-            block: dt,
-            min_items: 0,
-            max_items: 1,
-            force_new: false,
-        },
-    );
-    b
 }
 
 impl Clients {
@@ -150,7 +83,7 @@ impl Clients {
             loader = loader.credentials_provider(aws_sdk_sts::config::Credentials::new(
                 k,
                 s,
-                None,
+                attr_str(&plain, "token"),
                 None,
                 "gantry-provider-block",
             ));
@@ -174,9 +107,7 @@ impl Clients {
             None => shared,
         };
         let endpoint = |service: &str| -> Option<String> {
-            plain
-                .get_attr("endpoints")
-                .and_then(|e| attr_str(e, service))
+            first_block(&plain, "endpoints").and_then(|e| attr_str(e, service))
         };
         let path_style = plain
             .get_attr("s3_use_path_style")
@@ -203,8 +134,7 @@ impl Clients {
         if let Some(u) = endpoint("sts") {
             sts = sts.endpoint_url(u);
         }
-        let default_tags = plain
-            .get_attr("default_tags")
+        let default_tags = first_block(&plain, "default_tags")
             .and_then(|d| d.get_attr("tags"))
             .and_then(Value::as_map)
             .map(|m| {

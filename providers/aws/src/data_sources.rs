@@ -5,129 +5,69 @@ use crate::clients::Clients;
 use crate::error::sdk;
 use crate::util::*;
 use aws_sdk_ec2::types::{Filter, InstanceType};
-use gantry_core::provider::{
-    BlockSchema, ErrorKind, Nesting, ProviderError, ProviderResult, ResourceSchema,
-};
-use gantry_core::types::{ObjectField, Type};
+use gantry_core::provider::{ErrorKind, ProviderError, ProviderResult, ResourceSchema};
 use gantry_core::value::Value;
 use std::collections::BTreeMap;
 
+/// Every data source gantry implements natively, with the arguments it honours.
+const DATA_SOURCES: &[(&str, &[&str])] = &[
+    ("aws_caller_identity", &["id"]),
+    ("aws_region", &["id", "name", "endpoint"]),
+    (
+        "aws_ami",
+        &[
+            "id",
+            "owners",
+            "most_recent",
+            "name_regex",
+            "filter",
+            "timeouts",
+        ],
+    ),
+    (
+        "aws_ec2_instance_type",
+        &["id", "instance_type", "timeouts"],
+    ),
+    (
+        "aws_availability_zones",
+        &[
+            "id",
+            "all_availability_zones",
+            "exclude_names",
+            "exclude_zone_ids",
+            "state",
+            "filter",
+            "timeouts",
+        ],
+    ),
+    ("aws_partition", &["id"]),
+];
+
 pub fn schemas() -> BTreeMap<String, ResourceSchema> {
-    let mut out = BTreeMap::new();
-    let mut ci = BlockSchema::default();
-    for k in ["id", "account_id", "arn", "user_id"] {
-        ci.attributes.insert(k.into(), comp(Type::String));
-    }
-    out.insert(
-        "aws_caller_identity".into(),
-        ResourceSchema {
-            legacy_type_system: true,
-            version: 0,
-            block: ci,
-            description: "Who gantry is calling AWS as.".into(),
-        },
-    );
-
-    let mut region = BlockSchema::default();
-    region
-        .attributes
-        .insert("name".into(), optcomp(Type::String));
-    region.attributes.insert("id".into(), comp(Type::String));
-    region
-        .attributes
-        .insert("endpoint".into(), comp(Type::String));
-    out.insert(
-        "aws_region".into(),
-        ResourceSchema {
-            legacy_type_system: true,
-            version: 0,
-            block: region,
-            description: "The provider's region.".into(),
-        },
-    );
-
-    let mut ami = BlockSchema::default();
-    ami.attributes
-        .insert("owners".into(), opt(Type::list(Type::String)));
-    ami.attributes.insert(
-        "most_recent".into(),
-        opt(Type::Bool).with_default(Value::Bool(false)),
-    );
-    ami.attributes
-        .insert("name_regex".into(), opt(Type::String));
-    for k in [
-        "id",
-        "image_id",
-        "name",
-        "architecture",
-        "root_device_name",
-        "creation_date",
-        "owner_id",
-        "description",
-    ] {
-        ami.attributes.insert(k.into(), comp(Type::String));
-    }
-    let mut filter = BlockSchema::default();
-    filter.attributes.insert("name".into(), req(Type::String));
-    filter
-        .attributes
-        .insert("values".into(), req(Type::list(Type::String)));
-    ami.blocks
-        .insert("filter".into(), block(Nesting::List, filter, 0, false));
+    let mut out: BTreeMap<String, ResourceSchema> = DATA_SOURCES
+        .iter()
+        .map(|(name, _)| (name.to_string(), crate::upstream::data_source(name)))
+        .collect();
+    let ami = out.remove("aws_ami").expect("aws_ami is listed");
     out.insert(
         "aws_ami".into(),
-        ResourceSchema {
-            legacy_type_system: true,
-            version: 0,
-            block: ami,
-            description: "An AMI found by owners and filters.".into(),
-        },
+        ami.default_at("most_recent", Value::Bool(false)),
     );
-
-    let mut it = BlockSchema::default();
-    it.attributes
-        .insert("instance_type".into(), req(Type::String));
-    it.attributes.insert("id".into(), comp(Type::String));
-    for k in ["default_vcpus", "memory_size", "total_gpu_memory"] {
-        it.attributes.insert(k.into(), comp(Type::Number));
-    }
-    let gpu = Type::Object(
-        ["count", "memory_size"]
-            .iter()
-            .map(|k| {
-                (
-                    k.to_string(),
-                    ObjectField {
-                        ty: Type::Number,
-                        optional: false,
-                        default: None,
-                    },
-                )
-            })
-            .chain(["manufacturer", "name"].iter().map(|k| {
-                (
-                    k.to_string(),
-                    ObjectField {
-                        ty: Type::String,
-                        optional: false,
-                        default: None,
-                    },
-                )
-            }))
-            .collect(),
-    );
-    it.attributes.insert("gpus".into(), comp(Type::list(gpu)));
-    out.insert(
-        "aws_ec2_instance_type".into(),
-        ResourceSchema {
-            legacy_type_system: true,
-            version: 0,
-            block: it,
-            description: "Facts about an EC2 instance type, GPUs included.".into(),
-        },
-    );
-    crate::data_zones::schemas(&mut out);
     out
+}
+
+/// Refuses arguments a data source does not implement (as resources do at plan).
+pub fn check_implemented(
+    type_name: &str,
+    schema: &ResourceSchema,
+    config: &Value,
+) -> ProviderResult<()> {
+    let implemented = DATA_SOURCES
+        .iter()
+        .find(|(n, _)| *n == type_name)
+        .map(|(_, i)| *i)
+        .unwrap_or(&[]);
+    crate::upstream::refuse_unimplemented(&format!("data {type_name}"), schema, config, implemented)
 }
 
 pub async fn read(c: &Clients, type_name: &str, config: &Value) -> ProviderResult<Value> {

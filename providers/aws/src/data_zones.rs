@@ -4,57 +4,10 @@
 use crate::clients::Clients;
 use crate::error::sdk;
 use aws_sdk_ec2::types::Filter;
-use gantry_core::provider::{BlockSchema, Nesting, ProviderResult, ResourceSchema};
+use gantry_core::provider::ProviderResult;
 use gantry_core::provider_kit::*;
-use gantry_core::types::Type;
 use gantry_core::value::Value;
 use std::collections::BTreeSet;
-
-fn legacy(block: BlockSchema, description: &str) -> ResourceSchema {
-    ResourceSchema {
-        legacy_type_system: true,
-        version: 0,
-        block,
-        description: description.into(),
-    }
-}
-
-pub fn schemas(out: &mut std::collections::BTreeMap<String, ResourceSchema>) {
-    let mut p = BlockSchema::default();
-    p.attributes.insert("id".into(), optcomp(Type::String));
-    for k in ["dns_suffix", "partition", "reverse_dns_prefix"] {
-        p.attributes.insert(k.into(), comp(Type::String));
-    }
-    out.insert(
-        "aws_partition".into(),
-        legacy(p, "The AWS partition of the provider's region."),
-    );
-
-    let mut z = BlockSchema::default();
-    let a = &mut z.attributes;
-    a.insert("all_availability_zones".into(), opt(Type::Bool));
-    a.insert("exclude_names".into(), opt(Type::set(Type::String)));
-    a.insert("exclude_zone_ids".into(), opt(Type::set(Type::String)));
-    a.insert("group_names".into(), comp(Type::set(Type::String)));
-    a.insert("id".into(), optcomp(Type::String));
-    a.insert("names".into(), comp(Type::list(Type::String)));
-    a.insert("state".into(), opt(Type::String));
-    a.insert("zone_ids".into(), comp(Type::list(Type::String)));
-    let mut f = BlockSchema::default();
-    f.attributes.insert("name".into(), req(Type::String));
-    f.attributes
-        .insert("values".into(), req(Type::set(Type::String)));
-    z.blocks
-        .insert("filter".into(), block(Nesting::Set, f, 0, false));
-    let mut t = BlockSchema::default();
-    t.attributes.insert("read".into(), opt(Type::String));
-    z.blocks
-        .insert("timeouts".into(), block(Nesting::Single, t, 0, false));
-    out.insert(
-        "aws_availability_zones".into(),
-        legacy(z, "The availability zones of the provider's region."),
-    );
-}
 
 /// `(partition, dns_suffix, reverse_dns_prefix)` of a region.
 fn partition(region: &str) -> (&'static str, &'static str, &'static str) {

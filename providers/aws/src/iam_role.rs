@@ -7,10 +7,7 @@ use crate::util::*;
 use crate::ResourceType;
 use async_trait::async_trait;
 use aws_sdk_iam::types::Tag;
-use gantry_core::provider::{
-    BlockSchema, ErrorKind, Op, ProviderError, ProviderResult, ResourceSchema,
-};
-use gantry_core::types::Type;
+use gantry_core::provider::{ErrorKind, Op, ProviderError, ProviderResult, ResourceSchema};
 use gantry_core::value::Value;
 use std::collections::BTreeMap;
 
@@ -48,36 +45,24 @@ impl ResourceType for Role {
     }
 
     fn schema(&self) -> ResourceSchema {
-        let mut b = BlockSchema::default();
-        let a = &mut b.attributes;
-        a.insert("name".into(), req(Type::String).force_new());
-        a.insert("assume_role_policy".into(), req(Type::String));
-        a.insert("description".into(), opt(Type::String));
-        a.insert(
-            "path".into(),
-            opt(Type::String)
-                .with_default(Value::string("/"))
-                .force_new(),
-        );
-        a.insert(
-            "max_session_duration".into(),
-            opt(Type::Number).with_default(Value::Number(3600.0)),
-        );
-        // Upstream's, recorded with its default so Terraform reads gantry's state unchanged.
-        a.insert(
-            "force_detach_policies".into(),
-            opt(Type::Bool).with_default(Value::Bool(false)),
-        );
-        for c in ["id", "arn", "unique_id", "create_date"] {
-            a.insert(c.into(), comp(Type::String));
-        }
-        tags_schema(&mut b);
-        ResourceSchema {
-            legacy_type_system: true,
-            version: 0,
-            block: b,
-            description: "An IAM role.".into(),
-        }
+        crate::upstream::resource("aws_iam_role")
+            .force_new_at(&["name", "name_prefix", "path"])
+            .default_at("path", Value::string("/"))
+            .default_at("max_session_duration", Value::Number(3600.0))
+            .default_at("force_detach_policies", Value::Bool(false))
+    }
+
+    fn implemented(&self) -> &'static [&'static str] {
+        &[
+            "name",
+            "name_prefix",
+            "assume_role_policy",
+            "description",
+            "path",
+            "max_session_duration",
+            "force_detach_policies",
+            "tags",
+        ]
     }
 
     async fn create(&self, c: &Clients, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {

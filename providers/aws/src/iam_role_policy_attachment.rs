@@ -5,8 +5,7 @@ use crate::error::sdk;
 use crate::util::*;
 use crate::ResourceType;
 use async_trait::async_trait;
-use gantry_core::provider::{BlockSchema, ErrorKind, Op, ProviderResult, ResourceSchema};
-use gantry_core::types::Type;
+use gantry_core::provider::{ErrorKind, Op, ProviderResult, ResourceSchema};
 use gantry_core::value::Value;
 
 pub struct Attachment;
@@ -18,18 +17,12 @@ impl ResourceType for Attachment {
     }
 
     fn schema(&self) -> ResourceSchema {
-        let mut b = BlockSchema::default();
-        b.attributes
-            .insert("role".into(), req(Type::String).force_new());
-        b.attributes
-            .insert("policy_arn".into(), req(Type::String).force_new());
-        b.attributes.insert("id".into(), comp(Type::String));
-        ResourceSchema {
-            legacy_type_system: true,
-            version: 0,
-            block: b,
-            description: "A managed policy attached to an IAM role.".into(),
-        }
+        crate::upstream::resource("aws_iam_role_policy_attachment")
+            .force_new_at(&["role", "policy_arn"])
+    }
+
+    fn implemented(&self) -> &'static [&'static str] {
+        &["role", "policy_arn"]
     }
 
     async fn create(&self, c: &Clients, planned: &Value, _op: &Op<'_>) -> ProviderResult<Value> {

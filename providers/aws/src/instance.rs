@@ -18,10 +18,8 @@ use aws_sdk_ec2::types::{
     TagSpecification, VolumeType,
 };
 use gantry_core::provider::{
-    BlockSchema, ErrorKind, Nesting, Op, PlanRequest, PlanResponse, ProviderError, ProviderResult,
-    ResourceSchema,
+    ErrorKind, Op, PlanRequest, PlanResponse, ProviderError, ProviderResult, ResourceSchema,
 };
-use gantry_core::types::Type;
 use gantry_core::value::Value;
 use std::collections::BTreeMap;
 
@@ -187,44 +185,37 @@ impl ResourceType for Instance {
     }
 
     fn schema(&self) -> ResourceSchema {
-        let mut b = BlockSchema::default();
-        let a = &mut b.attributes;
-        a.insert("ami".into(), req(Type::String).force_new());
-        a.insert("instance_type".into(), req(Type::String));
-        a.insert("subnet_id".into(), optcomp(Type::String).force_new());
-        a.insert(
-            "vpc_security_group_ids".into(),
-            optcomp(Type::set(Type::String)),
-        );
-        a.insert("key_name".into(), opt(Type::String).force_new());
-        a.insert("user_data".into(), opt(Type::String).force_new());
-        // Upstream's switch, recorded with its default so Terraform reads gantry's state
-        // unchanged (gantry replaces the instance on a user_data change either way).
-        a.insert(
-            "user_data_replace_on_change".into(),
-            opt(Type::Bool).with_default(Value::Bool(false)),
-        );
-        a.insert("iam_instance_profile".into(), opt(Type::String).force_new());
-        for c in ["id", "arn", "private_ip", "public_ip", "instance_state"] {
-            a.insert(c.into(), comp(Type::String));
-        }
-        tags_schema(&mut b);
-        let mut root = BlockSchema::default();
-        root.attributes
-            .insert("volume_size".into(), optcomp(Type::Number));
-        root.attributes
-            .insert("volume_type".into(), optcomp(Type::String));
-        b.blocks.insert(
-            "root_block_device".into(),
-            block(Nesting::List, root, 1, true),
-        );
-        timeouts_schema(&mut b);
-        ResourceSchema {
-            legacy_type_system: true,
-            version: 1,
-            block: b,
-            description: "An EC2 instance.".into(),
-        }
+        // hashicorp/aws replaces in place where it can (user_data, root volume size); gantry
+        // replaces these for now, and says so in the plan.
+        crate::upstream::resource("aws_instance")
+            .force_new_at(&[
+                "ami",
+                "subnet_id",
+                "key_name",
+                "user_data",
+                "iam_instance_profile",
+                "root_block_device",
+            ])
+            .default_at("user_data_replace_on_change", Value::Bool(false))
+            .default_at("get_password_data", Value::Bool(false))
+            .default_at("source_dest_check", Value::Bool(true))
+    }
+
+    fn implemented(&self) -> &'static [&'static str] {
+        &[
+            "ami",
+            "instance_type",
+            "subnet_id",
+            "vpc_security_group_ids",
+            "key_name",
+            "user_data",
+            "user_data_replace_on_change",
+            "iam_instance_profile",
+            "tags",
+            "root_block_device.volume_size",
+            "root_block_device.volume_type",
+            "timeouts",
+        ]
     }
 
     async fn plan(&self, c: &Clients, req: &PlanRequest<'_>) -> ProviderResult<PlanResponse> {

@@ -18,6 +18,7 @@ mod s3_bucket_settings;
 mod sagemaker_endpoint;
 mod sagemaker_endpoint_configuration;
 mod sagemaker_model;
+mod upstream;
 mod util;
 
 use async_trait::async_trait;
@@ -36,7 +37,10 @@ pub const NAME: &str = "aws";
 #[async_trait]
 pub(crate) trait ResourceType: Send + Sync {
     fn name(&self) -> &'static str;
+    /// Upstream's schema plus what its JSON form lacks (ForceNew, defaults).
     fn schema(&self) -> ResourceSchema;
+    /// The arguments this type implements (see `upstream::unimplemented`).
+    fn implemented(&self) -> &'static [&'static str];
 
     /// Plan-time checks and notes; the default keeps the proposed object.
     async fn plan(&self, _c: &Clients, req: &PlanRequest<'_>) -> ProviderResult<PlanResponse> {
@@ -149,6 +153,15 @@ impl ProviderFactory for Factory {
     }
 
     async fn configure(&self, config: &Value) -> ProviderResult<Arc<dyn Provider>> {
+        upstream::refuse_unimplemented(
+            "provider \"aws\" block",
+            &ResourceSchema {
+                block: schema().provider.clone(),
+                ..ResourceSchema::default()
+            },
+            &config.unmark_deep().0,
+            clients::PROVIDER_IMPLEMENTED,
+        )?;
         let clients = Clients::from_config(config).await?;
         clients.check_account(config).await?;
         Ok(Arc::new(Aws { clients }))
@@ -196,9 +209,10 @@ impl Provider for Aws {
 
     async fn plan(&self, req: PlanRequest<'_>) -> ProviderResult<PlanResponse> {
         let r = resource(req.type_name)?;
-        let mut resp = r.plan(&self.clients, &req).await?;
         // The cached schema: building one per planned instance is work on the hot path.
         let rs = &schema().resources[req.type_name];
+        upstream::refuse_unimplemented(req.type_name, rs, req.config, r.implemented())?;
+        let mut resp = r.plan(&self.clients, &req).await?;
         resp.planned = self.clients.with_tags_all(rs, resp.planned);
         Ok(resp)
     }
@@ -207,6 +221,7 @@ impl Provider for Aws {
         resource(type_name)?
             .create(&self.clients, planned, op)
             .await
+            .map(upstream::unknowns_to_null)
     }
 
     async fn update(
@@ -219,6 +234,7 @@ impl Provider for Aws {
         resource(type_name)?
             .update(&self.clients, prior, planned, op)
             .await
+            .map(upstream::unknowns_to_null)
     }
 
     async fn delete(&self, type_name: &str, prior: &Value, op: &Op<'_>) -> ProviderResult<()> {
@@ -245,6 +261,9 @@ impl Provider for Aws {
     }
 
     async fn read_data(&self, type_name: &str, config: &Value) -> ProviderResult<Value> {
+        if let Some(s) = schema().data_sources.get(type_name) {
+            data_sources::check_implemented(type_name, s, config)?;
+        }
         data_sources::read(&self.clients, type_name, config).await
     }
 }

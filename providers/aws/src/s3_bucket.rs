@@ -8,10 +8,7 @@ use async_trait::async_trait;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier, Tag, Tagging,
 };
-use gantry_core::provider::{
-    BlockSchema, ErrorKind, Op, ProviderError, ProviderResult, ResourceSchema,
-};
-use gantry_core::types::Type;
+use gantry_core::provider::{ErrorKind, Op, ProviderError, ProviderResult, ResourceSchema};
 use gantry_core::value::Value;
 use std::collections::BTreeMap;
 
@@ -132,29 +129,13 @@ impl ResourceType for Bucket {
     }
 
     fn schema(&self) -> ResourceSchema {
-        let mut b = BlockSchema::default();
-        let a = &mut b.attributes;
-        a.insert("bucket".into(), req(Type::String).force_new());
-        a.insert(
-            "force_destroy".into(),
-            opt(Type::Bool).with_default(Value::Bool(false)),
-        );
-        for c in [
-            "id",
-            "arn",
-            "bucket_domain_name",
-            "bucket_regional_domain_name",
-            "region",
-        ] {
-            a.insert(c.into(), comp(Type::String));
-        }
-        tags_schema(&mut b);
-        ResourceSchema {
-            legacy_type_system: true,
-            version: 0,
-            block: b,
-            description: "An S3 bucket.".into(),
-        }
+        crate::upstream::resource("aws_s3_bucket")
+            .force_new_at(&["bucket", "bucket_prefix"])
+            .default_at("force_destroy", Value::Bool(false))
+    }
+
+    fn implemented(&self) -> &'static [&'static str] {
+        &["bucket", "bucket_prefix", "force_destroy", "tags"]
     }
 
     async fn create(&self, c: &Clients, planned: &Value, _op: &Op<'_>) -> ProviderResult<Value> {

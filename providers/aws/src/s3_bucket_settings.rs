@@ -12,19 +12,8 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
     VersioningConfiguration,
 };
-use gantry_core::provider::{
-    BlockSchema, ErrorKind, Nesting, Op, ProviderError, ProviderResult, ResourceSchema,
-};
-use gantry_core::types::Type;
+use gantry_core::provider::{ErrorKind, Op, ProviderError, ProviderResult, ResourceSchema};
 use gantry_core::value::Value;
-
-fn bucket_schema() -> BlockSchema {
-    let mut b = BlockSchema::default();
-    b.attributes
-        .insert("bucket".into(), req(Type::String).force_new());
-    b.attributes.insert("id".into(), comp(Type::String));
-    b
-}
 
 fn missing(e: &ProviderError) -> bool {
     e.kind == ErrorKind::NotFound
@@ -38,17 +27,10 @@ impl ResourceType for Versioning {
         "aws_s3_bucket_versioning"
     }
     fn schema(&self) -> ResourceSchema {
-        let mut b = bucket_schema();
-        let mut vc = BlockSchema::default();
-        vc.attributes.insert("status".into(), req(Type::String));
-        b.blocks
-            .insert("versioning_configuration".into(), single(vc));
-        ResourceSchema {
-            legacy_type_system: true,
-            version: 0,
-            block: b,
-            description: "Versioning of an S3 bucket.".into(),
-        }
+        crate::upstream::resource("aws_s3_bucket_versioning").force_new_at(&["bucket"])
+    }
+    fn implemented(&self) -> &'static [&'static str] {
+        &["bucket", "versioning_configuration.status"]
     }
     async fn create(&self, c: &Clients, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {
         self.update(c, planned, planned, op).await
@@ -128,10 +110,6 @@ impl ResourceType for Versioning {
     }
 }
 
-fn single(b: BlockSchema) -> gantry_core::provider::NestedBlock {
-    block(Nesting::List, b, 1, false)
-}
-
 pub struct Encryption;
 
 #[async_trait]
@@ -140,29 +118,15 @@ impl ResourceType for Encryption {
         "aws_s3_bucket_server_side_encryption_configuration"
     }
     fn schema(&self) -> ResourceSchema {
-        let mut b = bucket_schema();
-        let mut by_default = BlockSchema::default();
-        by_default
-            .attributes
-            .insert("sse_algorithm".into(), req(Type::String));
-        by_default
-            .attributes
-            .insert("kms_master_key_id".into(), opt(Type::String));
-        let mut rule = BlockSchema::default();
-        rule.attributes
-            .insert("bucket_key_enabled".into(), opt(Type::Bool));
-        rule.blocks.insert(
-            "apply_server_side_encryption_by_default".into(),
-            block(Nesting::List, by_default, 1, false),
-        );
-        b.blocks
-            .insert("rule".into(), block(Nesting::Set, rule, 0, false));
-        ResourceSchema {
-            legacy_type_system: true,
-            version: 0,
-            block: b,
-            description: "Default encryption of an S3 bucket.".into(),
-        }
+        crate::upstream::resource("aws_s3_bucket_server_side_encryption_configuration")
+            .force_new_at(&["bucket"])
+    }
+    fn implemented(&self) -> &'static [&'static str] {
+        &[
+            "bucket",
+            "rule.bucket_key_enabled",
+            "rule.apply_server_side_encryption_by_default",
+        ]
     }
     async fn create(&self, c: &Clients, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {
         self.update(c, planned, planned, op).await
@@ -318,17 +282,21 @@ impl ResourceType for PublicAccessBlock {
         "aws_s3_bucket_public_access_block"
     }
     fn schema(&self) -> ResourceSchema {
-        let mut b = bucket_schema();
+        let mut s = crate::upstream::resource("aws_s3_bucket_public_access_block")
+            .force_new_at(&["bucket"]);
         for k in PAB {
-            b.attributes
-                .insert(k.into(), opt(Type::Bool).with_default(Value::Bool(false)));
+            s = s.default_at(k, Value::Bool(false));
         }
-        ResourceSchema {
-            legacy_type_system: true,
-            version: 0,
-            block: b,
-            description: "Public access block of an S3 bucket.".into(),
-        }
+        s
+    }
+    fn implemented(&self) -> &'static [&'static str] {
+        &[
+            "bucket",
+            "block_public_acls",
+            "block_public_policy",
+            "ignore_public_acls",
+            "restrict_public_buckets",
+        ]
     }
     async fn create(&self, c: &Clients, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {
         self.update(c, planned, planned, op).await

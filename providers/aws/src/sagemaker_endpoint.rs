@@ -10,10 +10,7 @@ use crate::util::*;
 use crate::ResourceType;
 use async_trait::async_trait;
 use aws_sdk_sagemaker::types::EndpointStatus;
-use gantry_core::provider::{
-    BlockSchema, ErrorKind, Op, ProviderError, ProviderResult, ResourceSchema,
-};
-use gantry_core::types::Type;
+use gantry_core::provider::{ErrorKind, Op, ProviderError, ProviderResult, ResourceSchema};
 use gantry_core::value::Value;
 use std::time::Duration;
 
@@ -67,23 +64,11 @@ impl ResourceType for Endpoint {
     }
 
     fn schema(&self) -> ResourceSchema {
-        let mut b = BlockSchema::default();
-        b.attributes
-            .insert("name".into(), req(Type::String).force_new());
-        b.attributes
-            .insert("endpoint_config_name".into(), req(Type::String));
-        // hashicorp/aws's schema exactly: no status attribute and no timeouts block (gantry
-        // shows the live status while waiting instead, and has no fixed timeouts).
-        for c in ["id", "arn"] {
-            b.attributes.insert(c.into(), comp(Type::String));
-        }
-        tags_schema(&mut b);
-        ResourceSchema {
-            legacy_type_system: true,
-            version: 0,
-            block: b,
-            description: "A SageMaker real-time endpoint.".into(),
-        }
+        crate::upstream::resource("aws_sagemaker_endpoint").force_new_at(&["name"])
+    }
+
+    fn implemented(&self) -> &'static [&'static str] {
+        &["name", "endpoint_config_name", "tags"]
     }
 
     async fn create(&self, c: &Clients, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {

@@ -11,8 +11,7 @@ use async_trait::async_trait;
 use aws_sdk_sagemaker::types::{
     ProductionVariant, ProductionVariantInstanceType, ProductionVariantServerlessConfig,
 };
-use gantry_core::provider::{BlockSchema, Nesting, Op, ProviderResult, ResourceSchema};
-use gantry_core::types::Type;
+use gantry_core::provider::{Op, ProviderResult, ResourceSchema};
 use gantry_core::value::Value;
 
 pub struct EndpointConfiguration;
@@ -24,49 +23,25 @@ impl ResourceType for EndpointConfiguration {
     }
 
     fn schema(&self) -> ResourceSchema {
-        let mut b = BlockSchema::default();
-        b.attributes
-            .insert("name".into(), req(Type::String).force_new());
-        b.attributes.insert("id".into(), comp(Type::String));
-        b.attributes.insert("arn".into(), comp(Type::String));
-        tags_schema(&mut b);
-        let mut pv = BlockSchema::default();
-        pv.attributes
-            .insert("variant_name".into(), req(Type::String));
-        pv.attributes.insert("model_name".into(), req(Type::String));
-        pv.attributes
-            .insert("initial_instance_count".into(), opt(Type::Number));
-        pv.attributes
-            .insert("instance_type".into(), opt(Type::String));
-        pv.attributes.insert(
-            "initial_variant_weight".into(),
-            opt(Type::Number).with_default(Value::Number(1.0)),
-        );
-        let mut sc = BlockSchema::default();
-        sc.attributes
-            .insert("memory_size_in_mb".into(), req(Type::Number));
-        sc.attributes
-            .insert("max_concurrency".into(), req(Type::Number));
-        pv.blocks.insert(
-            "serverless_config".into(),
-            block(Nesting::List, sc, 1, false),
-        );
-        b.blocks.insert(
-            "production_variants".into(),
-            gantry_core::provider::NestedBlock {
-                nesting: Nesting::List,
-                block: pv,
-                min_items: 1,
-                max_items: 10,
-                force_new: true,
-            },
-        );
-        ResourceSchema {
-            legacy_type_system: true,
-            version: 0,
-            block: b,
-            description: "A SageMaker endpoint configuration.".into(),
-        }
+        crate::upstream::resource("aws_sagemaker_endpoint_configuration")
+            .force_new_at(&["name", "name_prefix", "production_variants"])
+            .default_at(
+                "production_variants.initial_variant_weight",
+                Value::Number(1.0),
+            )
+    }
+
+    fn implemented(&self) -> &'static [&'static str] {
+        &[
+            "name",
+            "tags",
+            "production_variants.variant_name",
+            "production_variants.model_name",
+            "production_variants.initial_instance_count",
+            "production_variants.instance_type",
+            "production_variants.initial_variant_weight",
+            "production_variants.serverless_config",
+        ]
     }
 
     async fn create(&self, c: &Clients, planned: &Value, _op: &Op<'_>) -> ProviderResult<Value> {

@@ -7,8 +7,7 @@ use crate::util::*;
 use crate::ResourceType;
 use async_trait::async_trait;
 use aws_sdk_sagemaker::types::{ContainerDefinition, ContainerMode, Tag, VpcConfig};
-use gantry_core::provider::{BlockSchema, Nesting, Op, ProviderResult, ResourceSchema};
-use gantry_core::types::Type;
+use gantry_core::provider::{Op, ProviderResult, ResourceSchema};
 use gantry_core::value::Value;
 use std::collections::BTreeMap;
 
@@ -85,44 +84,30 @@ impl ResourceType for Model {
     }
 
     fn schema(&self) -> ResourceSchema {
-        let mut b = BlockSchema::default();
-        let a = &mut b.attributes;
-        a.insert("name".into(), req(Type::String).force_new());
-        a.insert("execution_role_arn".into(), req(Type::String).force_new());
-        a.insert(
-            "enable_network_isolation".into(),
-            opt(Type::Bool).with_default(Value::Bool(false)).force_new(),
-        );
-        a.insert("id".into(), comp(Type::String));
-        a.insert("arn".into(), comp(Type::String));
-        tags_schema(&mut b);
-        let mut pc = BlockSchema::default();
-        pc.attributes.insert("image".into(), req(Type::String));
-        pc.attributes
-            .insert("model_data_url".into(), opt(Type::String));
-        pc.attributes
-            .insert("environment".into(), opt(Type::map(Type::String)));
-        pc.attributes.insert(
-            "mode".into(),
-            opt(Type::String).with_default(Value::string("SingleModel")),
-        );
-        b.blocks.insert(
-            "primary_container".into(),
-            block(Nesting::List, pc, 1, true),
-        );
-        let mut vpc = BlockSchema::default();
-        vpc.attributes
-            .insert("security_group_ids".into(), req(Type::set(Type::String)));
-        vpc.attributes
-            .insert("subnets".into(), req(Type::set(Type::String)));
-        b.blocks
-            .insert("vpc_config".into(), block(Nesting::List, vpc, 1, true));
-        ResourceSchema {
-            legacy_type_system: true,
-            version: 0,
-            block: b,
-            description: "A SageMaker model.".into(),
-        }
+        crate::upstream::resource("aws_sagemaker_model")
+            .force_new_at(&[
+                "name",
+                "execution_role_arn",
+                "enable_network_isolation",
+                "primary_container",
+                "vpc_config",
+            ])
+            .default_at("enable_network_isolation", Value::Bool(false))
+            .default_at("primary_container.mode", Value::string("SingleModel"))
+    }
+
+    fn implemented(&self) -> &'static [&'static str] {
+        &[
+            "name",
+            "execution_role_arn",
+            "enable_network_isolation",
+            "tags",
+            "primary_container.image",
+            "primary_container.model_data_url",
+            "primary_container.environment",
+            "primary_container.mode",
+            "vpc_config",
+        ]
     }
 
     async fn create(&self, c: &Clients, planned: &Value, _op: &Op<'_>) -> ProviderResult<Value> {

@@ -1,8 +1,7 @@
 //! Small helpers shared by the resource types: reading attributes, tags, schemas, waiting.
 
-use gantry_core::provider::{BlockSchema, ErrorKind, ProviderError, ProviderResult};
+use gantry_core::provider::{ErrorKind, ProviderError, ProviderResult};
 pub use gantry_core::provider_kit::*;
-use gantry_core::types::Type;
 use gantry_core::value::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -52,12 +51,6 @@ pub fn tag_attrs(prior: &Value, live: &BTreeMap<String, String>) -> Vec<(&'stati
     vec![("tags", tags), ("tags_all", tags_value(live))]
 }
 
-pub fn tags_schema(b: &mut BlockSchema) {
-    b.attributes
-        .insert("tags".into(), opt(Type::map(Type::String)));
-    b.attributes
-        .insert("tags_all".into(), comp(Type::map(Type::String)));
-}
 /// Polls `check` until it says done, with backoff from 200 ms up to 10 s between polls and no
 /// fixed limit unless the resource's `timeouts` sets one.
 pub async fn wait_until<F, Fut>(

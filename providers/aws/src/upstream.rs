@@ -1,0 +1,192 @@
+//! hashicorp/aws 5.100.0's own schemas, trimmed to the types gantry implements natively
+//! (`schema/hashicorp-aws-5.100.0.json`, written by `scripts/aws-schema` from the real plugin).
+//!
+//! Every native resource and data source starts from upstream's schema, so names, types,
+//! optional/computed and nesting match by construction and state moves both ways. Each type
+//! then adds what the JSON does not carry (ForceNew, defaults) and names the arguments it
+//! implements: setting any other one is refused at plan (see [`unimplemented`]) rather than
+//! silently ignored.
+
+use gantry_core::provider::{
+    BlockSchema, ErrorKind, ProviderError, ProviderResult, ResourceSchema,
+};
+use gantry_core::schema_json::{read_provider, SchemaDump};
+use gantry_core::value::Value;
+use std::sync::OnceLock;
+
+const DUMP: &str = include_str!("../schema/hashicorp-aws-5.100.0.json");
+
+fn dump() -> &'static SchemaDump {
+    static D: OnceLock<SchemaDump> = OnceLock::new();
+    D.get_or_init(|| {
+        let j: serde_json::Value = serde_json::from_str(DUMP).expect("shipped schema is JSON");
+        read_provider(&j, true).expect("shipped schema reads")
+    })
+}
+
+/// Upstream's schema of a resource type. Panics when the type is not in the shipped file
+/// (add it with `scripts/aws-schema TYPE`): a build-time fact, caught by every test.
+pub fn resource(type_name: &str) -> ResourceSchema {
+    dump()
+        .resources
+        .get(type_name)
+        .unwrap_or_else(|| panic!("{type_name} is not in schema/hashicorp-aws-5.100.0.json"))
+        .clone()
+}
+
+pub fn data_source(type_name: &str) -> ResourceSchema {
+    dump()
+        .data_sources
+        .get(type_name)
+        .unwrap_or_else(|| panic!("data {type_name} is not in schema/hashicorp-aws-5.100.0.json"))
+        .clone()
+}
+
+pub fn provider() -> BlockSchema {
+    dump().provider.clone()
+}
+
+/// The arguments set in `config` that the type does not implement. `implemented` names
+/// top-level attributes and blocks; `block.attr` entries narrow a block to those attributes
+/// (a block named alone is implemented whole).
+pub fn unimplemented(block: &BlockSchema, config: &Value, implemented: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    walk(block, config, implemented, "", &mut out);
+    out
+}
+
+fn is_set(v: &Value) -> bool {
+    match v.unmark().0 {
+        Value::Null => false,
+        Value::List(l) | Value::Set(l) => !l.is_empty(),
+        _ => true,
+    }
+}
+
+fn walk(
+    block: &BlockSchema,
+    config: &Value,
+    implemented: &[&str],
+    prefix: &str,
+    out: &mut Vec<String>,
+) {
+    let narrowed = |name: &str| -> Vec<&str> {
+        let head = format!("{name}.");
+        implemented
+            .iter()
+            .filter_map(|i| i.strip_prefix(head.as_str()))
+            .collect()
+    };
+    for (name, a) in &block.attributes {
+        if a.computed && !a.optional && !a.required {
+            continue;
+        }
+        // An argument written as its default asks for nothing gantry does not do.
+        let set = config
+            .get_attr(name)
+            .is_some_and(|v| is_set(v) && a.default.as_ref() != Some(v.unmark().0));
+        if set && !implemented.contains(&name.as_str()) && narrowed(name).is_empty() {
+            out.push(format!("{prefix}{name}"));
+        }
+    }
+    for (name, nb) in &block.blocks {
+        let Some(v) = config.get_attr(name).filter(|v| is_set(v)) else {
+            continue;
+        };
+        if implemented.contains(&name.as_str()) {
+            continue;
+        }
+        let inner = narrowed(name);
+        if inner.is_empty() {
+            out.push(format!("{prefix}{name}"));
+            continue;
+        }
+        let items: Vec<&Value> = match v.unmark().0 {
+            Value::List(l) | Value::Set(l) => l.iter().collect(),
+            other => vec![other],
+        };
+        for item in items {
+            walk(&nb.block, item, &inner, &format!("{prefix}{name}."), out);
+        }
+    }
+}
+
+/// The plan-time refusal of unimplemented arguments.
+pub fn refuse_unimplemented(
+    type_name: &str,
+    schema: &ResourceSchema,
+    config: &Value,
+    implemented: &[&str],
+) -> ProviderResult<()> {
+    let missing = unimplemented(&schema.block, config, implemented);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut missing = missing;
+    missing.dedup();
+    Err(ProviderError::new(
+        ErrorKind::Validation,
+        format!(
+            "gantry's native {type_name} does not implement {} yet; remove {} or run hashicorp/aws through the plugin host (README: \"Terraform provider plugins\")",
+            missing.join(", "),
+            if missing.len() == 1 { "it" } else { "them" },
+        ),
+    ))
+}
+
+/// Unknown values left in a created or updated object become null, as upstream's SDK leaves
+/// computed attributes it does not set: gantry's reads fill what each type implements.
+pub fn unknowns_to_null(v: Value) -> Value {
+    match v {
+        Value::Unknown => Value::Null,
+        Value::List(l) => Value::list(l.iter().cloned().map(unknowns_to_null).collect()),
+        Value::Set(l) => Value::set(l.iter().cloned().map(unknowns_to_null).collect()),
+        Value::Map(m) => Value::map(
+            m.iter()
+                .map(|(k, v)| (k.clone(), unknowns_to_null(v.clone())))
+                .collect(),
+        ),
+        Value::Sensitive(inner) => {
+            Value::Sensitive(std::sync::Arc::new(unknowns_to_null((*inner).clone())))
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gantry_core::provider_kit::obj;
+
+    #[test]
+    fn every_shipped_type_reads() {
+        assert!(dump().resources.len() >= 10);
+        assert!(resource("aws_instance")
+            .block
+            .blocks
+            .contains_key("root_block_device"));
+    }
+
+    #[test]
+    fn unimplemented_arguments_are_named_down_to_nested_blocks() {
+        let s = resource("aws_instance");
+        let root = obj(vec![
+            ("volume_size", Value::Number(100.0)),
+            ("encrypted", Value::Bool(true)),
+        ]);
+        let config = obj(vec![
+            ("ami", Value::string("ami-1")),
+            ("hibernation", Value::Bool(true)),
+            ("root_block_device", Value::list(vec![root])),
+            ("ebs_block_device", Value::set(vec![])),
+        ]);
+        let got = unimplemented(&s.block, &config, &["ami", "root_block_device.volume_size"]);
+        assert_eq!(got, vec!["hibernation", "root_block_device.encrypted"]);
+        assert!(unimplemented(
+            &s.block,
+            &config,
+            &["ami", "hibernation", "root_block_device"]
+        )
+        .is_empty());
+    }
+}
