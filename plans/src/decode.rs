@@ -363,8 +363,10 @@ pub fn proposed_new(schema: &BlockSchema, prior: Option<&Value>, config: &Value)
     for (name, attr) in &schema.attributes {
         let cv = config.get_attr(name).cloned().unwrap_or(Value::Null);
         let v = if attr.computed && cv.is_null() {
-            match prior.and_then(|p| p.get_attr(name)) {
-                Some(pv) => pv.clone(),
+            // An update keeps the prior value, null included (a key the prior object lacks
+            // is null, as in a state upgraded to a wider schema); only a create is unknown.
+            match prior {
+                Some(p) => p.get_attr(name).cloned().unwrap_or(Value::Null),
                 None => Value::Unknown,
             }
         } else {

@@ -41,6 +41,20 @@ const DATA_SOURCES: &[(&str, &[&str])] = &[
         ],
     ),
     ("aws_partition", &["id"]),
+    (
+        "aws_vpc",
+        &[
+            "id",
+            "cidr_block",
+            "default",
+            "dhcp_options_id",
+            "state",
+            "tags",
+            "filter",
+            "timeouts",
+        ],
+    ),
+    ("aws_subnets", &["id", "tags", "filter", "timeouts"]),
 ];
 
 pub fn schemas() -> BTreeMap<String, ResourceSchema> {
@@ -72,6 +86,9 @@ pub fn check_implemented(
 
 pub async fn read(c: &Clients, type_name: &str, config: &Value) -> ProviderResult<Value> {
     if let Some(r) = crate::data_zones::read(c, type_name, config).await {
+        return r;
+    }
+    if let Some(r) = crate::data_network::read(c, type_name, config).await {
         return r;
     }
     match type_name {

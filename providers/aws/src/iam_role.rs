@@ -66,7 +66,7 @@ impl ResourceType for Role {
     }
 
     async fn create(&self, c: &Clients, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {
-        let name = need_str(planned, "name")?;
+        let name = name_or_generated(planned, "name", "name_prefix", op.token);
         let policy = need_str(planned, "assume_role_policy")?;
         if serde_json::from_str::<serde_json::Value>(&policy).is_err() {
             return Err(ProviderError::new(

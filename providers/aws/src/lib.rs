@@ -7,22 +7,36 @@
 //! block. One file per resource type; each implements [`ResourceType`].
 
 mod clients;
+mod data_network;
 mod data_sources;
 mod data_zones;
+mod ec2_object;
+mod eip;
 mod error;
 mod iam_role;
 mod iam_role_policy_attachment;
 mod instance;
+mod internet_gateway;
+mod nat_gateway;
+mod route;
+mod route_table;
+mod route_table_association;
 mod s3_bucket;
 mod s3_bucket_settings;
 mod sagemaker_endpoint;
 mod sagemaker_endpoint_configuration;
 mod sagemaker_model;
+mod security_group;
+mod security_group_rule;
+mod subnet;
 mod upstream;
 mod util;
+mod vpc;
+mod vpc_endpoint;
 
 use async_trait::async_trait;
 use clients::Clients;
+use ec2_object::Ec2;
 use gantry_core::provider::{
     ErrorKind, Op, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
     ProviderResult, ProviderSchema, ResourceSchema,
@@ -96,8 +110,24 @@ pub(crate) trait ResourceType: Send + Sync {
         token: &str,
         planned: &Value,
     ) -> ProviderResult<Option<Value>> {
-        let _ = token;
-        let name = util::attr_str(planned, "name").or_else(|| util::attr_str(planned, "bucket"));
+        // Configured, or the name the create generated from this token.
+        let name = if planned.get_attr("bucket").is_some() {
+            Some(util::name_or_generated(
+                planned,
+                "bucket",
+                "bucket_prefix",
+                token,
+            ))
+        } else if planned.get_attr("name").is_some() {
+            Some(util::name_or_generated(
+                planned,
+                "name",
+                "name_prefix",
+                token,
+            ))
+        } else {
+            None
+        };
         match name {
             Some(n) => {
                 self.read(c, &util::fill(planned, vec![("id", Value::string(n))]))
@@ -122,6 +152,18 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             Arc::new(sagemaker_model::Model),
             Arc::new(sagemaker_endpoint_configuration::EndpointConfiguration),
             Arc::new(sagemaker_endpoint::Endpoint),
+            Arc::new(Ec2(vpc::Vpc)),
+            Arc::new(Ec2(subnet::Subnet)),
+            Arc::new(Ec2(security_group::SecurityGroup)),
+            Arc::new(Ec2(security_group_rule::Rule { egress: false })),
+            Arc::new(Ec2(security_group_rule::Rule { egress: true })),
+            Arc::new(Ec2(internet_gateway::InternetGateway)),
+            Arc::new(Ec2(eip::Eip)),
+            Arc::new(Ec2(nat_gateway::NatGateway)),
+            Arc::new(Ec2(route_table::RouteTable)),
+            Arc::new(route::Route),
+            Arc::new(route_table_association::Association),
+            Arc::new(Ec2(vpc_endpoint::VpcEndpoint)),
         ];
         all.into_iter().map(|r| (r.name(), r)).collect()
     })

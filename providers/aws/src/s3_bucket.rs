@@ -138,8 +138,8 @@ impl ResourceType for Bucket {
         &["bucket", "bucket_prefix", "force_destroy", "tags"]
     }
 
-    async fn create(&self, c: &Clients, planned: &Value, _op: &Op<'_>) -> ProviderResult<Value> {
-        let name = need_str(planned, "bucket")?;
+    async fn create(&self, c: &Clients, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {
+        let name = name_or_generated(planned, "bucket", "bucket_prefix", op.token);
         let mut req = c.s3.create_bucket().bucket(&name);
         if c.region != "us-east-1" {
             req = req.create_bucket_configuration(

@@ -72,7 +72,7 @@ impl ResourceType for Endpoint {
     }
 
     async fn create(&self, c: &Clients, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {
-        let name = need_str(planned, "name")?;
+        let name = name_or_generated(planned, "name", "name_prefix", op.token);
         c.sagemaker
             .create_endpoint()
             .endpoint_name(&name)

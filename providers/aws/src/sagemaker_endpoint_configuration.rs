@@ -44,16 +44,20 @@ impl ResourceType for EndpointConfiguration {
         ]
     }
 
-    async fn create(&self, c: &Clients, planned: &Value, _op: &Op<'_>) -> ProviderResult<Value> {
-        let name = need_str(planned, "name")?;
+    async fn create(&self, c: &Clients, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {
+        let name = name_or_generated(planned, "name", "name_prefix", op.token);
         let mut variants = Vec::new();
-        for v in planned
+        for (i, v) in planned
             .get_attr("production_variants")
             .and_then(Value::as_seq)
             .unwrap_or_default()
+            .iter()
+            .enumerate()
         {
             let mut pv = ProductionVariant::builder()
-                .variant_name(need_str(v, "variant_name")?)
+                .variant_name(attr_str(v, "variant_name").unwrap_or_else(|| {
+                    format!("terraform-{}", unique_suffix(&format!("{}/{i}", op.token)))
+                }))
                 .model_name(need_str(v, "model_name")?);
             if let Some(n) = attr_num(v, "initial_instance_count") {
                 pv = pv.initial_instance_count(n as i32);

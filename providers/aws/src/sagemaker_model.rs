@@ -110,8 +110,8 @@ impl ResourceType for Model {
         ]
     }
 
-    async fn create(&self, c: &Clients, planned: &Value, _op: &Op<'_>) -> ProviderResult<Value> {
-        let name = need_str(planned, "name")?;
+    async fn create(&self, c: &Clients, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {
+        let name = name_or_generated(planned, "name", "name_prefix", op.token);
         let mut req = c
             .sagemaker
             .create_model()

@@ -78,7 +78,9 @@ fn walk(
             .collect()
     };
     for (name, a) in &block.attributes {
-        if a.computed && !a.optional && !a.required {
+        // `id` and `tags_all` are upstream's optional+computed outputs: a value written there
+        // (as generated configuration does) asks for nothing.
+        if (a.computed && !a.optional && !a.required) || name == "id" || name == "tags_all" {
             continue;
         }
         // An argument written as its default asks for nothing gantry does not do.

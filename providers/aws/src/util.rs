@@ -89,3 +89,23 @@ pub fn gone_is_ok<T>(r: ProviderResult<T>) -> ProviderResult<()> {
         Err(e) => Err(e),
     }
 }
+
+/// The name of a named object: configured, or generated as hashicorp/aws generates one
+/// (`id.PrefixedUniqueId`: the prefix, `terraform-` by default, then 26 characters). gantry
+/// derives the 26 from the create's idempotency token rather than the clock, so a retried
+/// create regenerates the same name and adopts what the lost first attempt made.
+pub fn name_or_generated(planned: &Value, attr: &str, prefix_attr: &str, token: &str) -> String {
+    if let Some(n) = attr_str(planned, attr) {
+        return n;
+    }
+    let prefix = attr_str(planned, prefix_attr).unwrap_or_else(|| "terraform-".into());
+    format!("{prefix}{}", unique_suffix(token))
+}
+
+/// 26 lowercase hex characters from a seed (the shape of Terraform's unique-id suffix).
+pub fn unique_suffix(seed: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(seed.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    hex[..26].to_string()
+}
