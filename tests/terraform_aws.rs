@@ -5,23 +5,8 @@
 
 mod common;
 use common::moto::Moto;
+use common::tf_aws::{mirror_config, plugin_mirror};
 use common::{copy_tree, terraform_env, Dir};
-use std::path::PathBuf;
-
-/// The filesystem mirror holding hashicorp/aws (`GANTRY_TF_PLUGIN_MIRROR`, else where this
-/// project's machines carry it). Missing is a failure, never a skip.
-fn plugin_mirror() -> PathBuf {
-    let dir = PathBuf::from(
-        std::env::var("GANTRY_TF_PLUGIN_MIRROR").unwrap_or_else(|_| "/opt/tf-plugins".into()),
-    );
-    let plugin = dir.join("registry.terraform.io/hashicorp/aws/5.100.0/linux_amd64");
-    assert!(
-        plugin.is_dir(),
-        "the hashicorp/aws 5.100.0 plugin must be in a filesystem mirror at {} (set GANTRY_TF_PLUGIN_MIRROR)",
-        dir.display()
-    );
-    dir
-}
 
 /// A temporary copy of examples/aws-sagemaker.
 fn sagemaker_dir() -> Dir {
@@ -34,17 +19,6 @@ fn sagemaker_dir() -> Dir {
         d.path(),
     );
     d
-}
-
-/// A Terraform CLI configuration in `d` that installs hashicorp/aws from `mirror`.
-fn mirror_config(d: &Dir, mirror: &std::path::Path) {
-    d.write(
-        ".terraformrc",
-        &format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/hashicorp/aws\"]\n  }}\n}}\n",
-            mirror.display()
-        ),
-    );
 }
 
 #[test]

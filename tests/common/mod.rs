@@ -188,6 +188,8 @@ pub mod moto;
 pub mod registry;
 #[allow(dead_code)]
 pub mod stores;
+#[allow(dead_code)]
+pub mod tf_aws;
 
 impl Dir {
     /// Runs gantry with extra environment given as owned strings.

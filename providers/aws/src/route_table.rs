@@ -7,7 +7,7 @@ use crate::error::sdk;
 use crate::util::*;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType as Ec2ResourceType, Route};
-use gantry_core::provider::{ProviderResult, ResourceSchema};
+use gantry_core::provider::{PlanRequest, PlanResponse, ProviderResult, ResourceSchema};
 use gantry_core::value::Value;
 
 pub struct RouteTable;
@@ -137,6 +137,24 @@ fn normalized(r: &Value) -> Value {
     obj(pairs)
 }
 
+/// A planned route object with unset strings as "" (unknown ones stay unknown).
+fn nulls_as_empty(r: &Value) -> Value {
+    let mut m = r.as_map().cloned().unwrap_or_default();
+    for k in TARGETS.iter().chain(
+        [
+            "cidr_block",
+            "ipv6_cidr_block",
+            "destination_prefix_list_id",
+        ]
+        .iter(),
+    ) {
+        if m.get(*k).is_none_or(Value::is_null) {
+            m.insert(k.to_string(), Value::string(""));
+        }
+    }
+    Value::map(m)
+}
+
 #[async_trait]
 impl Ec2Kind for RouteTable {
     fn type_name(&self) -> &'static str {
@@ -149,6 +167,26 @@ impl Ec2Kind for RouteTable {
 
     fn implemented(&self) -> &'static [&'static str] {
         &["vpc_id", "route", "tags", "timeouts"]
+    }
+
+    /// Upstream's SDK plans unset strings of `route` objects as "" (as it reads them back).
+    async fn plan(&self, _c: &Clients, req: &PlanRequest<'_>) -> ProviderResult<PlanResponse> {
+        let planned = match req.proposed.get_attr("route").and_then(Value::as_seq) {
+            Some(routes) => fill(
+                req.proposed,
+                vec![(
+                    "route",
+                    Value::set(routes.iter().map(nulls_as_empty).collect()),
+                )],
+            ),
+            _ => req.proposed.clone(),
+        };
+        Ok(PlanResponse {
+            planned,
+            requires_replace: vec![],
+            notes: vec![],
+            private: Vec::new(),
+        })
     }
 
     async fn describe(&self, c: &Clients, by: By<'_>) -> ProviderResult<Vec<Live>> {

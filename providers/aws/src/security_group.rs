@@ -14,7 +14,7 @@ use aws_sdk_ec2::types::{
     IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType as Ec2ResourceType,
     UserIdGroupPair,
 };
-use gantry_core::provider::{ProviderResult, ResourceSchema};
+use gantry_core::provider::{PlanRequest, PlanResponse, ProviderResult, ResourceSchema};
 use gantry_core::value::Value;
 use std::collections::BTreeMap;
 
@@ -148,6 +148,31 @@ fn rules(perms: &[IpPermission], own_id: &str) -> Value {
     Value::set(out)
 }
 
+/// A configured rule object as upstream's SDK plans and reads it: unset strings "", unset
+/// lists empty, `self` false, the protocol by name.
+fn normalized_rule(r: &Value) -> Value {
+    let mut m = r.as_map().cloned().unwrap_or_default();
+    for k in ["cidr_blocks", "ipv6_cidr_blocks", "prefix_list_ids"] {
+        if m.get(k).is_none_or(Value::is_null) {
+            m.insert(k.into(), Value::list(vec![]));
+        }
+    }
+    if m.get("security_groups").is_none_or(Value::is_null) {
+        m.insert("security_groups".into(), Value::set(vec![]));
+    }
+    if m.get("description").is_none_or(Value::is_null) {
+        m.insert("description".into(), Value::string(""));
+    }
+    if m.get("self").is_none_or(Value::is_null) {
+        m.insert("self".into(), Value::Bool(false));
+    }
+    if let Some(p) = m.get("protocol").and_then(Value::as_str) {
+        let p = protocol(p);
+        m.insert("protocol".into(), Value::string(p));
+    }
+    Value::map(m)
+}
+
 fn rule_set(v: &Value, k: &str) -> Vec<Value> {
     v.get_attr(k)
         .and_then(Value::as_seq)
@@ -251,6 +276,22 @@ impl Ec2Kind for SecurityGroup {
             "tags",
             "timeouts",
         ]
+    }
+
+    async fn plan(&self, _c: &Clients, req: &PlanRequest<'_>) -> ProviderResult<PlanResponse> {
+        let mut planned = req.proposed.clone();
+        for dir in ["ingress", "egress"] {
+            if let Some(rules) = planned.get_attr(dir).and_then(Value::as_seq) {
+                let n = Value::set(rules.iter().map(normalized_rule).collect());
+                planned = fill(&planned, vec![(dir, n)]);
+            }
+        }
+        Ok(PlanResponse {
+            planned,
+            requires_replace: vec![],
+            notes: vec![],
+            private: Vec::new(),
+        })
     }
 
     async fn describe(&self, c: &Clients, by: By<'_>) -> ProviderResult<Vec<Live>> {
