@@ -105,7 +105,7 @@ impl Rule {
             .collect())
     }
 
-    fn live(&self, c: &Clients, r: &SecurityGroupRule) -> Live {
+    fn live(&self, c: &Clients, account: &str, r: &SecurityGroupRule) -> Live {
         let id = r.security_group_rule_id().unwrap_or_default().to_string();
         let all = protocol(r.ip_protocol().unwrap_or("")) == "-1";
         // EC2 reports -1 for the ports of an all-protocols rule; upstream records null.
@@ -139,7 +139,9 @@ impl Rule {
                     Value::string(format!(
                         "arn:aws:ec2:{}:{}:security-group-rule/{id}",
                         c.region,
-                        r.group_owner_id().unwrap_or_default()
+                        r.group_owner_id()
+                            .filter(|o| !o.is_empty())
+                            .unwrap_or(account)
                     )),
                 ),
             ],
@@ -183,6 +185,7 @@ impl Ec2Kind for Rule {
             // Found by content at create (see the module note), not by tag.
             return Ok(vec![]);
         };
+        let account = c.account_id().await?;
         let r = c
             .ec2
             .describe_security_group_rules()
@@ -193,7 +196,7 @@ impl Ec2Kind for Rule {
         Ok(r.security_group_rules()
             .iter()
             .filter(|x| x.is_egress() == Some(self.egress))
-            .map(|x| self.live(c, x))
+            .map(|x| self.live(c, &account, x))
             .collect())
     }
 

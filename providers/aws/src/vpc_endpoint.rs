@@ -8,7 +8,7 @@ use crate::error::sdk;
 use crate::iam_role::same_json;
 use crate::util::*;
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{ResourceType as Ec2ResourceType, State, VpcEndpointType};
+use aws_sdk_ec2::types::{ResourceType as Ec2ResourceType, VpcEndpointType};
 use gantry_core::provider::{ErrorKind, ProviderError, ProviderResult, ResourceSchema};
 use gantry_core::value::Value;
 
@@ -28,24 +28,24 @@ impl VpcEndpoint {
                 .send()
                 .await
                 .map_err(sdk);
+            // EC2 documents the states capitalised and answers in lower case (the SDK's enum
+            // then sees an unknown value): compare the text.
             let state = match r {
-                Ok(r) => r.vpc_endpoints().first().and_then(|e| e.state()).cloned(),
+                Ok(r) => r
+                    .vpc_endpoints()
+                    .first()
+                    .and_then(|e| e.state())
+                    .map(|s| s.as_str().to_ascii_lowercase()),
                 Err(e) if e.kind == ErrorKind::NotFound => None,
                 Err(e) => return Err(e),
             };
-            tracing::info!(
-                "VPC endpoint {id}: {}",
-                state.as_ref().map(|s| s.as_str()).unwrap_or("gone")
-            );
-            match state {
-                None | Some(State::Deleted) => Ok(gone),
-                Some(State::Available) => Ok(!gone),
-                Some(State::Failed) | Some(State::Rejected) if !gone => Err(ProviderError::new(
+            tracing::info!("VPC endpoint {id}: {}", state.as_deref().unwrap_or("gone"));
+            match state.as_deref() {
+                None | Some("deleted") => Ok(gone),
+                Some("available") => Ok(!gone),
+                Some(s @ ("failed" | "rejected" | "expired")) if !gone => Err(ProviderError::new(
                     ErrorKind::Other,
-                    format!(
-                        "VPC endpoint {id} is {}",
-                        state.as_ref().map(|s| s.as_str()).unwrap_or("")
-                    ),
+                    format!("VPC endpoint {id} is {s}"),
                 )),
                 _ => Ok(false),
             }
@@ -82,16 +82,22 @@ impl Ec2Kind for VpcEndpoint {
     }
 
     async fn describe(&self, c: &Clients, by: By<'_>) -> ProviderResult<Vec<Live>> {
-        let r = c
-            .ec2
-            .describe_vpc_endpoints()
-            .filters(by.filter("vpc-endpoint-id"))
-            .send()
-            .await
-            .map_err(sdk)?;
+        let req = c.ec2.describe_vpc_endpoints();
+        let req = match by {
+            By::Ids(ids) => req.set_vpc_endpoint_ids(Some(ids.to_vec())),
+            By::Token(_) => req.filters(by.filter("vpc-endpoint-id")),
+        };
+        let r = req.send().await.map_err(sdk)?;
         Ok(r.vpc_endpoints()
             .iter()
-            .filter(|e| !matches!(e.state(), Some(State::Deleted) | Some(State::Deleting)))
+            .filter(|e| {
+                !matches!(
+                    e.state()
+                        .map(|s| s.as_str().to_ascii_lowercase())
+                        .as_deref(),
+                    Some("deleted") | Some("deleting")
+                )
+            })
             .map(|e| {
                 let id = e.vpc_endpoint_id().unwrap_or_default().to_string();
                 let owner = e.owner_id().unwrap_or_default();
@@ -103,7 +109,14 @@ impl Ec2Kind for VpcEndpoint {
                             "vpc_endpoint_type",
                             opt_str(e.vpc_endpoint_type().map(|t| t.as_str())),
                         ),
-                        ("state", opt_str(e.state().map(|s| s.as_str()))),
+                        (
+                            "state",
+                            opt_str(
+                                e.state()
+                                    .map(|s| s.as_str().to_ascii_lowercase())
+                                    .as_deref(),
+                            ),
+                        ),
                         ("policy", opt_str(e.policy_document())),
                         (
                             "private_dns_enabled",
