@@ -10,7 +10,7 @@ use gantry_core::value::Value;
 use std::collections::BTreeSet;
 
 /// `(partition, dns_suffix, reverse_dns_prefix)` of a region.
-fn partition(region: &str) -> (&'static str, &'static str, &'static str) {
+pub fn partition(region: &str) -> (&'static str, &'static str, &'static str) {
     if region.starts_with("cn-") {
         ("aws-cn", "amazonaws.com.cn", "cn.com.amazonaws")
     } else if region.starts_with("us-gov-") {

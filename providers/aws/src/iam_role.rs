@@ -23,7 +23,7 @@ pub fn same_json(a: &str, b: &str) -> bool {
 }
 
 /// IAM returns policy documents URL-encoded.
-fn decode_policy(s: &str) -> String {
+pub fn decode_policy(s: &str) -> String {
     if s.trim_start().starts_with('{') {
         return s.to_string();
     }
@@ -32,7 +32,7 @@ fn decode_policy(s: &str) -> String {
         .into_owned()
 }
 
-fn iam_tags(t: &BTreeMap<String, String>) -> Vec<Tag> {
+pub fn iam_tags(t: &BTreeMap<String, String>) -> Vec<Tag> {
     t.iter()
         .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
         .collect()
@@ -295,7 +295,7 @@ impl ResourceType for Role {
 }
 
 /// A timestamp as hashicorp/aws writes it (Go's time.RFC3339: whole seconds, `Z`).
-fn rfc3339_seconds(t: &aws_sdk_iam::primitives::DateTime) -> String {
+pub fn rfc3339_seconds(t: &aws_sdk_iam::primitives::DateTime) -> String {
     let text = t.to_string();
     match text.split_once('.') {
         Some((whole, _fraction)) => format!("{whole}Z"),

@@ -199,6 +199,7 @@ impl ResourceType for Instance {
             .default_at("user_data_replace_on_change", Value::Bool(false))
             .default_at("get_password_data", Value::Bool(false))
             .default_at("source_dest_check", Value::Bool(true))
+            .default_at("root_block_device.delete_on_termination", Value::Bool(true))
     }
 
     fn implemented(&self) -> &'static [&'static str] {

@@ -13,7 +13,10 @@ mod data_zones;
 mod ec2_object;
 mod eip;
 mod error;
+mod iam_instance_profile;
+mod iam_policy;
 mod iam_role;
+mod iam_role_policy;
 mod iam_role_policy_attachment;
 mod instance;
 mod internet_gateway;
@@ -149,6 +152,9 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             Arc::new(s3_bucket_settings::PublicAccessBlock),
             Arc::new(iam_role::Role),
             Arc::new(iam_role_policy_attachment::Attachment),
+            Arc::new(iam_policy::Policy),
+            Arc::new(iam_role_policy::RolePolicy),
+            Arc::new(iam_instance_profile::InstanceProfile),
             Arc::new(sagemaker_model::Model),
             Arc::new(sagemaker_endpoint_configuration::EndpointConfiguration),
             Arc::new(sagemaker_endpoint::Endpoint),
@@ -255,6 +261,10 @@ impl Provider for Aws {
         let rs = &schema().resources[req.type_name];
         upstream::refuse_unimplemented(req.type_name, rs, req.config, r.implemented())?;
         let mut resp = r.plan(&self.clients, &req).await?;
+        if let Some(prior) = req.prior {
+            resp.planned =
+                upstream::keep_unimplemented(&rs.block, prior, resp.planned, r.implemented());
+        }
         resp.planned = self.clients.with_tags_all(rs, resp.planned);
         Ok(resp)
     }

@@ -155,6 +155,62 @@ pub fn unknowns_to_null(v: Value) -> Value {
     }
 }
 
+/// What gantry does not implement, it does not change: in an update's plan, arguments and
+/// blocks outside `implemented` (which configuration cannot set — see [`unimplemented`]) keep
+/// their prior values, down into narrowed blocks. An object Terraform wrote (every upstream
+/// attribute filled, computed blocks such as a bucket's `grant` present) then plans no change.
+pub fn keep_unimplemented(
+    block: &BlockSchema,
+    prior: &Value,
+    planned: Value,
+    implemented: &[&str],
+) -> Value {
+    let (Some(pm), Some(nm)) = (prior.unmark().0.as_map(), planned.as_map()) else {
+        return planned;
+    };
+    let mut out = nm.clone();
+    let narrowed = |name: &str| -> Vec<&str> {
+        let head = format!("{name}.");
+        implemented
+            .iter()
+            .filter_map(|i| i.strip_prefix(head.as_str()))
+            .collect()
+    };
+    for name in block.attributes.keys() {
+        if implemented.contains(&name.as_str()) || name == "id" || name == "tags_all" {
+            continue;
+        }
+        let unset = nm.get(name).is_none_or(|v| v.is_null() || v.is_unknown());
+        if let (true, Some(p)) = (unset, pm.get(name)) {
+            out.insert(name.clone(), p.clone());
+        }
+    }
+    for (name, nb) in &block.blocks {
+        if implemented.contains(&name.as_str()) || name == "timeouts" {
+            continue;
+        }
+        let Some(p) = pm.get(name) else { continue };
+        let inner = narrowed(name);
+        if inner.is_empty() {
+            out.insert(name.clone(), p.clone());
+            continue;
+        }
+        // A narrowed list block: item by item.
+        if let (Some(ps), Some(Value::List(ns))) = (p.as_seq(), nm.get(name)) {
+            let items = ns
+                .iter()
+                .enumerate()
+                .map(|(i, n)| match ps.get(i) {
+                    Some(pi) => keep_unimplemented(&nb.block, pi, n.clone(), &inner),
+                    None => n.clone(),
+                })
+                .collect();
+            out.insert(name.clone(), Value::list(items));
+        }
+    }
+    Value::map(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
