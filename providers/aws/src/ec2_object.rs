@@ -81,31 +81,25 @@ pub async fn sync_tags(
     prior: &Value,
     planned: &Value,
 ) -> ProviderResult<()> {
-    let (before, after) = (string_map(prior, "tags_all"), send_tags(planned));
-    let removed: Vec<Tag> = before
-        .keys()
-        .filter(|k| !after.contains_key(*k))
-        .map(|k| Tag::builder().key(k).build())
-        .collect();
+    let (removed, changed) = tag_changes(prior, planned);
     if !removed.is_empty() {
+        let keys = removed.iter().map(|k| Tag::builder().key(k).build());
         c.ec2
             .delete_tags()
             .resources(id)
-            .set_tags(Some(removed))
+            .set_tags(Some(keys.collect()))
             .send()
             .await
             .map_err(sdk)?;
     }
-    let changed: Vec<Tag> = after
-        .iter()
-        .filter(|(k, v)| before.get(*k) != Some(v))
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect();
     if !changed.is_empty() {
+        let tags = changed
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build());
         c.ec2
             .create_tags()
             .resources(id)
-            .set_tags(Some(changed))
+            .set_tags(Some(tags.collect()))
             .send()
             .await
             .map_err(sdk)?;

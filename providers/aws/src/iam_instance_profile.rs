@@ -166,12 +166,7 @@ impl ResourceType for InstanceProfile {
         let name = need_str(prior, "id")?;
         self.set_role(c, &name, attr_str(prior, "role"), attr_str(planned, "role"))
             .await?;
-        let (before, after) = (string_map(prior, "tags_all"), send_tags(planned));
-        let removed: Vec<String> = before
-            .keys()
-            .filter(|k| !after.contains_key(*k))
-            .cloned()
-            .collect();
+        let (removed, changed) = tag_changes(prior, planned);
         if !removed.is_empty() {
             c.iam
                 .untag_instance_profile()
@@ -181,10 +176,6 @@ impl ResourceType for InstanceProfile {
                 .await
                 .map_err(sdk)?;
         }
-        let changed: BTreeMap<String, String> = after
-            .into_iter()
-            .filter(|(k, v)| before.get(k) != Some(v))
-            .collect();
         if !changed.is_empty() {
             c.iam
                 .tag_instance_profile()

@@ -206,12 +206,7 @@ impl ResourceType for Policy {
                 .await
                 .map_err(sdk)?;
         }
-        let (before, after) = (string_map(prior, "tags_all"), send_tags(planned));
-        let removed: Vec<String> = before
-            .keys()
-            .filter(|k| !after.contains_key(*k))
-            .cloned()
-            .collect();
+        let (removed, changed) = tag_changes(prior, planned);
         if !removed.is_empty() {
             c.iam
                 .untag_policy()
@@ -221,10 +216,6 @@ impl ResourceType for Policy {
                 .await
                 .map_err(sdk)?;
         }
-        let changed: BTreeMap<String, String> = after
-            .into_iter()
-            .filter(|(k, v)| before.get(k) != Some(v))
-            .collect();
         if !changed.is_empty() {
             c.iam
                 .tag_policy()

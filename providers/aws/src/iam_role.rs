@@ -203,12 +203,7 @@ impl ResourceType for Role {
                 .await
                 .map_err(sdk)?;
         }
-        let (before, after) = (string_map(prior, "tags_all"), send_tags(planned));
-        let removed: Vec<String> = before
-            .keys()
-            .filter(|k| !after.contains_key(*k))
-            .cloned()
-            .collect();
+        let (removed, changed) = tag_changes(prior, planned);
         if !removed.is_empty() {
             c.iam
                 .untag_role()
@@ -218,10 +213,6 @@ impl ResourceType for Role {
                 .await
                 .map_err(sdk)?;
         }
-        let changed: BTreeMap<String, String> = after
-            .into_iter()
-            .filter(|(k, v)| before.get(k) != Some(v))
-            .collect();
         if !changed.is_empty() {
             c.iam
                 .tag_role()

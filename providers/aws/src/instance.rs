@@ -433,35 +433,7 @@ impl ResourceType for Instance {
             self.wait_state(c, &id, InstanceStateName::Running, limit, op)
                 .await?;
         }
-        let (before, after) = (string_map(prior, "tags_all"), send_tags(planned));
-        let removed: Vec<Tag> = before
-            .keys()
-            .filter(|k| !after.contains_key(*k))
-            .map(|k| Tag::builder().key(k).build())
-            .collect();
-        if !removed.is_empty() {
-            c.ec2
-                .delete_tags()
-                .resources(&id)
-                .set_tags(Some(removed))
-                .send()
-                .await
-                .map_err(sdk)?;
-        }
-        let changed: Vec<Tag> = after
-            .iter()
-            .filter(|(k, v)| before.get(*k) != Some(v))
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect();
-        if !changed.is_empty() {
-            c.ec2
-                .create_tags()
-                .resources(&id)
-                .set_tags(Some(changed))
-                .send()
-                .await
-                .map_err(sdk)?;
-        }
+        crate::ec2_object::sync_tags(c, &id, prior, planned).await?;
         let groups = planned
             .get_attr("vpc_security_group_ids")
             .and_then(Value::as_seq)

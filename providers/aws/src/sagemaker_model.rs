@@ -46,12 +46,7 @@ pub async fn sync_tags(
     prior: &Value,
     planned: &Value,
 ) -> ProviderResult<()> {
-    let (before, after) = (string_map(prior, "tags_all"), send_tags(planned));
-    let removed: Vec<String> = before
-        .keys()
-        .filter(|k| !after.contains_key(*k))
-        .cloned()
-        .collect();
+    let (removed, changed) = tag_changes(prior, planned);
     if !removed.is_empty() {
         c.sagemaker
             .delete_tags()
@@ -61,10 +56,6 @@ pub async fn sync_tags(
             .await
             .map_err(sdk)?;
     }
-    let changed: BTreeMap<String, String> = after
-        .into_iter()
-        .filter(|(k, v)| before.get(k) != Some(v))
-        .collect();
     if !changed.is_empty() {
         c.sagemaker
             .add_tags()

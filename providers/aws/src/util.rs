@@ -109,3 +109,19 @@ pub fn unique_suffix(seed: &str) -> String {
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     hex[..26].to_string()
 }
+
+/// The tag keys to remove and the tags to add or change, from `prior`'s `tags_all` to what
+/// `planned` sends.
+pub fn tag_changes(prior: &Value, planned: &Value) -> (Vec<String>, BTreeMap<String, String>) {
+    let (before, after) = (string_map(prior, "tags_all"), send_tags(planned));
+    let removed = before
+        .keys()
+        .filter(|k| !after.contains_key(*k))
+        .cloned()
+        .collect();
+    let changed = after
+        .into_iter()
+        .filter(|(k, v)| before.get(k) != Some(v))
+        .collect();
+    (removed, changed)
+}
