@@ -185,6 +185,18 @@ pub struct PlanResponse {
     pub private: Vec<u8>,
 }
 
+impl PlanResponse {
+    /// A plan of `planned` as it is: in place, no notes, no private data.
+    pub fn of(planned: Value) -> Self {
+        PlanResponse {
+            planned,
+            requires_replace: vec![],
+            notes: vec![],
+            private: Vec::new(),
+        }
+    }
+}
+
 /// How a provider error should be treated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorKind {

@@ -140,12 +140,7 @@ pub trait Ec2Kind: Send + Sync {
     }
     /// Plan-time checks; the default keeps the proposed object.
     async fn plan(&self, _c: &Clients, req: &PlanRequest<'_>) -> ProviderResult<PlanResponse> {
-        Ok(PlanResponse {
-            planned: req.proposed.clone(),
-            requires_replace: vec![],
-            notes: vec![],
-            private: Vec::new(),
-        })
+        Ok(PlanResponse::of(req.proposed.clone()))
     }
     async fn delete(&self, c: &Clients, id: &str, prior: &Value) -> ProviderResult<()>;
 }

@@ -57,12 +57,7 @@ impl ResourceType for RolePolicy {
             }
             None => req.proposed.clone(),
         };
-        Ok(PlanResponse {
-            planned,
-            requires_replace: vec![],
-            notes: vec![],
-            private: Vec::new(),
-        })
+        Ok(PlanResponse::of(planned))
     }
 
     fn name(&self) -> &'static str {

@@ -61,12 +61,7 @@ pub(crate) trait ResourceType: Send + Sync {
 
     /// Plan-time checks and notes; the default keeps the proposed object.
     async fn plan(&self, _c: &Clients, req: &PlanRequest<'_>) -> ProviderResult<PlanResponse> {
-        Ok(PlanResponse {
-            planned: req.proposed.clone(),
-            requires_replace: vec![],
-            notes: vec![],
-            private: Vec::new(),
-        })
+        Ok(PlanResponse::of(req.proposed.clone()))
     }
     async fn create(&self, c: &Clients, planned: &Value, op: &Op<'_>) -> ProviderResult<Value>;
     async fn read(&self, c: &Clients, prior: &Value) -> ProviderResult<Option<Value>>;

@@ -181,12 +181,7 @@ impl Ec2Kind for RouteTable {
             ),
             _ => req.proposed.clone(),
         };
-        Ok(PlanResponse {
-            planned,
-            requires_replace: vec![],
-            notes: vec![],
-            private: Vec::new(),
-        })
+        Ok(PlanResponse::of(planned))
     }
 
     async fn describe(&self, c: &Clients, by: By<'_>) -> ProviderResult<Vec<Live>> {

@@ -286,12 +286,7 @@ impl Ec2Kind for SecurityGroup {
                 planned = fill(&planned, vec![(dir, n)]);
             }
         }
-        Ok(PlanResponse {
-            planned,
-            requires_replace: vec![],
-            notes: vec![],
-            private: Vec::new(),
-        })
+        Ok(PlanResponse::of(planned))
     }
 
     async fn describe(&self, c: &Clients, by: By<'_>) -> ProviderResult<Vec<Live>> {
