@@ -7,56 +7,10 @@
 //! - drift made out of band is seen and corrected, and destroy leaves nothing in moto.
 
 mod common;
+use common::fixture;
 use common::moto::Moto;
-use common::tf_aws::Tf;
-use common::{fixture, Dir};
+use common::tf_aws::{assert_plan_parity, Tf};
 use serde_json::Value as Json;
-use std::collections::BTreeMap;
-
-/// Planned values known at plan time, by resource address (attributes Terraform marks
-/// unknown in `after_unknown` are left out).
-fn known_planned(plan: &Json) -> BTreeMap<String, BTreeMap<String, Json>> {
-    let mut unknown: BTreeMap<String, Json> = BTreeMap::new();
-    for rc in plan["resource_changes"].as_array().into_iter().flatten() {
-        unknown.insert(
-            rc["address"].as_str().unwrap().to_string(),
-            rc["change"]["after_unknown"].clone(),
-        );
-    }
-    let mut out = BTreeMap::new();
-    for r in plan["planned_values"]["root_module"]["resources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        // Managed resources only: gantry's plan JSON does not list data sources deferred to
-        // apply yet (README: differences).
-        if r["mode"] != "managed" {
-            continue;
-        }
-        let addr = r["address"].as_str().unwrap().to_string();
-        let u = unknown.get(&addr).cloned().unwrap_or(Json::Null);
-        let values: BTreeMap<String, Json> = r["values"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .filter(|(k, _)| u.get(k.as_str()) != Some(&Json::Bool(true)))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        out.insert(addr, values);
-    }
-    out
-}
-
-fn show_json(d: &Dir, by_gantry: bool, tf: &Tf, env: &[(&'static str, String)]) -> Json {
-    let r = if by_gantry {
-        d.gantry_with(&["show", "-json", "plan.bin"], env)
-    } else {
-        tf.run(&["show", "-json", "plan.bin"])
-    };
-    assert_eq!(r.code, 0, "{}", r.all());
-    serde_json::from_str(&r.stdout).unwrap()
-}
 
 #[test]
 fn network_plans_like_terraform_and_state_moves_both_ways() {
@@ -66,26 +20,7 @@ fn network_plans_like_terraform_and_state_moves_both_ways() {
     // Plan parity, before anything exists.
     let g = fixture("aws_network");
     let tf = Tf::new(&g, env.clone());
-    let r = tf.run(&["plan", "-input=false", "-out=plan.bin"]);
-    assert_eq!(r.code, 0, "{}", r.all());
-    let theirs = known_planned(&show_json(&g, false, &tf, &env));
-    let r = g.gantry_with(&["plan", "-out=plan.bin"], &env);
-    assert_eq!(r.code, 0, "{}", r.all());
-    let ours = known_planned(&show_json(&g, true, &tf, &env));
-    assert_eq!(
-        ours.keys().collect::<Vec<_>>(),
-        theirs.keys().collect::<Vec<_>>()
-    );
-    for (addr, values) in &theirs {
-        for (k, v) in values {
-            assert_eq!(
-                ours[addr].get(k),
-                Some(v),
-                "{addr}.{k}: gantry plans {:?}, Terraform {v}",
-                ours[addr].get(k)
-            );
-        }
-    }
+    assert_plan_parity(&g, &tf, &env, &[]);
 
     // gantry applies; Terraform, on gantry's state, plans no changes.
     let r = g.gantry_with(&["apply", "-auto-approve"], &env);

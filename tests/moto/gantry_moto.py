@@ -11,6 +11,8 @@ What is added (documented in the README's emulator table):
   An endpoint whose name starts with "fail-" ends in "Failed" with a FailureReason.
 - Duplicate SageMaker model / endpoint configuration / endpoint names are rejected with a
   ValidationException, as AWS does (moto silently overwrites).
+- EC2 for GPU instances (placement groups, spot requests, CPU options, capacity
+  reservation preference, interface security groups): see ec2_patches.py.
 - GetBucketVersioning answers with S3's documented XML root (moto uses a wrong one that the
   Rust SDK rejects).
 - EC2 RunInstances honours ClientToken: a retry with the same token returns the first
@@ -50,6 +52,8 @@ from moto.sagemaker import responses as smr
 from moto.s3 import responses as s3r
 from moto.sagemaker.exceptions import ValidationError
 from werkzeug.serving import make_server
+
+import ec2_patches  # noqa: F401  (placement groups, spot requests, instance details)
 
 TRANSITION_DESCRIBES = 2
 

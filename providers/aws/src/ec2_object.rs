@@ -143,6 +143,11 @@ pub trait Ec2Kind: Send + Sync {
         Ok(PlanResponse::of(req.proposed.clone()))
     }
     async fn delete(&self, c: &Clients, id: &str, prior: &Value) -> ProviderResult<()>;
+    /// The id CreateTags / DescribeTags know the object by: its `id`, except for types whose
+    /// Terraform id is a name (placement groups, key pairs tag by `pg-…` / `key-…`).
+    fn tag_target(&self, value: &Value) -> Option<String> {
+        attr_str(value, "id")
+    }
 }
 
 /// A resource type made of an [`Ec2Kind`].
@@ -229,7 +234,8 @@ impl<K: Ec2Kind> ResourceType for Ec2<K> {
     ) -> ProviderResult<Value> {
         let id = need_str(prior, "id")?;
         self.0.configure(c, &id, Some(prior), planned).await?;
-        sync_tags(c, &id, prior, planned).await?;
+        let target = self.0.tag_target(prior).unwrap_or_else(|| id.clone());
+        sync_tags(c, &target, prior, planned).await?;
         self.read_back(
             c,
             &fill(planned, vec![("id", Value::string(&id))]),
@@ -248,10 +254,12 @@ impl<K: Ec2Kind> ResourceType for Ec2<K> {
     }
 
     async fn settle(&self, c: &Clients, value: &Value) -> ProviderResult<()> {
-        let id = need_str(value, "id")?;
+        let Some(target) = self.0.tag_target(value) else {
+            return Err(invalid("the object has no id to untag"));
+        };
         c.ec2
             .delete_tags()
-            .resources(&id)
+            .resources(&target)
             .tags(Tag::builder().key(TOKEN_TAG).build())
             .send()
             .await
@@ -269,7 +277,13 @@ impl<K: Ec2Kind> ResourceType for Ec2<K> {
         // really carries the token.
         let mut live = None;
         for candidate in self.0.describe(c, By::Token(token)).await? {
-            if carries_token(c, &candidate.id, token).await? {
+            let target = candidate
+                .attrs
+                .iter()
+                .map(|(k, v)| (*k, v.clone()))
+                .chain([("id", Value::string(&candidate.id))]);
+            let target = self.0.tag_target(&obj(target.collect()));
+            if carries_token(c, target.as_deref().unwrap_or(&candidate.id), token).await? {
                 live = Some(candidate);
                 break;
             }

@@ -5,17 +5,22 @@
 //! - Changing `instance_type` is an in-place update: stop → modify → start, waiting on each.
 //! - Creates carry the operation's idempotency token as EC2 `ClientToken` and as a
 //!   `gantry:token` tag, so an interrupted create is found again, never made twice.
-//! - Refresh is batched: one DescribeInstances per 200 instances (filter value limit).
+//! - Refresh is batched: one DescribeInstances per 200 instances (filter value limit), plus
+//!   one DescribeVolumes and one DescribeSpotInstanceRequests per batch (`instance_read`).
+//! - Spot, metadata options, CPU options, capacity reservation preference, placement group,
+//!   public address and EBS volumes go into RunInstances (`instance_launch`); metadata
+//!   options and security groups change in place, the others replace the instance.
 
 use crate::clients::Clients;
 use crate::error::sdk;
+use crate::instance_launch::first;
+use crate::instance_read::Extras;
 use crate::util::*;
 use crate::ResourceType;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
-    AttributeValue, BlockDeviceMapping, EbsBlockDevice, Filter, IamInstanceProfileSpecification,
-    Instance as Ec2Instance, InstanceStateName, InstanceType, ResourceType as Ec2ResourceType, Tag,
-    TagSpecification, VolumeType,
+    AttributeValue, Filter, Instance as Ec2Instance, InstanceStateName, InstanceType,
+    ResourceType as Ec2ResourceType, Tag, TagSpecification,
 };
 use gantry_core::provider::{
     ErrorKind, Op, PlanRequest, PlanResponse, ProviderError, ProviderResult, ResourceSchema,
@@ -66,51 +71,77 @@ impl Instance {
         Ok(info)
     }
 
-    fn to_value(&self, c: &Clients, account: &str, prior: &Value, i: &Ec2Instance) -> Value {
-        let id = i.instance_id().unwrap_or_default();
-        let tags: BTreeMap<String, String> = i
-            .tags()
+    /// The values of `found` instances (one batch), with their volumes and spot requests.
+    async fn values(
+        &self,
+        c: &Clients,
+        found: &[(&Value, &Ec2Instance)],
+    ) -> ProviderResult<Vec<Value>> {
+        let account = c.account_id().await?;
+        let instances: Vec<&Ec2Instance> = found.iter().map(|(_, i)| *i).collect();
+        let extras = Extras::of(c, &instances).await?;
+        Ok(found
             .iter()
-            .filter(|t| t.key() != Some(TOKEN_TAG))
-            .filter_map(|t| {
-                Some((
-                    t.key()?.to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                ))
+            .map(|(p, i)| crate::instance_read::to_value(c, &account, p, i, &extras))
+            .collect())
+    }
+
+    /// The AMI's root device name (`/dev/sda1`, `/dev/xvda`): a root_block_device mapping
+    /// must use it to change the root volume rather than add one.
+    async fn root_device(&self, c: &Clients, ami: &str) -> ProviderResult<Option<String>> {
+        let r = c
+            .ec2
+            .describe_images()
+            .image_ids(ami)
+            .send()
+            .await
+            .map_err(sdk)?;
+        Ok(r.images()
+            .first()
+            .and_then(|i| i.root_device_name())
+            .map(String::from))
+    }
+
+    /// Reads up to 200 instances: one DescribeInstances, then their volumes and spot requests.
+    async fn read_batch(
+        &self,
+        c: &Clients,
+        priors: &[Value],
+        out: &mut BTreeMap<String, Value>,
+    ) -> ProviderResult<()> {
+        let ids: Vec<String> = priors.iter().filter_map(|p| attr_str(p, "id")).collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let list = self
+            .describe(
+                c,
+                Filter::builder()
+                    .name("instance-id")
+                    .set_values(Some(ids))
+                    .build(),
+            )
+            .await?;
+        let live: BTreeMap<String, &Ec2Instance> = list
+            .iter()
+            .filter(|i| {
+                !matches!(
+                    i.state().and_then(|s| s.name()),
+                    Some(InstanceStateName::Terminated) | Some(InstanceStateName::ShuttingDown)
+                )
             })
+            .filter_map(|i| Some((i.instance_id()?.to_string(), i)))
             .collect();
-        let mut sgs: Vec<Value> = i
-            .security_groups()
+        let pairs: Vec<(&Value, &Ec2Instance)> = priors
             .iter()
-            .filter_map(|g| g.group_id())
-            .map(Value::string)
+            .filter_map(|p| Some((p, *live.get(&attr_str(p, "id")?)?)))
             .collect();
-        sgs.sort_by_key(|v| v.as_str().map(String::from));
-        let mut pairs = vec![
-            ("id", Value::string(id)),
-            (
-                "arn",
-                Value::string(format!("arn:aws:ec2:{}:{account}:instance/{id}", c.region)),
-            ),
-            ("ami", opt_str(i.image_id())),
-            (
-                "instance_type",
-                opt_str(i.instance_type().map(|t| t.as_str())),
-            ),
-            ("subnet_id", opt_str(i.subnet_id())),
-            ("vpc_security_group_ids", Value::set(sgs)),
-            ("key_name", opt_str(i.key_name())),
-            ("private_ip", opt_str(i.private_ip_address())),
-            ("public_ip", opt_str(i.public_ip_address())),
-            (
-                "instance_state",
-                opt_str(i.state().and_then(|s| s.name()).map(|n| n.as_str())),
-            ),
-        ];
-        pairs.extend(tag_attrs(prior, &tags));
-        // Write-only inputs (user data, profile, root device settings) keep their planned
-        // values: EC2 reports them in other shapes or not at all.
-        fill(prior, pairs)
+        for v in self.values(c, &pairs).await? {
+            if let Some(id) = attr_str(&v, "id") {
+                out.insert(id, v);
+            }
+        }
+        Ok(())
     }
 
     async fn describe(&self, c: &Clients, filter: Filter) -> ProviderResult<Vec<Ec2Instance>> {
@@ -185,8 +216,9 @@ impl ResourceType for Instance {
     }
 
     fn schema(&self) -> ResourceSchema {
-        // hashicorp/aws replaces in place where it can (user_data, root volume size); gantry
-        // replaces these for now, and says so in the plan.
+        // hashicorp/aws replaces in place where it can (user_data, root volume size, capacity
+        // reservation preference, CPU options by stop/start); gantry replaces these for now,
+        // and says so in the plan (README, deliberate differences).
         crate::upstream::resource("aws_instance")
             .force_new_at(&[
                 "ami",
@@ -194,12 +226,26 @@ impl ResourceType for Instance {
                 "key_name",
                 "user_data",
                 "iam_instance_profile",
+                "associate_public_ip_address",
+                "security_groups",
+                "placement_group",
+                "availability_zone",
                 "root_block_device",
+                "ebs_block_device",
+                "instance_market_options",
+                "cpu_options",
+                "capacity_reservation_specification",
             ])
             .default_at("user_data_replace_on_change", Value::Bool(false))
             .default_at("get_password_data", Value::Bool(false))
             .default_at("source_dest_check", Value::Bool(true))
             .default_at("root_block_device.delete_on_termination", Value::Bool(true))
+            .default_at("ebs_block_device.delete_on_termination", Value::Bool(true))
+            .default_at("metadata_options.http_endpoint", Value::string("enabled"))
+            .default_at(
+                "metadata_options.http_protocol_ipv6",
+                Value::string("disabled"),
+            )
     }
 
     fn implemented(&self) -> &'static [&'static str] {
@@ -208,6 +254,10 @@ impl ResourceType for Instance {
             "instance_type",
             "subnet_id",
             "vpc_security_group_ids",
+            "security_groups",
+            "associate_public_ip_address",
+            "availability_zone",
+            "placement_group",
             "key_name",
             "user_data",
             "user_data_replace_on_change",
@@ -215,6 +265,29 @@ impl ResourceType for Instance {
             "tags",
             "root_block_device.volume_size",
             "root_block_device.volume_type",
+            "root_block_device.delete_on_termination",
+            "root_block_device.encrypted",
+            "root_block_device.kms_key_id",
+            "root_block_device.iops",
+            "root_block_device.throughput",
+            "ebs_block_device.device_name",
+            "ebs_block_device.volume_size",
+            "ebs_block_device.volume_type",
+            "ebs_block_device.delete_on_termination",
+            "ebs_block_device.encrypted",
+            "ebs_block_device.kms_key_id",
+            "ebs_block_device.iops",
+            "ebs_block_device.throughput",
+            "ebs_block_device.snapshot_id",
+            "instance_market_options",
+            "metadata_options.http_endpoint",
+            "metadata_options.http_tokens",
+            "metadata_options.http_put_response_hop_limit",
+            "metadata_options.http_protocol_ipv6",
+            "metadata_options.instance_metadata_tags",
+            "cpu_options.core_count",
+            "cpu_options.threads_per_core",
+            "capacity_reservation_specification",
             "timeouts",
         ]
     }
@@ -245,11 +318,13 @@ impl ResourceType for Instance {
                 }
             }
         }
+        let planned = match req.prior {
+            Some(prior) => crate::instance_plan::settle_against(prior, req.proposed),
+            None => req.proposed.clone(),
+        };
         Ok(PlanResponse {
-            planned: req.proposed.clone(),
-            requires_replace: vec![],
             notes,
-            private: Vec::new(),
+            ..PlanResponse::of(planned)
         })
     }
 
@@ -259,10 +334,15 @@ impl ResourceType for Instance {
             .map(|(k, v)| Tag::builder().key(k).value(v).build())
             .collect();
         tags.push(Tag::builder().key(TOKEN_TAG).value(op.token).build());
-        let mut run = c
+        let ami = need_str(planned, "ami")?;
+        let root = match first(planned, "root_block_device") {
+            Some(_) => self.root_device(c, &ami).await?,
+            None => None,
+        };
+        let run = c
             .ec2
             .run_instances()
-            .image_id(need_str(planned, "ami")?)
+            .image_id(&ami)
             .instance_type(InstanceType::from(
                 need_str(planned, "instance_type")?.as_str(),
             ))
@@ -275,49 +355,7 @@ impl ResourceType for Instance {
                     .set_tags(Some(tags))
                     .build(),
             );
-        if let Some(s) = attr_str(planned, "subnet_id") {
-            run = run.subnet_id(s);
-        }
-        if let Some(sgs) = planned
-            .get_attr("vpc_security_group_ids")
-            .and_then(Value::as_seq)
-        {
-            run = run.set_security_group_ids(Some(
-                sgs.iter()
-                    .filter_map(|v| v.as_str().map(String::from))
-                    .collect(),
-            ));
-        }
-        if let Some(k) = attr_str(planned, "key_name") {
-            run = run.key_name(k);
-        }
-        if let Some(u) = attr_str(planned, "user_data") {
-            use base64::Engine as _;
-            run = run.user_data(base64::engine::general_purpose::STANDARD.encode(u.as_bytes()));
-        }
-        if let Some(p) = attr_str(planned, "iam_instance_profile") {
-            run = run
-                .iam_instance_profile(IamInstanceProfileSpecification::builder().name(p).build());
-        }
-        if let Some(root) = planned
-            .get_attr("root_block_device")
-            .and_then(Value::as_seq)
-            .and_then(|l| l.first())
-        {
-            let mut ebs = EbsBlockDevice::builder().delete_on_termination(true);
-            if let Some(n) = attr_num(root, "volume_size") {
-                ebs = ebs.volume_size(n as i32);
-            }
-            if let Some(t) = attr_str(root, "volume_type") {
-                ebs = ebs.volume_type(VolumeType::from(t.as_str()));
-            }
-            run = run.block_device_mappings(
-                BlockDeviceMapping::builder()
-                    .device_name("/dev/xvda")
-                    .ebs(ebs.build())
-                    .build(),
-            );
-        }
+        let run = crate::instance_launch::configure(run, planned, root.as_deref())?;
         let r = run.send().await.map_err(sdk)?;
         let id = r
             .instances()
@@ -349,48 +387,15 @@ impl ResourceType for Instance {
     }
 
     async fn read_many(&self, c: &Clients, priors: &[Value]) -> Vec<ProviderResult<Option<Value>>> {
-        let account = match c.account_id().await {
-            Ok(a) => a,
-            Err(e) => return priors.iter().map(|_| Err(e.clone())).collect(),
-        };
-        let mut found: BTreeMap<String, Ec2Instance> = BTreeMap::new();
-        let ids: Vec<String> = priors.iter().filter_map(|p| attr_str(p, "id")).collect();
-        for chunk in ids.chunks(BATCH) {
-            match self
-                .describe(
-                    c,
-                    Filter::builder()
-                        .name("instance-id")
-                        .set_values(Some(chunk.to_vec()))
-                        .build(),
-                )
-                .await
-            {
-                Ok(list) => {
-                    for i in list {
-                        if let Some(id) = i.instance_id() {
-                            found.insert(id.to_string(), i);
-                        }
-                    }
-                }
-                Err(e) => return priors.iter().map(|_| Err(e.clone())).collect(),
+        let mut values: BTreeMap<String, Value> = BTreeMap::new();
+        for chunk in priors.chunks(BATCH) {
+            if let Err(e) = self.read_batch(c, chunk, &mut values).await {
+                return priors.iter().map(|_| Err(e.clone())).collect();
             }
         }
         priors
             .iter()
-            .map(|p| {
-                let id = attr_str(p, "id").unwrap_or_default();
-                Ok(found
-                    .get(&id)
-                    .filter(|i| {
-                        !matches!(
-                            i.state().and_then(|s| s.name()),
-                            Some(InstanceStateName::Terminated)
-                                | Some(InstanceStateName::ShuttingDown)
-                        )
-                    })
-                    .map(|i| self.to_value(c, &account, p, i)))
-            })
+            .map(|p| Ok(attr_str(p, "id").and_then(|id| values.remove(&id))))
             .collect()
     }
 
@@ -434,6 +439,21 @@ impl ResourceType for Instance {
                 .await?;
         }
         crate::ec2_object::sync_tags(c, &id, prior, planned).await?;
+        let metadata = first(planned, "metadata_options");
+        if metadata.is_some() && metadata != first(prior, "metadata_options") {
+            let m = crate::instance_launch::metadata_options(metadata.unwrap_or(&Value::Null));
+            c.ec2
+                .modify_instance_metadata_options()
+                .instance_id(&id)
+                .set_http_tokens(m.http_tokens().cloned())
+                .set_http_put_response_hop_limit(m.http_put_response_hop_limit())
+                .set_http_endpoint(m.http_endpoint().cloned())
+                .set_http_protocol_ipv6(m.http_protocol_ipv6().cloned())
+                .set_instance_metadata_tags(m.instance_metadata_tags().cloned())
+                .send()
+                .await
+                .map_err(sdk)?;
+        }
         let groups = planned
             .get_attr("vpc_security_group_ids")
             .and_then(Value::as_seq)
@@ -531,10 +551,7 @@ impl ResourceType for Instance {
             )
         });
         match live {
-            Some(i) => {
-                let account = c.account_id().await?;
-                Ok(Some(self.to_value(c, &account, planned, &i)))
-            }
+            Some(i) => Ok(self.values(c, &[(planned, &i)]).await?.pop()),
             None => Ok(None),
         }
     }

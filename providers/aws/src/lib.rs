@@ -19,8 +19,13 @@ mod iam_role;
 mod iam_role_policy;
 mod iam_role_policy_attachment;
 mod instance;
+mod instance_launch;
+mod instance_plan;
+mod instance_read;
 mod internet_gateway;
+mod key_pair;
 mod nat_gateway;
+mod placement_group;
 mod route;
 mod route_table;
 mod route_table_association;
@@ -165,6 +170,8 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             Arc::new(route::Route),
             Arc::new(route_table_association::Association),
             Arc::new(Ec2(vpc_endpoint::VpcEndpoint)),
+            Arc::new(Ec2(placement_group::PlacementGroup)),
+            Arc::new(Ec2(key_pair::KeyPair)),
         ];
         all.into_iter().map(|r| (r.name(), r)).collect()
     })
