@@ -11,6 +11,9 @@ README's emulator table.
   they are recorded and described as EC2 does (a missing group is InvalidPlacementGroup.Unknown).
 - A spot launch (InstanceMarketOptions) records no spot request: one is recorded, fulfilled by
   the instance, and the instance reports its SpotInstanceRequestId.
+- An instance launched without block device mappings gets its default root volume at
+  /dev/sda1 whatever the AMI's root device is (/dev/xvda for most Linux AMIs): it is
+  attached at the AMI's root device name, as EC2 does.
 - A network interface without a public address reports an empty Association (EC2 omits it),
   and an instance launched with groups on its interface reports no SecurityGroups (EC2 reports
   the primary interface's groups).
@@ -149,6 +152,14 @@ EC2Response.delete_placement_group = delete_placement_group
 
 
 _orig_run_instances = InstanceResponse.run_instances
+
+
+def setup_defaults(self):
+    volume = self.ec2_backend.create_volume(size=8, zone_name=self._placement.zone)
+    self.ec2_backend.attach_volume(volume.id, self.id, self.root_device_name or "/dev/sda1", True)
+
+
+ec2m.instances.Instance.setup_defaults = setup_defaults
 
 
 def _record_spot_request(backend, instance, market):

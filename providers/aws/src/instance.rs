@@ -318,9 +318,10 @@ impl ResourceType for Instance {
                 }
             }
         }
+        let proposed = crate::instance_plan::computed_blocks(req.prior, req.config, req.proposed);
         let planned = match req.prior {
-            Some(prior) => crate::instance_plan::settle_against(prior, req.proposed),
-            None => req.proposed.clone(),
+            Some(prior) => crate::instance_plan::settle_against(prior, &proposed),
+            None => proposed,
         };
         Ok(PlanResponse {
             notes,

@@ -3,10 +3,49 @@
 //! - `ebs_block_device` is a set keyed (upstream's hash) by device name: a configured device
 //!   takes the prior device's computed values (volume id, IOPS, KMS key…);
 //! - a spot `max_price` EC2 reports as "3.500000" equals the configured "3.50";
-//! - an SDKv2 null and an empty map or list are the same value.
+//! - an SDKv2 null and an empty map or list are the same value;
+//! - a block upstream marks computed (metadata options, volumes, CPU options…) that the
+//!   configuration leaves out keeps the prior object's value, and is unknown at create.
 
 use crate::util::*;
 use gantry_core::value::Value;
+
+/// Blocks hashicorp/aws declares Optional + Computed: EC2 fills them when not configured.
+const COMPUTED_BLOCKS: &[&str] = &[
+    "capacity_reservation_specification",
+    "cpu_options",
+    "ebs_block_device",
+    "enclave_options",
+    "ephemeral_block_device",
+    "instance_market_options",
+    "maintenance_options",
+    "metadata_options",
+    "network_interface",
+    "private_dns_name_options",
+    "root_block_device",
+];
+
+/// `proposed` with the computed blocks the configuration leaves out taken from `prior`
+/// (unknown at create).
+pub fn computed_blocks(prior: Option<&Value>, config: &Value, proposed: &Value) -> Value {
+    let pairs = COMPUTED_BLOCKS
+        .iter()
+        .filter(|b| {
+            config
+                .get_attr(b)
+                .and_then(Value::as_seq)
+                .is_none_or(|l| l.is_empty())
+        })
+        .map(|b| {
+            let v = match prior {
+                Some(p) => p.get_attr(b).cloned().unwrap_or(Value::Null),
+                None => Value::Unknown,
+            };
+            (*b, v)
+        })
+        .collect();
+    fill(proposed, pairs)
+}
 
 /// `proposed` with what the prior object already says in the configuration's other words.
 pub fn settle_against(prior: &Value, proposed: &Value) -> Value {
