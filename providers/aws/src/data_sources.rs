@@ -1,5 +1,5 @@
 //! Data sources: `aws_caller_identity`, `aws_region`, `aws_ami`, `aws_ec2_instance_type`
-//! (zones and partition: `data_zones.rs`).
+//! (zones and partition: `data_zones.rs`; networks: `data_network.rs`; IAM: `data_iam.rs`).
 
 use crate::clients::Clients;
 use crate::error::sdk;
@@ -55,6 +55,23 @@ const DATA_SOURCES: &[(&str, &[&str])] = &[
         ],
     ),
     ("aws_subnets", &["id", "tags", "filter", "timeouts"]),
+    (
+        "aws_iam_policy_document",
+        &[
+            "id",
+            "version",
+            "policy_id",
+            "source_json",
+            "source_policy_documents",
+            "override_json",
+            "override_policy_documents",
+            "statement",
+        ],
+    ),
+    (
+        "aws_iam_policy",
+        &["id", "arn", "name", "path_prefix", "tags"],
+    ),
 ];
 
 pub fn schemas() -> BTreeMap<String, ResourceSchema> {
@@ -89,6 +106,9 @@ pub async fn read(c: &Clients, type_name: &str, config: &Value) -> ProviderResul
         return r;
     }
     if let Some(r) = crate::data_network::read(c, type_name, config).await {
+        return r;
+    }
+    if let Some(r) = crate::data_iam::read(c, type_name, config).await {
         return r;
     }
     match type_name {

@@ -7,6 +7,7 @@
 //! block. One file per resource type; each implements [`ResourceType`].
 
 mod clients;
+mod data_iam;
 mod data_network;
 mod data_sources;
 mod data_zones;
