@@ -17,6 +17,7 @@
 
 use crate::clients::Clients;
 use crate::error::sdk;
+use crate::iam_role::go_escape;
 use crate::util::*;
 use gantry_core::provider::{ErrorKind, ProviderError, ProviderResult};
 use gantry_core::value::Value;
@@ -301,15 +302,6 @@ impl Document {
     }
 }
 
-/// Go's encoding/json escapes these even inside strings (they can only occur there).
-fn go_escape(s: String) -> String {
-    s.replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
-        .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029")
-}
-
 fn set_strings(v: &Value, k: &str) -> Vec<String> {
     strings(v, k)
 }
@@ -518,11 +510,7 @@ async fn managed_policy(c: &Clients, config: &Value) -> ProviderResult<Value> {
     let doc = v
         .policy_version()
         .and_then(|v| v.document())
-        .map(|d| {
-            percent_encoding::percent_decode_str(d)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
+        .map(crate::iam_role::decode_policy)
         .unwrap_or_default();
     let tags: std::collections::BTreeMap<String, String> = p
         .tags()

@@ -9,7 +9,9 @@ use crate::util::*;
 use crate::ResourceType;
 use async_trait::async_trait;
 use aws_sdk_iam::types::Tag;
-use gantry_core::provider::{ErrorKind, Op, ProviderResult, ResourceSchema};
+use gantry_core::provider::{
+    ErrorKind, Op, PlanRequest, PlanResponse, ProviderResult, ResourceSchema,
+};
 use gantry_core::value::Value;
 use std::collections::BTreeMap;
 
@@ -46,6 +48,14 @@ impl ResourceType for Policy {
             "policy",
             "tags",
         ]
+    }
+
+    async fn plan(&self, _c: &Clients, req: &PlanRequest<'_>) -> ProviderResult<PlanResponse> {
+        Ok(crate::iam_role::plan_document(
+            req,
+            "policy",
+            crate::iam_role::normalized_json,
+        ))
     }
 
     async fn create(&self, c: &Clients, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {

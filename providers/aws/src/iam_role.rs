@@ -7,7 +7,9 @@ use crate::util::*;
 use crate::ResourceType;
 use async_trait::async_trait;
 use aws_sdk_iam::types::Tag;
-use gantry_core::provider::{ErrorKind, Op, ProviderError, ProviderResult, ResourceSchema};
+use gantry_core::provider::{
+    ErrorKind, Op, PlanRequest, PlanResponse, ProviderError, ProviderResult, ResourceSchema,
+};
 use gantry_core::value::Value;
 use std::collections::BTreeMap;
 
@@ -20,6 +22,78 @@ const TOKEN_TAG: &str = "gantry:token";
 pub fn same_json(a: &str, b: &str) -> bool {
     a == b
         || matches!((serde_json::from_str::<serde_json::Value>(a), serde_json::from_str::<serde_json::Value>(b)), (Ok(x), Ok(y)) if x == y)
+}
+
+/// A JSON document as Go's `structure.NormalizeJsonString` writes it (upstream's state form
+/// of `aws_iam_policy.policy`): keys sorted, compact, `<` `>` `&` escaped. Text that is not
+/// JSON stays as is.
+pub fn normalized_json(doc: &str) -> String {
+    fn sorted(v: serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(m) => {
+                let mut pairs: Vec<_> = m.into_iter().collect();
+                pairs.sort_by(|a, b| a.0.cmp(&b.0));
+                serde_json::Value::Object(pairs.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+            }
+            serde_json::Value::Array(a) => {
+                serde_json::Value::Array(a.into_iter().map(sorted).collect())
+            }
+            other => other,
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(doc) {
+        Ok(v) => go_escape(sorted(v).to_string()),
+        Err(_) => doc.to_string(),
+    }
+}
+
+/// upstream's `LegacyPolicyNormalize` (role inline policies, `aws_iam_role_policy`): the
+/// normalized document with a top-level `"Version":"2012-10-17"` moved to the front.
+pub fn legacy_normalized(doc: &str) -> String {
+    let n = normalized_json(doc);
+    let version = "\"Version\":\"2012-10-17\"";
+    match serde_json::from_str::<serde_json::Value>(&n) {
+        Ok(serde_json::Value::Object(m))
+            if m.get("Version").and_then(|v| v.as_str()) == Some("2012-10-17") =>
+        {
+            let rest: Vec<String> = m
+                .iter()
+                .filter(|(k, _)| k.as_str() != "Version")
+                .map(|(k, v)| go_escape(format!("{}:{}", serde_json::Value::from(k.as_str()), v)))
+                .collect();
+            match rest.is_empty() {
+                true => format!("{{{version}}}"),
+                false => format!("{{{version},{}}}", rest.join(",")),
+            }
+        }
+        _ => n,
+    }
+}
+
+/// Go's encoding/json escapes these even inside strings (the only place they can occur).
+pub fn go_escape(s: String) -> String {
+    s.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
+}
+
+/// The plan of a policy-document attribute: an unchanged meaning keeps the recorded text (no
+/// churn on key order or whitespace), a new one is written in upstream's `form`.
+pub fn plan_document(req: &PlanRequest<'_>, attr: &str, form: fn(&str) -> String) -> PlanResponse {
+    let planned = match attr_str(req.proposed, attr) {
+        Some(p) => {
+            let kept = req
+                .prior
+                .and_then(|pr| attr_str(pr, attr))
+                .filter(|old| same_json(old, &p));
+            let text = kept.unwrap_or_else(|| form(&p));
+            fill(req.proposed, vec![(attr, Value::string(text))])
+        }
+        None => req.proposed.clone(),
+    };
+    PlanResponse::of(planned)
 }
 
 /// IAM returns policy documents URL-encoded.
@@ -61,8 +135,26 @@ impl ResourceType for Role {
             "path",
             "max_session_duration",
             "force_detach_policies",
+            "inline_policy",
             "tags",
         ]
+    }
+
+    async fn plan(&self, _c: &Clients, req: &PlanRequest<'_>) -> ProviderResult<PlanResponse> {
+        let planned = plan_document(req, "assume_role_policy", normalized_json).planned;
+        // inline_policy is computed upstream: left out, it keeps what the role has.
+        if crate::iam_role_inline::managed(req.config) {
+            let planned = crate::iam_role_inline::plan(req.prior, &planned);
+            return Ok(PlanResponse::of(planned));
+        }
+        let kept = match req.prior {
+            Some(p) => p.get_attr("inline_policy").cloned().unwrap_or(Value::Null),
+            None => Value::Unknown,
+        };
+        Ok(PlanResponse::of(fill(
+            &planned,
+            vec![("inline_policy", kept)],
+        )))
     }
 
     async fn create(&self, c: &Clients, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {
@@ -112,6 +204,9 @@ impl ResourceType for Role {
                 }
             }
             Err(e) => return Err(e),
+        }
+        if crate::iam_role_inline::managed(planned) {
+            crate::iam_role_inline::sync(c, &name, &Value::Null, planned).await?;
         }
         self.read_back(
             c,
@@ -164,6 +259,10 @@ impl ResourceType for Role {
                 Value::string(rfc3339_seconds(role.create_date())),
             ),
         ];
+        pairs.push((
+            "inline_policy",
+            crate::iam_role_inline::read(c, &name, prior).await?,
+        ));
         pairs.extend(tag_attrs(prior, &tags));
         Ok(Some(fill(prior, pairs)))
     }
@@ -202,6 +301,9 @@ impl ResourceType for Role {
                 .send()
                 .await
                 .map_err(sdk)?;
+        }
+        if crate::iam_role_inline::managed(planned) {
+            crate::iam_role_inline::sync(c, &name, prior, planned).await?;
         }
         let (removed, changed) = tag_changes(prior, planned);
         if !removed.is_empty() {
@@ -249,6 +351,14 @@ impl ResourceType for Role {
             Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(e),
         };
+        // Its inline policies too (those the state knows, as upstream).
+        crate::iam_role_inline::sync(
+            c,
+            &name,
+            prior,
+            &fill(prior, vec![("inline_policy", Value::Null)]),
+        )
+        .await?;
         for arn in attached {
             c.iam
                 .detach_role_policy()

@@ -25,39 +25,14 @@ fn split_id(id: &str) -> ProviderResult<(String, String)> {
         })
 }
 
-/// The document as upstream plans it: top-level `Version`, `Id`, `Statement` first, in that
-/// order, the rest as written (compact JSON). Text that is not a JSON object stays as is.
-fn upstream_order(doc: &str) -> String {
-    let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(doc) else {
-        return doc.to_string();
-    };
-    let mut parts = Vec::new();
-    let first = ["Version", "Id", "Statement"];
-    for k in first.iter().filter(|k| m.contains_key(**k)) {
-        parts.push(format!("{}:{}", serde_json::Value::from(*k), m[*k]));
-    }
-    for (k, v) in m.iter().filter(|(k, _)| !first.contains(&k.as_str())) {
-        parts.push(format!("{}:{v}", serde_json::Value::from(k.as_str())));
-    }
-    format!("{{{}}}", parts.join(","))
-}
-
 #[async_trait]
 impl ResourceType for RolePolicy {
     async fn plan(&self, _c: &Clients, req: &PlanRequest<'_>) -> ProviderResult<PlanResponse> {
-        let planned = match attr_str(req.proposed, "policy") {
-            // An unchanged meaning keeps the recorded text (no churn on key order).
-            Some(p) => {
-                let kept = req
-                    .prior
-                    .and_then(|pr| attr_str(pr, "policy"))
-                    .filter(|old| same_json(old, &p));
-                let text = kept.unwrap_or_else(|| upstream_order(&p));
-                fill(req.proposed, vec![("policy", Value::string(text))])
-            }
-            None => req.proposed.clone(),
-        };
-        Ok(PlanResponse::of(planned))
+        Ok(crate::iam_role::plan_document(
+            req,
+            "policy",
+            crate::iam_role::legacy_normalized,
+        ))
     }
 
     fn name(&self) -> &'static str {

@@ -16,7 +16,9 @@ mod eip;
 mod error;
 mod iam_instance_profile;
 mod iam_policy;
+mod iam_policy_attachment;
 mod iam_role;
+mod iam_role_inline;
 mod iam_role_policy;
 mod iam_role_policy_attachment;
 mod instance;
@@ -154,6 +156,7 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             Arc::new(iam_role::Role),
             Arc::new(iam_role_policy_attachment::Attachment),
             Arc::new(iam_policy::Policy),
+            Arc::new(iam_policy_attachment::PolicyAttachment),
             Arc::new(iam_role_policy::RolePolicy),
             Arc::new(iam_instance_profile::InstanceProfile),
             Arc::new(sagemaker_model::Model),
