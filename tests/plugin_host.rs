@@ -376,8 +376,8 @@ resource "aws_security_group" "inference" {
 resource "aws_s3_bucket" "models" {
   bucket = "gantry-plugin-models"
 }
-resource "aws_ecr_repository" "serving" {
-  name = "gpu-serving"
+resource "aws_cloudwatch_log_group" "serving" {
+  name = "/gpu/serving"
 }
 resource "aws_instance" "gpu" {
   ami           = "ami-760aaa0f"
@@ -403,7 +403,7 @@ fn the_real_aws_plugin_serves_what_the_native_provider_lacks_under_one_provider_
     let r = d.gantry_with(&["init"], &env);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(
-        r.stdout.contains("- Installed hashicorp/aws v5.100.0 (unauthenticated, plugin; beside the built-in provider, for aws_ecr_repository)"),
+        r.stdout.contains("- Installed hashicorp/aws v5.100.0 (unauthenticated, plugin; beside the built-in provider, for aws_cloudwatch_log_group)"),
         "{}",
         r.stdout
     );
@@ -417,7 +417,7 @@ fn the_real_aws_plugin_serves_what_the_native_provider_lacks_under_one_provider_
             "one provider address whichever served {}",
             res["type"]
         );
-        if res["type"] == "aws_ecr_repository" {
+        if res["type"] == "aws_cloudwatch_log_group" {
             let inst = &res["instances"][0];
             assert!(
                 inst["private"].is_string(),

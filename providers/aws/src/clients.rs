@@ -13,6 +13,8 @@ use tokio::sync::OnceCell;
 pub struct Clients {
     pub region: String,
     pub ec2: aws_sdk_ec2::Client,
+    pub ecr: aws_sdk_ecr::Client,
+    pub eks: aws_sdk_eks::Client,
     pub s3: aws_sdk_s3::Client,
     pub iam: aws_sdk_iam::Client,
     pub sagemaker: aws_sdk_sagemaker::Client,
@@ -50,6 +52,8 @@ pub const PROVIDER_IMPLEMENTED: &[&str] = &[
     "endpoints.ec2",
     "endpoints.s3",
     "endpoints.sagemaker",
+    "endpoints.ecr",
+    "endpoints.eks",
     "endpoints.iam",
     "endpoints.sts",
     "default_tags",
@@ -118,6 +122,14 @@ impl Clients {
         if let Some(u) = endpoint("ec2") {
             ec2 = ec2.endpoint_url(u);
         }
+        let mut ecr = aws_sdk_ecr::config::Builder::from(&shared);
+        if let Some(u) = endpoint("ecr") {
+            ecr = ecr.endpoint_url(u);
+        }
+        let mut eks = aws_sdk_eks::config::Builder::from(&shared);
+        if let Some(u) = endpoint("eks") {
+            eks = eks.endpoint_url(u);
+        }
         let mut s3 = aws_sdk_s3::config::Builder::from(&shared).force_path_style(path_style);
         if let Some(u) = endpoint("s3") {
             s3 = s3.endpoint_url(u);
@@ -146,6 +158,8 @@ impl Clients {
         Ok(Clients {
             region,
             ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
+            ecr: aws_sdk_ecr::Client::from_conf(ecr.build()),
+            eks: aws_sdk_eks::Client::from_conf(eks.build()),
             s3: aws_sdk_s3::Client::from_conf(s3.build()),
             iam: aws_sdk_iam::Client::from_conf(iam.build()),
             sagemaker: aws_sdk_sagemaker::Client::from_conf(sagemaker.build()),

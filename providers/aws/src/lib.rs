@@ -12,7 +12,11 @@ mod data_network;
 mod data_sources;
 mod data_zones;
 mod ec2_object;
+mod ecr_repository;
 mod eip;
+mod eks_addon;
+mod eks_cluster;
+mod eks_node_group;
 mod error;
 mod iam_instance_profile;
 mod iam_policy;
@@ -176,6 +180,10 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             Arc::new(Ec2(vpc_endpoint::VpcEndpoint)),
             Arc::new(Ec2(placement_group::PlacementGroup)),
             Arc::new(Ec2(key_pair::KeyPair)),
+            Arc::new(ecr_repository::Repository),
+            Arc::new(eks_cluster::EksCluster),
+            Arc::new(eks_node_group::NodeGroup),
+            Arc::new(eks_addon::EksAddon),
         ];
         all.into_iter().map(|r| (r.name(), r)).collect()
     })
