@@ -280,6 +280,7 @@ impl Provider for Aws {
                 upstream::keep_unimplemented(&rs.block, prior, resp.planned, r.implemented());
         }
         resp.planned = self.clients.with_tags_all(rs, resp.planned);
+        resp.planned = upstream::unknown_sets(&rs.block, resp.planned);
         Ok(resp)
     }
 

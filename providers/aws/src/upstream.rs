@@ -11,6 +11,7 @@ use gantry_core::provider::{
     BlockSchema, ErrorKind, ProviderError, ProviderResult, ResourceSchema,
 };
 use gantry_core::schema_json::{read_provider, SchemaDump};
+use gantry_core::types::Type;
 use gantry_core::value::Value;
 use std::sync::OnceLock;
 
@@ -153,6 +154,45 @@ pub fn unknowns_to_null(v: Value) -> Value {
         }
         other => other,
     }
+}
+
+/// SDKv2 cannot hold a set with an unknown element (its flatmap keys set elements by hash):
+/// such a set is planned wholly unknown, as hashicorp/aws plans it — e.g. subnet ids
+/// of subnets not made yet. Applied at every level of nested blocks.
+pub fn unknown_sets(block: &BlockSchema, planned: Value) -> Value {
+    let Some(m) = planned.as_map() else {
+        return planned;
+    };
+    let mut out = m.clone();
+    for (name, attr) in &block.attributes {
+        if let (Type::Set(_), Some(v)) = (&attr.ty, m.get(name)) {
+            // An unknown element cannot be hashed; an object element with unknown fields can.
+            if let Value::Set(items) = v.unmark().0 {
+                if items.iter().any(Value::is_unknown) {
+                    out.insert(name.clone(), Value::Unknown);
+                }
+            }
+        }
+    }
+    for (name, nb) in &block.blocks {
+        let Some(v) = m.get(name) else { continue };
+        let nested = match v {
+            Value::Map(_) => unknown_sets(&nb.block, v.clone()),
+            Value::List(l) => Value::list(
+                l.iter()
+                    .map(|e| unknown_sets(&nb.block, e.clone()))
+                    .collect(),
+            ),
+            Value::Set(l) => Value::set(
+                l.iter()
+                    .map(|e| unknown_sets(&nb.block, e.clone()))
+                    .collect(),
+            ),
+            other => other.clone(),
+        };
+        out.insert(name.clone(), nested);
+    }
+    Value::map(out)
 }
 
 /// What gantry does not implement, it does not change: in an update's plan, arguments and
