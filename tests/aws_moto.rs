@@ -33,6 +33,22 @@ fn sagemaker_stack_applies_updates_in_place_corrects_drift_and_destroys() {
     let iam = aws_sdk_iam::Client::new(&conf);
     let sm = aws_sdk_sagemaker::Client::new(&conf);
     let ec2 = aws_sdk_ec2::Client::new(&conf);
+    let scaling = aws_sdk_applicationautoscaling::Client::new(&conf);
+    let async_target = || {
+        rt.block_on(
+            scaling
+                .describe_scalable_targets()
+                .service_namespace(
+                    aws_sdk_applicationautoscaling::types::ServiceNamespace::Sagemaker,
+                )
+                .resource_ids("endpoint/llama-serving-async/variant/primary")
+                .send(),
+        )
+        .unwrap()
+        .scalable_targets()
+        .first()
+        .cloned()
+    };
 
     // Plan shows the GPU facts from DescribeInstanceTypes.
     let plan = d.gantry_with(&["plan"], &env);
@@ -44,7 +60,7 @@ fn sagemaker_stack_applies_updates_in_place_corrects_drift_and_destroys() {
     );
     assert!(
         plan.stdout
-            .contains("Plan: 10 to add, 0 to change, 0 to destroy."),
+            .contains("Plan: 19 to add, 0 to change, 0 to destroy."),
         "{}",
         plan.stdout
     );
@@ -61,6 +77,60 @@ fn sagemaker_stack_applies_updates_in_place_corrects_drift_and_destroys() {
         "{}",
         apply.stdout
     );
+
+    // The async endpoint writes to S3 and scales 0..4 with its backlog; the notebook is up;
+    // the model runs in the private subnets.
+    rt.block_on(async {
+        let cfg = sm
+            .describe_endpoint_config()
+            .endpoint_config_name("llama-serving-async-config")
+            .send()
+            .await
+            .unwrap();
+        let out = cfg
+            .async_inference_config()
+            .unwrap()
+            .output_config()
+            .unwrap();
+        assert!(out.s3_output_path().unwrap().ends_with("/async/output"));
+        assert_eq!(cfg.production_variants()[0].volume_size_in_gb(), Some(100));
+        let nb = sm
+            .describe_notebook_instance()
+            .notebook_instance_name("llama-serving-notebook")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            nb.notebook_instance_status().map(|s| s.as_str()),
+            Some("InService")
+        );
+        assert_eq!(nb.volume_size_in_gb(), Some(50));
+        let model = sm
+            .describe_model()
+            .model_name("llama-serving-model")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(model.vpc_config().unwrap().subnets().len(), 2);
+        let policies = scaling
+            .describe_scaling_policies()
+            .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Sagemaker)
+            .resource_id("endpoint/llama-serving-async/variant/primary")
+            .send()
+            .await
+            .unwrap();
+        let p = &policies.scaling_policies()[0];
+        assert_eq!(p.policy_name(), "llama-serving-async-backlog");
+        let tt = p.target_tracking_scaling_policy_configuration().unwrap();
+        assert_eq!(tt.target_value(), 5.0);
+        assert_eq!(
+            tt.customized_metric_specification()
+                .and_then(|m| m.metric_name()),
+            Some("ApproximateBacklogSizePerInstance")
+        );
+    });
+    let t = async_target().expect("the async variant is scalable");
+    assert_eq!((t.min_capacity(), t.max_capacity()), (0, 4));
 
     // Everything exists in moto with the planned attributes.
     let bucket = d.gantry(&["output", "-raw", "artifact_bucket"]).stdout;
@@ -280,16 +350,54 @@ fn sagemaker_stack_applies_updates_in_place_corrects_drift_and_destroys() {
             .any(|t| t.key() == Some("role") && t.value() == Some("training")));
     });
 
-    // Destroy leaves nothing behind.
-    let destroy = d.gantry_with(
-        &[
-            "destroy",
-            "-auto-approve",
-            "-var",
-            "serving_instance_count=2",
-        ],
-        &env,
+    // Scale the async endpoint's ceiling in place, then undo a change made out of band.
+    let scaled = [
+        "-var",
+        "serving_instance_count=2",
+        "-var",
+        "async_max_instances=8",
+    ];
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(scaled);
+    let r = d.gantry_with(&args, &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
     );
+    assert_eq!(async_target().unwrap().max_capacity(), 8);
+    rt.block_on(
+        scaling
+            .register_scalable_target()
+            .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Sagemaker)
+            .resource_id("endpoint/llama-serving-async/variant/primary")
+            .scalable_dimension(
+                aws_sdk_applicationautoscaling::types::ScalableDimension::SageMakerVariantDesiredInstanceCount,
+            )
+            .max_capacity(2)
+            .send(),
+    )
+    .unwrap();
+    let mut args = vec!["plan", "-detailed-exitcode"];
+    args.extend(scaled);
+    let r = d.gantry_with(&args, &env);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(
+        r.stdout.contains("max_capacity       = 2 -> 8"),
+        "{}",
+        r.stdout
+    );
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(scaled);
+    let r = d.gantry_with(&args, &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(async_target().unwrap().max_capacity(), 8);
+
+    // Destroy leaves nothing behind.
+    let mut args = vec!["destroy", "-auto-approve"];
+    args.extend(scaled);
+    let destroy = d.gantry_with(&args, &env);
     assert_eq!(destroy.code, 0, "{}", destroy.all());
     rt.block_on(async {
         assert!(s3.list_buckets().send().await.unwrap().buckets().is_empty());
@@ -308,6 +416,13 @@ fn sagemaker_stack_applies_updates_in_place_corrects_drift_and_destroys() {
             .endpoint_configs()
             .is_empty());
         assert!(sm.list_models().send().await.unwrap().models().is_empty());
+        assert!(sm
+            .list_notebook_instances()
+            .send()
+            .await
+            .unwrap()
+            .notebook_instances()
+            .is_empty());
         assert!(iam
             .get_role()
             .role_name("llama-serving-sagemaker")
@@ -326,6 +441,10 @@ fn sagemaker_stack_applies_updates_in_place_corrects_drift_and_destroys() {
             .map(|n| n.as_str().to_string());
         assert_eq!(state.as_deref(), Some("terminated"));
     });
+    assert!(
+        async_target().is_none(),
+        "the scalable target is deregistered"
+    );
     assert!(d.addresses().is_empty());
 }
 

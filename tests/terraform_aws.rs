@@ -247,3 +247,14 @@ output "arn" {{ value = data.aws_caller_identity.me.arn }}
         gr.stderr
     );
 }
+
+#[test]
+fn the_sagemaker_example_plans_like_terraform() {
+    let moto = Moto::start();
+    let env = moto.env();
+    let d = sagemaker_dir();
+    let tf = common::tf_aws::Tf::new(&d, env.clone());
+    // Known planned values of all 19 resources (async endpoint, autoscaling, notebook, VPC
+    // included) equal Terraform's with the real plugin.
+    common::tf_aws::assert_plan_parity(&d, &tf, &env, &[]);
+}

@@ -14,6 +14,7 @@ What is added (documented in the README's emulator table):
 - EC2 for GPU instances (placement groups, spot requests, CPU options, capacity
   reservation preference, interface security groups): see ec2_patches.py.
 - EKS (status transitions, clientRequestToken, add-ons, remote access): see eks_patches.py.
+- Application Auto Scaling tags: see autoscaling_patches.py.
 - GetBucketVersioning answers with S3's documented XML root (moto uses a wrong one that the
   Rust SDK rejects).
 - EC2 RunInstances honours ClientToken: a retry with the same token returns the first
@@ -56,6 +57,7 @@ from werkzeug.serving import make_server
 
 import ec2_patches  # noqa: F401  (placement groups, spot requests, instance details)
 import eks_patches  # noqa: F401  (status transitions, request tokens, add-ons)
+import autoscaling_patches  # noqa: F401  (scalable target tags)
 
 TRANSITION_DESCRIBES = 2
 

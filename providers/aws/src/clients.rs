@@ -13,6 +13,7 @@ use tokio::sync::OnceCell;
 pub struct Clients {
     pub region: String,
     pub ec2: aws_sdk_ec2::Client,
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
     pub ecr: aws_sdk_ecr::Client,
     pub eks: aws_sdk_eks::Client,
     pub s3: aws_sdk_s3::Client,
@@ -53,6 +54,7 @@ pub const PROVIDER_IMPLEMENTED: &[&str] = &[
     "endpoints.s3",
     "endpoints.sagemaker",
     "endpoints.ecr",
+    "endpoints.applicationautoscaling",
     "endpoints.eks",
     "endpoints.iam",
     "endpoints.sts",
@@ -122,6 +124,10 @@ impl Clients {
         if let Some(u) = endpoint("ec2") {
             ec2 = ec2.endpoint_url(u);
         }
+        let mut autoscaling = aws_sdk_applicationautoscaling::config::Builder::from(&shared);
+        if let Some(u) = endpoint("applicationautoscaling") {
+            autoscaling = autoscaling.endpoint_url(u);
+        }
         let mut ecr = aws_sdk_ecr::config::Builder::from(&shared);
         if let Some(u) = endpoint("ecr") {
             ecr = ecr.endpoint_url(u);
@@ -158,6 +164,7 @@ impl Clients {
         Ok(Clients {
             region,
             ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
+            autoscaling: aws_sdk_applicationautoscaling::Client::from_conf(autoscaling.build()),
             ecr: aws_sdk_ecr::Client::from_conf(ecr.build()),
             eks: aws_sdk_eks::Client::from_conf(eks.build()),
             s3: aws_sdk_s3::Client::from_conf(s3.build()),

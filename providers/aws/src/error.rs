@@ -88,7 +88,10 @@ pub fn classify(code: &str, status: Option<u16>) -> ErrorKind {
 pub fn is_missing(e: &ProviderError) -> bool {
     e.kind == ErrorKind::NotFound
         || (e.kind == ErrorKind::Validation
-            && (e.message.contains("Could not find") || e.message.contains("does not exist")))
+            && (e.message.contains("Could not find")
+                || e.message.contains("does not exist")
+                // DescribeNotebookInstance's answer for a missing instance.
+                || e.message.contains("RecordNotFound")))
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@
 //! profile, `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`), overridable in the `provider`
 //! block. One file per resource type; each implements [`ResourceType`].
 
+mod appautoscaling_policy;
+mod appautoscaling_target;
 mod clients;
 mod data_iam;
 mod data_network;
@@ -38,9 +40,11 @@ mod route_table;
 mod route_table_association;
 mod s3_bucket;
 mod s3_bucket_settings;
+mod sagemaker_config_parts;
 mod sagemaker_endpoint;
 mod sagemaker_endpoint_configuration;
 mod sagemaker_model;
+mod sagemaker_notebook_instance;
 mod security_group;
 mod security_group_rule;
 mod subnet;
@@ -166,6 +170,7 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             Arc::new(sagemaker_model::Model),
             Arc::new(sagemaker_endpoint_configuration::EndpointConfiguration),
             Arc::new(sagemaker_endpoint::Endpoint),
+            Arc::new(sagemaker_notebook_instance::NotebookInstance),
             Arc::new(Ec2(vpc::Vpc)),
             Arc::new(Ec2(subnet::Subnet)),
             Arc::new(Ec2(security_group::SecurityGroup)),
@@ -184,6 +189,8 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             Arc::new(eks_cluster::EksCluster),
             Arc::new(eks_node_group::NodeGroup),
             Arc::new(eks_addon::EksAddon),
+            Arc::new(appautoscaling_target::ScalingTarget),
+            Arc::new(appautoscaling_policy::ScalingPolicyResource),
         ];
         all.into_iter().map(|r| (r.name(), r)).collect()
     })

@@ -120,6 +120,10 @@ impl ResourceType for Encryption {
     fn schema(&self) -> ResourceSchema {
         crate::upstream::resource("aws_s3_bucket_server_side_encryption_configuration")
             .force_new_at(&["bucket"])
+            .default_at(
+                "rule.apply_server_side_encryption_by_default.kms_master_key_id",
+                Value::string(""),
+            )
     }
     fn implemented(&self) -> &'static [&'static str] {
         &[

@@ -37,7 +37,10 @@ pub fn variant_request(v: &Value, name: String) -> ProviderResult<ProductionVari
         )
         .set_initial_variant_weight(attr_num(v, "initial_variant_weight").map(|w| w as f32))
         .set_volume_size_in_gb(int(v, "volume_size_in_gb"))
-        .set_model_data_download_timeout_in_seconds(int(v, "model_data_download_timeout_in_seconds"))
+        .set_model_data_download_timeout_in_seconds(int(
+            v,
+            "model_data_download_timeout_in_seconds",
+        ))
         .set_container_startup_health_check_timeout_in_seconds(int(
             v,
             "container_startup_health_check_timeout_in_seconds",
@@ -58,7 +61,9 @@ pub fn variant_request(v: &Value, name: String) -> ProviderResult<ProductionVari
     if let Some(m) = first(v, "managed_instance_scaling") {
         pv = pv.managed_instance_scaling(
             ProductionVariantManagedInstanceScaling::builder()
-                .set_status(attr_str(m, "status").map(|s| ManagedInstanceScalingStatus::from(s.as_str())))
+                .set_status(
+                    attr_str(m, "status").map(|s| ManagedInstanceScalingStatus::from(s.as_str())),
+                )
                 .set_min_instance_count(int(m, "min_instance_count"))
                 .set_max_instance_count(int(m, "max_instance_count"))
                 .build(),
@@ -85,7 +90,10 @@ pub fn variant_value(prior: &Value, pv: &ProductionVariant) -> Value {
             "initial_instance_count",
             num(pv.initial_instance_count()).unwrap_or(Value::Null),
         ),
-        ("instance_type", opt_str(pv.instance_type().map(|t| t.as_str()))),
+        (
+            "instance_type",
+            opt_str(pv.instance_type().map(|t| t.as_str())),
+        ),
         (
             "initial_variant_weight",
             Value::Number(pv.initial_variant_weight().map(|w| w as f64).unwrap_or(1.0)),
@@ -103,7 +111,8 @@ pub fn variant_value(prior: &Value, pv: &ProductionVariant) -> Value {
         ),
         (
             "inference_ami_version",
-            pv.inference_ami_version().map(|a| Value::string(a.as_str())),
+            pv.inference_ami_version()
+                .map(|a| Value::string(a.as_str())),
         ),
     ];
     pairs.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
@@ -112,8 +121,14 @@ pub fn variant_value(prior: &Value, pv: &ProductionVariant) -> Value {
             "managed_instance_scaling",
             Value::list(vec![obj(vec![
                 ("status", opt_str(m.status().map(|s| s.as_str()))),
-                ("min_instance_count", num(m.min_instance_count()).unwrap_or(Value::Null)),
-                ("max_instance_count", num(m.max_instance_count()).unwrap_or(Value::Null)),
+                (
+                    "min_instance_count",
+                    num(m.min_instance_count()).unwrap_or(Value::Null),
+                ),
+                (
+                    "max_instance_count",
+                    num(m.max_instance_count()).unwrap_or(Value::Null),
+                ),
             ])]),
         ));
     }

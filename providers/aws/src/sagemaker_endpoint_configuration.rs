@@ -4,13 +4,11 @@
 
 use crate::clients::Clients;
 use crate::error::{is_missing, sdk};
+use crate::sagemaker_config_parts::{async_request, async_value, variant_request, variant_value};
 use crate::sagemaker_model::{live_tags, sm_tags, sync_tags};
 use crate::util::*;
 use crate::ResourceType;
 use async_trait::async_trait;
-use aws_sdk_sagemaker::types::{
-    ProductionVariant, ProductionVariantInstanceType, ProductionVariantServerlessConfig,
-};
 use gantry_core::provider::{Op, ProviderResult, ResourceSchema};
 use gantry_core::value::Value;
 
@@ -24,7 +22,13 @@ impl ResourceType for EndpointConfiguration {
 
     fn schema(&self) -> ResourceSchema {
         crate::upstream::resource("aws_sagemaker_endpoint_configuration")
-            .force_new_at(&["name", "name_prefix", "production_variants"])
+            .force_new_at(&[
+                "name",
+                "name_prefix",
+                "production_variants",
+                "async_inference_config",
+                "kms_key_arn",
+            ])
             .default_at(
                 "production_variants.initial_variant_weight",
                 Value::Number(1.0),
@@ -41,6 +45,14 @@ impl ResourceType for EndpointConfiguration {
             "production_variants.instance_type",
             "production_variants.initial_variant_weight",
             "production_variants.serverless_config",
+            "production_variants.volume_size_in_gb",
+            "production_variants.model_data_download_timeout_in_seconds",
+            "production_variants.container_startup_health_check_timeout_in_seconds",
+            "production_variants.inference_ami_version",
+            "production_variants.managed_instance_scaling",
+            "production_variants.routing_config",
+            "async_inference_config",
+            "kms_key_arn",
         ]
     }
 
@@ -54,41 +66,17 @@ impl ResourceType for EndpointConfiguration {
             .iter()
             .enumerate()
         {
-            let mut pv = ProductionVariant::builder()
-                .variant_name(attr_str(v, "variant_name").unwrap_or_else(|| {
-                    format!("terraform-{}", unique_suffix(&format!("{}/{i}", op.token)))
-                }))
-                .model_name(need_str(v, "model_name")?);
-            if let Some(n) = attr_num(v, "initial_instance_count") {
-                pv = pv.initial_instance_count(n as i32);
-            }
-            if let Some(t) = attr_str(v, "instance_type") {
-                pv = pv.instance_type(ProductionVariantInstanceType::from(t.as_str()));
-            }
-            if let Some(w) = attr_num(v, "initial_variant_weight") {
-                pv = pv.initial_variant_weight(w as f32);
-            }
-            if let Some(s) = v
-                .get_attr("serverless_config")
-                .and_then(Value::as_seq)
-                .and_then(|l| l.first())
-            {
-                pv =
-                    pv.serverless_config(
-                        ProductionVariantServerlessConfig::builder()
-                            .memory_size_in_mb(
-                                attr_num(s, "memory_size_in_mb").unwrap_or(1024.0) as i32
-                            )
-                            .max_concurrency(attr_num(s, "max_concurrency").unwrap_or(1.0) as i32)
-                            .build(),
-                    );
-            }
-            variants.push(pv.build());
+            let name = attr_str(v, "variant_name").unwrap_or_else(|| {
+                format!("terraform-{}", unique_suffix(&format!("{}/{i}", op.token)))
+            });
+            variants.push(variant_request(v, name)?);
         }
         c.sagemaker
             .create_endpoint_config()
             .endpoint_config_name(&name)
             .set_production_variants(Some(variants))
+            .set_async_inference_config(async_request(planned))
+            .set_kms_key_id(attr_str(planned, "kms_key_arn"))
             .set_tags(Some(sm_tags(&send_tags(planned))))
             .send()
             .await
@@ -127,32 +115,7 @@ impl ResourceType for EndpointConfiguration {
             .production_variants()
             .iter()
             .enumerate()
-            .map(|(i, pv)| {
-                let p = prior_variants.get(i).cloned().unwrap_or_default();
-                fill(
-                    &p,
-                    vec![
-                        ("variant_name", opt_str(pv.variant_name())),
-                        ("model_name", opt_str(pv.model_name())),
-                        (
-                            "initial_instance_count",
-                            pv.initial_instance_count()
-                                .map(|n| Value::Number(n as f64))
-                                .unwrap_or(Value::Null),
-                        ),
-                        (
-                            "instance_type",
-                            opt_str(pv.instance_type().map(|t| t.as_str())),
-                        ),
-                        (
-                            "initial_variant_weight",
-                            Value::Number(
-                                pv.initial_variant_weight().map(|w| w as f64).unwrap_or(1.0),
-                            ),
-                        ),
-                    ],
-                )
-            })
+            .map(|(i, pv)| variant_value(&prior_variants.get(i).cloned().unwrap_or_default(), pv))
             .collect();
         let tags = live_tags(c, &arn).await?;
         let mut pairs = vec![
@@ -161,6 +124,12 @@ impl ResourceType for EndpointConfiguration {
             ("arn", Value::string(&arn)),
             ("production_variants", Value::list(variants)),
         ];
+        if let Some(a) = async_value(r.async_inference_config()) {
+            pairs.push(("async_inference_config", a));
+        }
+        if let Some(k) = r.kms_key_id() {
+            pairs.push(("kms_key_arn", Value::string(k)));
+        }
         pairs.extend(tag_attrs(prior, &tags));
         Ok(Some(fill(prior, pairs)))
     }

@@ -7,7 +7,7 @@ use crate::util::*;
 use crate::ResourceType;
 use async_trait::async_trait;
 use aws_sdk_sagemaker::types::{ContainerDefinition, ContainerMode, Tag, VpcConfig};
-use gantry_core::provider::{Op, ProviderResult, ResourceSchema};
+use gantry_core::provider::{Op, PlanRequest, PlanResponse, ProviderResult, ResourceSchema};
 use gantry_core::value::Value;
 use std::collections::BTreeMap;
 
@@ -83,7 +83,6 @@ impl ResourceType for Model {
                 "primary_container",
                 "vpc_config",
             ])
-            .default_at("enable_network_isolation", Value::Bool(false))
             .default_at("primary_container.mode", Value::string("SingleModel"))
     }
 
@@ -99,6 +98,47 @@ impl ResourceType for Model {
             "primary_container.mode",
             "vpc_config",
         ]
+    }
+
+    async fn plan(&self, _c: &Clients, req: &PlanRequest<'_>) -> ProviderResult<PlanResponse> {
+        // `primary_container.model_data_source` is computed upstream: left out, it is unknown
+        // at create and keeps the prior value after.
+        let Some(containers) = req
+            .proposed
+            .get_attr("primary_container")
+            .and_then(Value::as_seq)
+        else {
+            return Ok(PlanResponse::of(req.proposed.clone()));
+        };
+        let prior = req
+            .prior
+            .and_then(|p| p.get_attr("primary_container"))
+            .and_then(Value::as_seq);
+        let planned = containers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let configured = c
+                    .get_attr("model_data_source")
+                    .and_then(Value::as_seq)
+                    .is_some_and(|l| !l.is_empty());
+                if configured {
+                    return c.clone();
+                }
+                let kept = match prior {
+                    Some(p) => p
+                        .get(i)
+                        .and_then(|pc| pc.get_attr("model_data_source").cloned())
+                        .unwrap_or(Value::Null),
+                    None => Value::Unknown,
+                };
+                fill(c, vec![("model_data_source", kept)])
+            })
+            .collect();
+        Ok(PlanResponse::of(fill(
+            req.proposed,
+            vec![("primary_container", Value::list(planned))],
+        )))
     }
 
     async fn create(&self, c: &Clients, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {
