@@ -1,6 +1,7 @@
 //! Faults: with 10% of AWS requests failing (throttling errors, 500s, and connections dropped
 //! after the request was processed), an apply still converges to the planned state with no
-//! duplicate object.
+//! duplicate object — for buckets, roles and instances, and for networks, EKS, ECR, IAM
+//! policies, key pairs and placement groups (tests/common/aws_mixed.rs).
 
 mod common;
 use common::moto::Moto;
@@ -68,4 +69,25 @@ fn apply_converges_through_injected_faults_without_duplicates() {
         live.instances
     );
     assert_eq!(unique, d.ids_of("aws_instance"));
+}
+
+#[test]
+fn networks_eks_and_keys_converge_through_injected_faults() {
+    let moto = Moto::start_with(&["--fault-rate", "0.1", "--fault-seed", "11"]);
+    let env = moto.env();
+    let d = Dir::new();
+    d.write("main.tf", &common::aws_mixed::config("faultnet"));
+    let apply = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    let again = d.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(again.code, 0, "converged: {}", again.all());
+    let counts = moto.counts();
+    for k in ["injected:throttle", "injected:internal", "injected:drop"] {
+        assert!(
+            counts[k].as_u64().unwrap_or(0) > 0,
+            "no {k} fault happened: {counts}"
+        );
+    }
+    assert_eq!(d.addresses().len(), common::aws_mixed::TOTAL);
+    common::aws_mixed::assert_live_matches_state(&moto, &d, "faultnet");
 }

@@ -840,6 +840,10 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
             .as_ref()
             .map(|b| b.unmark_deep().0)
             .unwrap_or_default();
+        // A create retried after a transient error first looks for what the failed attempt
+        // may have made: the cloud can act and the answer be lost (a dropped connection), and
+        // not every API takes an idempotency token (EC2 VPCs, subnets, addresses…).
+        let attempted = std::sync::atomic::AtomicBool::new(false);
         let result = with_ticker(
             ctx,
             addr,
@@ -847,7 +851,16 @@ async fn apply_change(ctx: &Ctx<'_>, i: usize) -> Result<(), Diagnostic> {
             retrying(|| async {
                 match action {
                     Action::Update => provider.update(type_name, &before, &plain, &op).await,
-                    _ => provider.create(type_name, &plain, &op).await,
+                    _ => {
+                        if attempted.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                            if let Some(found) =
+                                provider.find_by_token(type_name, &token, &plain).await?
+                            {
+                                return Ok(found);
+                            }
+                        }
+                        provider.create(type_name, &plain, &op).await
+                    }
                 }
             }),
         )

@@ -181,6 +181,8 @@ impl Dir {
 }
 
 #[allow(dead_code)]
+pub mod aws_mixed;
+#[allow(dead_code)]
 pub mod azure;
 pub mod google;
 pub mod moto;

@@ -170,6 +170,11 @@ def _error(environ, service, kind):
         code = "ThrottlingException" if kind == "throttle" else "InternalFailure"
         body = json.dumps({"__type": code, "message": f"injected {kind}"}).encode()
         return ("400 Bad Request" if kind == "throttle" else "500 Internal Server Error"), "application/x-amz-json-1.1", body
+    if service == "eks":
+        # restJson1: the code travels in the body's __type (or the x-amzn-ErrorType header).
+        code = "ThrottlingException" if kind == "throttle" else "ServerException"
+        body = json.dumps({"__type": code, "message": f"injected {kind}"}).encode()
+        return ("429 Too Many Requests" if kind == "throttle" else "500 Internal Server Error"), "application/json", body
     if service == "s3":
         code = "SlowDown" if kind == "throttle" else "InternalError"
         body = f"<Error><Code>{code}</Code><Message>injected {kind}</Message><RequestId>gantry</RequestId></Error>".encode()
