@@ -55,7 +55,7 @@ fn kill_repeatedly(d: &Dir, env: &[(&'static str, String)], total: usize) -> usi
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        for (k, v) in &env {
+        for (k, v) in env {
             c.env(k, v);
         }
         let mut child = c.spawn().unwrap();

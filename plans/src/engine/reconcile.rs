@@ -11,14 +11,12 @@ impl Engine {
         let pending = std::mem::take(&mut state.pending);
         let scope = self.static_scope(true);
         let mut notes = Vec::new();
+        // Creates whose object was not found: the request may still be in flight (sent just
+        // before the process died, processed a moment later). Looked up once more after a
+        // grace period, so such an object is adopted rather than made a second time.
+        let mut look_again = Vec::new();
         for (addr, op) in pending {
-            let (name, alias) = match self.resource(&addr.resource) {
-                Some(r) => self.provider_for(&addr.resource, r),
-                None => match state.resources.get(&addr) {
-                    Some(i) => parse_provider_addr(&i.provider),
-                    None => (addr.resource.implied_provider().to_string(), None),
-                },
-            };
+            let (name, alias) = self.provider_names(state, &addr);
             let provider = self
                 .provider(&name, alias.as_deref(), &scope)
                 .await
@@ -31,33 +29,12 @@ impl Engine {
                 .await
                 {
                     Ok(Some(v)) => {
-                        let deps = self
-                            .graph
-                            .state_dependencies(&Node::Resource(addr.resource.clone()));
-                        let schema_version = self
-                            .schema(&addr.resource, &name)
-                            .map(|s| s.version)
-                            .unwrap_or(0);
-                        let cbd = self
-                            .resource(&addr.resource)
-                            .is_some_and(|r| r.lifecycle.create_before_destroy);
-                        state.resources.insert(
-                            addr.clone(),
-                            ResourceInstance {
-                                provider: self.provider_addr(&name, alias.as_deref()),
-                                value: v,
-                                dependencies: deps,
-                                schema_version,
-                                create_before_destroy: cbd,
-                                types: BTreeMap::new(),
-                                private: Vec::new(),
-                            },
-                        );
+                        self.adopt(state, &addr, &name, alias.as_deref(), v);
                         notes.push(format!(
                             "{addr}: adopted the object an interrupted create made"
                         ));
                     }
-                    Ok(None) => notes.push(format!("{addr}: the interrupted create made nothing")),
+                    Ok(None) => look_again.push((addr.clone(), op.clone(), provider.clone())),
                     Err(e) => {
                         // Keep it pending: never guess when the cloud cannot answer.
                         state.pending.insert(addr.clone(), op.clone());
@@ -89,6 +66,82 @@ impl Engine {
                 )),
             }
         }
+        if !look_again.is_empty() {
+            tokio::time::sleep(IN_FLIGHT_GRACE).await;
+        }
+        for (addr, op, provider) in look_again {
+            let rtype = &addr.resource.rtype;
+            match crate::retry::retrying(|| provider.find_by_token(rtype, &op.token, &op.planned))
+                .await
+            {
+                Ok(Some(v)) => {
+                    let (name, alias) = self.provider_names(state, &addr);
+                    self.adopt(state, &addr, &name, alias.as_deref(), v);
+                    notes.push(format!(
+                        "{addr}: adopted the object an interrupted create made"
+                    ));
+                }
+                Ok(None) => notes.push(format!("{addr}: the interrupted create made nothing")),
+                Err(e) => {
+                    state.pending.insert(addr.clone(), op.clone());
+                    return Err(error(
+                        "Cannot reconcile an interrupted operation",
+                        format!("{addr}: {e}"),
+                    )
+                    .into());
+                }
+            }
+        }
         Ok(notes)
     }
+
+    /// The provider (name, alias) an instance belongs to: its configuration's, else the one
+    /// state records, else the one its type implies.
+    fn provider_names(&self, state: &State, addr: &InstanceAddr) -> (String, Option<String>) {
+        match self.resource(&addr.resource) {
+            Some(r) => self.provider_for(&addr.resource, r),
+            None => match state.resources.get(addr) {
+                Some(i) => parse_provider_addr(&i.provider),
+                None => (addr.resource.implied_provider().to_string(), None),
+            },
+        }
+    }
+
+    /// Records an object an interrupted create made, as the create would have.
+    fn adopt(
+        &self,
+        state: &mut State,
+        addr: &InstanceAddr,
+        name: &str,
+        alias: Option<&str>,
+        value: Value,
+    ) {
+        let deps = self
+            .graph
+            .state_dependencies(&Node::Resource(addr.resource.clone()));
+        let schema_version = self
+            .schema(&addr.resource, name)
+            .map(|s| s.version)
+            .unwrap_or(0);
+        let cbd = self
+            .resource(&addr.resource)
+            .is_some_and(|r| r.lifecycle.create_before_destroy);
+        state.resources.insert(
+            addr.clone(),
+            ResourceInstance {
+                provider: self.provider_addr(name, alias),
+                value,
+                dependencies: deps,
+                schema_version,
+                create_before_destroy: cbd,
+                types: BTreeMap::new(),
+                private: Vec::new(),
+            },
+        );
+    }
 }
+
+/// How long a create request may still be on its way to the cloud after the process that
+/// sent it died. AWS, Google and Azure act on a received request within this; a request not
+/// received by then never will be (the connection is gone).
+const IN_FLIGHT_GRACE: std::time::Duration = std::time::Duration::from_secs(2);

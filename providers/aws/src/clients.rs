@@ -13,6 +13,11 @@ use tokio::sync::OnceCell;
 pub struct Clients {
     pub region: String,
     pub ec2: aws_sdk_ec2::Client,
+    /// EC2 without the SDK's own retries, for creates that take no ClientToken (VPCs,
+    /// subnets, gateways, addresses, route tables, groups, key pairs): the SDK re-sending one
+    /// after a dropped connection would make a second object. gantry's retry asks
+    /// `find_by_token` before creating again.
+    pub ec2_once: aws_sdk_ec2::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
     pub ecr: aws_sdk_ecr::Client,
     pub eks: aws_sdk_eks::Client,
@@ -163,6 +168,11 @@ impl Clients {
             .unwrap_or_default();
         Ok(Clients {
             region,
+            ec2_once: aws_sdk_ec2::Client::from_conf(
+                ec2.clone()
+                    .retry_config(aws_smithy_types::retry::RetryConfig::disabled())
+                    .build(),
+            ),
             ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
             autoscaling: aws_sdk_applicationautoscaling::Client::from_conf(autoscaling.build()),
             ecr: aws_sdk_ecr::Client::from_conf(ecr.build()),

@@ -179,7 +179,19 @@ impl<K: Ec2Kind> ResourceType for Ec2<K> {
     }
 
     async fn create(&self, c: &Clients, planned: &Value, op: &Op<'_>) -> ProviderResult<Value> {
-        let id = self.0.create(c, planned, op.token).await?;
+        let id = match self.0.create(c, planned, op.token).await {
+            Ok(id) => id,
+            // A name taken — by an earlier attempt of this very create whose answer was lost
+            // (the SDK re-sends on a dropped connection), or by someone else: ours only if it
+            // carries this operation's token.
+            Err(e) if is_duplicate(&e) => {
+                return match self.find_by_token(c, op.token, planned).await? {
+                    Some(v) => Ok(v),
+                    None => Err(e),
+                };
+            }
+            Err(e) => return Err(e),
+        };
         let base = fill(planned, vec![("id", Value::string(&id))]);
         if let Err(mut e) = self.0.configure(c, &id, None, planned).await {
             // The object exists: hand it back with the error so it is recorded (tainted).
@@ -309,6 +321,14 @@ async fn carries_token(c: &Clients, id: &str, token: &str) -> ProviderResult<boo
         .await
         .map_err(sdk)?;
     Ok(r.tags().iter().any(|t| t.value() == Some(token)))
+}
+
+/// EC2's "that name is taken" errors (`InvalidGroup.Duplicate`,
+/// `InvalidPlacementGroup.Duplicate`, `InvalidKeyPair.Duplicate`…).
+fn is_duplicate(e: &ProviderError) -> bool {
+    e.code.as_deref().is_some_and(|c| {
+        c.ends_with(".Duplicate") || c.contains("AlreadyExists") || c == "InvalidSubnet.Conflict"
+    })
 }
 
 /// An error for a planned object that lacks what the API needs.

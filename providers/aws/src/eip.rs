@@ -81,7 +81,7 @@ impl Ec2Kind for Eip {
 
     async fn create(&self, c: &Clients, planned: &Value, token: &str) -> ProviderResult<String> {
         let r = c
-            .ec2
+            .ec2_once
             .allocate_address()
             .domain(DomainType::Vpc)
             .tag_specifications(tag_spec(Ec2ResourceType::ElasticIp, planned, token))

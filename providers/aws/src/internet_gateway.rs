@@ -80,7 +80,7 @@ impl Ec2Kind for InternetGateway {
 
     async fn create(&self, c: &Clients, planned: &Value, token: &str) -> ProviderResult<String> {
         let r = c
-            .ec2
+            .ec2_once
             .create_internet_gateway()
             .tag_specifications(tag_spec(Ec2ResourceType::InternetGateway, planned, token))
             .send()
@@ -122,13 +122,30 @@ impl Ec2Kind for InternetGateway {
             self.detach(c, id, &old).await?;
         }
         if let Some(vpc) = want {
-            c.ec2
+            let sent = c
+                .ec2
                 .attach_internet_gateway()
                 .internet_gateway_id(id)
-                .vpc_id(vpc)
+                .vpc_id(&vpc)
                 .send()
                 .await
-                .map_err(sdk)?;
+                .map_err(sdk);
+            match sent {
+                // Attached by an earlier attempt whose answer was lost: fine if to this VPC.
+                Err(e) if e.code.as_deref() == Some("Resource.AlreadyAssociated") => {
+                    let now = self.describe(c, By::Ids(&[id.to_string()])).await?;
+                    let attached_here = now
+                        .iter()
+                        .flat_map(|l| &l.attrs)
+                        .any(|(k, v)| *k == "vpc_id" && v.as_str() == Some(vpc.as_str()));
+                    if !attached_here {
+                        return Err(e);
+                    }
+                }
+                other => {
+                    other?;
+                }
+            }
         }
         Ok(())
     }

@@ -83,7 +83,7 @@ impl Ec2Kind for KeyPair {
 
     async fn create(&self, c: &Clients, planned: &Value, token: &str) -> ProviderResult<String> {
         let name = name_or_generated(planned, "key_name", "key_name_prefix", token);
-        c.ec2
+        c.ec2_once
             .import_key_pair()
             .key_name(&name)
             .public_key_material(Blob::new(need_str(planned, "public_key")?.into_bytes()))

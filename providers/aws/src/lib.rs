@@ -325,9 +325,11 @@ impl Provider for Aws {
         token: &str,
         planned: &Value,
     ) -> ProviderResult<Option<Value>> {
-        resource(type_name)?
+        // What was found stands for a create's result: no unknowns left, as from create.
+        Ok(resource(type_name)?
             .find_by_token(&self.clients, token, planned)
-            .await
+            .await?
+            .map(upstream::unknowns_to_null))
     }
 
     async fn settle(&self, type_name: &str, value: &Value, _op: &Op<'_>) -> ProviderResult<()> {

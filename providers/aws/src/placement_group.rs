@@ -88,7 +88,7 @@ impl Ec2Kind for PlacementGroup {
     async fn create(&self, c: &Clients, planned: &Value, token: &str) -> ProviderResult<String> {
         let name = need_str(planned, "name")?;
         let mut req = c
-            .ec2
+            .ec2_once
             .create_placement_group()
             .group_name(&name)
             .strategy(PlacementStrategy::from(

@@ -84,7 +84,8 @@ fn nonempty(v: &Value, k: &str) -> Option<String> {
 
 impl RouteTable {
     async fn add(&self, c: &Clients, table: &str, r: &Value) -> ProviderResult<()> {
-        c.ec2
+        let sent = c
+            .ec2
             .create_route()
             .route_table_id(table)
             .set_destination_cidr_block(nonempty(r, "cidr_block"))
@@ -102,8 +103,13 @@ impl RouteTable {
             .set_core_network_arn(nonempty(r, "core_network_arn"))
             .send()
             .await
-            .map_err(sdk)?;
-        Ok(())
+            .map_err(sdk);
+        match sent {
+            // Made by an earlier attempt whose answer was lost; the read-back shows its
+            // target, so a route someone else set differently is still seen as drift.
+            Err(e) if e.code.as_deref() == Some("RouteAlreadyExists") => Ok(()),
+            other => other.map(|_| ()),
+        }
     }
 
     async fn remove(&self, c: &Clients, table: &str, r: &Value) -> ProviderResult<()> {
@@ -229,7 +235,7 @@ impl Ec2Kind for RouteTable {
 
     async fn create(&self, c: &Clients, planned: &Value, token: &str) -> ProviderResult<String> {
         let r = c
-            .ec2
+            .ec2_once
             .create_route_table()
             .vpc_id(need_str(planned, "vpc_id")?)
             .tag_specifications(tag_spec(Ec2ResourceType::RouteTable, planned, token))

@@ -209,45 +209,83 @@ impl SecurityGroup {
                 .map(|r| permission(r, id))
                 .collect();
             if !revoke.is_empty() {
-                if dir == "ingress" {
-                    c.ec2
-                        .revoke_security_group_ingress()
-                        .group_id(id)
-                        .set_ip_permissions(Some(revoke))
-                        .send()
-                        .await
-                        .map_err(sdk)?;
-                } else {
-                    c.ec2
-                        .revoke_security_group_egress()
-                        .group_id(id)
-                        .set_ip_permissions(Some(revoke))
-                        .send()
-                        .await
-                        .map_err(sdk)?;
-                }
+                change_rules(c, id, dir, false, revoke).await?;
             }
             if !grant.is_empty() {
-                if dir == "ingress" {
-                    c.ec2
-                        .authorize_security_group_ingress()
-                        .group_id(id)
-                        .set_ip_permissions(Some(grant))
-                        .send()
-                        .await
-                        .map_err(sdk)?;
-                } else {
-                    c.ec2
-                        .authorize_security_group_egress()
-                        .group_id(id)
-                        .set_ip_permissions(Some(grant))
-                        .send()
-                        .await
-                        .map_err(sdk)?;
-                }
+                change_rules(c, id, dir, true, grant).await?;
             }
         }
         Ok(())
+    }
+}
+
+/// Authorizes (`grant`) or revokes rules of one direction. EC2 applies a batch all or nothing
+/// and refuses one that is already in effect (a retry after a lost answer): then each rule is
+/// applied alone, those already in effect skipped.
+async fn change_rules(
+    c: &Clients,
+    id: &str,
+    dir: &str,
+    grant: bool,
+    rules: Vec<IpPermission>,
+) -> ProviderResult<()> {
+    let already = if grant {
+        "InvalidPermission.Duplicate"
+    } else {
+        "InvalidPermission.NotFound"
+    };
+    let call = |rules: Vec<IpPermission>| async move {
+        let r = match (dir == "ingress", grant) {
+            (true, true) => c
+                .ec2
+                .authorize_security_group_ingress()
+                .group_id(id)
+                .set_ip_permissions(Some(rules))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(sdk),
+            (false, true) => c
+                .ec2
+                .authorize_security_group_egress()
+                .group_id(id)
+                .set_ip_permissions(Some(rules))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(sdk),
+            (true, false) => c
+                .ec2
+                .revoke_security_group_ingress()
+                .group_id(id)
+                .set_ip_permissions(Some(rules))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(sdk),
+            (false, false) => c
+                .ec2
+                .revoke_security_group_egress()
+                .group_id(id)
+                .set_ip_permissions(Some(rules))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(sdk),
+        };
+        r
+    };
+    match call(rules.clone()).await {
+        Err(e) if e.code.as_deref() == Some(already) => {
+            for rule in rules {
+                match call(vec![rule]).await {
+                    Err(e) if e.code.as_deref() == Some(already) => {}
+                    other => other?,
+                }
+            }
+            Ok(())
+        }
+        other => other,
     }
 }
 
@@ -328,7 +366,7 @@ impl Ec2Kind for SecurityGroup {
     async fn create(&self, c: &Clients, planned: &Value, token: &str) -> ProviderResult<String> {
         let name = name_or_generated(planned, "name", "name_prefix", token);
         let r = c
-            .ec2
+            .ec2_once
             .create_security_group()
             .group_name(&name)
             .description(

@@ -95,7 +95,7 @@ impl Ec2Kind for Subnet {
 
     async fn create(&self, c: &Clients, planned: &Value, token: &str) -> ProviderResult<String> {
         let r = c
-            .ec2
+            .ec2_once
             .create_subnet()
             .vpc_id(need_str(planned, "vpc_id")?)
             .set_cidr_block(attr_str(planned, "cidr_block"))

@@ -192,7 +192,7 @@ impl Ec2Kind for Vpc {
 
     async fn create(&self, c: &Clients, planned: &Value, token: &str) -> ProviderResult<String> {
         let r = c
-            .ec2
+            .ec2_once
             .create_vpc()
             .set_cidr_block(attr_str(planned, "cidr_block"))
             .set_instance_tenancy(
