@@ -35,7 +35,10 @@ fn eks_gpu_example_applies_scales_drifts_and_moves_both_ways() {
                 .nodegroup_name(format!("{cluster}-gpu"))
                 .send(),
         )
-        .map(|r| r.nodegroup().cloned().unwrap())
+        .expect("the node group exists")
+        .nodegroup()
+        .cloned()
+        .unwrap()
     };
 
     let g = example();
@@ -60,7 +63,7 @@ fn eks_gpu_example_applies_scales_drifts_and_moves_both_ways() {
         4,
         "private and public subnets"
     );
-    let ng = node_group("gpu-eks").unwrap();
+    let ng = node_group("gpu-eks");
     assert_eq!(
         ng.ami_type().map(|a| a.as_str()),
         Some("AL2023_x86_64_NVIDIA")
@@ -107,7 +110,7 @@ fn eks_gpu_example_applies_scales_drifts_and_moves_both_ways() {
         "{}",
         r.stdout
     );
-    let after = node_group("gpu-eks").unwrap();
+    let after = node_group("gpu-eks");
     assert_eq!(after.nodegroup_arn(), ng.nodegroup_arn());
     let s = after.scaling_config().unwrap();
     assert_eq!((s.desired_size(), s.max_size()), (Some(3), Some(6)));
@@ -139,7 +142,7 @@ fn eks_gpu_example_applies_scales_drifts_and_moves_both_ways() {
     let r = g.gantry_with(&args, &env);
     assert_eq!(r.code, 0, "{}", r.all());
     assert_eq!(
-        node_group("gpu-eks").unwrap().labels().unwrap()["workload"],
+        node_group("gpu-eks").labels().unwrap()["workload"],
         "inference"
     );
 
