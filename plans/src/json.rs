@@ -49,7 +49,12 @@ fn resource_json(
     }
     o.insert("provider_name".into(), json!(provider_name(provider)));
     o.insert("schema_version".into(), json!(schema_version));
-    o.insert("values".into(), redacted(v));
+    // Terraform's `values` is omitempty: a resource whose every attribute is unknown (or
+    // null) has none.
+    let values = redacted(v);
+    if values.as_object().is_none_or(|m| !m.is_empty()) {
+        o.insert("values".into(), values);
+    }
     o.insert("sensitive_values".into(), sensitive_shape(v));
     Json::Object(o)
 }

@@ -80,9 +80,11 @@ pub fn known_planned(plan: &Json) -> BTreeMap<String, BTreeMap<String, Json>> {
         }
         let addr = r["address"].as_str().unwrap().to_string();
         let u = unknown.get(&addr).cloned().unwrap_or(Json::Null);
+        // Terraform leaves `values` out when nothing is known yet.
+        let empty = serde_json::Map::new();
         let values: BTreeMap<String, Json> = r["values"]
             .as_object()
-            .unwrap()
+            .unwrap_or(&empty)
             .iter()
             .filter(|(k, _)| u.get(k.as_str()) != Some(&Json::Bool(true)))
             .map(|(k, v)| (k.clone(), v.clone()))

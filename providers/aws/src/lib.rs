@@ -39,7 +39,9 @@ mod route;
 mod route_table;
 mod route_table_association;
 mod s3_bucket;
+mod s3_bucket_policy;
 mod s3_bucket_settings;
+mod s3_object;
 mod sagemaker_config_parts;
 mod sagemaker_endpoint;
 mod sagemaker_endpoint_configuration;
@@ -161,6 +163,8 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             Arc::new(s3_bucket_settings::Versioning),
             Arc::new(s3_bucket_settings::Encryption),
             Arc::new(s3_bucket_settings::PublicAccessBlock),
+            Arc::new(s3_bucket_policy::BucketPolicy),
+            Arc::new(s3_object::Object),
             Arc::new(iam_role::Role),
             Arc::new(iam_role_policy_attachment::Attachment),
             Arc::new(iam_policy::Policy),
