@@ -212,26 +212,7 @@ impl ResourceType for EksAddon {
             self.wait(c, &cluster, &name, false, timeout(planned, "update"), op)
                 .await?;
         }
-        let arn = need_str(prior, "arn")?;
-        let (removed, tags) = tag_changes(prior, planned);
-        if !removed.is_empty() {
-            c.eks
-                .untag_resource()
-                .resource_arn(&arn)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .map_err(sdk)?;
-        }
-        if !tags.is_empty() {
-            c.eks
-                .tag_resource()
-                .resource_arn(&arn)
-                .set_tags(Some(tags.into_iter().collect()))
-                .send()
-                .await
-                .map_err(sdk)?;
-        }
+        crate::eks_cluster::sync_tags(c, &need_str(prior, "arn")?, prior, planned).await?;
         self.read_back(
             c,
             &fill(planned, vec![("id", Value::string(&id))]),

@@ -244,6 +244,36 @@ impl EksCluster {
     }
 }
 
+/// Brings an EKS object's tags (cluster, node group, add-on: all by ARN) from `prior`'s
+/// `tags_all` to `planned`'s.
+pub async fn sync_tags(
+    c: &Clients,
+    arn: &str,
+    prior: &Value,
+    planned: &Value,
+) -> ProviderResult<()> {
+    let (removed, changed) = tag_changes(prior, planned);
+    if !removed.is_empty() {
+        c.eks
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(removed))
+            .send()
+            .await
+            .map_err(sdk)?;
+    }
+    if !changed.is_empty() {
+        c.eks
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(changed.into_iter().collect()))
+            .send()
+            .await
+            .map_err(sdk)?;
+    }
+    Ok(())
+}
+
 fn opt_bool(b: Option<bool>) -> Value {
     b.map(Value::Bool).unwrap_or(Value::Null)
 }
@@ -413,26 +443,7 @@ impl ResourceType for EksCluster {
             req.send().await.map_err(sdk)?;
             self.wait(c, &name, false, limit, op).await?;
         }
-        let arn = need_str(prior, "arn")?;
-        let (removed, changed) = tag_changes(prior, planned);
-        if !removed.is_empty() {
-            c.eks
-                .untag_resource()
-                .resource_arn(&arn)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .map_err(sdk)?;
-        }
-        if !changed.is_empty() {
-            c.eks
-                .tag_resource()
-                .resource_arn(&arn)
-                .set_tags(Some(changed.into_iter().collect()))
-                .send()
-                .await
-                .map_err(sdk)?;
-        }
+        crate::eks_cluster::sync_tags(c, &need_str(prior, "arn")?, prior, planned).await?;
         self.read_back(
             c,
             &fill(planned, vec![("id", Value::string(&name))]),
