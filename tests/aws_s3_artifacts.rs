@@ -1,5 +1,6 @@
 //! Model artifacts in S3 (tests/fixtures/aws_s3_artifacts): `aws_s3_object` from a file and
-//! from inline content, `aws_s3_bucket_policy` from a policy document — natively, beside
+//! from inline content (encrypted with an `aws_kms_key` reached through an `aws_kms_alias`),
+//! `aws_s3_bucket_policy` from a policy document — natively, beside
 //! Terraform + the real hashicorp/aws 5.100.0 plugin on moto: same known planned values;
 //! gantry's upload read back with the SDK; new content rewrites the object in place; both
 //! tools plan no change on the other's state; destroy leaves no object or policy.
@@ -17,7 +18,8 @@ fn artifacts_upload_update_and_move_both_ways() {
         .enable_all()
         .build()
         .unwrap();
-    let s3 = aws_sdk_s3::Client::new(&rt.block_on(moto.sdk()));
+    let moto_conf = rt.block_on(moto.sdk());
+    let s3 = aws_sdk_s3::Client::new(&moto_conf);
     let body = |key: &str| -> String {
         rt.block_on(async {
             let o = s3
@@ -62,6 +64,32 @@ fn artifacts_upload_update_and_move_both_ways() {
             .await
             .unwrap();
         assert!(p.policy().unwrap().contains("SageMakerReads"));
+        let kms = aws_sdk_kms::Client::new(&moto_conf);
+        let aliases = kms.list_aliases().send().await.unwrap();
+        let alias = aliases
+            .aliases()
+            .iter()
+            .find(|a| a.alias_name() == Some("alias/artifacts-artifacts"))
+            .expect("the alias exists");
+        let key = alias.target_key_id().unwrap();
+        let rotation = kms
+            .get_key_rotation_status()
+            .key_id(key)
+            .send()
+            .await
+            .unwrap();
+        assert!(rotation.key_rotation_enabled());
+        let head = s3
+            .head_object()
+            .bucket("artifacts-models")
+            .key("llama/code/inference.py")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            head.server_side_encryption().map(|s| s.as_str()),
+            Some("aws:kms")
+        );
     });
     let r = g.gantry_with(&["plan", "-detailed-exitcode"], &env);
     assert_eq!(r.code, 0, "gantry re-plans its own upload:\n{}", r.all());

@@ -23,6 +23,7 @@ pub struct Clients {
     pub eks: aws_sdk_eks::Client,
     pub s3: aws_sdk_s3::Client,
     pub iam: aws_sdk_iam::Client,
+    pub kms: aws_sdk_kms::Client,
     pub sagemaker: aws_sdk_sagemaker::Client,
     pub sts: aws_sdk_sts::Client,
     /// `default_tags { tags = {...} }`: merged into every taggable resource's `tags_all`.
@@ -59,6 +60,7 @@ pub const PROVIDER_IMPLEMENTED: &[&str] = &[
     "endpoints.s3",
     "endpoints.sagemaker",
     "endpoints.ecr",
+    "endpoints.kms",
     "endpoints.applicationautoscaling",
     "endpoints.eks",
     "endpoints.iam",
@@ -145,6 +147,10 @@ impl Clients {
         if let Some(u) = endpoint("s3") {
             s3 = s3.endpoint_url(u);
         }
+        let mut kms = aws_sdk_kms::config::Builder::from(&shared);
+        if let Some(u) = endpoint("kms") {
+            kms = kms.endpoint_url(u);
+        }
         let mut iam = aws_sdk_iam::config::Builder::from(&shared);
         if let Some(u) = endpoint("iam") {
             iam = iam.endpoint_url(u);
@@ -179,6 +185,7 @@ impl Clients {
             eks: aws_sdk_eks::Client::from_conf(eks.build()),
             s3: aws_sdk_s3::Client::from_conf(s3.build()),
             iam: aws_sdk_iam::Client::from_conf(iam.build()),
+            kms: aws_sdk_kms::Client::from_conf(kms.build()),
             sagemaker: aws_sdk_sagemaker::Client::from_conf(sagemaker.build()),
             sts: aws_sdk_sts::Client::from_conf(sts.build()),
             default_tags,

@@ -33,6 +33,8 @@ mod instance_plan;
 mod instance_read;
 mod internet_gateway;
 mod key_pair;
+mod kms_alias;
+mod kms_key;
 mod nat_gateway;
 mod placement_group;
 mod route;
@@ -165,6 +167,8 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             Arc::new(s3_bucket_settings::PublicAccessBlock),
             Arc::new(s3_bucket_policy::BucketPolicy),
             Arc::new(s3_object::Object),
+            Arc::new(kms_key::KmsKey),
+            Arc::new(kms_alias::KmsAlias),
             Arc::new(iam_role::Role),
             Arc::new(iam_role_policy_attachment::Attachment),
             Arc::new(iam_policy::Policy),
