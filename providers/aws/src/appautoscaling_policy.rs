@@ -6,7 +6,6 @@
 use crate::appautoscaling_target::key;
 use crate::clients::Clients;
 use crate::error::sdk;
-use crate::instance_launch::first;
 use crate::util::*;
 use crate::ResourceType;
 use async_trait::async_trait;

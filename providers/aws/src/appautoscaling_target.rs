@@ -46,7 +46,7 @@ impl ScalingTarget {
 
     async fn register(&self, c: &Clients, planned: &Value, with_tags: bool) -> ProviderResult<()> {
         let (ns, id, dim) = key(planned)?;
-        let suspended = crate::instance_launch::first(planned, "suspended_state").map(|s| {
+        let suspended = first(planned, "suspended_state").map(|s| {
             SuspendedState::builder()
                 .set_dynamic_scaling_in_suspended(attr_bool(s, "dynamic_scaling_in_suspended"))
                 .set_dynamic_scaling_out_suspended(attr_bool(s, "dynamic_scaling_out_suspended"))

@@ -19,10 +19,6 @@ use std::collections::BTreeMap;
 
 pub struct Repository;
 
-fn first<'a>(v: &'a Value, block: &str) -> Option<&'a Value> {
-    crate::instance_launch::first(v, block)
-}
-
 fn ecr_tags(t: &BTreeMap<String, String>) -> Vec<Tag> {
     t.iter()
         .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())

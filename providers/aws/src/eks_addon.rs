@@ -4,6 +4,7 @@
 //! `clientRequestToken` and are waited on until ACTIVE with live status.
 
 use crate::clients::Clients;
+use crate::eks_cluster::split_id;
 use crate::error::sdk;
 use crate::util::*;
 use crate::ResourceType;
@@ -14,17 +15,6 @@ use gantry_core::value::Value;
 use std::collections::BTreeMap;
 
 pub struct EksAddon;
-
-fn split_id(id: &str) -> ProviderResult<(String, String)> {
-    id.split_once(':')
-        .map(|(c, n)| (c.to_string(), n.to_string()))
-        .ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::Validation,
-                format!("add-on id {id:?} is not CLUSTER:ADDON"),
-            )
-        })
-}
 
 fn resolve(v: &Value, which: &str) -> Option<ResolveConflicts> {
     attr_str(v, which)
@@ -175,7 +165,7 @@ impl ResourceType for EksAddon {
     }
 
     async fn read(&self, c: &Clients, prior: &Value) -> ProviderResult<Option<Value>> {
-        let (cluster, name) = split_id(&need_str(prior, "id")?)?;
+        let (cluster, name) = split_id("add-on", &need_str(prior, "id")?)?;
         Ok(self
             .describe(c, &cluster, &name)
             .await?
@@ -191,7 +181,7 @@ impl ResourceType for EksAddon {
         op: &Op<'_>,
     ) -> ProviderResult<Value> {
         let id = need_str(prior, "id")?;
-        let (cluster, name) = split_id(&id)?;
+        let (cluster, name) = split_id("add-on", &id)?;
         let changed = |k: &str| attr_str(prior, k) != attr_str(planned, k);
         if changed("addon_version")
             || changed("service_account_role_arn")
@@ -222,7 +212,7 @@ impl ResourceType for EksAddon {
     }
 
     async fn delete(&self, c: &Clients, prior: &Value, op: &Op<'_>) -> ProviderResult<()> {
-        let (cluster, name) = split_id(&need_str(prior, "id")?)?;
+        let (cluster, name) = split_id("add-on", &need_str(prior, "id")?)?;
         let mut req = c
             .eks
             .delete_addon()

@@ -6,7 +6,6 @@
 
 use crate::clients::Clients;
 use crate::error::sdk;
-use crate::instance_launch::first;
 use crate::util::*;
 use crate::ResourceType;
 use async_trait::async_trait;
@@ -272,6 +271,21 @@ pub async fn sync_tags(
             .map_err(sdk)?;
     }
     Ok(())
+}
+
+/// Terraform's `CLUSTER:NAME` id of an object inside a cluster (node group, add-on).
+pub fn split_id(what: &str, id: &str) -> ProviderResult<(String, String)> {
+    id.split_once(':')
+        .map(|(c, n)| (c.to_string(), n.to_string()))
+        .ok_or_else(|| {
+            ProviderError::new(
+                ErrorKind::Validation,
+                format!(
+                    "{what} id {id:?} is not CLUSTER:{}",
+                    what.to_uppercase().replace([' ', '-'], "")
+                ),
+            )
+        })
 }
 
 fn opt_bool(b: Option<bool>) -> Value {

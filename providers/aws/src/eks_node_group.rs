@@ -5,8 +5,8 @@
 //! rest forces a new group. Creates carry the idempotency token as `clientRequestToken`.
 
 use crate::clients::Clients;
+use crate::eks_cluster::split_id;
 use crate::error::sdk;
-use crate::instance_launch::first;
 use crate::util::*;
 use crate::ResourceType;
 use async_trait::async_trait;
@@ -19,17 +19,6 @@ use gantry_core::value::Value;
 use std::collections::BTreeMap;
 
 pub struct NodeGroup;
-
-fn split_id(id: &str) -> ProviderResult<(String, String)> {
-    id.split_once(':')
-        .map(|(c, n)| (c.to_string(), n.to_string()))
-        .ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::Validation,
-                format!("node group id {id:?} is not CLUSTER:NODEGROUP"),
-            )
-        })
-}
 
 fn scaling(v: &Value) -> Option<NodegroupScalingConfig> {
     first(v, "scaling_config").map(|s| {
@@ -364,7 +353,7 @@ impl ResourceType for NodeGroup {
     }
 
     async fn read(&self, c: &Clients, prior: &Value) -> ProviderResult<Option<Value>> {
-        let (cluster, name) = split_id(&need_str(prior, "id")?)?;
+        let (cluster, name) = split_id("node group", &need_str(prior, "id")?)?;
         Ok(self
             .describe(c, &cluster, &name)
             .await?
@@ -380,7 +369,7 @@ impl ResourceType for NodeGroup {
         op: &Op<'_>,
     ) -> ProviderResult<Value> {
         let id = need_str(prior, "id")?;
-        let (cluster, name) = split_id(&id)?;
+        let (cluster, name) = split_id("node group", &id)?;
         let (old_labels, new_labels) = (string_map(prior, "labels"), string_map(planned, "labels"));
         let (old_taints, new_taints) = (taints(prior), taints(planned));
         let scaling_changed = first(prior, "scaling_config") != first(planned, "scaling_config");
@@ -449,7 +438,7 @@ impl ResourceType for NodeGroup {
     }
 
     async fn delete(&self, c: &Clients, prior: &Value, op: &Op<'_>) -> ProviderResult<()> {
-        let (cluster, name) = split_id(&need_str(prior, "id")?)?;
+        let (cluster, name) = split_id("node group", &need_str(prior, "id")?)?;
         match c
             .eks
             .delete_nodegroup()

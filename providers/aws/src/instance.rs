@@ -13,7 +13,6 @@
 
 use crate::clients::Clients;
 use crate::error::sdk;
-use crate::instance_launch::first;
 use crate::instance_read::Extras;
 use crate::util::*;
 use crate::ResourceType;

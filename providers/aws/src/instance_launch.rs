@@ -16,13 +16,6 @@ use aws_sdk_ec2::types::{
 use gantry_core::provider::ProviderResult;
 use gantry_core::value::Value;
 
-/// The first element of a list block (`max_items = 1`), when present.
-pub fn first<'a>(v: &'a Value, block: &str) -> Option<&'a Value> {
-    v.get_attr(block)
-        .and_then(Value::as_seq)
-        .and_then(|l| l.first())
-}
-
 /// A set string attribute as an SDK list, `None` when unset or empty.
 fn ids(v: &Value, k: &str) -> Option<Vec<String>> {
     Some(strings(v, k)).filter(|l| !l.is_empty())

@@ -74,10 +74,10 @@ pub fn settle_against(prior: &Value, proposed: &Value) -> Value {
             .collect();
         pairs.push(("ebs_block_device", Value::set(settled)));
     }
-    if let Some(market) = first_of(proposed, "instance_market_options") {
+    if let Some(market) = first(proposed, "instance_market_options") {
         if let (Some(spot), Some(prior_spot)) = (
-            first_of(market, "spot_options"),
-            first_of(prior, "instance_market_options").and_then(|m| first_of(m, "spot_options")),
+            first(market, "spot_options"),
+            first(prior, "instance_market_options").and_then(|m| first(m, "spot_options")),
         ) {
             let price = |v: &Value| attr_str(v, "max_price").and_then(|p| p.parse::<f64>().ok());
             if price(spot).is_some() && price(spot) == price(prior_spot) {
@@ -97,10 +97,6 @@ pub fn settle_against(prior: &Value, proposed: &Value) -> Value {
         }
     }
     fill(proposed, pairs)
-}
-
-fn first_of<'a>(v: &'a Value, block: &str) -> Option<&'a Value> {
-    crate::instance_launch::first(v, block)
 }
 
 /// `planned` with each unknown attribute, and each null one the prior holds as an empty

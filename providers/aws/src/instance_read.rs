@@ -144,7 +144,7 @@ fn devices(prior: &Value, i: &Ec2Instance, x: &Extras) -> (Vec<Value>, Vec<Value
             .and_then(|id| x.volumes.get(id));
         let delete = ebs_m.and_then(|e| e.delete_on_termination());
         if name == root_name {
-            let p = crate::instance_launch::first(prior, "root_block_device");
+            let p = first(prior, "root_block_device");
             root.push(device(p, name, delete, vol));
         } else {
             let p = prior_ebs

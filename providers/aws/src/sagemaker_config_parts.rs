@@ -14,10 +14,6 @@ use aws_sdk_sagemaker::types::{
 use gantry_core::provider::ProviderResult;
 use gantry_core::value::Value;
 
-fn first<'a>(v: &'a Value, block: &str) -> Option<&'a Value> {
-    crate::instance_launch::first(v, block)
-}
-
 fn int(v: &Value, k: &str) -> Option<i32> {
     attr_num(v, k).map(|n| n as i32)
 }

@@ -106,7 +106,7 @@ impl NotebookInstance {
 }
 
 fn metadata_config(v: &Value) -> Option<InstanceMetadataServiceConfiguration> {
-    let m = crate::instance_launch::first(v, "instance_metadata_service_configuration")?;
+    let m = first(v, "instance_metadata_service_configuration")?;
     Some(
         InstanceMetadataServiceConfiguration::builder()
             .set_minimum_instance_metadata_service_version(attr_str(

@@ -125,3 +125,11 @@ pub fn tag_changes(prior: &Value, planned: &Value) -> (Vec<String>, BTreeMap<Str
         .collect();
     (removed, changed)
 }
+
+/// The first element of a list block (`max_items = 1`), when present (`None` for a null or
+/// unknown block).
+pub fn first<'a>(v: &'a Value, block: &str) -> Option<&'a Value> {
+    v.get_attr(block)
+        .and_then(Value::as_seq)
+        .and_then(|l| l.first())
+}
