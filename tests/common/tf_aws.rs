@@ -133,3 +133,67 @@ pub fn assert_plan_parity(d: &Dir, tf: &Tf, env: &[(&'static str, String)], vars
         }
     }
 }
+
+/// The shape of a state value: its JSON kind, with `""` and `null` told apart and lists and
+/// objects followed (the first element of a list stands for all).
+fn shape(v: &Json) -> Json {
+    match v {
+        Json::Null => Json::from("null"),
+        Json::Bool(_) => Json::from("bool"),
+        Json::Number(_) => Json::from("number"),
+        Json::String(s) if s.is_empty() => Json::from("\"\""),
+        Json::String(_) => Json::from("string"),
+        Json::Array(a) => Json::Array(
+            std::iter::once(Json::from(format!("list of {}", a.len())))
+                .chain(a.first().map(shape))
+                .collect(),
+        ),
+        Json::Object(o) => Json::Object(o.iter().map(|(k, v)| (k.clone(), shape(v))).collect()),
+    }
+}
+
+/// Attributes by `type.name` of the managed resources of `types` in a state file.
+fn state_attributes(state: &std::path::Path, types: &[&str]) -> BTreeMap<String, Json> {
+    let s: Json = serde_json::from_str(&std::fs::read_to_string(state).unwrap()).unwrap();
+    let mut out = BTreeMap::new();
+    for r in s["resources"].as_array().into_iter().flatten() {
+        let t = r["type"].as_str().unwrap_or_default();
+        if r["mode"] == "managed" && types.contains(&t) {
+            let attrs = r["instances"][0]["attributes"].clone();
+            out.insert(format!("{t}.{}", r["name"].as_str().unwrap()), attrs);
+        }
+    }
+    out
+}
+
+/// gantry's and Terraform's states of the same configuration record every attribute of the
+/// resources of `types` in the same shape (null or "", lists of the same length, same nested
+/// keys) — so state moves between the tools unchanged. Values (ids, names) may differ.
+pub fn assert_state_shapes(ours: &std::path::Path, theirs: &std::path::Path, types: &[&str]) {
+    let (a, b) = (
+        state_attributes(ours, types),
+        state_attributes(theirs, types),
+    );
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    let mut diffs = Vec::new();
+    for (addr, theirs) in &b {
+        let ours = &a[addr];
+        let keys: std::collections::BTreeSet<&String> = ours
+            .as_object()
+            .into_iter()
+            .chain(theirs.as_object())
+            .flat_map(|o| o.keys())
+            .collect();
+        for k in keys {
+            let (x, y) = (ours.get(k).map(shape), theirs.get(k).map(shape));
+            if x != y {
+                diffs.push(format!("{addr}.{k}: gantry {x:?}, Terraform {y:?}"));
+            }
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "state shapes differ:\n{}",
+        diffs.join("\n")
+    );
+}

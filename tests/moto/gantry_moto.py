@@ -15,6 +15,8 @@ What is added (documented in the README's emulator table):
   reservation preference, interface security groups): see ec2_patches.py.
 - EKS (status transitions, clientRequestToken, add-ons, remote access): see eks_patches.py.
 - Application Auto Scaling tags: see autoscaling_patches.py.
+- EFS throughput updates and protection: see efs_patches.py.
+- Glue UpdateJob / UpdateCrawler and AWS's defaults: see glue_patches.py.
 - GetBucketVersioning answers with S3's documented XML root (moto uses a wrong one that the
   Rust SDK rejects).
 - EC2 RunInstances honours ClientToken: a retry with the same token returns the first
@@ -58,6 +60,8 @@ from werkzeug.serving import make_server
 import ec2_patches  # noqa: F401  (placement groups, spot requests, instance details)
 import eks_patches  # noqa: F401  (status transitions, request tokens, add-ons)
 import autoscaling_patches  # noqa: F401  (scalable target tags)
+import efs_patches  # noqa: F401  (throughput updates, protection)
+import glue_patches  # noqa: F401  (UpdateJob, UpdateCrawler, defaults)
 
 TRANSITION_DESCRIBES = 2
 

@@ -20,7 +20,11 @@ pub struct Clients {
     pub ec2_once: aws_sdk_ec2::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
     pub ecr: aws_sdk_ecr::Client,
+    pub efs: aws_sdk_efs::Client,
     pub eks: aws_sdk_eks::Client,
+    pub emr: aws_sdk_emr::Client,
+    pub fsx: aws_sdk_fsx::Client,
+    pub glue: aws_sdk_glue::Client,
     pub s3: aws_sdk_s3::Client,
     pub iam: aws_sdk_iam::Client,
     pub kms: aws_sdk_kms::Client,
@@ -63,6 +67,10 @@ pub const PROVIDER_IMPLEMENTED: &[&str] = &[
     "endpoints.kms",
     "endpoints.applicationautoscaling",
     "endpoints.eks",
+    "endpoints.efs",
+    "endpoints.emr",
+    "endpoints.fsx",
+    "endpoints.glue",
     "endpoints.iam",
     "endpoints.sts",
     "default_tags",
@@ -131,37 +139,20 @@ impl Clients {
         if let Some(u) = endpoint("ec2") {
             ec2 = ec2.endpoint_url(u);
         }
-        let mut autoscaling = aws_sdk_applicationautoscaling::config::Builder::from(&shared);
-        if let Some(u) = endpoint("applicationautoscaling") {
-            autoscaling = autoscaling.endpoint_url(u);
-        }
-        let mut ecr = aws_sdk_ecr::config::Builder::from(&shared);
-        if let Some(u) = endpoint("ecr") {
-            ecr = ecr.endpoint_url(u);
-        }
-        let mut eks = aws_sdk_eks::config::Builder::from(&shared);
-        if let Some(u) = endpoint("eks") {
-            eks = eks.endpoint_url(u);
+        // One client per service from the shared configuration, at `endpoints.<service>`
+        // when the provider block names one.
+        macro_rules! client {
+            ($krate:ident, $service:literal) => {{
+                let mut b = $krate::config::Builder::from(&shared);
+                if let Some(u) = endpoint($service) {
+                    b = b.endpoint_url(u);
+                }
+                $krate::Client::from_conf(b.build())
+            }};
         }
         let mut s3 = aws_sdk_s3::config::Builder::from(&shared).force_path_style(path_style);
         if let Some(u) = endpoint("s3") {
             s3 = s3.endpoint_url(u);
-        }
-        let mut kms = aws_sdk_kms::config::Builder::from(&shared);
-        if let Some(u) = endpoint("kms") {
-            kms = kms.endpoint_url(u);
-        }
-        let mut iam = aws_sdk_iam::config::Builder::from(&shared);
-        if let Some(u) = endpoint("iam") {
-            iam = iam.endpoint_url(u);
-        }
-        let mut sagemaker = aws_sdk_sagemaker::config::Builder::from(&shared);
-        if let Some(u) = endpoint("sagemaker") {
-            sagemaker = sagemaker.endpoint_url(u);
-        }
-        let mut sts = aws_sdk_sts::config::Builder::from(&shared);
-        if let Some(u) = endpoint("sts") {
-            sts = sts.endpoint_url(u);
         }
         let default_tags = first_block(&plain, "default_tags")
             .and_then(|d| d.get_attr("tags"))
@@ -180,18 +171,33 @@ impl Clients {
                     .build(),
             ),
             ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
-            autoscaling: aws_sdk_applicationautoscaling::Client::from_conf(autoscaling.build()),
-            ecr: aws_sdk_ecr::Client::from_conf(ecr.build()),
-            eks: aws_sdk_eks::Client::from_conf(eks.build()),
+            autoscaling: client!(aws_sdk_applicationautoscaling, "applicationautoscaling"),
+            ecr: client!(aws_sdk_ecr, "ecr"),
+            efs: client!(aws_sdk_efs, "efs"),
+            eks: client!(aws_sdk_eks, "eks"),
+            emr: client!(aws_sdk_emr, "emr"),
+            fsx: client!(aws_sdk_fsx, "fsx"),
+            glue: client!(aws_sdk_glue, "glue"),
             s3: aws_sdk_s3::Client::from_conf(s3.build()),
-            iam: aws_sdk_iam::Client::from_conf(iam.build()),
-            kms: aws_sdk_kms::Client::from_conf(kms.build()),
-            sagemaker: aws_sdk_sagemaker::Client::from_conf(sagemaker.build()),
-            sts: aws_sdk_sts::Client::from_conf(sts.build()),
+            iam: client!(aws_sdk_iam, "iam"),
+            kms: client!(aws_sdk_kms, "kms"),
+            sagemaker: client!(aws_sdk_sagemaker, "sagemaker"),
+            sts: client!(aws_sdk_sts, "sts"),
             default_tags,
             account: OnceCell::new(),
             instance_types: tokio::sync::Mutex::new(BTreeMap::new()),
         })
+    }
+
+    /// The region's partition (`aws`, `aws-cn`, …), as ARNs name it.
+    pub fn partition(&self) -> &'static str {
+        crate::data_zones::partition(&self.region).0
+    }
+
+    /// `PREFIX.REGION.DNS-SUFFIX`, as upstream's RegionalHostname builds service hostnames.
+    pub fn regional_hostname(&self, prefix: &str) -> String {
+        let dns = crate::data_zones::partition(&self.region).1;
+        format!("{prefix}.{}.{dns}", self.region)
     }
 
     /// `allowed_account_ids` / `forbidden_account_ids`: refuses to work in any other account

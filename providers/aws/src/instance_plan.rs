@@ -28,23 +28,7 @@ const COMPUTED_BLOCKS: &[&str] = &[
 /// `proposed` with the computed blocks the configuration leaves out taken from `prior`
 /// (unknown at create).
 pub fn computed_blocks(prior: Option<&Value>, config: &Value, proposed: &Value) -> Value {
-    let pairs = COMPUTED_BLOCKS
-        .iter()
-        .filter(|b| {
-            config
-                .get_attr(b)
-                .and_then(Value::as_seq)
-                .is_none_or(|l| l.is_empty())
-        })
-        .map(|b| {
-            let v = match prior {
-                Some(p) => p.get_attr(b).cloned().unwrap_or(Value::Null),
-                None => Value::Unknown,
-            };
-            (*b, v)
-        })
-        .collect();
-    fill(proposed, pairs)
+    keep_computed_blocks(COMPUTED_BLOCKS, prior, config, proposed)
 }
 
 /// `proposed` with what the prior object already says in the configuration's other words.

@@ -15,11 +15,17 @@ mod data_sources;
 mod data_zones;
 mod ec2_object;
 mod ecr_repository;
+mod efs_file_system;
+mod efs_mount_target;
 mod eip;
 mod eks_addon;
 mod eks_cluster;
 mod eks_node_group;
 mod error;
+mod glue_catalog_database;
+mod glue_crawler;
+mod glue_job;
+mod glue_tags;
 mod iam_instance_profile;
 mod iam_policy;
 mod iam_policy_attachment;
@@ -194,6 +200,11 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             Arc::new(Ec2(placement_group::PlacementGroup)),
             Arc::new(Ec2(key_pair::KeyPair)),
             Arc::new(ecr_repository::Repository),
+            Arc::new(efs_file_system::FileSystem),
+            Arc::new(efs_mount_target::MountTarget),
+            Arc::new(glue_catalog_database::CatalogDatabase),
+            Arc::new(glue_crawler::GlueCrawler),
+            Arc::new(glue_job::GlueJob),
             Arc::new(eks_cluster::EksCluster),
             Arc::new(eks_node_group::NodeGroup),
             Arc::new(eks_addon::EksAddon),

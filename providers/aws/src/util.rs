@@ -133,3 +133,41 @@ pub fn first<'a>(v: &'a Value, block: &str) -> Option<&'a Value> {
         .and_then(Value::as_seq)
         .and_then(|l| l.first())
 }
+
+/// `proposed` with each of `blocks` (blocks upstream declares Optional + Computed: the cloud
+/// fills them when not configured) that the configuration leaves out taken from `prior`, and
+/// unknown at create — as SDKv2 plans them.
+pub fn keep_computed_blocks(
+    blocks: &[&'static str],
+    prior: Option<&Value>,
+    config: &Value,
+    proposed: &Value,
+) -> Value {
+    let pairs = blocks
+        .iter()
+        .filter(|b| {
+            config
+                .get_attr(b)
+                .and_then(Value::as_seq)
+                .is_none_or(|l| l.is_empty())
+        })
+        .map(|b| {
+            let v = match prior {
+                Some(p) => p.get_attr(b).cloned().unwrap_or(Value::Null),
+                None => Value::Unknown,
+            };
+            (*b, v)
+        })
+        .collect();
+    fill(proposed, pairs)
+}
+
+/// Whether `planned` differs from `prior` in anything but `ignored` (e.g. tags, which have
+/// their own calls): for APIs whose update takes the whole definition.
+pub fn changed_besides(prior: &Value, planned: &Value, ignored: &[&str]) -> bool {
+    planned
+        .as_map()
+        .into_iter()
+        .flatten()
+        .any(|(k, v)| !ignored.contains(&k.as_str()) && prior.get_attr(k) != Some(v))
+}
