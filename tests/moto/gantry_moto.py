@@ -17,6 +17,7 @@ What is added (documented in the README's emulator table):
 - Application Auto Scaling tags: see autoscaling_patches.py.
 - EFS throughput updates and protection: see efs_patches.py.
 - Glue UpdateJob / UpdateCrawler and AWS's defaults: see glue_patches.py.
+- SageMaker model fields, domains, user profiles, code repositories: see sagemaker_patches.py.
 - GetBucketVersioning answers with S3's documented XML root (moto uses a wrong one that the
   Rust SDK rejects).
 - EC2 RunInstances honours ClientToken: a retry with the same token returns the first
@@ -62,6 +63,7 @@ import eks_patches  # noqa: F401  (status transitions, request tokens, add-ons)
 import autoscaling_patches  # noqa: F401  (scalable target tags)
 import efs_patches  # noqa: F401  (throughput updates, protection)
 import glue_patches  # noqa: F401  (UpdateJob, UpdateCrawler, defaults)
+import sagemaker_patches  # noqa: F401  (models, domains, user profiles, code repositories)
 
 TRANSITION_DESCRIBES = 2
 

@@ -50,11 +50,15 @@ mod s3_bucket;
 mod s3_bucket_policy;
 mod s3_bucket_settings;
 mod s3_object;
+mod sagemaker_code_repository;
 mod sagemaker_config_parts;
+mod sagemaker_domain;
 mod sagemaker_endpoint;
 mod sagemaker_endpoint_configuration;
 mod sagemaker_model;
 mod sagemaker_notebook_instance;
+mod sagemaker_user_profile;
+mod sagemaker_user_settings;
 mod security_group;
 mod security_group_rule;
 mod subnet;
@@ -185,6 +189,9 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             Arc::new(sagemaker_endpoint_configuration::EndpointConfiguration),
             Arc::new(sagemaker_endpoint::Endpoint),
             Arc::new(sagemaker_notebook_instance::NotebookInstance),
+            Arc::new(sagemaker_code_repository::CodeRepository),
+            Arc::new(sagemaker_domain::Domain),
+            Arc::new(sagemaker_user_profile::UserProfile),
             Arc::new(Ec2(vpc::Vpc)),
             Arc::new(Ec2(subnet::Subnet)),
             Arc::new(Ec2(security_group::SecurityGroup)),
