@@ -15,6 +15,7 @@ What is added (documented in the README's emulator table):
   reservation preference, interface security groups): see ec2_patches.py.
 - EKS (status transitions, clientRequestToken, add-ons, remote access): see eks_patches.py.
 - Application Auto Scaling tags: see autoscaling_patches.py.
+- EC2 capacity reservations: see capacity_patches.py.
 - EFS throughput updates and protection: see efs_patches.py.
 - Glue UpdateJob / UpdateCrawler and AWS's defaults: see glue_patches.py.
 - SageMaker model fields, domains, user profiles, code repositories: see sagemaker_patches.py.
@@ -61,6 +62,7 @@ from werkzeug.serving import make_server
 import ec2_patches  # noqa: F401  (placement groups, spot requests, instance details)
 import eks_patches  # noqa: F401  (status transitions, request tokens, add-ons)
 import autoscaling_patches  # noqa: F401  (scalable target tags)
+import capacity_patches  # noqa: F401  (EC2 capacity reservations)
 import efs_patches  # noqa: F401  (throughput updates, protection)
 import glue_patches  # noqa: F401  (UpdateJob, UpdateCrawler, defaults)
 import sagemaker_patches  # noqa: F401  (models, domains, user profiles, code repositories)

@@ -8,6 +8,7 @@
 
 mod appautoscaling_policy;
 mod appautoscaling_target;
+mod capacity_reservation;
 mod clients;
 mod data_iam;
 mod data_network;
@@ -41,6 +42,8 @@ mod internet_gateway;
 mod key_pair;
 mod kms_alias;
 mod kms_key;
+mod launch_template;
+mod launch_template_data;
 mod nat_gateway;
 mod placement_group;
 mod route;
@@ -206,6 +209,8 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             Arc::new(Ec2(vpc_endpoint::VpcEndpoint)),
             Arc::new(Ec2(placement_group::PlacementGroup)),
             Arc::new(Ec2(key_pair::KeyPair)),
+            Arc::new(Ec2(capacity_reservation::CapacityReservation)),
+            Arc::new(launch_template::LaunchTemplate),
             Arc::new(ecr_repository::Repository),
             Arc::new(efs_file_system::FileSystem),
             Arc::new(efs_mount_target::MountTarget),

@@ -216,8 +216,14 @@ pub fn keep_unimplemented(
             .filter_map(|i| i.strip_prefix(head.as_str()))
             .collect()
     };
-    for name in block.attributes.keys() {
-        if implemented.contains(&name.as_str()) || name == "id" || name == "tags_all" {
+    for (name, a) in &block.attributes {
+        // Computed-only attributes are not arguments: the provider plans them.
+        let computed_only = a.computed && !a.optional && !a.required;
+        if implemented.contains(&name.as_str())
+            || name == "id"
+            || name == "tags_all"
+            || computed_only
+        {
             continue;
         }
         let unset = nm.get(name).is_none_or(|v| v.is_null() || v.is_unknown());

@@ -164,10 +164,79 @@ pub fn keep_computed_blocks(
 
 /// Whether `planned` differs from `prior` in anything but `ignored` (e.g. tags, which have
 /// their own calls): for APIs whose update takes the whole definition.
+/// Values compare as SDKv2 compares them: an unset attribute and its zero value ("", 0,
+/// false, an empty collection) are the same.
 pub fn changed_besides(prior: &Value, planned: &Value, ignored: &[&str]) -> bool {
-    planned
-        .as_map()
-        .into_iter()
-        .flatten()
-        .any(|(k, v)| !ignored.contains(&k.as_str()) && prior.get_attr(k) != Some(v))
+    planned.as_map().into_iter().flatten().any(|(k, v)| {
+        !ignored.contains(&k.as_str())
+            && legacy_normal(prior.get_attr(k).unwrap_or(&Value::Null)) != legacy_normal(v)
+    })
+}
+
+/// `v` with every zero value (and every object key holding one) made null and sets as
+/// sorted lists, so two values SDKv2 treats as equal compare equal.
+pub fn legacy_normal(v: &Value) -> Value {
+    match v {
+        Value::String(s) if s.is_empty() => Value::Null,
+        Value::Number(n) if *n == 0.0 => Value::Null,
+        Value::Bool(false) => Value::Null,
+        Value::List(l) | Value::Set(l) if l.is_empty() => Value::Null,
+        Value::List(l) => Value::list(l.iter().map(legacy_normal).collect()),
+        // State read back from JSON holds a set as a list: compare sets as sorted lists.
+        Value::Set(l) => {
+            let mut items: Vec<Value> = l.iter().map(legacy_normal).collect();
+            items.sort_by_key(|x| x.to_json().to_string());
+            Value::list(items)
+        }
+        Value::Map(m) => {
+            let kept: gantry_core::value::Map = m
+                .iter()
+                .map(|(k, x)| (k.clone(), legacy_normal(x)))
+                .filter(|(_, x)| !x.is_null())
+                .collect();
+            if kept.is_empty() {
+                Value::Null
+            } else {
+                Value::map(kept)
+            }
+        }
+        Value::Sensitive(x) => legacy_normal(x),
+        other => other.clone(),
+    }
+}
+
+/// An object of `block` as SDKv2 records it in state: what `v` leaves out takes its zero
+/// value — "" / 0 / false for primitives, null for collections, an empty list (or set) for
+/// nested blocks, whose items are filled the same way. Readers then set only what they read.
+pub fn sdkv2_fill(block: &gantry_core::provider::BlockSchema, v: &Value) -> Value {
+    use gantry_core::provider::Nesting;
+    use gantry_core::types::Type;
+    let mut pairs: Vec<(&str, Value)> = Vec::new();
+    for (name, a) in &block.attributes {
+        if v.get_attr(name).is_some() {
+            continue;
+        }
+        let zero = match a.ty {
+            Type::String => Value::string(""),
+            Type::Number => Value::Number(0.0),
+            Type::Bool => Value::Bool(false),
+            _ => Value::Null,
+        };
+        pairs.push((name.as_str(), zero));
+    }
+    for (name, nb) in &block.blocks {
+        let items: Vec<Value> = v
+            .get_attr(name)
+            .and_then(Value::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .map(|item| sdkv2_fill(&nb.block, item))
+            .collect();
+        let filled = match nb.nesting {
+            Nesting::Set => Value::set(items),
+            _ => Value::list(items),
+        };
+        pairs.push((name.as_str(), filled));
+    }
+    fill(v, pairs)
 }

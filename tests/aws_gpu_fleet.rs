@@ -1,0 +1,183 @@
+//! What a GPU training fleet launches from (tests/fixtures/aws_gpu_fleet): an EC2 capacity
+//! reservation for p4d nodes and a launch template (EFA interface, scratch volume, IMDSv2,
+//! the reservation targeted) — natively, beside Terraform + the real hashicorp/aws 5.100.0
+//! plugin on moto: same known planned values and state shapes; read back with the SDK; more
+//! nodes and a bigger volume change the reservation in place and make template version 2 the
+//! default; a reservation resized out of band is shown and corrected; both tools plan no
+//! change on the other's state; destroy cancels the reservation and deletes the template.
+
+mod common;
+use common::fixture;
+use common::moto::Moto;
+use common::tf_aws::{assert_plan_parity, assert_state_shapes, Tf};
+
+const TYPES: &[&str] = &["aws_ec2_capacity_reservation", "aws_launch_template"];
+
+#[test]
+fn gpu_fleet_reservation_and_launch_template() {
+    let moto = Moto::start();
+    let env = moto.env();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let ec2 = aws_sdk_ec2::Client::new(&rt.block_on(moto.sdk()));
+    // The live reservation (by its tag) and the template's latest version.
+    let reservation = || {
+        rt.block_on(async {
+            let r = ec2
+                .describe_capacity_reservations()
+                .filters(
+                    aws_sdk_ec2::types::Filter::builder()
+                        .name("state")
+                        .values("active")
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
+            r.capacity_reservations().to_vec()
+        })
+    };
+    let template = |name: &str| {
+        rt.block_on(async {
+            let t = ec2
+                .describe_launch_templates()
+                .launch_template_names(name)
+                .send()
+                .await
+                .unwrap();
+            let t = t.launch_templates()[0].clone();
+            let v = ec2
+                .describe_launch_template_versions()
+                .launch_template_id(t.launch_template_id().unwrap())
+                .versions("$Latest")
+                .send()
+                .await
+                .unwrap();
+            (t, v.launch_template_versions()[0].clone())
+        })
+    };
+
+    let g = fixture("aws_gpu_fleet");
+    let tf = Tf::new(&g, env.clone());
+    assert_plan_parity(&g, &tf, &env, &[]);
+    let r = g.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+
+    let live = reservation();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].total_instance_count(), Some(2));
+    assert_eq!(live[0].instance_type(), Some("p4d.24xlarge"));
+    let cr_id = live[0].capacity_reservation_id().unwrap().to_string();
+    let (t, v) = template("fleet-train");
+    assert_eq!(t.latest_version_number(), Some(1));
+    let data = v.launch_template_data().unwrap();
+    assert_eq!(data.network_interfaces()[0].interface_type(), Some("efa"));
+    assert_eq!(
+        data.block_device_mappings()[0]
+            .ebs()
+            .and_then(|e| e.volume_size()),
+        Some(500)
+    );
+    assert_eq!(
+        data.metadata_options()
+            .and_then(|m| m.http_tokens())
+            .map(|t| t.as_str()),
+        Some("required")
+    );
+    assert_eq!(
+        data.capacity_reservation_specification()
+            .and_then(|c| c.capacity_reservation_target())
+            .and_then(|t| t.capacity_reservation_id()),
+        Some(cr_id.as_str())
+    );
+    assert!(data
+        .tag_specifications()
+        .iter()
+        .all(|s| s.resource_type().map(|r| r.as_str()) == Some("instance")));
+
+    let r = g.gantry_with(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 0, "gantry re-plans its own fleet:\n{}", r.all());
+    let r = tf.run(&["plan", "-input=false", "-detailed-exitcode"]);
+    assert_eq!(r.code, 0, "Terraform on gantry's objects:\n{}", r.all());
+
+    // One more node and a bigger scratch volume: both in place; version 2 is the default.
+    let bigger = ["-var", "nodes=3", "-var", "scratch_gb=1000"];
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend_from_slice(&bigger);
+    let r = g.gantry_with(&args, &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout.contains("0 added, 2 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("template_version = 2"), "{}", r.stdout);
+    let live = reservation();
+    assert_eq!(live[0].capacity_reservation_id(), Some(cr_id.as_str()));
+    assert_eq!(live[0].total_instance_count(), Some(3));
+    let (t, v) = template("fleet-train");
+    assert_eq!(t.default_version_number(), Some(2));
+    assert_eq!(
+        v.launch_template_data().unwrap().block_device_mappings()[0]
+            .ebs()
+            .and_then(|e| e.volume_size()),
+        Some(1000)
+    );
+
+    // Drift: the reservation is resized by hand.
+    rt.block_on(async {
+        ec2.modify_capacity_reservation()
+            .capacity_reservation_id(&cr_id)
+            .instance_count(5)
+            .send()
+            .await
+            .unwrap();
+    });
+    let mut args = vec!["plan", "-detailed-exitcode"];
+    args.extend_from_slice(&bigger);
+    let r = g.gantry_with(&args, &env);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(
+        r.stdout.contains("instance_count") && r.stdout.contains("5 -> 3"),
+        "{}",
+        r.stdout
+    );
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend_from_slice(&bigger);
+    let r = g.gantry_with(&args, &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(reservation()[0].total_instance_count(), Some(3));
+
+    // The reverse: Terraform's fleet plans no change under gantry, in the same state shapes.
+    let t = fixture("aws_gpu_fleet");
+    let tf2 = Tf::new(&t, env.clone());
+    let r = tf2.run(&["apply", "-auto-approve", "-input=false", "-var", "name=tf"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = t.gantry_with(&["plan", "-detailed-exitcode", "-var", "name=tf"], &env);
+    assert_eq!(r.code, 0, "gantry on Terraform's state:\n{}", r.all());
+    let r = g.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_state_shapes(
+        &g.path().join("terraform.tfstate"),
+        &t.path().join("terraform.tfstate"),
+        TYPES,
+    );
+
+    for (d, vars) in [(&g, vec![]), (&t, vec!["-var", "name=tf"])] {
+        let mut args = vec!["destroy", "-auto-approve"];
+        args.extend_from_slice(&vars);
+        let r = d.gantry_with(&args, &env);
+        assert_eq!(r.code, 0, "{}", r.all());
+    }
+    assert!(reservation().is_empty(), "every reservation cancelled");
+    rt.block_on(async {
+        let t = ec2.describe_launch_templates().send().await.unwrap();
+        assert!(
+            t.launch_templates().is_empty(),
+            "{:?}",
+            t.launch_templates()
+        );
+    });
+}
