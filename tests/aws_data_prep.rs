@@ -1,5 +1,6 @@
 //! Data preparation on AWS (tests/fixtures/aws_data_prep): a Glue catalog database, a crawler
-//! over an S3 prefix, an ETL job, and a shared EFS file system with a mount target — natively,
+//! over an S3 prefix, an ETL job, a lifecycle configuration tiering the raw data, and a shared
+//! EFS file system with a mount target — natively,
 //! beside Terraform + the real hashicorp/aws 5.100.0 plugin on moto: same known planned
 //! values and the same state shapes; read back with the SDK; workers and throughput changed in
 //! place; a crawler schedule changed out of band shown and corrected; both tools plan no
@@ -16,6 +17,7 @@ const TYPES: &[&str] = &[
     "aws_glue_catalog_database",
     "aws_glue_crawler",
     "aws_glue_job",
+    "aws_s3_bucket_lifecycle_configuration",
 ];
 
 #[test]
@@ -29,6 +31,7 @@ fn data_prep_stack_applies_updates_drifts_and_moves_both_ways() {
     let conf = rt.block_on(moto.sdk());
     let efs = aws_sdk_efs::Client::new(&conf);
     let glue = aws_sdk_glue::Client::new(&conf);
+    let s3 = aws_sdk_s3::Client::new(&conf);
 
     let g = fixture("aws_data_prep");
     let tf = Tf::new(&g, env.clone());
@@ -121,14 +124,21 @@ fn data_prep_stack_applies_updates_drifts_and_moves_both_ways() {
     let r = tf.run(&["plan", "-input=false", "-detailed-exitcode"]);
     assert_eq!(r.code, 0, "Terraform on gantry's objects:\n{}", r.all());
 
-    // More workers and provisioned throughput: both changed in place.
-    let more = ["-var", "workers=6", "-var", "throughput_mode=provisioned"];
+    // More workers, provisioned throughput, earlier tiering: all changed in place.
+    let more = [
+        "-var",
+        "workers=6",
+        "-var",
+        "throughput_mode=provisioned",
+        "-var",
+        "tier_days=14",
+    ];
     let mut args = vec!["apply", "-auto-approve"];
     args.extend_from_slice(&more);
     let r = g.gantry_with(&args, &env);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(
-        r.stdout.contains("0 added, 2 changed, 0 destroyed"),
+        r.stdout.contains("0 added, 3 changed, 0 destroyed"),
         "{}",
         r.stdout
     );
@@ -147,6 +157,25 @@ fn data_prep_stack_applies_updates_drifts_and_moves_both_ways() {
             Some("provisioned")
         );
         assert_eq!(fs.provisioned_throughput_in_mibps(), Some(256.0));
+        let lc = s3
+            .get_bucket_lifecycle_configuration()
+            .bucket("prep-raw-data")
+            .send()
+            .await
+            .unwrap();
+        let events = &lc.rules()[0];
+        let days: Vec<_> = events
+            .transitions()
+            .iter()
+            .filter_map(|t| t.days())
+            .collect();
+        assert!(days.contains(&14) && days.contains(&90), "{days:?}");
+        assert_eq!(
+            lc.rules()[1]
+                .abort_incomplete_multipart_upload()
+                .and_then(|a| a.days_after_initiation()),
+            Some(7)
+        );
     });
 
     // Drift: someone reschedules the crawler by hand.

@@ -50,6 +50,7 @@ mod route;
 mod route_table;
 mod route_table_association;
 mod s3_bucket;
+mod s3_bucket_lifecycle;
 mod s3_bucket_policy;
 mod s3_bucket_settings;
 mod s3_object;
@@ -179,6 +180,7 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             Arc::new(s3_bucket_settings::Encryption),
             Arc::new(s3_bucket_settings::PublicAccessBlock),
             Arc::new(s3_bucket_policy::BucketPolicy),
+            Arc::new(s3_bucket_lifecycle::Lifecycle),
             Arc::new(s3_object::Object),
             Arc::new(kms_key::KmsKey),
             Arc::new(kms_alias::KmsAlias),
