@@ -89,5 +89,6 @@ fn networks_eks_and_keys_converge_through_injected_faults() {
         );
     }
     assert_eq!(d.addresses().len(), common::aws_mixed::TOTAL);
+    moto.faults_off();
     common::aws_mixed::assert_live_matches_state(&moto, &d, "faultnet");
 }

@@ -1,8 +1,10 @@
 //! A wide AWS stack for the crash and fault tests: networks (VPCs, subnets, security groups,
 //! internet gateways, route tables with routes, associations, Elastic IPs), placement groups,
-//! key pairs, ECR repositories, IAM policies, an EKS cluster with node groups — about 150
-//! objects of every kind of create gantry's AWS provider makes (token tags, ClientToken,
-//! clientRequestToken, token-derived or configured names, content-found associations).
+//! key pairs, ECR repositories, IAM policies, an EKS cluster with node groups, EFS file
+//! systems with mount targets, Glue jobs, capacity reservations and launch templates — about
+//! 180 objects of every kind of create gantry's AWS provider makes (token tags, ClientToken,
+//! clientRequestToken, CreationToken, token-derived or configured names, one-per-zone and
+//! content-found objects).
 //! `assert_live_matches_state` reads moto with the SDK and compares, type by type, what
 //! exists with what state records: no orphan, no duplicate.
 
@@ -18,6 +20,8 @@ pub const NETWORKS: usize = 12;
 pub const EACH: usize = 15;
 pub const ADDRESSES: usize = 10;
 pub const NODE_GROUPS: usize = 3;
+/// Of each type added for data preparation and GPU fleets.
+pub const FEW: usize = 6;
 
 /// The configuration; every name starts with `p`.
 pub fn config(p: &str) -> String {
@@ -112,12 +116,43 @@ resource "aws_eks_node_group" "g" {{
     max_size     = 2
   }}
 }}
+resource "aws_efs_file_system" "fs" {{
+  count = {FEW}
+  tags  = {{ Name = "{p}-${{count.index}}" }}
+}}
+resource "aws_efs_mount_target" "mt" {{
+  count          = {FEW}
+  file_system_id = aws_efs_file_system.fs[count.index].id
+  subnet_id      = aws_subnet.a[count.index].id
+}}
+resource "aws_glue_job" "j" {{
+  count    = {FEW}
+  name     = "{p}-${{count.index}}"
+  role_arn = aws_iam_role.eks.arn
+  command {{
+    script_location = "s3://scripts/{p}-${{count.index}}.py"
+  }}
+}}
+resource "aws_ec2_capacity_reservation" "cr" {{
+  count             = {FEW}
+  instance_type     = "p4d.24xlarge"
+  instance_platform = "Linux/UNIX"
+  availability_zone = "us-east-1a"
+  instance_count    = 1
+  tags              = {{ Name = "{p}-${{count.index}}" }}
+}}
+resource "aws_launch_template" "lt" {{
+  count         = {FEW}
+  name_prefix   = "{p}-"
+  image_id      = "ami-12c6146b"
+  instance_type = "p4d.24xlarge"
+}}
 "#
     )
 }
 
 /// Objects the config makes, in total.
-pub const TOTAL: usize = NETWORKS * 6 + ADDRESSES + EACH * 4 + 2 + NODE_GROUPS;
+pub const TOTAL: usize = NETWORKS * 6 + ADDRESSES + EACH * 4 + 2 + NODE_GROUPS + FEW * 5;
 
 fn named(tags: &[aws_sdk_ec2::types::Tag], p: &str) -> bool {
     tags.iter().any(|t| {
@@ -137,6 +172,8 @@ pub fn live(moto: &Moto, p: &str) -> Vec<(&'static str, BTreeSet<String>)> {
         let iam = aws_sdk_iam::Client::new(&conf);
         let ecr = aws_sdk_ecr::Client::new(&conf);
         let eks = aws_sdk_eks::Client::new(&conf);
+        let efs = aws_sdk_efs::Client::new(&conf);
+        let glue = aws_sdk_glue::Client::new(&conf);
         let prefix = format!("{p}-");
         let vpcs = ec2.describe_vpcs().send().await.unwrap();
         let subnets = ec2.describe_subnets().send().await.unwrap();
@@ -163,6 +200,39 @@ pub fn live(moto: &Moto, p: &str) -> Vec<(&'static str, BTreeSet<String>)> {
             Ok(r) => r.nodegroups().iter().map(|n| format!("{p}:{n}")).collect(),
             Err(_) => BTreeSet::new(),
         };
+        let file_systems = efs
+            .describe_file_systems()
+            .max_items(1000)
+            .send()
+            .await
+            .unwrap();
+        let ours_fs: Vec<_> = file_systems
+            .file_systems()
+            .iter()
+            .filter(|f| f.name().is_some_and(|n| n.starts_with(&prefix)))
+            .collect();
+        let mut mount_targets = BTreeSet::new();
+        for f in &ours_fs {
+            let m = efs
+                .describe_mount_targets()
+                .file_system_id(f.file_system_id())
+                .send()
+                .await
+                .unwrap();
+            mount_targets.extend(
+                m.mount_targets()
+                    .iter()
+                    .map(|m| m.mount_target_id().to_string()),
+            );
+        }
+        let jobs = glue.list_jobs().max_results(1000).send().await.unwrap();
+        let reservations = ec2.describe_capacity_reservations().send().await.unwrap();
+        let templates = ec2
+            .describe_launch_templates()
+            .max_results(1000)
+            .send()
+            .await
+            .unwrap();
         let clusters: BTreeSet<String> = eks
             .list_clusters()
             .send()
@@ -267,6 +337,44 @@ pub fn live(moto: &Moto, p: &str) -> Vec<(&'static str, BTreeSet<String>)> {
             ),
             ("aws_eks_cluster", clusters),
             ("aws_eks_node_group", groups),
+            (
+                "aws_efs_file_system",
+                ours_fs
+                    .iter()
+                    .map(|f| f.file_system_id().to_string())
+                    .collect(),
+            ),
+            ("aws_efs_mount_target", mount_targets),
+            (
+                "aws_glue_job",
+                jobs.job_names()
+                    .iter()
+                    .filter(|n| n.starts_with(&prefix))
+                    .cloned()
+                    .collect(),
+            ),
+            (
+                "aws_ec2_capacity_reservation",
+                reservations
+                    .capacity_reservations()
+                    .iter()
+                    .filter(|r| r.state().map(|s| s.as_str()) != Some("cancelled"))
+                    .filter(|r| named(r.tags(), p))
+                    .filter_map(|r| r.capacity_reservation_id().map(String::from))
+                    .collect(),
+            ),
+            (
+                "aws_launch_template",
+                templates
+                    .launch_templates()
+                    .iter()
+                    .filter(|t| {
+                        t.launch_template_name()
+                            .is_some_and(|n| n.starts_with(&prefix))
+                    })
+                    .filter_map(|t| t.launch_template_id().map(String::from))
+                    .collect(),
+            ),
         ]
     })
 }
@@ -281,6 +389,11 @@ pub fn assert_live_matches_state(moto: &Moto, d: &Dir, p: &str) {
             }
             "aws_eks_cluster" => 1,
             "aws_eks_node_group" => NODE_GROUPS,
+            "aws_efs_file_system"
+            | "aws_efs_mount_target"
+            | "aws_glue_job"
+            | "aws_ec2_capacity_reservation"
+            | "aws_launch_template" => FEW,
             _ => NETWORKS,
         };
         assert_eq!(

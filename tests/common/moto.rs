@@ -55,6 +55,11 @@ impl Moto {
         serde_json::from_str(&self.get("/_gantry/counts", "GET")).unwrap()
     }
 
+    /// Stops injecting faults (for the test's own read-back of what exists).
+    pub fn faults_off(&self) {
+        self.get("/_gantry/faults-off", "POST");
+    }
+
     pub fn reset_counts(&self) {
         self.get("/_gantry/reset", "POST");
     }

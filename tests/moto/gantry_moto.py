@@ -178,7 +178,7 @@ def _error(environ, service, kind):
         code = "ThrottlingException" if kind == "throttle" else "InternalFailure"
         body = json.dumps({"__type": code, "message": f"injected {kind}"}).encode()
         return ("400 Bad Request" if kind == "throttle" else "500 Internal Server Error"), "application/x-amz-json-1.1", body
-    if service == "eks":
+    if service in ("eks", "elasticfilesystem"):
         # restJson1: the code travels in the body's __type (or the x-amzn-ErrorType header).
         code = "ThrottlingException" if kind == "throttle" else "ServerException"
         body = json.dumps({"__type": code, "message": f"injected {kind}"}).encode()
@@ -222,6 +222,12 @@ class Counting:
                 body = json.dumps(dict(self.counts)).encode()
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
+        if path == "/_gantry/faults-off":
+            # The test's own read-back of what exists is not under test: no more faults.
+            with self.lock:
+                self.fault_rate = 0.0
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "2")])
+            return [b"{}"]
         if path == "/_gantry/reset":
             with self.lock:
                 self.counts.clear()
