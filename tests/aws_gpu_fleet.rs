@@ -1,9 +1,10 @@
-//! What a GPU training fleet launches from (tests/fixtures/aws_gpu_fleet): an EC2 capacity
-//! reservation for p4d nodes and a launch template (EFA interface, scratch volume, IMDSv2,
-//! the reservation targeted) — natively, beside Terraform + the real hashicorp/aws 5.100.0
+//! What a GPU training fleet launches from and reads (tests/fixtures/aws_gpu_fleet): an EC2
+//! capacity reservation for p4d nodes, a launch template (EFA interface, scratch volume,
+//! IMDSv2, the reservation targeted) and an FSx for Lustre file system loaded from S3 —
+//! natively, beside Terraform + the real hashicorp/aws 5.100.0
 //! plugin on moto: same known planned values and state shapes; read back with the SDK; more
-//! nodes and a bigger volume change the reservation in place and make template version 2 the
-//! default; a reservation resized out of band is shown and corrected; both tools plan no
+//! nodes, a bigger volume and more Lustre capacity change the reservation and the file system
+//! in place and make template version 2 the default; a reservation resized out of band is shown and corrected; both tools plan no
 //! change on the other's state; destroy cancels the reservation and deletes the template.
 
 mod common;
@@ -11,7 +12,11 @@ use common::fixture;
 use common::moto::Moto;
 use common::tf_aws::{assert_plan_parity, assert_state_shapes, Tf};
 
-const TYPES: &[&str] = &["aws_ec2_capacity_reservation", "aws_launch_template"];
+const TYPES: &[&str] = &[
+    "aws_ec2_capacity_reservation",
+    "aws_launch_template",
+    "aws_fsx_lustre_file_system",
+];
 
 #[test]
 fn gpu_fleet_reservation_and_launch_template() {
@@ -21,7 +26,15 @@ fn gpu_fleet_reservation_and_launch_template() {
         .enable_all()
         .build()
         .unwrap();
-    let ec2 = aws_sdk_ec2::Client::new(&rt.block_on(moto.sdk()));
+    let conf = rt.block_on(moto.sdk());
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+    let fsx = aws_sdk_fsx::Client::new(&conf);
+    let lustre = || {
+        rt.block_on(async {
+            let r = fsx.describe_file_systems().send().await.unwrap();
+            r.file_systems().to_vec()
+        })
+    };
     // The live reservation (by its tag) and the template's latest version.
     let reservation = || {
         rt.block_on(async {
@@ -97,19 +110,46 @@ fn gpu_fleet_reservation_and_launch_template() {
         .iter()
         .all(|s| s.resource_type().map(|r| r.as_str()) == Some("instance")));
 
+    let fs = lustre();
+    assert_eq!(fs.len(), 1);
+    assert_eq!(fs[0].lifecycle().map(|l| l.as_str()), Some("AVAILABLE"));
+    assert_eq!(fs[0].storage_capacity(), Some(1200));
+    let config = fs[0].lustre_configuration().unwrap();
+    assert_eq!(
+        config.deployment_type().map(|d| d.as_str()),
+        Some("PERSISTENT_1")
+    );
+    assert_eq!(
+        config
+            .data_repository_configuration()
+            .and_then(|r| r.import_path()),
+        Some("s3://fleet-training-data/shards")
+    );
+    assert!(
+        fs[0].tags().iter().all(|t| t.key() != Some("gantry:token")),
+        "the token tag is removed once the create is recorded"
+    );
+
     let r = g.gantry_with(&["plan", "-detailed-exitcode"], &env);
     assert_eq!(r.code, 0, "gantry re-plans its own fleet:\n{}", r.all());
     let r = tf.run(&["plan", "-input=false", "-detailed-exitcode"]);
     assert_eq!(r.code, 0, "Terraform on gantry's objects:\n{}", r.all());
 
     // One more node and a bigger scratch volume: both in place; version 2 is the default.
-    let bigger = ["-var", "nodes=3", "-var", "scratch_gb=1000"];
+    let bigger = [
+        "-var",
+        "nodes=3",
+        "-var",
+        "scratch_gb=1000",
+        "-var",
+        "lustre_gb=2400",
+    ];
     let mut args = vec!["apply", "-auto-approve"];
     args.extend_from_slice(&bigger);
     let r = g.gantry_with(&args, &env);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(
-        r.stdout.contains("0 added, 2 changed, 0 destroyed"),
+        r.stdout.contains("0 added, 3 changed, 0 destroyed"),
         "{}",
         r.stdout
     );
@@ -117,6 +157,7 @@ fn gpu_fleet_reservation_and_launch_template() {
     let live = reservation();
     assert_eq!(live[0].capacity_reservation_id(), Some(cr_id.as_str()));
     assert_eq!(live[0].total_instance_count(), Some(3));
+    assert_eq!(lustre()[0].storage_capacity(), Some(2400));
     let (t, v) = template("fleet-train");
     assert_eq!(t.default_version_number(), Some(2));
     assert_eq!(
@@ -172,6 +213,7 @@ fn gpu_fleet_reservation_and_launch_template() {
         assert_eq!(r.code, 0, "{}", r.all());
     }
     assert!(reservation().is_empty(), "every reservation cancelled");
+    assert!(lustre().is_empty(), "no file system left");
     rt.block_on(async {
         let t = ec2.describe_launch_templates().send().await.unwrap();
         assert!(

@@ -1,7 +1,7 @@
 //! A wide AWS stack for the crash and fault tests: networks (VPCs, subnets, security groups,
 //! internet gateways, route tables with routes, associations, Elastic IPs), placement groups,
 //! key pairs, ECR repositories, IAM policies, an EKS cluster with node groups, EFS file
-//! systems with mount targets, Glue jobs, capacity reservations and launch templates — about
+//! systems with mount targets, FSx for Lustre file systems, Glue jobs, capacity reservations and launch templates — about
 //! 180 objects of every kind of create gantry's AWS provider makes (token tags, ClientToken,
 //! clientRequestToken, CreationToken, token-derived or configured names, one-per-zone and
 //! content-found objects).
@@ -141,6 +141,12 @@ resource "aws_ec2_capacity_reservation" "cr" {{
   instance_count    = 1
   tags              = {{ Name = "{p}-${{count.index}}" }}
 }}
+resource "aws_fsx_lustre_file_system" "lustre" {{
+  count            = {FEW}
+  storage_capacity = 1200
+  subnet_ids       = [aws_subnet.a[count.index].id]
+  tags             = {{ Name = "{p}-${{count.index}}" }}
+}}
 resource "aws_launch_template" "lt" {{
   count         = {FEW}
   name_prefix   = "{p}-"
@@ -152,7 +158,7 @@ resource "aws_launch_template" "lt" {{
 }
 
 /// Objects the config makes, in total.
-pub const TOTAL: usize = NETWORKS * 6 + ADDRESSES + EACH * 4 + 2 + NODE_GROUPS + FEW * 5;
+pub const TOTAL: usize = NETWORKS * 6 + ADDRESSES + EACH * 4 + 2 + NODE_GROUPS + FEW * 6;
 
 fn named(tags: &[aws_sdk_ec2::types::Tag], p: &str) -> bool {
     tags.iter().any(|t| {
@@ -174,6 +180,7 @@ pub fn live(moto: &Moto, p: &str) -> Vec<(&'static str, BTreeSet<String>)> {
         let eks = aws_sdk_eks::Client::new(&conf);
         let efs = aws_sdk_efs::Client::new(&conf);
         let glue = aws_sdk_glue::Client::new(&conf);
+        let fsx = aws_sdk_fsx::Client::new(&conf);
         let prefix = format!("{p}-");
         let vpcs = ec2.describe_vpcs().send().await.unwrap();
         let subnets = ec2.describe_subnets().send().await.unwrap();
@@ -225,6 +232,7 @@ pub fn live(moto: &Moto, p: &str) -> Vec<(&'static str, BTreeSet<String>)> {
                     .map(|m| m.mount_target_id().to_string()),
             );
         }
+        let lustre = fsx.describe_file_systems().send().await.unwrap();
         let jobs = glue.list_jobs().max_results(1000).send().await.unwrap();
         let reservations = ec2.describe_capacity_reservations().send().await.unwrap();
         let templates = ec2
@@ -346,6 +354,20 @@ pub fn live(moto: &Moto, p: &str) -> Vec<(&'static str, BTreeSet<String>)> {
             ),
             ("aws_efs_mount_target", mount_targets),
             (
+                "aws_fsx_lustre_file_system",
+                lustre
+                    .file_systems()
+                    .iter()
+                    .filter(|f| {
+                        f.tags().iter().any(|t| {
+                            t.key() == Some("Name")
+                                && t.value().is_some_and(|v| v.starts_with(&prefix))
+                        })
+                    })
+                    .filter_map(|f| f.file_system_id().map(String::from))
+                    .collect(),
+            ),
+            (
                 "aws_glue_job",
                 jobs.job_names()
                     .iter()
@@ -391,6 +413,7 @@ pub fn assert_live_matches_state(moto: &Moto, d: &Dir, p: &str) {
             "aws_eks_node_group" => NODE_GROUPS,
             "aws_efs_file_system"
             | "aws_efs_mount_target"
+            | "aws_fsx_lustre_file_system"
             | "aws_glue_job"
             | "aws_ec2_capacity_reservation"
             | "aws_launch_template" => FEW,

@@ -18,6 +18,7 @@ What is added (documented in the README's emulator table):
 - EC2 capacity reservations: see capacity_patches.py.
 - EFS throughput updates and protection: see efs_patches.py.
 - Glue UpdateJob / UpdateCrawler and AWS's defaults: see glue_patches.py.
+- FSx for Lustre fields, tokens and UpdateFileSystem: see fsx_patches.py.
 - SageMaker model fields, domains, user profiles, code repositories: see sagemaker_patches.py.
 - GetBucketVersioning answers with S3's documented XML root (moto uses a wrong one that the
   Rust SDK rejects).
@@ -65,6 +66,7 @@ import autoscaling_patches  # noqa: F401  (scalable target tags)
 import capacity_patches  # noqa: F401  (EC2 capacity reservations)
 import efs_patches  # noqa: F401  (throughput updates, protection)
 import glue_patches  # noqa: F401  (UpdateJob, UpdateCrawler, defaults)
+import fsx_patches  # noqa: F401  (Lustre as AWS reports it, UpdateFileSystem)
 import sagemaker_patches  # noqa: F401  (models, domains, user profiles, code repositories)
 
 TRANSITION_DESCRIBES = 2

@@ -23,6 +23,7 @@ mod eks_addon;
 mod eks_cluster;
 mod eks_node_group;
 mod error;
+mod fsx_lustre;
 mod glue_catalog_database;
 mod glue_crawler;
 mod glue_job;
@@ -216,6 +217,7 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             Arc::new(ecr_repository::Repository),
             Arc::new(efs_file_system::FileSystem),
             Arc::new(efs_mount_target::MountTarget),
+            Arc::new(fsx_lustre::LustreFileSystem),
             Arc::new(glue_catalog_database::CatalogDatabase),
             Arc::new(glue_crawler::GlueCrawler),
             Arc::new(glue_job::GlueJob),

@@ -206,8 +206,8 @@ pub fn legacy_normal(v: &Value) -> Value {
 }
 
 /// An object of `block` as SDKv2 records it in state: what `v` leaves out takes its zero
-/// value — "" / 0 / false for primitives, null for collections, an empty list (or set) for
-/// nested blocks, whose items are filled the same way. Readers then set only what they read.
+/// value — "" / 0 / false for primitives, null for collections and single blocks, an empty
+/// list (or set) for list and set blocks, whose items are filled the same way. Readers then set only what they read.
 pub fn sdkv2_fill(block: &gantry_core::provider::BlockSchema, v: &Value) -> Value {
     use gantry_core::provider::Nesting;
     use gantry_core::types::Type;
@@ -234,7 +234,12 @@ pub fn sdkv2_fill(block: &gantry_core::provider::BlockSchema, v: &Value) -> Valu
             .collect();
         let filled = match nb.nesting {
             Nesting::Set => Value::set(items),
-            _ => Value::list(items),
+            Nesting::List => Value::list(items),
+            // A single block (`timeouts`) is an object or null, never a list.
+            Nesting::Single => match v.get_attr(name) {
+                Some(x) => x.clone(),
+                None => Value::Null,
+            },
         };
         pairs.push((name.as_str(), filled));
     }
