@@ -9,7 +9,7 @@
 mod common;
 use common::fixture;
 use common::moto::Moto;
-use common::tf_aws::{assert_plan_parity, assert_state_shapes, Tf};
+use common::tf_aws::{assert_plan_parity, assert_reverse_then_destroy, Tf};
 
 const TYPES: &[&str] = &[
     "aws_efs_file_system",
@@ -213,26 +213,7 @@ fn data_prep_stack_applies_updates_drifts_and_moves_both_ways() {
     });
 
     // The reverse: Terraform's stack plans no change under gantry, in the same state shapes.
-    let t = fixture("aws_data_prep");
-    let tf2 = Tf::new(&t, env.clone());
-    let r = tf2.run(&["apply", "-auto-approve", "-input=false", "-var", "name=tf"]);
-    assert_eq!(r.code, 0, "{}", r.all());
-    let r = t.gantry_with(&["plan", "-detailed-exitcode", "-var", "name=tf"], &env);
-    assert_eq!(r.code, 0, "gantry on Terraform's state:\n{}", r.all());
-    let r = g.gantry_with(&["apply", "-auto-approve"], &env);
-    assert_eq!(r.code, 0, "{}", r.all());
-    assert_state_shapes(
-        &g.path().join("terraform.tfstate"),
-        &t.path().join("terraform.tfstate"),
-        TYPES,
-    );
-
-    for (d, vars) in [(&g, vec![]), (&t, vec!["-var", "name=tf"])] {
-        let mut args = vec!["destroy", "-auto-approve"];
-        args.extend_from_slice(&vars);
-        let r = d.gantry_with(&args, &env);
-        assert_eq!(r.code, 0, "{}", r.all());
-    }
+    assert_reverse_then_destroy("aws_data_prep", &g, &env, TYPES);
     rt.block_on(async {
         let fs = efs.describe_file_systems().send().await.unwrap();
         assert!(fs.file_systems().is_empty(), "{:?}", fs.file_systems());

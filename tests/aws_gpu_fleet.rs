@@ -10,7 +10,7 @@
 mod common;
 use common::fixture;
 use common::moto::Moto;
-use common::tf_aws::{assert_plan_parity, assert_state_shapes, Tf};
+use common::tf_aws::{assert_plan_parity, assert_reverse_then_destroy, Tf};
 
 const TYPES: &[&str] = &[
     "aws_ec2_capacity_reservation",
@@ -192,26 +192,7 @@ fn gpu_fleet_reservation_and_launch_template() {
     assert_eq!(reservation()[0].total_instance_count(), Some(3));
 
     // The reverse: Terraform's fleet plans no change under gantry, in the same state shapes.
-    let t = fixture("aws_gpu_fleet");
-    let tf2 = Tf::new(&t, env.clone());
-    let r = tf2.run(&["apply", "-auto-approve", "-input=false", "-var", "name=tf"]);
-    assert_eq!(r.code, 0, "{}", r.all());
-    let r = t.gantry_with(&["plan", "-detailed-exitcode", "-var", "name=tf"], &env);
-    assert_eq!(r.code, 0, "gantry on Terraform's state:\n{}", r.all());
-    let r = g.gantry_with(&["apply", "-auto-approve"], &env);
-    assert_eq!(r.code, 0, "{}", r.all());
-    assert_state_shapes(
-        &g.path().join("terraform.tfstate"),
-        &t.path().join("terraform.tfstate"),
-        TYPES,
-    );
-
-    for (d, vars) in [(&g, vec![]), (&t, vec!["-var", "name=tf"])] {
-        let mut args = vec!["destroy", "-auto-approve"];
-        args.extend_from_slice(&vars);
-        let r = d.gantry_with(&args, &env);
-        assert_eq!(r.code, 0, "{}", r.all());
-    }
+    assert_reverse_then_destroy("aws_gpu_fleet", &g, &env, TYPES);
     assert!(reservation().is_empty(), "every reservation cancelled");
     assert!(lustre().is_empty(), "no file system left");
     rt.block_on(async {

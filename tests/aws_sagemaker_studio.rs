@@ -9,7 +9,7 @@
 mod common;
 use common::fixture;
 use common::moto::Moto;
-use common::tf_aws::{assert_plan_parity, assert_state_shapes, Tf};
+use common::tf_aws::{assert_plan_parity, assert_reverse_then_destroy, Tf};
 
 const TYPES: &[&str] = &[
     "aws_sagemaker_domain",
@@ -171,26 +171,7 @@ fn studio_domain_profile_repository_and_multi_container_models() {
     });
 
     // The reverse: Terraform's workspace plans no change under gantry, in the same shapes.
-    let t = fixture("aws_sagemaker_studio");
-    let tf2 = Tf::new(&t, env.clone());
-    let r = tf2.run(&["apply", "-auto-approve", "-input=false", "-var", "name=tf"]);
-    assert_eq!(r.code, 0, "{}", r.all());
-    let r = t.gantry_with(&["plan", "-detailed-exitcode", "-var", "name=tf"], &env);
-    assert_eq!(r.code, 0, "gantry on Terraform's state:\n{}", r.all());
-    let r = g.gantry_with(&["apply", "-auto-approve"], &env);
-    assert_eq!(r.code, 0, "{}", r.all());
-    assert_state_shapes(
-        &g.path().join("terraform.tfstate"),
-        &t.path().join("terraform.tfstate"),
-        TYPES,
-    );
-
-    for (d, vars) in [(&g, vec![]), (&t, vec!["-var", "name=tf"])] {
-        let mut args = vec!["destroy", "-auto-approve"];
-        args.extend_from_slice(&vars);
-        let r = d.gantry_with(&args, &env);
-        assert_eq!(r.code, 0, "{}", r.all());
-    }
+    assert_reverse_then_destroy("aws_sagemaker_studio", &g, &env, TYPES);
     rt.block_on(async {
         assert!(sm.list_domains().send().await.unwrap().domains().is_empty());
         let repos = sm.list_code_repositories().send().await.unwrap();

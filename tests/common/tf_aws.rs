@@ -197,3 +197,34 @@ pub fn assert_state_shapes(ours: &std::path::Path, theirs: &std::path::Path, typ
         diffs.join("\n")
     );
 }
+
+/// The reverse direction and the teardown, as the AWS fixture tests end: Terraform (with the
+/// real plugin) applies `fixture` under `-var name=tf`, gantry plans no change on its state;
+/// gantry's own copy in `ours` is brought back to the defaults, both states record the
+/// resources of `types` in the same shapes, and gantry destroys both stacks.
+pub fn assert_reverse_then_destroy(
+    fixture: &str,
+    ours: &Dir,
+    env: &[(&'static str, String)],
+    types: &[&str],
+) {
+    let t = super::fixture(fixture);
+    let tf = Tf::new(&t, env.to_vec());
+    let r = tf.run(&["apply", "-auto-approve", "-input=false", "-var", "name=tf"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = t.gantry_with(&["plan", "-detailed-exitcode", "-var", "name=tf"], env);
+    assert_eq!(r.code, 0, "gantry on Terraform's state:\n{}", r.all());
+    let r = ours.gantry_with(&["apply", "-auto-approve"], env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_state_shapes(
+        &ours.path().join("terraform.tfstate"),
+        &t.path().join("terraform.tfstate"),
+        types,
+    );
+    for (d, vars) in [(ours, vec![]), (&t, vec!["-var", "name=tf"])] {
+        let mut args = vec!["destroy", "-auto-approve"];
+        args.extend_from_slice(&vars);
+        let r = d.gantry_with(&args, env);
+        assert_eq!(r.code, 0, "{}", r.all());
+    }
+}

@@ -15,7 +15,7 @@ use aws_sdk_efs::types::{
     TransitionToPrimaryStorageClassRules,
 };
 use gantry_core::provider::{
-    ErrorKind, Op, PlanRequest, PlanResponse, ProviderError, ProviderResult, ResourceSchema,
+    ErrorKind, Op, PlanRequest, PlanResponse, ProviderResult, ResourceSchema,
 };
 use gantry_core::value::Value;
 use std::collections::BTreeMap;
@@ -123,24 +123,23 @@ impl FileSystem {
         want_gone: bool,
         op: &Op<'_>,
     ) -> ProviderResult<()> {
-        let what = format!(
-            "EFS file system {id} to be {}",
-            if want_gone { "deleted" } else { "available" }
-        );
-        wait_until(None, &what, || async {
-            let Some(fs) = self.describe(c, Some(id), None).await? else {
-                return Ok(want_gone);
-            };
-            let state = fs.life_cycle_state().as_str().to_string();
-            op.progress.status(&state);
-            if state == "error" {
-                return Err(ProviderError::new(
-                    ErrorKind::Other,
-                    format!("EFS file system {id} is in state error"),
-                ));
-            }
-            Ok(!want_gone && state == "available")
-        })
+        let awaited = Awaited {
+            object: format!("EFS file system {id}"),
+            ready: "available",
+            gone: want_gone,
+        };
+        wait_for_status(
+            None,
+            awaited,
+            op.progress,
+            |s| s == "error",
+            || async {
+                Ok(self
+                    .describe(c, Some(id), None)
+                    .await?
+                    .map(|fs| (fs.life_cycle_state().as_str().to_string(), String::new())))
+            },
+        )
         .await
     }
 

@@ -9,7 +9,7 @@ use crate::util::*;
 use crate::ResourceType;
 use async_trait::async_trait;
 use aws_sdk_efs::types::MountTargetDescription;
-use gantry_core::provider::{ErrorKind, Op, ProviderError, ProviderResult, ResourceSchema};
+use gantry_core::provider::{ErrorKind, Op, ProviderResult, ResourceSchema};
 use gantry_core::value::Value;
 
 pub struct MountTarget;
@@ -62,25 +62,24 @@ impl MountTarget {
         want_gone: bool,
         op: &Op<'_>,
     ) -> ProviderResult<()> {
-        let what = format!(
-            "EFS mount target {id} to be {}",
-            if want_gone { "deleted" } else { "available" }
-        );
         let limit = timeout(op.config, if want_gone { "delete" } else { "create" });
-        wait_until(limit, &what, || async {
-            let Some(m) = self.by_id(c, id).await? else {
-                return Ok(want_gone);
-            };
-            let state = m.life_cycle_state().as_str().to_string();
-            op.progress.status(&state);
-            if state == "error" {
-                return Err(ProviderError::new(
-                    ErrorKind::Other,
-                    format!("EFS mount target {id} is in state error"),
-                ));
-            }
-            Ok(!want_gone && state == "available")
-        })
+        let awaited = Awaited {
+            object: format!("EFS mount target {id}"),
+            ready: "available",
+            gone: want_gone,
+        };
+        wait_for_status(
+            limit,
+            awaited,
+            op.progress,
+            |s| s == "error",
+            || async {
+                Ok(self
+                    .by_id(c, id)
+                    .await?
+                    .map(|m| (m.life_cycle_state().as_str().to_string(), String::new())))
+            },
+        )
         .await
     }
 

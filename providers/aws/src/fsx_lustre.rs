@@ -18,7 +18,7 @@ use aws_sdk_fsx::types::{
     Tag, UpdateFileSystemLustreConfiguration,
 };
 use gantry_core::provider::{
-    ErrorKind, Op, PlanRequest, PlanResponse, ProviderError, ProviderResult, ResourceSchema,
+    ErrorKind, Op, PlanRequest, PlanResponse, ProviderResult, ResourceSchema,
 };
 use gantry_core::value::{PathStep, Value};
 use std::collections::BTreeMap;
@@ -91,29 +91,23 @@ impl LustreFileSystem {
         want_gone: bool,
         op: &Op<'_>,
     ) -> ProviderResult<()> {
-        let what = format!(
-            "FSx for Lustre file system {id} to be {}",
-            if want_gone { "deleted" } else { "AVAILABLE" }
-        );
         let limit = timeout(op.config, if want_gone { "delete" } else { "create" });
-        wait_until(limit, &what, || async {
-            let Some(fs) = self.by_id(c, id).await? else {
-                return Ok(want_gone);
-            };
-            let state = fs.lifecycle().map(|l| l.as_str()).unwrap_or("").to_string();
-            op.progress.status(&state);
-            if state == "FAILED" || state == "MISCONFIGURED" {
-                return Err(ProviderError::new(
-                    ErrorKind::Other,
-                    format!(
-                        "FSx for Lustre file system {id} is {state}: {}",
-                        fs.failure_details()
-                            .and_then(|d| d.message())
-                            .unwrap_or_default()
-                    ),
-                ));
-            }
-            Ok(!want_gone && state == "AVAILABLE")
+        let awaited = Awaited {
+            object: format!("FSx for Lustre file system {id}"),
+            ready: "AVAILABLE",
+            gone: want_gone,
+        };
+        let failed = |s: &str| s == "FAILED" || s == "MISCONFIGURED";
+        wait_for_status(limit, awaited, op.progress, failed, || async {
+            Ok(self.by_id(c, id).await?.map(|fs| {
+                (
+                    fs.lifecycle().map(|l| l.as_str()).unwrap_or("").to_string(),
+                    fs.failure_details()
+                        .and_then(|d| d.message())
+                        .unwrap_or_default()
+                        .to_string(),
+                )
+            }))
         })
         .await
     }

@@ -16,9 +16,7 @@ use aws_sdk_sagemaker::types::{
     AppNetworkAccessType, AppSecurityGroupManagement, AuthMode, RetentionPolicy, RetentionType,
     TagPropagation,
 };
-use gantry_core::provider::{
-    ErrorKind, Op, PlanRequest, PlanResponse, ProviderError, ProviderResult, ResourceSchema,
-};
+use gantry_core::provider::{Op, PlanRequest, PlanResponse, ProviderResult, ResourceSchema};
 use gantry_core::value::Value;
 
 pub struct Domain;
@@ -71,27 +69,25 @@ impl Domain {
         want_gone: bool,
         op: &Op<'_>,
     ) -> ProviderResult<()> {
-        let what = format!(
-            "SageMaker domain {id} to be {}",
-            if want_gone { "deleted" } else { "InService" }
-        );
-        wait_until(None, &what, || async {
-            let Some(d) = self.describe(c, id).await? else {
-                return Ok(want_gone);
-            };
-            let status = d.status().map(|s| s.as_str()).unwrap_or("").to_string();
-            op.progress.status(&status);
-            if status.ends_with("Failed") {
-                return Err(ProviderError::new(
-                    ErrorKind::Other,
-                    format!(
-                        "SageMaker domain {id} is {status}: {}",
-                        d.failure_reason().unwrap_or_default()
-                    ),
-                ));
-            }
-            Ok(!want_gone && status == "InService")
-        })
+        let awaited = Awaited {
+            object: format!("SageMaker domain {id}"),
+            ready: "InService",
+            gone: want_gone,
+        };
+        wait_for_status(
+            None,
+            awaited,
+            op.progress,
+            |s| s.ends_with("Failed"),
+            || async {
+                Ok(self.describe(c, id).await?.map(|d| {
+                    (
+                        d.status().map(|s| s.as_str()).unwrap_or("").to_string(),
+                        d.failure_reason().unwrap_or_default().to_string(),
+                    )
+                }))
+            },
+        )
         .await
     }
 

@@ -58,27 +58,25 @@ impl UserProfile {
         want_gone: bool,
         op: &Op<'_>,
     ) -> ProviderResult<()> {
-        let what = format!(
-            "SageMaker user profile {domain}/{name} to be {}",
-            if want_gone { "deleted" } else { "InService" }
-        );
-        wait_until(None, &what, || async {
-            let Some(p) = self.describe(c, domain, name).await? else {
-                return Ok(want_gone);
-            };
-            let status = p.status().map(|s| s.as_str()).unwrap_or("").to_string();
-            op.progress.status(&status);
-            if status.ends_with("Failed") {
-                return Err(ProviderError::new(
-                    ErrorKind::Other,
-                    format!(
-                        "SageMaker user profile {name} is {status}: {}",
-                        p.failure_reason().unwrap_or_default()
-                    ),
-                ));
-            }
-            Ok(!want_gone && status == "InService")
-        })
+        let awaited = Awaited {
+            object: format!("SageMaker user profile {domain}/{name}"),
+            ready: "InService",
+            gone: want_gone,
+        };
+        wait_for_status(
+            None,
+            awaited,
+            op.progress,
+            |s| s.ends_with("Failed"),
+            || async {
+                Ok(self.describe(c, domain, name).await?.map(|p| {
+                    (
+                        p.status().map(|s| s.as_str()).unwrap_or("").to_string(),
+                        p.failure_reason().unwrap_or_default().to_string(),
+                    )
+                }))
+            },
+        )
         .await
     }
 

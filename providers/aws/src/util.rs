@@ -245,3 +245,55 @@ pub fn sdkv2_fill(block: &gantry_core::provider::BlockSchema, v: &Value) -> Valu
     }
     fill(v, pairs)
 }
+
+/// What a wait is for: the object (for messages), the status that means ready, and whether
+/// the object should be gone instead.
+pub struct Awaited<'a> {
+    pub object: String,
+    pub ready: &'a str,
+    pub gone: bool,
+}
+
+/// Polls `fetch` — the object's `(status, failure reason)`, `None` once it is gone — until
+/// it is `ready` (or gone), showing each status, with no fixed limit unless `limit`. A
+/// status `failed` says is an error naming the object and the cloud's reason.
+pub async fn wait_for_status<F, Fut>(
+    limit: Option<Duration>,
+    awaited: Awaited<'_>,
+    progress: &dyn gantry_core::provider::Progress,
+    failed: impl Fn(&str) -> bool,
+    mut fetch: F,
+) -> ProviderResult<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ProviderResult<Option<(String, String)>>>,
+{
+    let what = format!(
+        "{} to be {}",
+        awaited.object,
+        if awaited.gone {
+            "deleted"
+        } else {
+            awaited.ready
+        }
+    );
+    let failed = &failed;
+    let awaited = &awaited;
+    wait_until(limit, &what, || {
+        let next = fetch();
+        async move {
+            let Some((status, reason)) = next.await? else {
+                return Ok(awaited.gone);
+            };
+            progress.status(&status);
+            if failed(&status) {
+                return Err(ProviderError::new(
+                    ErrorKind::Other,
+                    format!("{} is {status}: {reason}", awaited.object),
+                ));
+            }
+            Ok(!awaited.gone && status == awaited.ready)
+        }
+    })
+    .await
+}
