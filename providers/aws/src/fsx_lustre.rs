@@ -214,7 +214,7 @@ impl LustreFileSystem {
             ("throughput_capacity", Value::Number(0.0)),
         ];
         pairs.extend(tag_attrs(prior, &tags));
-        let schema = crate::upstream::resource("aws_fsx_lustre_file_system");
+        let schema = crate::resource_schema("aws_fsx_lustre_file_system");
         sdkv2_fill(&schema.block, &fill(prior, pairs))
     }
 }

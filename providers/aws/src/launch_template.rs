@@ -133,7 +133,7 @@ impl LaunchTemplate {
             pairs.extend(data::to_value(d));
         }
         pairs.extend(tag_attrs(prior, &tags));
-        let schema = crate::upstream::resource("aws_launch_template");
+        let schema = crate::resource_schema("aws_launch_template");
         Ok(sdkv2_fill(&schema.block, &fill(prior, pairs)))
     }
 

@@ -243,6 +243,12 @@ fn schema() -> &'static ProviderSchema {
     })
 }
 
+/// The provider's schema of a native resource type, built once: for reads that shape their
+/// values by it (SDKv2 zero values), so no read clones a schema.
+pub(crate) fn resource_schema(type_name: &str) -> &'static ResourceSchema {
+    &schema().resources[type_name]
+}
+
 /// Registers the AWS provider.
 pub fn register(registry: &mut gantry_core::provider::Registry) {
     registry.register(NAME, Arc::new(Factory));

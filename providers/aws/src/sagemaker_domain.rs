@@ -99,7 +99,7 @@ impl Domain {
     ) -> ProviderResult<Value> {
         let arn = d.domain_arn().unwrap_or_default().to_string();
         let tags = live_tags(c, &arn).await?;
-        let schema = crate::upstream::resource("aws_sagemaker_domain");
+        let schema = crate::resource_schema("aws_sagemaker_domain");
         let settings_block = &schema.block.blocks["default_user_settings"].block;
         let settings = d
             .default_user_settings()

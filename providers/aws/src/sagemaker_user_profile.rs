@@ -88,7 +88,7 @@ impl UserProfile {
     ) -> ProviderResult<Value> {
         let arn = p.user_profile_arn().unwrap_or_default().to_string();
         let tags = live_tags(c, &arn).await?;
-        let schema = crate::upstream::resource("aws_sagemaker_user_profile");
+        let schema = crate::resource_schema("aws_sagemaker_user_profile");
         let block = &schema.block.blocks["user_settings"].block;
         let settings = p
             .user_settings()
