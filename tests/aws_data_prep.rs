@@ -9,7 +9,10 @@
 mod common;
 use common::fixture;
 use common::moto::Moto;
-use common::tf_aws::{assert_plan_parity, assert_reverse_then_destroy, Tf};
+use common::tf_aws::{
+    apply_expecting, assert_no_change_either_tool, assert_plan_parity, assert_reverse_then_destroy,
+    Tf,
+};
 
 const TYPES: &[&str] = &[
     "aws_efs_file_system",
@@ -119,10 +122,7 @@ fn data_prep_stack_applies_updates_drifts_and_moves_both_ways() {
         );
     });
 
-    let r = g.gantry_with(&["plan", "-detailed-exitcode"], &env);
-    assert_eq!(r.code, 0, "gantry re-plans its own stack:\n{}", r.all());
-    let r = tf.run(&["plan", "-input=false", "-detailed-exitcode"]);
-    assert_eq!(r.code, 0, "Terraform on gantry's objects:\n{}", r.all());
+    assert_no_change_either_tool(&g, &tf, &env);
 
     // More workers, provisioned throughput, earlier tiering: all changed in place.
     let more = [
@@ -133,15 +133,7 @@ fn data_prep_stack_applies_updates_drifts_and_moves_both_ways() {
         "-var",
         "tier_days=14",
     ];
-    let mut args = vec!["apply", "-auto-approve"];
-    args.extend_from_slice(&more);
-    let r = g.gantry_with(&args, &env);
-    assert_eq!(r.code, 0, "{}", r.all());
-    assert!(
-        r.stdout.contains("0 added, 3 changed, 0 destroyed"),
-        "{}",
-        r.stdout
-    );
+    apply_expecting(&g, &env, &more, "0 added, 3 changed, 0 destroyed");
     rt.block_on(async {
         let job = glue.get_job().job_name("prep-shards").send().await.unwrap();
         assert_eq!(job.job().unwrap().number_of_workers(), Some(6));

@@ -10,7 +10,10 @@
 mod common;
 use common::fixture;
 use common::moto::Moto;
-use common::tf_aws::{assert_plan_parity, assert_reverse_then_destroy, Tf};
+use common::tf_aws::{
+    apply_expecting, assert_no_change_either_tool, assert_plan_parity, assert_reverse_then_destroy,
+    Tf,
+};
 
 const TYPES: &[&str] = &[
     "aws_ec2_capacity_reservation",
@@ -130,10 +133,7 @@ fn gpu_fleet_reservation_and_launch_template() {
         "the token tag is removed once the create is recorded"
     );
 
-    let r = g.gantry_with(&["plan", "-detailed-exitcode"], &env);
-    assert_eq!(r.code, 0, "gantry re-plans its own fleet:\n{}", r.all());
-    let r = tf.run(&["plan", "-input=false", "-detailed-exitcode"]);
-    assert_eq!(r.code, 0, "Terraform on gantry's objects:\n{}", r.all());
+    assert_no_change_either_tool(&g, &tf, &env);
 
     // One more node and a bigger scratch volume: both in place; version 2 is the default.
     let bigger = [
@@ -144,15 +144,7 @@ fn gpu_fleet_reservation_and_launch_template() {
         "-var",
         "lustre_gb=2400",
     ];
-    let mut args = vec!["apply", "-auto-approve"];
-    args.extend_from_slice(&bigger);
-    let r = g.gantry_with(&args, &env);
-    assert_eq!(r.code, 0, "{}", r.all());
-    assert!(
-        r.stdout.contains("0 added, 3 changed, 0 destroyed"),
-        "{}",
-        r.stdout
-    );
+    let r = apply_expecting(&g, &env, &bigger, "0 added, 3 changed, 0 destroyed");
     assert!(r.stdout.contains("template_version = 2"), "{}", r.stdout);
     let live = reservation();
     assert_eq!(live[0].capacity_reservation_id(), Some(cr_id.as_str()));

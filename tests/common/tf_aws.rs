@@ -228,3 +228,28 @@ pub fn assert_reverse_then_destroy(
         assert_eq!(r.code, 0, "{}", r.all());
     }
 }
+
+/// After gantry's apply in `d`: gantry plans no change on its own objects, and neither does
+/// Terraform (with the real plugin) reading gantry's state.
+pub fn assert_no_change_either_tool(d: &Dir, tf: &Tf, env: &[(&'static str, String)]) {
+    let r = d.gantry_with(&["plan", "-detailed-exitcode"], env);
+    assert_eq!(r.code, 0, "gantry re-plans its own apply:\n{}", r.all());
+    let r = tf.run(&["plan", "-input=false", "-detailed-exitcode"]);
+    assert_eq!(r.code, 0, "Terraform on gantry's objects:\n{}", r.all());
+}
+
+/// gantry applies `d` with `vars` (`-var` pairs) and reports exactly `summary`
+/// (e.g. "0 added, 3 changed, 0 destroyed"); the run is returned for further checks.
+pub fn apply_expecting(
+    d: &Dir,
+    env: &[(&'static str, String)],
+    vars: &[&str],
+    summary: &str,
+) -> super::Run {
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend_from_slice(vars);
+    let r = d.gantry_with(&args, env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains(summary), "{}", r.stdout);
+    r
+}
