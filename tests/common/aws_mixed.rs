@@ -1,10 +1,10 @@
 //! A wide AWS stack for the crash and fault tests: networks (VPCs, subnets, security groups,
 //! internet gateways, route tables with routes, associations, Elastic IPs), placement groups,
 //! key pairs, ECR repositories, IAM policies, an EKS cluster with node groups, EFS file
-//! systems with mount targets, FSx for Lustre file systems, Glue jobs, capacity reservations and launch templates — about
-//! 180 objects of every kind of create gantry's AWS provider makes (token tags, ClientToken,
-//! clientRequestToken, CreationToken, token-derived or configured names, one-per-zone and
-//! content-found objects).
+//! systems with mount targets, FSx for Lustre file systems, Glue jobs, EMR clusters, capacity
+//! reservations and launch templates — about 200 objects of every kind of create gantry's AWS
+//! provider makes (token tags, ClientToken, clientRequestToken, CreationToken, token-derived
+//! or configured names, one-per-zone and content-found objects).
 //! `assert_live_matches_state` reads moto with the SDK and compares, type by type, what
 //! exists with what state records: no orphan, no duplicate.
 
@@ -147,6 +147,23 @@ resource "aws_fsx_lustre_file_system" "lustre" {{
   subnet_ids       = [aws_subnet.a[count.index].id]
   tags             = {{ Name = "{p}-${{count.index}}" }}
 }}
+resource "aws_emr_cluster" "emr" {{
+  count         = {FEW}
+  name          = "{p}-${{count.index}}"
+  release_label = "emr-7.2.0"
+  service_role  = aws_iam_role.eks.arn
+  ec2_attributes {{
+    subnet_id        = aws_subnet.a[count.index].id
+    instance_profile = "{p}-emr-nodes"
+  }}
+  master_instance_group {{
+    instance_type = "m5.xlarge"
+  }}
+  core_instance_group {{
+    instance_type  = "g4dn.xlarge"
+    instance_count = 1
+  }}
+}}
 resource "aws_launch_template" "lt" {{
   count         = {FEW}
   name_prefix   = "{p}-"
@@ -158,7 +175,7 @@ resource "aws_launch_template" "lt" {{
 }
 
 /// Objects the config makes, in total.
-pub const TOTAL: usize = NETWORKS * 6 + ADDRESSES + EACH * 4 + 2 + NODE_GROUPS + FEW * 6;
+pub const TOTAL: usize = NETWORKS * 6 + ADDRESSES + EACH * 4 + 2 + NODE_GROUPS + FEW * 7;
 
 fn named(tags: &[aws_sdk_ec2::types::Tag], p: &str) -> bool {
     tags.iter().any(|t| {
@@ -181,6 +198,7 @@ pub fn live(moto: &Moto, p: &str) -> Vec<(&'static str, BTreeSet<String>)> {
         let efs = aws_sdk_efs::Client::new(&conf);
         let glue = aws_sdk_glue::Client::new(&conf);
         let fsx = aws_sdk_fsx::Client::new(&conf);
+        let emr = aws_sdk_emr::Client::new(&conf);
         let prefix = format!("{p}-");
         let vpcs = ec2.describe_vpcs().send().await.unwrap();
         let subnets = ec2.describe_subnets().send().await.unwrap();
@@ -238,6 +256,19 @@ pub fn live(moto: &Moto, p: &str) -> Vec<(&'static str, BTreeSet<String>)> {
         let templates = ec2
             .describe_launch_templates()
             .max_results(1000)
+            .send()
+            .await
+            .unwrap();
+        let live_states = [
+            aws_sdk_emr::types::ClusterState::Starting,
+            aws_sdk_emr::types::ClusterState::Bootstrapping,
+            aws_sdk_emr::types::ClusterState::Running,
+            aws_sdk_emr::types::ClusterState::Waiting,
+            aws_sdk_emr::types::ClusterState::Terminating,
+        ];
+        let emr_clusters = emr
+            .list_clusters()
+            .set_cluster_states(Some(live_states.to_vec()))
             .send()
             .await
             .unwrap();
@@ -386,6 +417,15 @@ pub fn live(moto: &Moto, p: &str) -> Vec<(&'static str, BTreeSet<String>)> {
                     .collect(),
             ),
             (
+                "aws_emr_cluster",
+                emr_clusters
+                    .clusters()
+                    .iter()
+                    .filter(|c| c.name().is_some_and(|n| n.starts_with(&prefix)))
+                    .filter_map(|c| c.id().map(String::from))
+                    .collect(),
+            ),
+            (
                 "aws_launch_template",
                 templates
                     .launch_templates()
@@ -416,6 +456,7 @@ pub fn assert_live_matches_state(moto: &Moto, d: &Dir, p: &str) {
             | "aws_fsx_lustre_file_system"
             | "aws_glue_job"
             | "aws_ec2_capacity_reservation"
+            | "aws_emr_cluster"
             | "aws_launch_template" => FEW,
             _ => NETWORKS,
         };

@@ -19,6 +19,7 @@ What is added (documented in the README's emulator table):
 - EFS throughput updates and protection: see efs_patches.py.
 - Glue UpdateJob / UpdateCrawler and AWS's defaults: see glue_patches.py.
 - FSx for Lustre fields, tokens and UpdateFileSystem: see fsx_patches.py.
+- EMR instance fleets, auto-termination policies, RunJobFlow fields: see emr_patches.py.
 - SageMaker model fields, domains, user profiles, code repositories: see sagemaker_patches.py.
 - GetBucketVersioning answers with S3's documented XML root (moto uses a wrong one that the
   Rust SDK rejects).
@@ -67,6 +68,7 @@ import capacity_patches  # noqa: F401  (EC2 capacity reservations)
 import efs_patches  # noqa: F401  (throughput updates, protection)
 import glue_patches  # noqa: F401  (UpdateJob, UpdateCrawler, defaults)
 import fsx_patches  # noqa: F401  (Lustre as AWS reports it, UpdateFileSystem)
+import emr_patches  # noqa: F401  (instance fleets, auto-termination, dropped RunJobFlow fields)
 import sagemaker_patches  # noqa: F401  (models, domains, user profiles, code repositories)
 
 TRANSITION_DESCRIBES = 2

@@ -22,6 +22,9 @@ pub struct Clients {
     pub ecr: aws_sdk_ecr::Client,
     pub efs: aws_sdk_efs::Client,
     pub eks: aws_sdk_eks::Client,
+    pub emr: aws_sdk_emr::Client,
+    /// EMR without the SDK's retries, for RunJobFlow (no ClientToken), as `ec2_once`.
+    pub emr_once: aws_sdk_emr::Client,
     pub fsx: aws_sdk_fsx::Client,
     pub glue: aws_sdk_glue::Client,
     pub s3: aws_sdk_s3::Client,
@@ -66,6 +69,7 @@ pub const PROVIDER_IMPLEMENTED: &[&str] = &[
     "endpoints.kms",
     "endpoints.applicationautoscaling",
     "endpoints.eks",
+    "endpoints.emr",
     "endpoints.efs",
     "endpoints.fsx",
     "endpoints.glue",
@@ -173,6 +177,15 @@ impl Clients {
             ecr: client!(aws_sdk_ecr, "ecr"),
             efs: client!(aws_sdk_efs, "efs"),
             eks: client!(aws_sdk_eks, "eks"),
+            emr: client!(aws_sdk_emr, "emr"),
+            emr_once: {
+                let mut b = aws_sdk_emr::config::Builder::from(&shared)
+                    .retry_config(aws_smithy_types::retry::RetryConfig::disabled());
+                if let Some(u) = endpoint("emr") {
+                    b = b.endpoint_url(u);
+                }
+                aws_sdk_emr::Client::from_conf(b.build())
+            },
             fsx: client!(aws_sdk_fsx, "fsx"),
             glue: client!(aws_sdk_glue, "glue"),
             s3: aws_sdk_s3::Client::from_conf(s3.build()),

@@ -125,7 +125,7 @@ impl FileSystem {
     ) -> ProviderResult<()> {
         let awaited = Awaited {
             object: format!("EFS file system {id}"),
-            ready: "available",
+            ready: &["available"],
             gone: want_gone,
         };
         wait_for_status(

@@ -65,7 +65,7 @@ impl MountTarget {
         let limit = timeout(op.config, if want_gone { "delete" } else { "create" });
         let awaited = Awaited {
             object: format!("EFS mount target {id}"),
-            ready: "available",
+            ready: &["available"],
             gone: want_gone,
         };
         wait_for_status(

@@ -94,7 +94,7 @@ impl LustreFileSystem {
         let limit = timeout(op.config, if want_gone { "delete" } else { "create" });
         let awaited = Awaited {
             object: format!("FSx for Lustre file system {id}"),
-            ready: "AVAILABLE",
+            ready: &["AVAILABLE"],
             gone: want_gone,
         };
         let failed = |s: &str| s == "FAILED" || s == "MISCONFIGURED";

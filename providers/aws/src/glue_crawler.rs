@@ -33,10 +33,6 @@ const SUPPRESSED_WHEN_MISSING: &[&str] = &[
     "recrawl_policy",
 ];
 
-fn blocks<'a>(v: &'a Value, name: &str) -> &'a [Value] {
-    v.get_attr(name).and_then(Value::as_seq).unwrap_or_default()
-}
-
 fn nonempty(v: &Value, k: &str) -> Option<String> {
     attr_str(v, k).filter(|s| !s.is_empty())
 }

@@ -65,10 +65,6 @@ fn tri(v: &Value, k: &str) -> ProviderResult<Option<bool>> {
     }
 }
 
-fn blocks<'a>(v: &'a Value, k: &str) -> &'a [Value] {
-    v.get_attr(k).and_then(Value::as_seq).unwrap_or_default()
-}
-
 pub fn to_api(p: &Value) -> ProviderResult<RequestLaunchTemplateData> {
     let mut d = RequestLaunchTemplateData::builder()
         .set_image_id(s(p, "image_id"))

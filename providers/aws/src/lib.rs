@@ -22,6 +22,8 @@ mod eip;
 mod eks_addon;
 mod eks_cluster;
 mod eks_node_group;
+mod emr_cluster;
+mod emr_cluster_parts;
 mod error;
 mod fsx_lustre;
 mod glue_catalog_database;
@@ -221,6 +223,7 @@ fn resources() -> &'static BTreeMap<&'static str, Arc<dyn ResourceType>> {
             Arc::new(glue_catalog_database::CatalogDatabase),
             Arc::new(glue_crawler::GlueCrawler),
             Arc::new(glue_job::GlueJob),
+            Arc::new(emr_cluster::EmrCluster),
             Arc::new(eks_cluster::EksCluster),
             Arc::new(eks_node_group::NodeGroup),
             Arc::new(eks_addon::EksAddon),

@@ -28,10 +28,6 @@ use gantry_core::value::Value;
 
 pub struct Lifecycle;
 
-fn blocks<'a>(v: &'a Value, k: &str) -> &'a [Value] {
-    v.get_attr(k).and_then(Value::as_seq).unwrap_or_default()
-}
-
 fn int(v: &Value, k: &str) -> Option<i32> {
     attr_num(v, k).map(|n| n as i32)
 }

@@ -71,7 +71,7 @@ impl Domain {
     ) -> ProviderResult<()> {
         let awaited = Awaited {
             object: format!("SageMaker domain {id}"),
-            ready: "InService",
+            ready: &["InService"],
             gone: want_gone,
         };
         wait_for_status(

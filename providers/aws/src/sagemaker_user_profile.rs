@@ -60,7 +60,7 @@ impl UserProfile {
     ) -> ProviderResult<()> {
         let awaited = Awaited {
             object: format!("SageMaker user profile {domain}/{name}"),
-            ready: "InService",
+            ready: &["InService"],
             gone: want_gone,
         };
         wait_for_status(

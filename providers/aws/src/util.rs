@@ -134,6 +134,11 @@ pub fn first<'a>(v: &'a Value, block: &str) -> Option<&'a Value> {
         .and_then(|l| l.first())
 }
 
+/// The items of a list or set block (none when null or unknown).
+pub fn blocks<'a>(v: &'a Value, name: &str) -> &'a [Value] {
+    v.get_attr(name).and_then(Value::as_seq).unwrap_or_default()
+}
+
 /// `proposed` with each of `blocks` (blocks upstream declares Optional + Computed: the cloud
 /// fills them when not configured) that the configuration leaves out taken from `prior`, and
 /// unknown at create — as SDKv2 plans them.
@@ -246,11 +251,11 @@ pub fn sdkv2_fill(block: &gantry_core::provider::BlockSchema, v: &Value) -> Valu
     fill(v, pairs)
 }
 
-/// What a wait is for: the object (for messages), the status that means ready, and whether
+/// What a wait is for: the object (for messages), the statuses that mean ready, and whether
 /// the object should be gone instead.
 pub struct Awaited<'a> {
     pub object: String,
-    pub ready: &'a str,
+    pub ready: &'a [&'a str],
     pub gone: bool,
 }
 
@@ -272,9 +277,9 @@ where
         "{} to be {}",
         awaited.object,
         if awaited.gone {
-            "deleted"
+            "deleted".to_string()
         } else {
-            awaited.ready
+            awaited.ready.join(" or ")
         }
     );
     let failed = &failed;
@@ -292,7 +297,7 @@ where
                     format!("{} is {status}: {reason}", awaited.object),
                 ));
             }
-            Ok(!awaited.gone && status == awaited.ready)
+            Ok(!awaited.gone && awaited.ready.contains(&status.as_str()))
         }
     })
     .await
