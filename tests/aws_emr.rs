@@ -144,7 +144,7 @@ fn emr_cluster_applies_resizes_drifts_replaces_and_moves_both_ways() {
     let more = ["-var", "core_count=4", "-var", "idle_timeout=7200"];
     apply_expecting(&g, &env, &more, "0 added, 1 changed, 0 destroyed");
     rt.block_on(async {
-        assert_eq!(live(&emr, "etl-spark-gpu").await, [id.clone()]);
+        assert_eq!(live(&emr, "etl-spark-gpu").await, std::slice::from_ref(&id));
         assert_eq!(
             core_group(&emr, &id).await.requested_instance_count(),
             Some(4)

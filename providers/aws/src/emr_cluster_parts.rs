@@ -455,3 +455,68 @@ pub fn placement_value(groups: &[PlacementGroupConfig]) -> Value {
             .collect(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configurations_round_trip_nested_and_normalised() {
+        let doc = r#"[{"Classification":"spark-env","Configurations":[{"Classification":"export","Properties":{"PYSPARK_PYTHON":"/usr/bin/python3"}}]},{"Properties":{"spark.executor.cores":4},"Classification":"spark-defaults"}]"#;
+        let p = obj(vec![("configurations_json", Value::string(doc))]);
+        let cs = configurations(&p).unwrap().unwrap();
+        assert_eq!(cs.len(), 2);
+        assert_eq!(cs[0].configurations()[0].classification(), Some("export"));
+        // EMR properties are strings: a number is sent as its text.
+        assert_eq!(
+            cs[1]
+                .properties()
+                .unwrap()
+                .get("spark.executor.cores")
+                .map(String::as_str),
+            Some("4")
+        );
+        let back = configurations_json(&cs);
+        assert!(
+            back.starts_with(r#"[{"Classification":"spark-env","Configurations":[{"#),
+            "{back}"
+        );
+        assert!(crate::iam_role::same_json(
+            &back,
+            r#"[{"Classification":"spark-env","Configurations":[{"Classification":"export","Properties":{"PYSPARK_PYTHON":"/usr/bin/python3"}}]},{"Classification":"spark-defaults","Properties":{"spark.executor.cores":"4"}}]"#
+        ));
+    }
+
+    #[test]
+    fn configurations_that_are_not_a_json_list_are_refused() {
+        for bad in ["{", r#"{"Classification":"x"}"#] {
+            let p = obj(vec![("configurations_json", Value::string(bad))]);
+            assert!(configurations(&p).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn identical_volumes_count_into_volumes_per_instance() {
+        let vol = |size: i32| {
+            EbsBlockDevice::builder()
+                .volume_specification(
+                    aws_sdk_emr::types::VolumeSpecification::builder()
+                        .size_in_gb(size)
+                        .volume_type("gp3")
+                        .build(),
+                )
+                .build()
+        };
+        let v = ebs_config(&[vol(200), vol(200), vol(50)]);
+        let items = v.as_seq().unwrap();
+        assert_eq!(items.len(), 2);
+        let per = |size: f64| {
+            items
+                .iter()
+                .find(|i| attr_num(i, "size") == Some(size))
+                .and_then(|i| attr_num(i, "volumes_per_instance"))
+        };
+        assert_eq!((per(200.0), per(50.0)), (Some(2.0), Some(1.0)));
+        assert!(items[0].get_attr("iops").unwrap().is_null());
+    }
+}
