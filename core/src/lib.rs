@@ -19,6 +19,7 @@ pub mod provider_kit;
 pub mod schema_json;
 pub mod state;
 pub mod types;
+pub mod usage;
 pub mod value;
 pub mod version;
 

@@ -310,6 +310,12 @@ pub trait Provider: Send + Sync {
         Vec::new()
     }
 
+    /// What an object of `type_name` runs that has an hourly price (machine type × count),
+    /// for the plan's cost lines; `value` may hold unknowns. Pure: no network.
+    fn usage(&self, _type_name: &str, _value: &Value) -> Vec<crate::usage::Usage> {
+        Vec::new()
+    }
+
     /// Reads the live object; `Ok(None)` when it no longer exists.
     async fn read(&self, type_name: &str, prior: &Value) -> ProviderResult<Option<Value>>;
 

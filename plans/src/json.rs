@@ -451,7 +451,7 @@ pub fn plan_json(plan: &Plan) -> Json {
             )
         })
         .collect();
-    json!({
+    let mut out = json!({
         "format_version": "1.2",
         "terraform_version": VERSION.trim_start_matches("gantry "),
         "variables": variables,
@@ -466,5 +466,10 @@ pub fn plan_json(plan: &Plan) -> Json {
         "applyable": plan.has_changes(),
         "complete": true,
         "errored": plan.errored,
-    })
+    });
+    // gantry's own figures, under a key Terraform-format readers ignore.
+    if let Some(cost) = crate::cost::to_json(plan) {
+        out["gantry_cost"] = cost;
+    }
+    out
 }

@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod backend;
 pub mod conditions;
+pub mod cost;
 pub mod decode;
 pub mod engine;
 pub mod generate;

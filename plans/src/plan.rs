@@ -162,6 +162,8 @@ pub struct Plan {
     /// (`tolist(...)`, a `map(string)` variable), per instance: written to state with the
     /// object, as Terraform writes them.
     pub dynamic_types: BTreeMap<InstanceAddr, BTreeMap<String, gantry_core::types::Type>>,
+    /// Hourly prices before and after, for the instances that run something priced.
+    pub costs: BTreeMap<InstanceAddr, crate::cost::ChangeCost>,
 }
 
 /// Counts for the summary line.

@@ -272,6 +272,7 @@ pub fn to_json(plan: &Plan) -> Json {
         "imports": plan.imports.iter().map(|(a, id)| json!({"to": a.to_string(), "id": id})).collect::<Vec<_>>(),
         "moves": plan.moves.iter().map(|(f, t)| json!({"from": f.to_string(), "to": t.to_string()})).collect::<Vec<_>>(),
         "forgets": plan.forgets.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+        "costs": plan.costs.iter().map(|(a, c)| (a.to_string(), serde_json::to_value(c).unwrap_or(Json::Null))).collect::<serde_json::Map<String, Json>>(),
         "dynamic_types": plan.dynamic_types.iter().map(|(a, ts)| (a.to_string(), ts.iter().map(|(k, t)| (k.clone(), t.to_cty_json())).collect::<serde_json::Map<_, _>>().into())).collect::<serde_json::Map<String, Json>>(),
     })
 }
@@ -363,9 +364,17 @@ pub fn from_json(j: &Json) -> Result<Plan, String> {
             dynamic_types.insert(addr(Some(&Json::String(a.clone())))?, m);
         }
     }
+    let mut costs = BTreeMap::new();
+    if let Some(o) = j.get("costs").and_then(Json::as_object) {
+        for (a, c) in o {
+            let cost = serde_json::from_value(c.clone()).map_err(|e| format!("costs: {e}"))?;
+            costs.insert(addr(Some(&Json::String(a.clone())))?, cost);
+        }
+    }
     Ok(Plan {
         mode,
         dynamic_types,
+        costs,
         imports,
         moves,
         forgets,

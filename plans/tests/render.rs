@@ -57,6 +57,7 @@ fn plan(changes: Vec<ResourceChange>) -> Plan {
         moves: vec![],
         forgets: vec![],
         dynamic_types: Default::default(),
+        costs: Default::default(),
     }
 }
 

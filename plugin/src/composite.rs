@@ -121,6 +121,9 @@ impl Provider for Composite {
     fn uses_private(&self, t: &str) -> bool {
         self.managed(t).uses_private(t)
     }
+    fn usage(&self, t: &str, value: &Value) -> Vec<gantry_core::usage::Usage> {
+        self.managed(t).usage(t, value)
+    }
     async fn read(&self, t: &str, prior: &Value) -> ProviderResult<Option<Value>> {
         self.managed(t).read(t, prior).await
     }

@@ -6,6 +6,7 @@
 
 mod checks;
 mod console;
+mod costs;
 mod imports;
 mod instance;
 mod moves;

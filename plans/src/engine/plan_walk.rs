@@ -146,6 +146,7 @@ impl Engine {
             moves,
             forgets: Vec::new(),
             dynamic_types: BTreeMap::new(),
+            costs: BTreeMap::new(),
         };
         match opts.mode {
             PlanMode::RefreshOnly => {}
@@ -153,6 +154,7 @@ impl Engine {
             PlanMode::Normal => self.plan_normal(&mut plan, opts).await?,
         }
         plan.changes.sort_by(|a, b| a.addr.cmp(&b.addr));
+        self.price_changes(&mut plan).await?;
         plan.relevant_attributes = crate::json::relevant_attributes(&self.config, &plan);
         self.check_prevent_destroy(&plan)?;
         Ok(plan)

@@ -149,6 +149,16 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
                     }
                 };
             }
+            // The hourly price beside the header, before any other annotation.
+            if let Some(line) = plan
+                .costs
+                .get(&c.addr)
+                .and_then(|cost| crate::cost::line(c.action, cost))
+            {
+                if let Some(i) = text.find('\n') {
+                    text = format!("{}  # {line}\n{}", &text[..=i], &text[i + 1..]);
+                }
+            }
             if let Some(from) = moved_from(c) {
                 text = if c.action == Action::NoOp {
                     text.replacen(
@@ -208,6 +218,9 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
             s.change,
             s.destroy
         );
+        if let Some(cost) = crate::cost::summary(plan) {
+            let _ = writeln!(out, "{cost}");
+        }
     }
     if !output_changes.is_empty() {
         out.push_str("\nChanges to Outputs:\n");
