@@ -18,6 +18,10 @@ pub struct Usage {
     pub max_quantity: Option<f64>,
     /// Billed at the spot / preemptible rate.
     pub spot: bool,
+    /// The object does not record its region; it is that of the object with this id (an AKS
+    /// node pool's cluster). The plan resolves it from the object's own usage; until the id
+    /// is known, the price is known after apply.
+    pub region_of: Option<String>,
 }
 
 impl Usage {
@@ -36,11 +40,17 @@ impl Usage {
             quantity,
             max_quantity: None,
             spot: false,
+            region_of: None,
         }
     }
 
     pub fn up_to(mut self, max: Option<f64>) -> Usage {
         self.max_quantity = max;
+        self
+    }
+
+    pub fn region_of(mut self, id: Option<String>) -> Usage {
+        self.region_of = id;
         self
     }
 

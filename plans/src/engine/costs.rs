@@ -15,6 +15,17 @@ impl Engine {
             PriceTable::load().map_err(|e| Diagnostics::from(error("Invalid price file", e)))?;
         let scope = self.new_scope(true);
         let mut providers: HashMap<String, Option<Arc<dyn Provider>>> = HashMap::new();
+        // Objects by id, for usage whose region is another object's.
+        let by_id: HashMap<String, (&str, &gantry_core::value::Value)> = plan
+            .changes
+            .iter()
+            .filter_map(|c| {
+                let v = c.after.as_ref().or(c.before.as_ref())?;
+                let id = v.get_attr("id")?.as_str()?.to_string();
+                Some((id, (&*c.addr.resource.rtype, v)))
+            })
+            .collect();
+        let mut costs = Vec::new();
         for c in &plan.changes {
             if !providers.contains_key(&c.provider) {
                 let (name, alias) = parse_provider_addr(&c.provider);
@@ -28,7 +39,16 @@ impl Engine {
             let rtype = &c.addr.resource.rtype;
             let priced = |v: &Option<gantry_core::value::Value>| {
                 let (plain, sensitive) = v.as_ref()?.unmark_deep();
-                let mut priced = cost::price(&p.usage(rtype, &plain), &table)?;
+                let mut usage = p.usage(rtype, &plain);
+                for u in usage.iter_mut().filter(|u| u.region.is_empty()) {
+                    let Some((t, other)) = u.region_of.as_ref().and_then(|id| by_id.get(id)) else {
+                        continue;
+                    };
+                    if let Some(r) = p.usage(t, &other.unmark_deep().0).first() {
+                        u.region = r.region.clone();
+                    }
+                }
+                let mut priced = cost::price(&usage, &table)?;
                 // What runs is named from attributes; a sensitive one is never shown.
                 if sensitive {
                     priced.items = vec!["(sensitive)".into()];
@@ -45,9 +65,10 @@ impl Engine {
                 after: priced(&c.after),
             };
             if cost.before.is_some() || cost.after.is_some() {
-                plan.costs.insert(c.addr.clone(), cost);
+                costs.push((c.addr.clone(), cost));
             }
         }
+        plan.costs.extend(costs);
         Ok(())
     }
 }

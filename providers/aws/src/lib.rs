@@ -70,6 +70,7 @@ mod security_group;
 mod security_group_rule;
 mod subnet;
 mod upstream;
+mod usage;
 mod util;
 mod vpc;
 mod vpc_endpoint;
@@ -303,6 +304,10 @@ fn resource(type_name: &str) -> ProviderResult<&'static Arc<dyn ResourceType>> {
 impl Provider for Aws {
     fn schema(&self) -> &ProviderSchema {
         schema()
+    }
+
+    fn usage(&self, type_name: &str, value: &Value) -> Vec<gantry_core::usage::Usage> {
+        usage::usage(&self.clients.region, type_name, value)
     }
 
     async fn read(&self, type_name: &str, prior: &Value) -> ProviderResult<Option<Value>> {

@@ -32,6 +32,7 @@ mod resource_group;
 mod storage_account;
 mod storage_blob;
 mod storage_container;
+mod usage;
 mod user_assigned_identity;
 mod util;
 
@@ -178,6 +179,9 @@ fn resource(type_name: &str) -> ProviderResult<&'static Arc<dyn ResourceType>> {
 impl Provider for Azure {
     fn schema(&self) -> &ProviderSchema {
         schema()
+    }
+    fn usage(&self, t: &str, value: &Value) -> Vec<gantry_core::usage::Usage> {
+        usage::usage(t, value)
     }
     async fn read(&self, t: &str, prior: &Value) -> ProviderResult<Option<Value>> {
         resource(t)?.read(&self.ctx, prior).await

@@ -32,6 +32,7 @@ mod service_account;
 mod storage_bucket;
 mod storage_bucket_object;
 mod tpu_v2_vm;
+mod usage;
 mod util;
 mod vertex_ai_deployed_model;
 mod vertex_ai_endpoint;
@@ -186,6 +187,15 @@ fn resource(type_name: &str) -> ProviderResult<&'static Arc<dyn ResourceType>> {
 impl Provider for Google {
     fn schema(&self) -> &ProviderSchema {
         schema()
+    }
+
+    fn usage(&self, type_name: &str, value: &Value) -> Vec<gantry_core::usage::Usage> {
+        usage::usage(
+            self.ctx.region.as_deref(),
+            self.ctx.zone.as_deref(),
+            type_name,
+            value,
+        )
     }
 
     async fn read(&self, type_name: &str, prior: &Value) -> ProviderResult<Option<Value>> {
