@@ -316,6 +316,13 @@ pub trait Provider: Send + Sync {
         Vec::new()
     }
 
+    /// Capacity the cloud can say is missing before anything is created — the planned
+    /// machine type is not offered in the planned zone — as messages for plan warnings.
+    /// Asking must not fail the plan: an unanswered question is no warning.
+    async fn capacity(&self, _type_name: &str, _planned: &Value) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Reads the live object; `Ok(None)` when it no longer exists.
     async fn read(&self, type_name: &str, prior: &Value) -> ProviderResult<Option<Value>>;
 

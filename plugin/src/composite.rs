@@ -124,6 +124,9 @@ impl Provider for Composite {
     fn usage(&self, t: &str, value: &Value) -> Vec<gantry_core::usage::Usage> {
         self.managed(t).usage(t, value)
     }
+    async fn capacity(&self, t: &str, planned: &Value) -> Vec<String> {
+        self.managed(t).capacity(t, planned).await
+    }
     async fn read(&self, t: &str, prior: &Value) -> ProviderResult<Option<Value>> {
         self.managed(t).read(t, prior).await
     }

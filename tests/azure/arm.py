@@ -274,7 +274,45 @@ def start_op(ctx, resource_id, finish, style):
 SUB_LIST_RE = re.compile(r"^/subscriptions/([^/]+)/providers/([^/]+)/([^/]+)$", re.IGNORECASE)
 
 
+# Resource SKUs (Microsoft.Compute/skus, api-version 2021-07-01): where each VM size is
+# offered and the subscription's restrictions, as the published spec shapes them. GPU sizes
+# are zonal and often restricted; the table is the test server's view of "eastus".
+SKUS_RE = re.compile(r"^/subscriptions/([^/]+)/providers/Microsoft\.Compute/skus$", re.IGNORECASE)
+VM_SKUS = {
+    # size: (zones offered in eastus, zones restricted for this subscription, location restricted)
+    "Standard_D4s_v3": (["1", "2", "3"], [], False),
+    "Standard_DS3_v2": (["1", "2", "3"], [], False),
+    "Standard_NC4as_T4_v3": (["1", "2", "3"], [], False),
+    "Standard_NC24ads_A100_v4": (["1", "2", "3"], ["1"], False),
+    "Standard_NC40ads_H100_v5": (["2", "3"], [], False),
+    "Standard_ND96isr_H100_v5": (["1", "2", "3"], [], True),
+}
+
+
+def resource_skus(query):
+    if query.get("api-version") != "2021-07-01":
+        raise ArmError(400, "InvalidApiVersionParameter", "The api-version for Microsoft.Compute/skus must be 2021-07-01.")
+    flt = query.get("$filter", "")
+    m = re.match(r"^location eq '([^']+)'$", flt.strip())
+    location = m.group(1).lower() if m else "eastus"
+    out = []
+    for size, (zones, blocked, location_blocked) in sorted(VM_SKUS.items()):
+        restrictions = []
+        if blocked:
+            restrictions.append({"type": "Zone", "values": [location], "reasonCode": "NotAvailableForSubscription",
+                                 "restrictionInfo": {"locations": [location], "zones": blocked}})
+        if location_blocked:
+            restrictions.append({"type": "Location", "values": [location], "reasonCode": "NotAvailableForSubscription",
+                                 "restrictionInfo": {"locations": [location]}})
+        out.append({"resourceType": "virtualMachines", "name": size, "tier": "Standard", "size": size.split("_", 1)[1],
+                    "locations": [location], "locationInfo": [{"location": location, "zones": zones}],
+                    "restrictions": restrictions})
+    return 200, {"value": out}, []
+
+
 def route(verb, path, query, body):
+    if SKUS_RE.match(path) and verb == "GET":
+        return resource_skus(query)
     m = SUB_LIST_RE.match(path)
     if m and verb == "GET":
         # A subscription-wide list of one type (how azurerm finds a storage account by name).

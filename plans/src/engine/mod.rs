@@ -4,6 +4,7 @@
 //! graph walk that plans), [`instance`] (one resource block and its instances),
 //! [`validate`], [`checks`] (`check` blocks), [`moves`] (`moved` / `removed`).
 
+mod capacity;
 mod checks;
 mod console;
 mod costs;

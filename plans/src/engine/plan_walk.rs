@@ -155,6 +155,7 @@ impl Engine {
         }
         plan.changes.sort_by(|a, b| a.addr.cmp(&b.addr));
         self.price_changes(&mut plan).await?;
+        self.check_capacity(&mut plan).await;
         plan.relevant_attributes = crate::json::relevant_attributes(&self.config, &plan);
         self.check_prevent_destroy(&plan)?;
         Ok(plan)

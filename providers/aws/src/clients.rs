@@ -38,6 +38,8 @@ pub struct Clients {
     /// Instance type facts, cached per run (one DescribeInstanceTypes per type).
     pub instance_types:
         tokio::sync::Mutex<BTreeMap<String, Option<aws_sdk_ec2::types::InstanceTypeInfo>>>,
+    /// The zones offering each instance type, cached per run (capacity warnings).
+    pub offerings: tokio::sync::Mutex<BTreeMap<String, Vec<String>>>,
 }
 
 pub fn provider_block_schema() -> BlockSchema {
@@ -196,6 +198,7 @@ impl Clients {
             default_tags,
             account: OnceCell::new(),
             instance_types: tokio::sync::Mutex::new(BTreeMap::new()),
+            offerings: tokio::sync::Mutex::new(BTreeMap::new()),
         })
     }
 

@@ -8,6 +8,7 @@
 
 mod appautoscaling_policy;
 mod appautoscaling_target;
+mod capacity;
 mod capacity_reservation;
 mod clients;
 mod data_iam;
@@ -308,6 +309,10 @@ impl Provider for Aws {
 
     fn usage(&self, type_name: &str, value: &Value) -> Vec<gantry_core::usage::Usage> {
         usage::usage(&self.clients.region, type_name, value)
+    }
+
+    async fn capacity(&self, type_name: &str, planned: &Value) -> Vec<String> {
+        capacity::capacity(&self.clients, type_name, planned).await
     }
 
     async fn read(&self, type_name: &str, prior: &Value) -> ProviderResult<Option<Value>> {

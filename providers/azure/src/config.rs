@@ -114,6 +114,9 @@ pub fn provider_block_schema() -> BlockSchema {
 pub struct Ctx {
     pub client: Client,
     pub subscription: Option<String>,
+    /// Resource SKUs per location (capacity warnings), asked once per run; `None`: ARM did
+    /// not answer.
+    pub skus: tokio::sync::Mutex<std::collections::HashMap<String, Option<serde_json::Value>>>,
 }
 
 fn setting(config: &Value, k: &str, env: &str) -> Option<String> {
@@ -184,6 +187,7 @@ impl Ctx {
         Ok(Ctx {
             client: Client::new(Auth::new(source), base)?,
             subscription: setting(config, "subscription_id", "ARM_SUBSCRIPTION_ID"),
+            skus: Default::default(),
         })
     }
 

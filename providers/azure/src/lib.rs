@@ -12,6 +12,7 @@ mod application_insights;
 mod arm_resource;
 mod auth;
 pub mod blob;
+mod capacity;
 mod client;
 mod cognitive_account;
 mod cognitive_deployment;
@@ -182,6 +183,9 @@ impl Provider for Azure {
     }
     fn usage(&self, t: &str, value: &Value) -> Vec<gantry_core::usage::Usage> {
         usage::usage(t, value)
+    }
+    async fn capacity(&self, t: &str, planned: &Value) -> Vec<String> {
+        capacity::capacity(&self.ctx, t, planned).await
     }
     async fn read(&self, t: &str, prior: &Value) -> ProviderResult<Option<Value>> {
         resource(t)?.read(&self.ctx, prior).await

@@ -68,6 +68,9 @@ pub struct Ctx {
     /// One lock per GKE cluster: GKE runs one operation at a time per cluster.
     pub cluster_locks:
         std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+    /// Accelerator types offered per zone (`tpu:ZONE`, `gce:ZONE`), asked once per run for
+    /// capacity warnings; `None`: the zone does not exist or did not answer.
+    pub offered: tokio::sync::Mutex<std::collections::HashMap<String, Option<Vec<String>>>>,
 }
 
 impl Ctx {
@@ -129,6 +132,7 @@ impl Ctx {
                 .unwrap_or(false),
             policy_lock: tokio::sync::Mutex::new(()),
             cluster_locks: Default::default(),
+            offered: Default::default(),
         })
     }
 

@@ -10,6 +10,7 @@
 
 pub mod auth;
 mod bigquery_dataset;
+mod capacity;
 mod client;
 mod compute;
 mod compute_firewall;
@@ -187,6 +188,10 @@ fn resource(type_name: &str) -> ProviderResult<&'static Arc<dyn ResourceType>> {
 impl Provider for Google {
     fn schema(&self) -> &ProviderSchema {
         schema()
+    }
+
+    async fn capacity(&self, type_name: &str, planned: &Value) -> Vec<String> {
+        capacity::capacity(&self.ctx, type_name, planned).await
     }
 
     fn usage(&self, type_name: &str, value: &Value) -> Vec<gantry_core::usage::Usage> {
