@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod backend;
+pub mod compare;
 pub mod conditions;
 pub mod cost;
 pub mod decode;

@@ -51,7 +51,10 @@ pub fn price(usage: &[Usage], table: &PriceTable) -> Option<Priced> {
             continue;
         }
         let what = format!("{} in {}", u.sku, u.region);
+        let count = u.quantity.map_or("?".to_string(), trim);
         let Some(row) = table.get(u.cloud, u.service, &u.sku, &u.region) else {
+            // Still named: what runs is worth showing even without a price.
+            p.items.push(format!("{count} × {}", u.sku));
             p.unknown.push(what);
             continue;
         };

@@ -9,6 +9,7 @@ use crate::plan::{Action, OutputChange, Plan, PlanMode, Reason, ResourceChange};
 use gantry_core::value::Value;
 use std::fmt::Write;
 
+pub mod compare;
 mod diff;
 use diff::render_resource_diff;
 pub use diff::{inline, same};

@@ -65,6 +65,20 @@ pub enum Cmd {
     ForceUnlock(ForceUnlockArgs),
     /// Adopt an existing object into the state.
     Import(ImportArgs),
+    /// Plan one declaration (taking a `cloud` variable) on each cloud it is configured
+    /// for, and compare what each needs, runs and costs.
+    Compare(CompareArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// The configuration to compare (default: the working directory).
+    pub dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub vars: VarFlags,
+    /// Only these clouds (`aws`, `google`, `azure`), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "CLOUDS")]
+    pub clouds: Vec<String>,
 }
 
 #[derive(Args, Debug)]

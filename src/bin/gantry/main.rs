@@ -246,7 +246,36 @@ async fn run(ctx: &Ctx, cmd: Cmd) -> Outcome {
         Cmd::Untaint(a) => taint(ctx, a, false),
         Cmd::ForceUnlock(a) => force_unlock(ctx, a),
         Cmd::Import(a) => import(ctx, a).await,
+        Cmd::Compare(a) => compare(ctx, a).await,
     }
+}
+
+/// `gantry compare [DIR]`: a thin shell over `plans::compare`.
+async fn compare(ctx: &Ctx, a: args::CompareArgs) -> Outcome {
+    // As -chdir: paths in the configuration are relative to its directory.
+    if let Some(d) = &a.dir {
+        std::env::set_current_dir(d).map_err(|e| {
+            Failure::from(Diagnostic::error(
+                "Invalid directory",
+                format!("{}: {e}", d.display()),
+            ))
+        })?;
+    }
+    let ws = Workspace::new(".", gantry::default_registry());
+    let clouds = if a.clouds.is_empty() {
+        gantry::plans::compare::configured_clouds(&ws)?
+    } else {
+        a.clouds.clone()
+    };
+    if clouds.is_empty() {
+        return Err(Failure::from(Diagnostic::error(
+            "Nothing to compare",
+            "The configuration requires none of the aws, google and azurerm providers.",
+        )));
+    }
+    let summaries = gantry::plans::compare::compare(&ws, &clouds, &ctx.vars, &env_vars()).await?;
+    print!("{}", gantry::plans::render::compare::render(&summaries));
+    Ok(0)
 }
 
 fn state_err(e: StateError) -> Failure {
