@@ -12,7 +12,7 @@ resource "azurerm_resource_group" "this" {
 
 resource "azurerm_storage_account" "this" {
   count                    = local.on_azure
-  name                     = substr(replace("${var.name}models", "-", ""), 0, 24)
+  name                     = coalesce(var.azure_storage_account, substr(replace("${var.name}models", "-", ""), 0, 24))
   resource_group_name      = azurerm_resource_group.this[0].name
   location                 = azurerm_resource_group.this[0].location
   account_tier             = "Standard"

@@ -68,6 +68,12 @@ variable "azure_tenant_id" {
   default     = null
 }
 
+variable "azure_storage_account" {
+  description = "Name of the storage account holding the model (Azure only; globally unique). Default: the name without hyphens + \"models\"."
+  type        = string
+  default     = null
+}
+
 variable "tags" {
   description = "Tags (labels on Google) for everything the module creates."
   type        = map(string)
