@@ -303,3 +303,64 @@ fn every_sku_the_examples_use_has_a_price() {
         ],
     );
 }
+
+#[test]
+fn google_and_azure_examples_price_scaling_and_destroy() {
+    // Vertex: g2-standard-8 ($0.9816, its L4 included) per replica, max = replicas + 2;
+    // the TPU v5e slice is spot: 8 chips × $0.48.
+    let google = Google::start();
+    let env = google.env();
+    let d = example("gcp-vertex-tpu");
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = d.gantry_with(&["plan", "-var", "serving_replicas=3"], &env);
+    assert_eq!(
+        cost_of(&r.stdout, "google_vertex_ai_endpoint_deployed_model.llama"),
+        "# cost: $0.98/h → $2.94/h (+$1.96/h), up to $4.91/h at the autoscaling maximum"
+    );
+    let r = d.gantry_with(&["plan", "-destroy"], &env);
+    assert_eq!(
+        cost_of(&r.stdout, "google_tpu_v2_vm.train"),
+        "# cost: $3.84/h → $0.00/h (-$3.84/h)"
+    );
+    assert_eq!(
+        cost_of(&r.stdout, "google_compute_instance.workbench"),
+        "# cost: $0.85/h → $0.00/h (-$0.85/h)"
+    );
+    let r = d.gantry_with(&["destroy", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+
+    // Azure ML: the blue deployment's A100 instances, the cluster's ceiling, the AKS pool
+    // (priced by its cluster's region once the cluster exists).
+    let arm = Arm::start();
+    let env = arm.env();
+    let d = example("azure-ml");
+    let r = d.gantry_with(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = d.gantry_with(
+        &[
+            "plan",
+            "-var",
+            "blue_instances=2",
+            "-var",
+            "cluster_max_nodes=8",
+            "-var",
+            "aks_gpu_nodes=3",
+        ],
+        &env,
+    );
+    assert_eq!(
+        cost_of(&r.stdout, "azurerm_machine_learning_online_deployment.blue"),
+        "# cost: $3.67/h → $7.35/h (+$3.67/h)"
+    );
+    assert_eq!(
+        cost_of(&r.stdout, "azurerm_machine_learning_compute_cluster.a100"),
+        "# cost: $0.00/h → $0.00/h (+$0.00/h), up to $29.38/h at the autoscaling maximum"
+    );
+    assert_eq!(
+        cost_of(&r.stdout, "azurerm_kubernetes_cluster_node_pool.a100"),
+        "# cost: $3.67/h → $11.02/h (+$7.35/h)"
+    );
+    let r = d.gantry_with(&["destroy", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+}

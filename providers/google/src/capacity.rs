@@ -5,25 +5,10 @@
 
 use crate::client::Api;
 use crate::config::Ctx;
+use crate::usage::built_in_gpu;
 use crate::util::{first, last_segment};
 use gantry_core::provider_kit::attr_str;
 use gantry_core::value::Value;
-
-/// The GPU built into a machine type, if any.
-fn built_in_gpu(machine: &str) -> Option<&'static str> {
-    let m = last_segment(machine);
-    if m.starts_with("g2-") {
-        Some("nvidia-l4")
-    } else if m.starts_with("a2-ultragpu") {
-        Some("nvidia-a100-80gb")
-    } else if m.starts_with("a2-") {
-        Some("nvidia-tesla-a100")
-    } else if m.starts_with("a3-") {
-        Some("nvidia-h100-80gb")
-    } else {
-        None
-    }
-}
 
 /// The accelerator types one zone offers (cached per run); `None` when the zone does not
 /// exist or could not be asked.

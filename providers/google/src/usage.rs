@@ -7,6 +7,22 @@ use gantry_core::provider_kit::{attr_bool, attr_num, attr_str};
 use gantry_core::usage::Usage;
 use gantry_core::value::Value;
 
+/// The GPU built into a machine type, if any.
+pub fn built_in_gpu(machine: &str) -> Option<&'static str> {
+    let m = last_segment(machine);
+    if m.starts_with("g2-") {
+        Some("nvidia-l4")
+    } else if m.starts_with("a2-ultragpu") {
+        Some("nvidia-a100-80gb")
+    } else if m.starts_with("a2-") {
+        Some("nvidia-tesla-a100")
+    } else if m.starts_with("a3-") {
+        Some("nvidia-h100-80gb")
+    } else {
+        None
+    }
+}
+
 /// `us-central1-a` → `us-central1`; a region stays as it is.
 fn region_of(location: &str) -> String {
     let parts: Vec<&str> = location.split('-').collect();
@@ -83,12 +99,17 @@ pub fn usage(
                 Some(1.0),
             )
             .spot(spot)];
+            // A2/A3/G2 prices include their GPUs, which GCE also reports as guest accelerators.
+            let built_in = attr_str(v, "machine_type").and_then(|m| built_in_gpu(&m));
             for g in v
                 .get_attr("guest_accelerator")
                 .and_then(Value::as_seq)
                 .unwrap_or_default()
             {
                 let sku = attr_str(g, "type").map(|t| last_segment(&t).to_string());
+                if sku.is_some() && sku.as_deref() == built_in {
+                    continue;
+                }
                 out.push(
                     Usage::new(
                         "google",
@@ -158,7 +179,13 @@ pub fn usage(
                 min,
             )
             .up_to(max)];
-            if let Some(acc) = spec.and_then(|s| attr_str(s, "accelerator_type")) {
+            // A2/A3/G2 machine prices include their GPUs (the accelerator is still named).
+            let machine = spec.and_then(|s| attr_str(s, "machine_type"));
+            let built_in = machine.as_deref().and_then(built_in_gpu).is_some();
+            if let Some(acc) = spec
+                .and_then(|s| attr_str(s, "accelerator_type"))
+                .filter(|_| !built_in)
+            {
                 let n = spec
                     .and_then(|s| attr_num(s, "accelerator_count"))
                     .unwrap_or(1.0);
@@ -253,8 +280,8 @@ mod tests {
     #[test]
     fn a_deployed_model_prices_machine_and_accelerators_per_replica() {
         let spec = obj(vec![
-            ("machine_type", Value::string("g2-standard-8")),
-            ("accelerator_type", Value::string("NVIDIA_L4")),
+            ("machine_type", Value::string("n1-standard-8")),
+            ("accelerator_type", Value::string("NVIDIA_TESLA_T4")),
             ("accelerator_count", Value::Number(2.0)),
         ]);
         let m = obj(vec![
@@ -284,7 +311,7 @@ mod tests {
         );
         assert_eq!(
             (u[1].sku.as_str(), u[1].quantity, u[1].max_quantity),
-            ("NVIDIA_L4", Some(4.0), Some(8.0))
+            ("NVIDIA_TESLA_T4", Some(4.0), Some(8.0))
         );
     }
 
