@@ -25,6 +25,7 @@ mod eks_cluster;
 mod eks_node_group;
 mod emr_cluster;
 mod emr_cluster_parts;
+mod emr_cluster_read;
 mod error;
 mod fsx_lustre;
 mod glue_catalog_database;
