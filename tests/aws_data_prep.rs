@@ -11,7 +11,7 @@ use common::fixture;
 use common::moto::Moto;
 use common::tf_aws::{
     apply_expecting, assert_no_change_either_tool, assert_plan_parity, assert_reverse_then_destroy,
-    Tf,
+    plan_expecting_changes, Tf,
 };
 
 const TYPES: &[&str] = &[
@@ -179,10 +179,7 @@ fn data_prep_stack_applies_updates_drifts_and_moves_both_ways() {
             .await
             .unwrap();
     });
-    let mut args = vec!["plan", "-detailed-exitcode"];
-    args.extend_from_slice(&more);
-    let r = g.gantry_with(&args, &env);
-    assert_eq!(r.code, 2, "{}", r.all());
+    let r = plan_expecting_changes(&g, &env, &more);
     assert!(
         r.stdout
             .contains("\"cron(0 12 * * ? *)\" -> \"cron(0 3 * * ? *)\""),

@@ -12,7 +12,7 @@ use common::fixture;
 use common::moto::Moto;
 use common::tf_aws::{
     apply_expecting, assert_no_change_either_tool, assert_plan_parity, assert_reverse_then_destroy,
-    Tf,
+    plan_expecting_changes, Tf,
 };
 
 const TYPES: &[&str] = &[
@@ -168,10 +168,7 @@ fn gpu_fleet_reservation_and_launch_template() {
             .await
             .unwrap();
     });
-    let mut args = vec!["plan", "-detailed-exitcode"];
-    args.extend_from_slice(&bigger);
-    let r = g.gantry_with(&args, &env);
-    assert_eq!(r.code, 2, "{}", r.all());
+    let r = plan_expecting_changes(&g, &env, &bigger);
     assert!(
         r.stdout.contains("instance_count") && r.stdout.contains("5 -> 3"),
         "{}",

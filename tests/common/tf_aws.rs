@@ -253,3 +253,13 @@ pub fn apply_expecting(
     assert!(r.stdout.contains(summary), "{}", r.stdout);
     r
 }
+
+/// gantry plans `d` with `vars` and finds changes to make (`-detailed-exitcode` 2): an
+/// out-of-band change shown. The run is returned for the diff's checks.
+pub fn plan_expecting_changes(d: &Dir, env: &[(&'static str, String)], vars: &[&str]) -> Run {
+    let mut args = vec!["plan", "-detailed-exitcode"];
+    args.extend_from_slice(vars);
+    let r = d.gantry_with(&args, env);
+    assert_eq!(r.code, 2, "{}", r.all());
+    r
+}
