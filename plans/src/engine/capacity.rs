@@ -2,25 +2,27 @@
 //! whether the cloud offers what it asks for where it asks (a GPU type in a zone); each
 //! "no" is a plan warning naming the object, with where it is offered instead.
 
-use super::{parse_provider_addr, Engine};
+use super::costs::ProviderCache;
+use super::Engine;
 use crate::plan::{Action, Plan};
 use gantry_core::diag::Diagnostic;
 
 impl Engine {
     pub(super) async fn check_capacity(&self, plan: &mut Plan) {
         let scope = self.new_scope(true);
+        let mut providers = ProviderCache::new();
         let mut warnings = Vec::new();
         for c in &plan.changes {
             if !matches!(c.action, Action::Create | Action::Update) && !c.action.is_replace() {
                 continue;
             }
             let Some(after) = &c.after else { continue };
-            let (name, alias) = parse_provider_addr(&c.provider);
-            let Ok(p) = self.provider(&name, alias.as_deref(), &scope).await else {
+            let Some(p) = providers.get(self, &scope, c).await else {
                 continue;
             };
-            let plain = after.unmark_deep().0;
-            for msg in p.capacity(&c.addr.resource.rtype, &plain).await {
+            // The value as planned: a sensitive attribute reads as absent, and is not asked
+            // about.
+            for msg in p.capacity(&c.addr.resource.rtype, after).await {
                 warnings.push(Diagnostic::warning(
                     "Capacity not offered",
                     format!("{}: {msg}", c.addr),

@@ -1,64 +1,79 @@
 //! Prices the plan's changes: each instance's [`Usage`](gantry_core::usage::Usage) from its
 //! provider, before and after, against the price table.
+//!
+//! Providers read the values as planned, marks and all: an attribute marked sensitive reads
+//! as absent, so a sensitive SKU is never named in a cost line (it prices as "known after
+//! apply"), and no value is copied to unmark it — this pass runs on every plan, and plans are
+//! large.
 
 use super::{error, parse_provider_addr, Engine};
 use crate::cost::{self, prices::PriceTable, ChangeCost};
-use crate::plan::Plan;
+use crate::plan::{Plan, ResourceChange};
 use gantry_core::diag::Diagnostics;
 use gantry_core::provider::Provider;
+use gantry_core::usage::Usage;
+use gantry_core::value::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// The configured provider of each change's provider address (`None`: it could not be
+/// configured; planning said why), looked up once per address.
+pub(super) struct ProviderCache(HashMap<String, Option<Arc<dyn Provider>>>);
+
+impl ProviderCache {
+    pub(super) fn new() -> Self {
+        ProviderCache(HashMap::new())
+    }
+
+    pub(super) async fn get(
+        &mut self,
+        engine: &Engine,
+        scope: &crate::scope::Scope,
+        c: &ResourceChange,
+    ) -> Option<Arc<dyn Provider>> {
+        if !self.0.contains_key(&c.provider) {
+            let (name, alias) = parse_provider_addr(&c.provider);
+            let p = engine.provider(&name, alias.as_deref(), scope).await.ok();
+            self.0.insert(c.provider.clone(), p);
+        }
+        self.0.get(&c.provider).cloned().flatten()
+    }
+}
+
+/// A usage whose region is another object's (an AKS node pool's cluster) takes it from that
+/// object, found by id among the plan's changes.
+fn resolve_regions(usage: &mut [Usage], p: &dyn Provider, plan: &Plan) {
+    for u in usage.iter_mut().filter(|u| u.region.is_empty()) {
+        let Some(id) = u.region_of.clone() else {
+            continue;
+        };
+        let other = plan.changes.iter().find_map(|c| {
+            let v = c.after.as_ref().or(c.before.as_ref())?;
+            (v.get_attr("id").and_then(Value::as_str) == Some(id.as_str()))
+                .then_some((&c.addr.resource.rtype, v))
+        });
+        if let Some(r) = other.and_then(|(t, v)| p.usage(t, v).into_iter().next()) {
+            u.region = r.region;
+        }
+    }
+}
 
 impl Engine {
     pub(super) async fn price_changes(&self, plan: &mut Plan) -> Result<(), Diagnostics> {
         let table =
             PriceTable::load().map_err(|e| Diagnostics::from(error("Invalid price file", e)))?;
         let scope = self.new_scope(true);
-        let mut providers: HashMap<String, Option<Arc<dyn Provider>>> = HashMap::new();
-        // Objects by id, for usage whose region is another object's.
-        let by_id: HashMap<String, (&str, &gantry_core::value::Value)> = plan
-            .changes
-            .iter()
-            .filter_map(|c| {
-                let v = c.after.as_ref().or(c.before.as_ref())?;
-                let id = v.get_attr("id")?.as_str()?.to_string();
-                Some((id, (&*c.addr.resource.rtype, v)))
-            })
-            .collect();
+        let mut providers = ProviderCache::new();
         let mut costs = Vec::new();
         for c in &plan.changes {
-            if !providers.contains_key(&c.provider) {
-                let (name, alias) = parse_provider_addr(&c.provider);
-                // A provider that cannot be configured prices nothing; planning said why.
-                let p = self.provider(&name, alias.as_deref(), &scope).await.ok();
-                providers.insert(c.provider.clone(), p);
-            }
-            let Some(Some(p)) = providers.get(&c.provider) else {
+            let Some(p) = providers.get(self, &scope, c).await else {
                 continue;
             };
             let rtype = &c.addr.resource.rtype;
-            let priced = |v: &Option<gantry_core::value::Value>| {
-                let (plain, sensitive) = v.as_ref()?.unmark_deep();
-                let mut usage = p.usage(rtype, &plain);
-                for u in usage.iter_mut().filter(|u| u.region.is_empty()) {
-                    let Some((t, other)) = u.region_of.as_ref().and_then(|id| by_id.get(id)) else {
-                        continue;
-                    };
-                    if let Some(r) = p.usage(t, &other.unmark_deep().0).first() {
-                        u.region = r.region.clone();
-                    }
-                }
-                let mut priced = cost::price(&usage, &table)?;
-                // What runs is named from attributes; a sensitive one is never shown.
-                if sensitive {
-                    priced.items = vec!["(sensitive)".into()];
-                    priced.unknown = priced
-                        .unknown
-                        .iter()
-                        .map(|_| "(sensitive)".into())
-                        .collect();
-                }
-                Some(priced)
+            let priced = |v: &Option<Value>| {
+                let mut usage = p.usage(rtype, v.as_ref()?);
+                resolve_regions(&mut usage, p.as_ref(), plan);
+                cost::price(&usage, &table)
             };
             let cost = ChangeCost {
                 before: priced(&c.before),
