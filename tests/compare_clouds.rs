@@ -117,3 +117,74 @@ fn a_class_a_cloud_lacks_is_refused_by_name_and_clouds_can_be_chosen() {
         r.all()
     );
 }
+
+/// Copies `examples/compare` with the module it calls into `d`, keeping their relative paths.
+fn copy_example(d: &Dir) -> std::path::PathBuf {
+    let root = env!("CARGO_MANIFEST_DIR");
+    for (from, to) in [
+        ("examples/compare", "examples/compare"),
+        ("modules/model-endpoint", "modules/model-endpoint"),
+    ] {
+        let dst = d.path().join(to);
+        std::fs::create_dir_all(&dst).unwrap();
+        for f in std::fs::read_dir(format!("{root}/{from}")).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, dst.join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    d.path().join("examples/compare")
+}
+
+#[test]
+fn ready_in_comes_from_the_create_times_earlier_applies_recorded() {
+    let (moto, google, arm) = (Moto::start(), Google::start(), Arm::start());
+    let d = Dir::new();
+    let ex = copy_example(&d);
+    let mut env = env_all(&moto, &google, &arm);
+    let history = d.path().join("history.json");
+    env.push(("GANTRY_HISTORY", history.display().to_string()));
+
+    // Deploy on AWS once: every create's time is recorded by resource type.
+    let here = Dir::new();
+    let ex_s = ex.display().to_string();
+    let r = here.gantry_with(&["-chdir", &ex_s, "apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let recorded: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&history).unwrap()).unwrap();
+    for t in [
+        "aws_sagemaker_endpoint",
+        "aws_s3_bucket",
+        "aws_sagemaker_model",
+    ] {
+        assert_eq!(
+            recorded[t].as_array().map(Vec::len),
+            Some(1),
+            "{t}: {recorded}"
+        );
+    }
+
+    // AWS now has a readiness estimate; the clouds never deployed here stay unknown.
+    let r = here.gantry_with(&["compare", &ex_s], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let ready = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("ready in"))
+        .unwrap()
+        .to_string();
+    let cells: Vec<&str> = ready
+        .trim_start_matches("ready in")
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(cells.len(), 3, "{ready}");
+    assert!(
+        cells[0].starts_with("≈ ") && cells[0].ends_with(" s"),
+        "{ready}"
+    );
+    assert_eq!(&cells[1..], ["unknown", "unknown"], "{ready}");
+
+    let r = here.gantry_with(&["-chdir", &ex_s, "destroy", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}", r.all());
+}

@@ -2,11 +2,13 @@
 //! `cloud` variable (as `modules/model-endpoint` does), and each cloud it is configured for
 //! (its provider in `required_providers`) is planned from an empty state with
 //! `-var cloud=NAME`, without refreshing or touching the directory's own state. The
-//! [`Comparison`] holds, per cloud, what it needs, what it runs, what that costs, and the
-//! capacity warnings; `render::compare` prints it as one table.
+//! [`CloudSummary`] holds, per cloud, what it needs, what it runs, what that costs, the
+//! capacity warnings and how long it takes to be ready (from the create times earlier
+//! applies recorded); `render::compare` prints it as one table.
 
 use crate::cost;
 use crate::engine::PlanOptions;
+use crate::history::History;
 use crate::plan::{Action, Plan};
 use crate::variables::VarArg;
 use crate::workspace::{Failure, Workspace};
@@ -30,13 +32,13 @@ pub struct CloudSummary {
     /// Priced objects whose price is unknown or known only after apply.
     pub unpriced: Vec<String>,
     pub capacity_warnings: Vec<String>,
-    /// How long the cloud typically takes to make it ready; `None`: unknown (gantry keeps
-    /// no status history yet).
+    /// How long the cloud typically takes to make it ready, from the create times this
+    /// machine's applies recorded (`history`); `None`: a type on the way has none yet.
     pub ready_in: Option<String>,
 }
 
 impl CloudSummary {
-    pub fn of(cloud: &str, plan: &Plan) -> CloudSummary {
+    pub fn of(cloud: &str, plan: &Plan, history: &History) -> CloudSummary {
         let mut s = CloudSummary {
             cloud: cloud.to_string(),
             ..CloudSummary::default()
@@ -69,6 +71,10 @@ impl CloudSummary {
             .filter(|w| w.summary == "Capacity not offered")
             .map(|w| w.detail.clone())
             .collect();
+        s.ready_in = history
+            .ready_in(plan)
+            .ok()
+            .map(|secs| format!("≈ {}", crate::history::human(secs)));
         s
     }
 }
@@ -93,6 +99,9 @@ pub async fn compare(
     vars: &[VarArg],
     env: &[(String, String)],
 ) -> Result<Vec<CloudSummary>, Failure> {
+    let history = crate::history::default_path()
+        .map(|p| History::load(&p))
+        .unwrap_or_default();
     let mut out = Vec::new();
     for cloud in clouds {
         let mut v = vars.to_vec();
@@ -107,7 +116,7 @@ pub async fn compare(
             .plan(&State::new(), &opts)
             .await
             .map_err(|d| Failure::new(&loaded.engine.config.sources, d))?;
-        out.push(CloudSummary::of(cloud, &plan));
+        out.push(CloudSummary::of(cloud, &plan, &history));
     }
     Ok(out)
 }

@@ -10,6 +10,7 @@ pub mod cost;
 pub mod decode;
 pub mod engine;
 pub mod generate;
+pub mod history;
 #[cfg(feature = "install")]
 pub mod install;
 pub mod journal;

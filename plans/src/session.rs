@@ -246,15 +246,18 @@ impl Session {
             .journal(&plan.prior_state)
             .map_err(state_failure)?;
         let sources = self.loaded.engine.config.sources.clone();
+        // How long each create took, for `gantry compare`'s readiness column.
+        let recorder = crate::history::Recorder::new(observer);
         let mut outcome = crate::apply(
             &self.loaded.engine,
             plan,
             journal,
-            observer,
+            &recorder,
             parallelism.max(1),
         )
         .await
         .map_err(|d| Failure::new(&sources, d))?;
+        recorder.save();
         self.backend
             .write_snapshot(&mut outcome.state)
             .map_err(state_failure)?;

@@ -97,6 +97,12 @@ pub struct Dir {
     pub tmp: tempfile::TempDir,
 }
 
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.history_path());
+    }
+}
+
 impl Dir {
     pub fn new() -> Dir {
         Dir {
@@ -106,6 +112,12 @@ impl Dir {
 
     pub fn path(&self) -> &Path {
         self.tmp.path()
+    }
+
+    /// Where gantry run here records create times (`GANTRY_HISTORY`): beside the directory,
+    /// never in the user's own state directory.
+    pub fn history_path(&self) -> std::path::PathBuf {
+        std::path::PathBuf::from(format!("{}.history.json", self.path().display()))
     }
 
     pub fn write(&self, name: &str, text: &str) -> &Self {
@@ -144,6 +156,7 @@ impl Dir {
         c.args(args)
             .current_dir(self.path())
             .env("NO_COLOR", "1")
+            .env("GANTRY_HISTORY", self.history_path())
             .stdin(std::process::Stdio::null());
         for (k, v) in env {
             c.env(k, v);
@@ -158,6 +171,7 @@ impl Dir {
             .args(args)
             .current_dir(self.path())
             .env("NO_COLOR", "1")
+            .env("GANTRY_HISTORY", self.history_path())
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
