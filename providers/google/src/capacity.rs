@@ -74,6 +74,10 @@ pub async fn capacity(c: &Ctx, type_name: &str, v: &Value) -> Vec<String> {
     let Ok(project) = c.project(v) else {
         return Vec::new();
     };
+    // A zone computed at apply is not asked about (the provider's default is not it).
+    if v.get_attr("zone").is_some_and(Value::is_unknown) {
+        return Vec::new();
+    }
     let Some(zone) = attr_str(v, "zone").or_else(|| c.zone.clone()) else {
         return Vec::new();
     };
