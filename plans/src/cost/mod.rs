@@ -7,6 +7,7 @@ pub mod prices;
 
 use crate::plan::{Action, Plan};
 use gantry_core::usage::Usage;
+use gantry_core::value::Value;
 use prices::PriceTable;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
@@ -33,6 +34,48 @@ impl Priced {
     /// Whether `per_hour` is the whole price.
     pub fn complete(&self) -> bool {
         self.unknown.is_empty() && !self.pending
+    }
+}
+
+/// The strings of `v` under a sensitive mark.
+fn sensitive_strings(v: &Value, under: bool, out: &mut Vec<String>) {
+    match v {
+        Value::Sensitive(x) => sensitive_strings(x, true, out),
+        Value::String(s) if under && !s.is_empty() => out.push(s.to_string()),
+        Value::List(l) | Value::Set(l) => {
+            for x in l.iter() {
+                sensitive_strings(x, under, out);
+            }
+        }
+        Value::Map(m) => {
+            for x in m.values() {
+                sensitive_strings(x, under, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The strings of `v` that are marked sensitive (none without a walk when `v` has no mark).
+pub fn secrets(v: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if v.contains_sensitive() {
+        sensitive_strings(v, false, &mut out);
+    }
+    out
+}
+
+/// A SKU read from a sensitive attribute is never named (nor priced: a price would name it):
+/// it becomes "(sensitive)", which no table row matches.
+pub fn redact_sensitive(usage: &mut [Usage], v: &Value) {
+    if usage.is_empty() || !v.contains_sensitive() {
+        return;
+    }
+    let secret = secrets(v);
+    for u in usage.iter_mut() {
+        if secret.iter().any(|s| s == &u.sku) {
+            u.sku = "(sensitive)".into();
+        }
     }
 }
 

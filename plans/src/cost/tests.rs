@@ -151,3 +151,37 @@ fn the_built_in_table_parses_with_a_source_and_date_on_every_row() {
     assert!(row.source.contains("https://"), "{row:?}");
     assert_eq!(row.read_on.len(), 10, "{row:?}");
 }
+
+#[test]
+fn a_sensitive_sku_is_neither_named_nor_priced() {
+    use gantry_core::value::Value;
+    let v = Value::map(
+        [(
+            "instance_type".to_string(),
+            Value::Sensitive(std::sync::Arc::new(Value::string("g5.xlarge"))),
+        )]
+        .into_iter()
+        .collect(),
+    );
+    let mut usage = vec![ec2(Some(1.0))];
+    redact_sensitive(&mut usage, &v);
+    let p = price(&usage, &table()).unwrap();
+    let l = line(
+        Action::Create,
+        &ChangeCost {
+            before: None,
+            after: Some(p.clone()),
+        },
+    )
+    .unwrap();
+    assert!(!l.contains("g5.xlarge") && l.contains("(sensitive)"), "{l}");
+    assert!(
+        p.items.iter().all(|i| !i.contains("g5.xlarge")),
+        "{:?}",
+        p.items
+    );
+    // A value without marks is left alone.
+    let mut usage = vec![ec2(Some(1.0))];
+    redact_sensitive(&mut usage, &Value::string("x"));
+    assert_eq!(usage[0].sku, "g5.xlarge");
+}

@@ -20,9 +20,12 @@ impl Engine {
             let Some(p) = providers.get(self, &scope, c).await else {
                 continue;
             };
-            // The value as planned: a sensitive attribute reads as absent, and is not asked
-            // about.
+            // A warning names the type and zone it is about: never one that is secret.
+            let secret = crate::cost::secrets(after);
             for msg in p.capacity(&c.addr.resource.rtype, after).await {
+                if secret.iter().any(|s| msg.contains(s.as_str())) {
+                    continue;
+                }
                 warnings.push(Diagnostic::warning(
                     "Capacity not offered",
                     format!("{}: {msg}", c.addr),

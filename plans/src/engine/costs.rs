@@ -1,10 +1,9 @@
 //! Prices the plan's changes: each instance's [`Usage`](gantry_core::usage::Usage) from its
 //! provider, before and after, against the price table.
 //!
-//! Providers read the values as planned, marks and all: an attribute marked sensitive reads
-//! as absent, so a sensitive SKU is never named in a cost line (it prices as "known after
-//! apply"), and no value is copied to unmark it — this pass runs on every plan, and plans are
-//! large.
+//! Providers read the values as planned (no unmarked copies: this pass runs on every plan,
+//! and plans are large); a SKU that came from a sensitive attribute is then redacted
+//! (`cost::redact_sensitive`), so it is never named or priced in output.
 
 use super::{error, parse_provider_addr, Engine};
 use crate::cost::{self, prices::PriceTable, ChangeCost};
@@ -71,7 +70,9 @@ impl Engine {
             };
             let rtype = &c.addr.resource.rtype;
             let priced = |v: &Option<Value>| {
-                let mut usage = p.usage(rtype, v.as_ref()?);
+                let v = v.as_ref()?;
+                let mut usage = p.usage(rtype, v);
+                cost::redact_sensitive(&mut usage, v);
                 resolve_regions(&mut usage, p.as_ref(), plan);
                 cost::price(&usage, &table)
             };
