@@ -38,10 +38,6 @@ const LIVE: &[ClusterState] = &[
     ClusterState::Terminating,
 ];
 
-fn nonempty(v: &Value, k: &str) -> Option<String> {
-    attr_str(v, k).filter(|s| !s.is_empty())
-}
-
 impl EmrCluster {
     async fn wait_ready(&self, c: &Clients, id: &str, op: &Op<'_>) -> ProviderResult<()> {
         let awaited = Awaited {

@@ -16,10 +16,6 @@ use gantry_core::provider::ProviderResult;
 use gantry_core::value::Value;
 use serde_json::{Map as JsonMap, Value as Json};
 
-fn nonempty(v: &Value, k: &str) -> Option<String> {
-    attr_str(v, k).filter(|s| !s.is_empty())
-}
-
 fn positive(v: &Value, k: &str) -> Option<i32> {
     attr_num(v, k).filter(|n| *n > 0.0).map(|n| n as i32)
 }

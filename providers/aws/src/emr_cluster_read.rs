@@ -12,10 +12,6 @@ use gantry_core::provider::{ErrorKind, ProviderResult};
 use gantry_core::value::Value;
 use std::collections::BTreeMap;
 
-fn nonempty(v: &Value, k: &str) -> Option<String> {
-    attr_str(v, k).filter(|s| !s.is_empty())
-}
-
 /// Terminated clusters stay listed for months; they are gone.
 pub(crate) fn terminal(c: &Cluster) -> bool {
     matches!(

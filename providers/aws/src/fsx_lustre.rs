@@ -28,10 +28,6 @@ pub struct LustreFileSystem;
 /// Blocks upstream declares Optional + Computed.
 const COMPUTED_BLOCKS: &[&str] = &["log_configuration"];
 
-fn nonempty(v: &Value, k: &str) -> Option<String> {
-    attr_str(v, k).filter(|s| !s.is_empty())
-}
-
 fn int(v: &Value, k: &str) -> Option<i32> {
     attr_num(v, k).filter(|n| *n > 0.0).map(|n| n as i32)
 }

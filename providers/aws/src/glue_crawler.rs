@@ -33,10 +33,6 @@ const SUPPRESSED_WHEN_MISSING: &[&str] = &[
     "recrawl_policy",
 ];
 
-fn nonempty(v: &Value, k: &str) -> Option<String> {
-    attr_str(v, k).filter(|s| !s.is_empty())
-}
-
 fn targets(planned: &Value) -> CrawlerTargets {
     let s3 = blocks(planned, "s3_target")
         .iter()

@@ -22,10 +22,6 @@ pub struct GlueJob;
 /// Blocks upstream declares Optional + Computed.
 const COMPUTED_BLOCKS: &[&str] = &["execution_property", "notification_property"];
 
-fn nonempty(v: &Value, k: &str) -> Option<String> {
-    attr_str(v, k).filter(|s| !s.is_empty())
-}
-
 fn positive(v: &Value, k: &str) -> Option<i32> {
     attr_num(v, k).filter(|n| *n > 0.0).map(|n| n as i32)
 }

@@ -78,10 +78,6 @@ fn route_object(r: &Route) -> Value {
     obj(pairs)
 }
 
-fn nonempty(v: &Value, k: &str) -> Option<String> {
-    attr_str(v, k).filter(|s| !s.is_empty())
-}
-
 impl RouteTable {
     async fn add(&self, c: &Clients, table: &str, r: &Value) -> ProviderResult<()> {
         let sent = c

@@ -36,10 +36,6 @@ fn long(v: &Value, k: &str) -> Option<i64> {
     attr_num(v, k).map(|n| n as i64)
 }
 
-fn nonempty(v: &Value, k: &str) -> Option<String> {
-    attr_str(v, k).filter(|s| !s.is_empty())
-}
-
 fn date(v: &Value, k: &str) -> ProviderResult<Option<DateTime>> {
     nonempty(v, k)
         .map(|s| {

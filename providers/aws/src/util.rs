@@ -6,6 +6,11 @@ use gantry_core::value::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// The attribute as a string, unless null, unknown or empty (SDKv2's "not set").
+pub fn nonempty(v: &Value, k: &str) -> Option<String> {
+    attr_str(v, k).filter(|s| !s.is_empty())
+}
+
 /// `tags` as a sorted map of strings.
 pub fn tags_of(v: &Value) -> BTreeMap<String, String> {
     string_map(v, "tags")

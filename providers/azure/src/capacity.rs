@@ -105,7 +105,7 @@ pub async fn capacity(c: &Ctx, type_name: &str, v: &Value) -> Vec<String> {
     let (Some(size), Some(location)) = (size, attr_str(v, "location")) else {
         return Vec::new();
     };
-    let location = location.to_lowercase().replace(' ', "");
+    let location = crate::util::location_norm(&location);
     let Some(list) = skus(c, &location).await else {
         return Vec::new();
     };

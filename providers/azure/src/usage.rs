@@ -2,7 +2,7 @@
 //! (virtual machines, Azure ML compute clusters and online deployments, AKS node pools).
 //! Azure ML bills its compute at the VM size's price.
 
-use crate::util::first;
+use crate::util::{first, location_norm};
 use gantry_core::provider_kit::{attr_bool, attr_num, attr_str};
 use gantry_core::usage::Usage;
 use gantry_core::value::Value;
@@ -10,7 +10,7 @@ use gantry_core::value::Value;
 /// `East US` → `eastus`, as the price list names regions.
 fn region(v: &Value) -> String {
     attr_str(v, "location")
-        .map(|l| l.to_lowercase().replace(' ', ""))
+        .map(|l| location_norm(&l))
         .unwrap_or_default()
 }
 

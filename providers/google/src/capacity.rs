@@ -5,7 +5,7 @@
 
 use crate::client::Api;
 use crate::config::Ctx;
-use crate::usage::built_in_gpu;
+use crate::usage::{built_in_gpu, region_of};
 use crate::util::{first, last_segment};
 use gantry_core::provider_kit::attr_str;
 use gantry_core::value::Value;
@@ -30,8 +30,8 @@ async fn offered(c: &Ctx, tpu: bool, project: &str, zone: &str) -> Option<Vec<St
             "items",
         )
     };
-    let region = zone.rsplit_once('-').map(|x| x.0).unwrap_or(zone);
-    let got = c.client.get(api, region, &path).await.ok().map(|page| {
+    let region = region_of(zone);
+    let got = c.client.get(api, &region, &path).await.ok().map(|page| {
         page[field]
             .as_array()
             .into_iter()
@@ -48,7 +48,7 @@ async fn check(c: &Ctx, tpu: bool, project: &str, zone: &str, t: &str) -> Option
     if here.iter().any(|x| x == t) {
         return None;
     }
-    let (region, _) = zone.rsplit_once('-')?;
+    let region = region_of(zone);
     let mut elsewhere = Vec::new();
     for letter in ["a", "b", "c", "d", "e", "f"] {
         let z = format!("{region}-{letter}");

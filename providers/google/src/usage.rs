@@ -24,7 +24,7 @@ pub fn built_in_gpu(machine: &str) -> Option<&'static str> {
 }
 
 /// `us-central1-a` → `us-central1`; a region stays as it is.
-fn region_of(location: &str) -> String {
+pub fn region_of(location: &str) -> String {
     let parts: Vec<&str> = location.split('-').collect();
     if parts.len() == 3 && parts[2].len() == 1 {
         format!("{}-{}", parts[0], parts[1])
